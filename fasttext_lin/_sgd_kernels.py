@@ -1,0 +1,259 @@
+"""Jitted SGD epochs for binary (and regression) linear models on CSR data.
+
+The kernels trust their inputs: the Python layer (``linear_model``) validates
+dtypes, shapes and values, owns allocation and randomness, and calls one epoch
+at a time. Weights are kept as ``w = scale * v`` so that the L2 shrink of a step
+is one multiplication (Bottou's trick); only the row's features are touched.
+
+Averaged SGD keeps the running sum of the weights as ``u + c * v``: a step that
+adds ``delta`` to ``v`` (sparse) subtracts ``c * delta`` from ``u`` and adds the
+new scale to ``c``, so averaging costs one more write per nonzero.
+"""
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+HINGE, SQUARED_HINGE, LOG_LOSS, MODIFIED_HUBER, SQUARED_ERROR = range(5)
+LOSS_CODES = {
+    "hinge": HINGE,
+    "squared_hinge": SQUARED_HINGE,
+    "log_loss": LOG_LOSS,
+    "modified_huber": MODIFIED_HUBER,
+    "squared_error": SQUARED_ERROR,
+}
+CONSTANT, OPTIMAL, INVSCALING, ADAPTIVE = range(4)
+SCHEDULE_CODES = {
+    "constant": CONSTANT,
+    "optimal": OPTIMAL,
+    "invscaling": INVSCALING,
+    "adaptive": ADAPTIVE,
+}
+
+# Slots of the float64 ``state`` array that carries scalars across epochs.
+SCALE, INTERCEPT, T, AVG_C, AVG_INTERCEPT, AVG_N = range(6)
+STATE_SIZE = 6
+
+# Below this the scale is folded into ``v`` before it underflows.
+_MIN_SCALE = 1e-9
+# Rows ahead whose nonzeros are prefetched: visiting rows in shuffled order
+# is bound by the latency of fetching each row (bench/bench_epoch.py).
+_PREFETCH_ROWS = 4
+# Array elements per 64-byte cache line, for the narrowest (4-byte) dtypes.
+_LINE = 16
+
+
+@intrinsic
+def _prefetch(typingctx, array, index):
+    """Hint the CPU to fetch ``array[index]`` into cache (``llvm.prefetch``)."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        ary = context.make_array(array_type)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(
+            context, builder, array_type, ary, [args[1]], wraparound=False, boundscheck=False
+        )
+        byte_ptr = builder.bitcast(ptr, ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [byte_ptr.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        # read access, high temporal locality, data cache
+        builder.call(fn, [byte_ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
+
+
+@njit(cache=True, inline="always")
+def _prefetch_row(indptr, indices, data, row):
+    for j in range(indptr[row], indptr[row + 1], _LINE):
+        _prefetch(indices, j)
+        _prefetch(data, j)
+
+
+@njit(cache=True, inline="always")
+def loss_value(loss, p, y):
+    """Loss of prediction ``p`` for target ``y`` (y in {-1, +1} but for squared error)."""
+    if loss == HINGE:
+        return max(0.0, 1.0 - p * y)
+    if loss == SQUARED_HINGE:
+        z = 1.0 - p * y
+        return z * z if z > 0.0 else 0.0
+    if loss == LOG_LOSS:
+        z = p * y
+        if z > 18.0:
+            return np.exp(-z)
+        if z < -18.0:
+            return -z
+        return np.log1p(np.exp(-z))
+    if loss == MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            return 0.0
+        if z >= -1.0:
+            return (1.0 - z) * (1.0 - z)
+        return -4.0 * z
+    return 0.5 * (p - y) * (p - y)
+
+
+@njit(cache=True, inline="always")
+def loss_derivative(loss, p, y):
+    """Derivative of :func:`loss_value` with respect to ``p``."""
+    if loss == HINGE:
+        # Strictly inside the margin only: no step at margin exactly 1.
+        return -y if p * y < 1.0 else 0.0
+    if loss == SQUARED_HINGE:
+        z = 1.0 - p * y
+        return -2.0 * y * z if z > 0.0 else 0.0
+    if loss == LOG_LOSS:
+        z = p * y
+        if z > 18.0:
+            return -y * np.exp(-z)
+        if z < -18.0:
+            return -y
+        return -y / (1.0 + np.exp(z))
+    if loss == MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            return 0.0
+        if z >= -1.0:
+            return -2.0 * y * (1.0 - z)
+        return -4.0 * y
+    return p - y
+
+
+# Largest second derivative of each loss in p (0: not smooth, steps stay bounded).
+CURVATURE = {HINGE: 0.0, SQUARED_HINGE: 2.0, LOG_LOSS: 0.25, MODIFIED_HUBER: 2.0,
+             SQUARED_ERROR: 1.0}
+
+
+@njit(cache=True, nogil=True)
+def max_row_squared_norm(indptr, data):
+    """Largest ``||x_i||^2`` over the rows of a CSR matrix."""
+    best = 0.0
+    for i in range(indptr.shape[0] - 1):
+        total = 0.0
+        for j in range(indptr[i], indptr[i + 1]):
+            total += data[j] * data[j]
+        best = max(best, total)
+    return best
+
+
+@njit(cache=True, inline="always")
+def learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0):
+    """Step size at step ``t`` (1-based), as in scikit-learn's SGD."""
+    if schedule == OPTIMAL:
+        return 1.0 / (alpha * (optimal_t0 + t - 1.0))
+    if schedule == INVSCALING:
+        return eta0 / t**power_t
+    return eta0
+
+
+@njit(cache=True, nogil=True)
+def fold_scale(v, u, state):
+    """Fold the scale into ``v`` (and the average's ``c * v`` into ``u``)."""
+    c = state[AVG_C]
+    if c != 0.0:
+        for j in range(v.shape[0]):
+            u[j] += c * v[j]
+        state[AVG_C] = 0.0
+    scale = state[SCALE]
+    for j in range(v.shape[0]):
+        v[j] *= scale
+    state[SCALE] = 1.0
+
+
+@njit(cache=True, nogil=True)
+def sgd_epoch(
+    indptr, indices, data, y, sample_weight, order, v, u, state,
+    loss, schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start,
+):
+    """Run one SGD epoch over the rows in ``order``; return the weighted loss sum.
+
+    Parameters
+    ----------
+    indptr, indices, data : ndarray
+        CSR arrays of X (any integer / float dtypes).
+    y, sample_weight : ndarray of float64
+        Targets (+-1 for classification) and per-row weights.
+    order : ndarray of int
+        Rows to visit, in visiting order.
+    v : ndarray
+        Unscaled weights, updated in place (``w = state[SCALE] * v``).
+    u : ndarray of float64
+        Averaging accumulator (length 0 when not averaging), updated in place.
+    state : ndarray of float64
+        Scale, intercept, step count and averaging scalars, updated in place.
+    loss, schedule : int
+        Codes from ``LOSS_CODES`` and ``SCHEDULE_CODES``.
+    alpha, eta0, power_t, optimal_t0 : float
+        L2 strength and learning-rate parameters.
+    fit_intercept : bool
+        Whether to learn the (unregularised) intercept.
+    average_start : int
+        Average the weights from this step on; negative disables averaging.
+    """
+    scale = state[SCALE]
+    intercept = state[INTERCEPT]
+    t = state[T]
+    avg_c = state[AVG_C]
+    avg_intercept = state[AVG_INTERCEPT]
+    avg_n = state[AVG_N]
+    averaging = average_start >= 0
+    sumloss = 0.0
+    n_rows = order.shape[0]
+    for k in range(n_rows):
+        if k + _PREFETCH_ROWS < n_rows:
+            _prefetch_row(indptr, indices, data, order[k + _PREFETCH_ROWS])
+        i = order[k]
+        start, end = indptr[i], indptr[i + 1]
+        dot = 0.0
+        for j in range(start, end):
+            dot += data[j] * v[indices[j]]
+        p = dot * scale + intercept
+        eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
+        sumloss += sample_weight[i] * loss_value(loss, p, y[i])
+        step = -eta * sample_weight[i] * loss_derivative(loss, p, y[i])
+        if alpha > 0.0:
+            shrink = 1.0 - eta * alpha
+            if shrink <= 0.0:
+                # The step wipes the weights out: fold, then zero them.
+                state[SCALE] = scale
+                state[AVG_C] = avg_c
+                fold_scale(v, u, state)
+                v[:] = 0.0
+                avg_c = 0.0
+                shrink = 1.0
+            scale *= shrink
+        if step != 0.0:
+            coef = step / scale
+            if averaging and t >= average_start:
+                ucoef = avg_c * coef
+                for j in range(start, end):
+                    v[indices[j]] += coef * data[j]
+                    u[indices[j]] -= ucoef * data[j]
+            else:
+                for j in range(start, end):
+                    v[indices[j]] += coef * data[j]
+            if fit_intercept:
+                intercept += step
+        if averaging and t >= average_start:
+            avg_c += scale
+            avg_intercept += intercept
+            avg_n += 1.0
+        if scale < _MIN_SCALE:
+            state[SCALE] = scale
+            state[AVG_C] = avg_c
+            fold_scale(v, u, state)
+            scale = 1.0
+            avg_c = 0.0
+        t += 1.0
+    state[SCALE] = scale
+    state[INTERCEPT] = intercept
+    state[T] = t
+    state[AVG_C] = avg_c
+    state[AVG_INTERCEPT] = avg_intercept
+    state[AVG_N] = avg_n
+    return sumloss

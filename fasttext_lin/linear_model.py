@@ -1,0 +1,422 @@
+"""Linear classifiers trained by SGD with jitted epochs, following scikit-learn's API."""
+
+import numbers
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, check_scalar, validate_data
+
+from . import _sgd_kernels as K
+
+_PROBA_LOSSES = ("log_loss", "modified_huber")
+# Stop lowering the 'adaptive' step below this, as scikit-learn does.
+_MIN_ADAPTIVE_ETA = 1e-6
+
+
+class LinearClassifier(ClassifierMixin, BaseEstimator):
+    """Linear classifier (SVM, logistic regression, ...) trained by SGD on sparse data.
+
+    Minimises ``(1/n) sum_i s_i L(y_i, w.x_i + b) + alpha/2 ||w||^2`` by SGD, where
+    ``s_i`` is the sample weight times the class weight. Multi-class problems are
+    solved one-vs-rest. The parameters follow :class:`sklearn.linear_model.SGDClassifier`.
+
+    Parameters
+    ----------
+    loss : {'hinge', 'squared_hinge', 'log_loss', 'modified_huber', 'squared_error'}
+        The loss ``L``. 'hinge' is the linear SVM, 'log_loss' logistic regression.
+    alpha : float, default=1e-4
+        L2 regularisation strength; ignored when ``C`` is given.
+    C : float, default=None
+        LinearSVC-style regularisation: when given, ``alpha = 1 / (C * n_samples)``
+        (``n_samples`` of the batch in :meth:`partial_fit`). At equal ``C`` the objective is
+        LinearSVC's / liblinear's ``1/2 ||w||^2 + C sum_i s_i L_i`` divided by ``C n``, so
+        both have the same minimiser (liblinear also regularises its intercept; use a bias
+        column and ``fit_intercept=False`` to compare like with like).
+    learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive'}, default='optimal'
+        Step size at step ``t``: 'optimal' ``1 / (alpha (t0 + t - 1))`` with Bottou's
+        heuristic ``t0``; 'constant' ``eta0``; 'invscaling' ``eta0 / t**power_t``;
+        'adaptive' ``eta0``, divided by 5 each time ``n_iter_no_change`` epochs pass
+        without improving the objective by ``tol``.
+    eta0 : float, default=0.01
+        Initial step for 'constant', 'invscaling' and 'adaptive'.
+    power_t : float, default=0.5
+        Exponent of 'invscaling'.
+    max_iter : int, default=1000
+        Maximum number of epochs.
+    tol : float or None, default=1e-3
+        Stop when the epoch's objective has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; None runs ``max_iter`` epochs.
+    n_iter_no_change : int, default=5
+        See ``tol``.
+    shuffle : bool, default=True
+        Visit the rows in a fresh random order each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffles.
+    fit_intercept : bool, default=True
+        Learn an unregularised intercept.
+    average : bool or int, default=False
+        Average the weights over the steps (averaged SGD); an int starts averaging
+        after that many samples.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into the sample weights.
+    warm_start : bool, default=False
+        Start :meth:`fit` from the previous solution.
+    verbose : int, default=0
+        Print one line per epoch when > 0.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    classes_ : ndarray of shape (n_classes,)
+    n_iter_ : int
+        Epochs run by the last :meth:`fit` (the largest over one-vs-rest problems).
+    t_ : int
+        Steps taken plus one, the ``t`` of the learning-rate schedule.
+    n_features_in_ : int
+    """
+
+    def __init__(
+        self, loss="hinge", *, alpha=1e-4, C=None, learning_rate="optimal", eta0=0.01,
+        power_t=0.5, max_iter=1000, tol=1e-3, n_iter_no_change=5, shuffle=True,
+        random_state=None, fit_intercept=True, average=False, class_weight=None,
+        warm_start=False, verbose=0,
+    ):
+        self.loss = loss
+        self.alpha = alpha
+        self.C = C
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.average = average
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by ``max_iter`` epochs of SGD at most.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; CSR with float32 or float64 values is used without a copy.
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X, y = self._validate_input(X, y, reset=True)
+        classes = np.unique(y)
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; "
+                f"y holds only class {classes[0]!r}."
+            )
+        warm = self.warm_start and hasattr(self, "_sgd") and np.array_equal(classes, self.classes_)
+        sgd = self._zeros(_n_problems(classes), X)
+        if warm:
+            sgd.v[:], sgd.state[:, K.INTERCEPT] = self._sgd.solution()
+        self.classes_ = classes
+        self._run(X, y, sample_weight, sgd, self.max_iter)
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of SGD over a batch, continuing from the current model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All the classes; required at the first call, ignored later.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        first = not hasattr(self, "classes_")
+        X, y = self._validate_input(X, y, reset=first)
+        if first:
+            if classes is None:
+                raise ValueError("classes must be given at the first call to partial_fit.")
+            classes = np.unique(np.asarray(classes))
+            if classes.shape[0] < 2:
+                raise ValueError(f"classes must hold at least 2 classes; got {classes!r}.")
+        unseen = np.setdiff1d(y, classes if first else self.classes_)
+        if unseen.size:
+            known = classes if first else self.classes_
+            raise ValueError(
+                f"y holds label(s) {unseen.tolist()} not in classes {known.tolist()} "
+                "given at the first call to partial_fit."
+            )
+        if first:
+            sgd = self._zeros(_n_problems(classes), X)
+            self.classes_ = classes
+        else:
+            sgd = self._sgd.copy(bool(self.average))
+        self._run(X, y, sample_weight, sgd, 1)
+        return self
+
+    def decision_function(self, X):
+        """Signed scores ``X @ coef_.T + intercept_``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          accept_large_sparse=True, reset=False)
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predicted class of each row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        scores = self.decision_function(X)
+        best = (scores > 0).astype(np.intp) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[best]
+
+    @available_if(lambda self: self.loss in _PROBA_LOSSES)
+    def predict_proba(self, X):
+        """Class probabilities (losses 'log_loss' and 'modified_huber' only).
+
+        One-vs-rest scores are turned into per-class probabilities (sigmoid for
+        'log_loss', ``(clip(d, -1, 1) + 1) / 2`` for 'modified_huber') and normalised.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        scores = self.decision_function(X)
+        if self.loss == "log_loss":
+            prob = expit(scores)
+        else:
+            prob = (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
+        if prob.ndim == 1:
+            return np.column_stack([1.0 - prob, prob])
+        total = prob.sum(axis=1, keepdims=True)
+        # All one-vs-rest scores at -1 (modified huber): no information, uniform.
+        empty = total[:, 0] == 0.0
+        prob[empty] = 1.0
+        total[empty] = prob.shape[1]
+        return prob / total
+
+    @available_if(lambda self: self.loss in _PROBA_LOSSES)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _check_params(self):
+        if self.loss not in K.LOSS_CODES:
+            raise ValueError(f"loss={self.loss!r} is not one of {sorted(K.LOSS_CODES)}.")
+        if self.learning_rate not in K.SCHEDULE_CODES:
+            raise ValueError(
+                f"learning_rate={self.learning_rate!r} is not one of {sorted(K.SCHEDULE_CODES)}."
+            )
+        check_scalar(self.alpha, "alpha", numbers.Real, min_val=0.0)
+        if self.C is not None:
+            check_scalar(self.C, "C", numbers.Real, min_val=0.0, include_boundaries="neither")
+        elif self.learning_rate == "optimal" and self.alpha == 0.0:
+            raise ValueError("alpha must be > 0 with learning_rate='optimal'; "
+                             "give alpha > 0 or choose another learning_rate.")
+        if self.learning_rate != "optimal":
+            check_scalar(self.eta0, "eta0", numbers.Real, min_val=0.0, include_boundaries="neither")
+        check_scalar(self.power_t, "power_t", numbers.Real)
+        check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
+        if self.tol is not None:
+            check_scalar(self.tol, "tol", numbers.Real)
+        check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, min_val=1)
+        check_scalar(int(self.average), "average", numbers.Integral, min_val=0)
+
+    def _zeros(self, n_problems, X):
+        return _SGDState.zeros(n_problems, X.shape[1], X.dtype, bool(self.average))
+
+    def _validate_input(self, X, y, reset):
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
+            accept_large_sparse=True, reset=reset,
+        )
+        check_classification_targets(y)
+        if not sp.issparse(X):
+            X = sp.csr_matrix(X)
+        # The kernels read indices row by row without sorting needs, but canonical CSR
+        # guarantees indptr is consistent; scipy checks that cheaply.
+        X.check_format(full_check=False)
+        return X, y
+
+    def _sample_weight(self, y, sample_weight):
+        if sample_weight is None:
+            weight = np.ones(y.shape[0])
+        else:
+            weight = np.asarray(sample_weight, dtype=np.float64)
+            if weight.shape != y.shape:
+                raise ValueError(
+                    f"sample_weight has shape {weight.shape}, expected {y.shape} (one per sample)."
+                )
+            if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+                raise ValueError("sample_weight must be finite and non-negative.")
+        if self.class_weight is not None:
+            per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+            weight = weight * per_class[np.searchsorted(self.classes_, y)]
+        return weight
+
+    def _run(self, X, y, sample_weight, sgd, max_epochs):
+        """Train every one-vs-rest problem from ``sgd`` and publish the result."""
+        weight = self._sample_weight(y, sample_weight)
+        alpha = 1.0 / (self.C * X.shape[0]) if self.C is not None else float(self.alpha)
+        seeds = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=sgd.v.shape[0]
+        )
+        positive = self.classes_[-1:] if sgd.v.shape[0] == 1 else self.classes_
+        n_iter = 0
+        for k, label in enumerate(positive):
+            target = np.where(y == label, 1.0, -1.0)
+            n_iter = max(n_iter, self._epochs(X, target, weight, alpha, sgd, k, seeds[k],
+                                              max_epochs))
+        self._sgd = sgd
+        self.coef_, self.intercept_ = sgd.solution()
+        self.n_iter_ = n_iter
+        self.t_ = int(sgd.state[0, K.T])
+
+    def _epochs(self, X, target, weight, alpha, sgd, k, seed, max_epochs):
+        """Run the epochs of problem ``k``; return how many ran."""
+        n = X.shape[0]
+        loss = K.LOSS_CODES[self.loss]
+        schedule = K.SCHEDULE_CODES[self.learning_rate]
+        eta0 = float(self.eta0)
+        optimal_t0 = _optimal_t0(loss, alpha, X) if schedule == K.OPTIMAL else 0.0
+        average_start = max(1, int(self.average)) if self.average else -1
+        rng = np.random.default_rng(seed)
+        order = np.arange(n, dtype=np.intp)
+        best, stale = np.inf, 0
+        for epoch in range(1, max_epochs + 1):
+            if self.shuffle:
+                rng.shuffle(order)
+            start = time.perf_counter()
+            sumloss = K.sgd_epoch(
+                X.indptr, X.indices, X.data, target, weight, order, sgd.v[k], sgd.u[k],
+                sgd.state[k], loss, schedule, alpha, eta0, float(self.power_t), optimal_t0,
+                self.fit_intercept, average_start,
+            )
+            objective = sumloss / n + 0.5 * alpha * sgd.squared_norm(k)
+            if not np.isfinite(objective):
+                remedy = ("lower eta0 or use learning_rate='optimal'" if schedule != K.OPTIMAL
+                          else "raise alpha (lower C)")
+                raise ValueError(
+                    f"The weights became non-finite in epoch {epoch} (loss={self.loss!r}, "
+                    f"learning_rate={self.learning_rate!r}, eta0={self.eta0}): the steps are "
+                    f"too large. To fix it, {remedy}, or scale the features."
+                )
+            if self.verbose:
+                print(f"-- Problem {k + 1}, epoch {epoch}: objective {objective:.6g}, "
+                      f"norm {np.sqrt(sgd.squared_norm(k)):.4g}, "
+                      f"{time.perf_counter() - start:.3f} s")
+            if self.tol is None:
+                continue
+            stale = stale + 1 if objective > best - self.tol else 0
+            best = min(best, objective)
+            if stale >= self.n_iter_no_change:
+                if schedule == K.ADAPTIVE and eta0 > _MIN_ADAPTIVE_ETA:
+                    eta0 /= 5.0
+                    stale = 0
+                else:
+                    return epoch
+        if self.tol is not None and max_epochs > 1:
+            warnings.warn(
+                f"Maximum number of epochs ({max_epochs}) reached before the objective "
+                "stopped improving by tol; raise max_iter or tol.", ConvergenceWarning,
+            )
+        return max_epochs
+
+
+def _n_problems(classes):
+    return 1 if classes.shape[0] == 2 else classes.shape[0]
+
+
+def _optimal_t0(loss, alpha, X):
+    """Offset of the 'optimal' schedule ``1 / (alpha (t0 + t - 1))``.
+
+    Bottou's heuristic makes the first step about the typical weight size; for a
+    smooth loss the steps are also kept below ``1 / (curvature * max ||x||^2)``,
+    beyond which a step overshoots and SGD diverges.
+    """
+    typw = np.sqrt(1.0 / np.sqrt(alpha))
+    initial_eta = typw / max(1.0, abs(K.loss_derivative(loss, -typw, 1.0)))
+    stable_eta = 1.0 / max(K.CURVATURE[loss] * K.max_row_squared_norm(X.indptr, X.data), 1e-300)
+    return 1.0 / (min(initial_eta, stable_eta) * alpha)
+
+
+class _SGDState:
+    """The SGD variables of each one-vs-rest problem, kept across partial_fit calls.
+
+    ``v`` (n_problems, n_features) unscaled weights in X's dtype; ``u`` (float64) the
+    averaging accumulator, 0 columns wide when not averaging; ``state`` the kernel's
+    scalars per problem.
+    """
+
+    def __init__(self, v, u, state):
+        self.v, self.u, self.state = v, u, state
+
+    @classmethod
+    def zeros(cls, n_problems, n_features, dtype, average):
+        state = np.zeros((n_problems, K.STATE_SIZE))
+        state[:, K.SCALE] = 1.0
+        state[:, K.T] = 1.0
+        u = np.zeros((n_problems, n_features if average else 0))
+        return cls(np.zeros((n_problems, n_features), dtype=dtype), u, state)
+
+    def copy(self, average):
+        """A copy to work on, with an averaging accumulator if ``average`` needs one."""
+        u = self.u.copy()
+        if average and u.shape[1] != self.v.shape[1]:
+            u = np.zeros(self.v.shape)
+        return _SGDState(self.v.copy(), u, self.state.copy())
+
+    def squared_norm(self, k):
+        return float(self.state[k, K.SCALE] ** 2 * np.dot(self.v[k], self.v[k]))
+
+    def solution(self):
+        """Return ``(coef, intercept)``: the averaged weights where averaging ran."""
+        state = self.state
+        coef = self.v * state[:, K.SCALE, None]
+        intercept = state[:, K.INTERCEPT].copy()
+        averaged = state[:, K.AVG_N] > 0
+        if averaged.any():
+            n = state[averaged, K.AVG_N, None]
+            coef[averaged] = (self.u[averaged] + state[averaged, K.AVG_C, None]
+                              * self.v[averaged]) / n
+            intercept[averaged] = state[averaged, K.AVG_INTERCEPT] / n[:, 0]
+        return coef.astype(self.v.dtype, copy=False), intercept
