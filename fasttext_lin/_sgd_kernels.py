@@ -36,8 +36,11 @@ SCHEDULE_CODES = {
 SCALE, INTERCEPT, T, AVG_C, AVG_INTERCEPT, AVG_N = range(6)
 STATE_SIZE = 6
 
-# Below this the scale is folded into ``v`` before it underflows.
+# Below this the scale is folded into ``v`` before it underflows. The average
+# ``(u + c v) / n`` cancels digits in proportion to (mean scale / scale), so
+# averaging folds sooner to keep it exact to about 1e-12.
 _MIN_SCALE = 1e-9
+_MIN_SCALE_AVERAGING = 1e-4
 # Rows ahead whose nonzeros are prefetched: visiting rows in shuffled order
 # is bound by the latency of fetching each row (bench/bench_epoch.py).
 _PREFETCH_ROWS = 4
@@ -202,6 +205,7 @@ def sgd_epoch(
     avg_intercept = state[AVG_INTERCEPT]
     avg_n = state[AVG_N]
     averaging = average_start >= 0
+    min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
     sumloss = 0.0
     n_rows = order.shape[0]
     for k in range(n_rows):
@@ -243,7 +247,7 @@ def sgd_epoch(
             avg_c += scale
             avg_intercept += intercept
             avg_n += 1.0
-        if scale < _MIN_SCALE:
+        if scale < min_scale:
             state[SCALE] = scale
             state[AVG_C] = avg_c
             fold_scale(v, u, state)

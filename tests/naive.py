@@ -1,0 +1,62 @@
+"""Plain NumPy references for the jitted kernels: dense weights, no tricks, one step at a time."""
+
+import numpy as np
+
+
+def naive_loss_derivative(loss, p, y):
+    """d loss / d p, written from the textbook definitions."""
+    z = p * y
+    if loss == "hinge":
+        return -y if z < 1 else 0.0
+    if loss == "squared_hinge":
+        return -2 * y * (1 - z) if z < 1 else 0.0
+    if loss == "log_loss":
+        return -y / (1 + np.exp(z))
+    if loss == "modified_huber":
+        if z >= 1:
+            return 0.0
+        return -2 * y * (1 - z) if z >= -1 else -4 * y
+    if loss == "squared_error":
+        return p - y
+    raise ValueError(loss)
+
+
+def naive_learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0):
+    if schedule == "optimal":
+        return 1 / (alpha * (optimal_t0 + t - 1))
+    if schedule == "invscaling":
+        return eta0 / t**power_t
+    return eta0
+
+
+def naive_sgd(X, y, orders, loss, schedule="constant", alpha=0.0, eta0=0.1, power_t=0.5,
+              optimal_t0=1.0, fit_intercept=True, average_start=-1, sample_weight=None):
+    """Run SGD over the rows of dense ``X`` in each order of ``orders``.
+
+    Each step is ``w <- max(0, 1 - eta alpha) w - eta s_i L'(p) x_i`` with the
+    gradient taken at the weights before the step; the intercept takes the same
+    step without shrinkage. Returns ``(w, b, w_avg, b_avg)``; the averages are
+    the means of the weights after each step from ``average_start`` on (None
+    when not averaging).
+    """
+    sample_weight = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    w_sum, b_sum, n_avg = np.zeros_like(w), 0.0, 0
+    t = 1
+    for order in orders:
+        for i in order:
+            p = X[i] @ w + b
+            eta = naive_learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
+            g = sample_weight[i] * naive_loss_derivative(loss, p, y[i])
+            w = max(0.0, 1 - eta * alpha) * w - eta * g * X[i]
+            if fit_intercept:
+                b -= eta * g
+            if 0 <= average_start <= t:
+                w_sum += w
+                b_sum += b
+                n_avg += 1
+            t += 1
+    if n_avg == 0:
+        return w, b, None, None
+    return w, b, w_sum / n_avg, b_sum / n_avg
