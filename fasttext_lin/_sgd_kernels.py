@@ -133,14 +133,14 @@ CURVATURE = {HINGE: 0.0, SQUARED_HINGE: 2.0, LOG_LOSS: 0.25, MODIFIED_HUBER: 2.0
 
 
 @njit(cache=True, nogil=True)
-def max_row_squared_norm(indptr, data):
-    """Largest ``||x_i||^2`` over the rows of a CSR matrix."""
+def max_weighted_squared_norm(indptr, data, sample_weight):
+    """Largest ``s_i ||x_i||^2`` over the rows of a CSR matrix."""
     best = 0.0
     for i in range(indptr.shape[0] - 1):
         total = 0.0
         for j in range(indptr[i], indptr[i + 1]):
             total += data[j] * data[j]
-        best = max(best, total)
+        best = max(best, sample_weight[i] * total)
     return best
 
 

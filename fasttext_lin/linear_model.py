@@ -133,8 +133,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         classes = np.unique(y)
         if classes.shape[0] < 2:
             raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes; "
-                f"y holds only class {classes[0]!r}."
+                f"{type(self).__name__} needs samples of at least 2 classes, got one class: "
+                f"every label in y is {classes[0].tolist()!r}."
             )
         warm = self.warm_start and hasattr(self, "_sgd") and np.array_equal(classes, self.classes_)
         sgd = self._zeros(_n_problems(classes), X)
@@ -288,6 +288,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 )
             if not np.all(np.isfinite(weight)) or np.any(weight < 0):
                 raise ValueError("sample_weight must be finite and non-negative.")
+            if not weight.any():
+                raise ValueError("sample_weight is zero for every sample: nothing to learn.")
         if self.class_weight is not None:
             per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
             weight = weight * per_class[np.searchsorted(self.classes_, y)]
@@ -317,7 +319,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         loss = K.LOSS_CODES[self.loss]
         schedule = K.SCHEDULE_CODES[self.learning_rate]
         eta0 = float(self.eta0)
-        optimal_t0 = _optimal_t0(loss, alpha, X) if schedule == K.OPTIMAL else 0.0
+        optimal_t0 = _optimal_t0(loss, alpha, X, weight) if schedule == K.OPTIMAL else 0.0
         average_start = max(1, int(self.average)) if self.average else -1
         rng = np.random.default_rng(seed)
         order = np.arange(n, dtype=np.intp)
@@ -366,16 +368,17 @@ def _n_problems(classes):
     return 1 if classes.shape[0] == 2 else classes.shape[0]
 
 
-def _optimal_t0(loss, alpha, X):
+def _optimal_t0(loss, alpha, X, sample_weight):
     """Offset of the 'optimal' schedule ``1 / (alpha (t0 + t - 1))``.
 
     Bottou's heuristic makes the first step about the typical weight size; for a
-    smooth loss the steps are also kept below ``1 / (curvature * max ||x||^2)``,
+    smooth loss the steps are also kept below ``1 / (curvature * max s_i ||x_i||^2)``,
     beyond which a step overshoots and SGD diverges.
     """
     typw = np.sqrt(1.0 / np.sqrt(alpha))
     initial_eta = typw / max(1.0, abs(K.loss_derivative(loss, -typw, 1.0)))
-    stable_eta = 1.0 / max(K.CURVATURE[loss] * K.max_row_squared_norm(X.indptr, X.data), 1e-300)
+    largest = K.max_weighted_squared_norm(X.indptr, X.data, sample_weight)
+    stable_eta = 1.0 / max(K.CURVATURE[loss] * largest, 1e-300)
     return 1.0 / (min(initial_eta, stable_eta) * alpha)
 
 

@@ -143,6 +143,7 @@ def test_squared_error_sgd_converges_to_ridge_solution():
     assert np.linalg.norm(w_avg - w_star) / np.linalg.norm(w_star) <= 1e-3
 
 
-def test_max_row_squared_norm():
+def test_max_weighted_squared_norm():
     X = sp.csr_matrix(np.array([[3.0, 4.0], [0.0, 0.0], [1.0, 1.0]]))
-    assert K.max_row_squared_norm(X.indptr, X.data) == 25.0
+    assert K.max_weighted_squared_norm(X.indptr, X.data, np.ones(3)) == 25.0
+    assert K.max_weighted_squared_norm(X.indptr, X.data, np.array([1.0, 1.0, 20.0])) == 40.0

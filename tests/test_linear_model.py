@@ -1,0 +1,231 @@
+"""LinearClassifier: scikit-learn compatibility, behaviour, and clear errors on bad input."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MaxAbsScaler
+from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from fasttext_lin import LinearClassifier
+from fasttext_lin import _sgd_kernels as K
+
+# Checks that SGD cannot pass by design, as for scikit-learn's own SGDClassifier.
+EXPECTED_FAILED_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "SGD visits each row once per epoch: a row with weight 2 takes one double step, "
+        "a repeated row two steps, so the models differ (as for SGDClassifier)."
+    ),
+    "check_sample_weight_equivalence_on_sparse_data": (
+        "SGD visits each row once per epoch: a row with weight 2 takes one double step, "
+        "a repeated row two steps, so the models differ (as for SGDClassifier)."
+    ),
+}
+
+
+@parametrize_with_checks(
+    [LinearClassifier(), LinearClassifier(loss="log_loss", average=True),
+     LinearClassifier(loss="modified_huber", C=1.0, learning_rate="adaptive")],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def blobs(n=300, n_classes=2, seed=0, dtype=np.float64):
+    X, y = make_classification(n_samples=n, n_features=20, n_informative=10,
+                               n_classes=n_classes, random_state=seed)
+    return sp.csr_matrix(X.astype(dtype)), y
+
+
+def test_worked_hinge_example_through_the_estimator():
+    # bias, pretty, good, bad, plot, not, scenery
+    X = np.array([[1, 0, 1, 0, 0, 1, 0], [1, 1, 0, 1, 0, 0, 0],
+                  [1, 0, 1, 0, 1, 0, 0], [1, 1, 0, 0, 0, 0, 1]], dtype=float)
+    clf = LinearClassifier(loss="hinge", learning_rate="constant", eta0=0.1, alpha=0.0,
+                           max_iter=1, tol=None, shuffle=False, fit_intercept=False)
+    clf.fit(X, [-1, -1, 1, 1])
+    np.testing.assert_allclose(clf.coef_[0], [0, 0, 0, -0.1, 0.1, -0.1, 0.1], atol=1e-12)
+    assert clf.n_iter_ == 1 and clf.t_ == 5
+
+
+def test_C_is_alpha_over_n_samples():
+    X, y = blobs()
+    by_c = LinearClassifier(C=0.5, random_state=0, tol=None, max_iter=5).fit(X, y)
+    by_alpha = LinearClassifier(alpha=1 / (0.5 * X.shape[0]), random_state=0, tol=None,
+                                max_iter=5).fit(X, y)
+    np.testing.assert_array_equal(by_c.coef_, by_alpha.coef_)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_csr_input_reaches_the_kernel_without_copies(dtype, monkeypatch):
+    X, y = blobs(dtype=dtype)
+    seen = []
+    epoch = K.sgd_epoch
+
+    def spy(indptr, indices, data, *args):
+        seen.append((indptr, indices, data))
+        return epoch(indptr, indices, data, *args)
+
+    monkeypatch.setattr(K, "sgd_epoch", spy)
+    clf = LinearClassifier(max_iter=2, tol=None).fit(X, y)
+    assert all(d is X.data and i is X.indices and p is X.indptr for p, i, d in seen)
+    assert clf.coef_.dtype == dtype
+
+
+def test_same_seed_same_model_and_shuffle_changes_it():
+    X, y = blobs()
+    a = LinearClassifier(random_state=3, max_iter=3, tol=None).fit(X, y).coef_
+    b = LinearClassifier(random_state=3, max_iter=3, tol=None).fit(X, y).coef_
+    c = LinearClassifier(random_state=4, max_iter=3, tol=None).fit(X, y).coef_
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_partial_fit_continues_like_fit_epochs():
+    X, y = blobs()
+    params = dict(loss="log_loss", average=True, shuffle=False, tol=None, alpha=1e-3)
+    fitted = LinearClassifier(max_iter=3, **params).fit(X, y)
+    streamed = LinearClassifier(**params)
+    for _ in range(3):
+        streamed.partial_fit(X, y, classes=np.unique(y))
+    np.testing.assert_allclose(streamed.coef_, fitted.coef_, rtol=1e-12)
+    np.testing.assert_allclose(streamed.intercept_, fitted.intercept_, rtol=1e-12)
+    assert streamed.t_ == fitted.t_ == 3 * X.shape[0] + 1
+
+
+def test_class_weight_multiplies_sample_weight():
+    X, y = blobs()
+    y = np.where(np.arange(y.shape[0]) < 240, 0, 1)
+    balanced = LinearClassifier(class_weight="balanced", random_state=0, max_iter=5, tol=None)
+    weights = np.where(y == 0, 300 / (2 * 240), 300 / (2 * 60))
+    by_hand = LinearClassifier(random_state=0, max_iter=5, tol=None)
+    np.testing.assert_allclose(balanced.fit(X, y).coef_,
+                               by_hand.fit(X, y, sample_weight=weights).coef_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "modified_huber"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_predict_proba(loss, n_classes):
+    X, y = blobs(n_classes=n_classes)
+    clf = LinearClassifier(loss=loss, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+    if loss == "log_loss" and n_classes == 2:
+        np.testing.assert_allclose(proba[:, 1], expit(clf.decision_function(X)))
+    np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba))
+
+
+def test_no_predict_proba_for_hinge():
+    clf = LinearClassifier(loss="hinge").fit(*blobs())
+    assert not hasattr(clf, "predict_proba")
+
+
+def test_one_vs_rest_multiclass_learns_as_well_as_liblinear():
+    X, y = blobs(n=600, n_classes=4)
+    clf = LinearClassifier(loss="hinge", C=1.0, average=True, random_state=0)
+    clf.fit(X[:450], y[:450])
+    assert clf.coef_.shape == (4, 20) and clf.intercept_.shape == (4,)
+    peer = LinearSVC(loss="hinge", C=1.0, max_iter=10000).fit(X[:450], y[:450])
+    assert clf.score(X[450:], y[450:]) >= peer.score(X[450:], y[450:]) - 0.03
+
+
+def test_warm_start_starts_from_the_previous_solution():
+    X, y = blobs()
+    params = dict(max_iter=1, tol=None, random_state=0, learning_rate="constant", alpha=0.0)
+    clf = LinearClassifier(warm_start=True, eta0=0.1, **params)
+    first = clf.fit(X, y).coef_.copy()
+    # With a vanishing step, a warm-started fit stays where it was, a cold one near zero.
+    clf.set_params(eta0=1e-12)
+    np.testing.assert_allclose(clf.fit(X, y).coef_, first, atol=1e-9)
+    cold = LinearClassifier(eta0=1e-12, **params).fit(X, y)
+    assert np.abs(cold.coef_).max() < 1e-9 < 1e-3 < np.abs(first).max()
+
+
+def test_tol_stops_early_and_verbose_reports_epochs(capsys):
+    X, y = blobs()
+    clf = LinearClassifier(tol=1e-3, n_iter_no_change=3, max_iter=1000, random_state=0,
+                           verbose=1).fit(X, y)
+    assert 3 < clf.n_iter_ < 1000
+    assert capsys.readouterr().out.count("epoch") == clf.n_iter_
+
+
+def test_works_in_pipeline_and_grid_search():
+    X, y = blobs()
+    search = GridSearchCV(make_pipeline(MaxAbsScaler(), LinearClassifier(random_state=0)),
+                          {"linearclassifier__C": [0.1, 1.0]}, cv=3).fit(X, y)
+    assert search.best_score_ > 0.7
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+
+def test_error_lengths_differ():
+    X, y = blobs()
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[300, 299\]"):
+        LinearClassifier().fit(X, y[:-1])
+
+
+@pytest.mark.parametrize("bad, word", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_error_non_finite_X(bad, word):
+    X, y = blobs()
+    X.data[5] = bad
+    with pytest.raises(ValueError, match=f"Input X contains {word}"):
+        LinearClassifier().fit(X, y)
+
+
+def test_error_single_class():
+    X, _ = blobs()
+    with pytest.raises(ValueError, match="at least 2 classes, got one class: every label in y is 1.0"):
+        LinearClassifier().fit(X, np.ones(X.shape[0]))
+
+
+def test_error_unseen_label_at_partial_fit():
+    X, y = blobs()
+    clf = LinearClassifier().partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match=r"label\(s\) \[2\] not in classes \[0, 1\]"):
+        clf.partial_fit(X, np.where(y == 1, 2, 0))
+    with pytest.raises(ValueError, match="classes must be given at the first call"):
+        LinearClassifier().partial_fit(X, y)
+
+
+def test_error_feature_count_mismatch_at_predict():
+    X, y = blobs()
+    clf = LinearClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="X has 19 features, but LinearClassifier is expecting "
+                                         "20 features as input"):
+        clf.predict(X[:, :19])
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(alpha=-1.0), "alpha == -1.0, must be >= 0.0"),
+    (dict(C=-1.0), "C == -1.0, must be > 0.0"),
+    (dict(C=0.0), "C == 0.0, must be > 0.0"),
+    (dict(loss="hinge_loss"), "loss='hinge_loss' is not one of"),
+    (dict(learning_rate="fast"), "learning_rate='fast' is not one of"),
+    (dict(alpha=0.0), "alpha must be > 0 with learning_rate='optimal'"),
+    (dict(learning_rate="constant", eta0=0.0), "eta0 == 0.0, must be > 0.0"),
+])
+def test_error_bad_parameters(params, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        LinearClassifier(**params).fit(*blobs())
+
+
+def test_error_diverging_learning_rate():
+    X, y = blobs()
+    X = X * 1e3
+    clf = LinearClassifier(loss="squared_error", learning_rate="constant", eta0=10.0)
+    with pytest.raises(ValueError, match="non-finite in epoch 1 .* lower eta0"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coef_")
+
+
+def test_error_sample_weight_shape():
+    X, y = blobs()
+    with pytest.raises(ValueError, match=r"sample_weight has shape \(3,\), expected \(300,\)"):
+        LinearClassifier().fit(X, y, sample_weight=[1, 2, 3])
