@@ -140,8 +140,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         sgd = self._zeros(_n_problems(classes), X)
         if warm:
             sgd.v[:], sgd.state[:, K.INTERCEPT] = self._sgd.solution()
-        self.classes_ = classes
-        self._run(X, y, sample_weight, sgd, self.max_iter)
+        self._run(X, y, classes, sample_weight, sgd, self.max_iter)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -168,19 +167,17 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             classes = np.unique(np.asarray(classes))
             if classes.shape[0] < 2:
                 raise ValueError(f"classes must hold at least 2 classes; got {classes!r}.")
-        unseen = np.setdiff1d(y, classes if first else self.classes_)
+            sgd = self._zeros(_n_problems(classes), X)
+        else:
+            classes = self.classes_
+            sgd = self._sgd.copy(bool(self.average))
+        unseen = np.setdiff1d(y, classes)
         if unseen.size:
-            known = classes if first else self.classes_
             raise ValueError(
-                f"y holds label(s) {unseen.tolist()} not in classes {known.tolist()} "
+                f"y holds label(s) {unseen.tolist()} not in classes {classes.tolist()} "
                 "given at the first call to partial_fit."
             )
-        if first:
-            sgd = self._zeros(_n_problems(classes), X)
-            self.classes_ = classes
-        else:
-            sgd = self._sgd.copy(bool(self.average))
-        self._run(X, y, sample_weight, sgd, 1)
+        self._run(X, y, classes, sample_weight, sgd, 1)
         return self
 
     def decision_function(self, X):
@@ -277,7 +274,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         X.check_format(full_check=False)
         return X, y
 
-    def _sample_weight(self, y, sample_weight):
+    def _sample_weight(self, y, classes, sample_weight):
         if sample_weight is None:
             weight = np.ones(y.shape[0])
         else:
@@ -291,23 +288,24 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             if not weight.any():
                 raise ValueError("sample_weight is zero for every sample: nothing to learn.")
         if self.class_weight is not None:
-            per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-            weight = weight * per_class[np.searchsorted(self.classes_, y)]
+            per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
+            weight = weight * per_class[np.searchsorted(classes, y)]
         return weight
 
-    def _run(self, X, y, sample_weight, sgd, max_epochs):
-        """Train every one-vs-rest problem from ``sgd`` and publish the result."""
-        weight = self._sample_weight(y, sample_weight)
+    def _run(self, X, y, classes, sample_weight, sgd, max_epochs):
+        """Train every one-vs-rest problem from ``sgd``; publish the model if all went well."""
+        weight = self._sample_weight(y, classes, sample_weight)
         alpha = 1.0 / (self.C * X.shape[0]) if self.C is not None else float(self.alpha)
         seeds = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=sgd.v.shape[0]
         )
-        positive = self.classes_[-1:] if sgd.v.shape[0] == 1 else self.classes_
+        positive = classes[-1:] if sgd.v.shape[0] == 1 else classes
         n_iter = 0
         for k, label in enumerate(positive):
             target = np.where(y == label, 1.0, -1.0)
             n_iter = max(n_iter, self._epochs(X, target, weight, alpha, sgd, k, seeds[k],
                                               max_epochs))
+        self.classes_ = classes
         self._sgd = sgd
         self.coef_, self.intercept_ = sgd.solution()
         self.n_iter_ = n_iter
@@ -334,7 +332,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 self.fit_intercept, average_start,
             )
             objective = sumloss / n + 0.5 * alpha * sgd.squared_norm(k)
-            if not np.isfinite(objective):
+            if not np.isfinite(objective + sgd.state[k, K.INTERCEPT]):
                 remedy = ("lower eta0 or use learning_rate='optimal'" if schedule != K.OPTIMAL
                           else "raise alpha (lower C)")
                 raise ValueError(

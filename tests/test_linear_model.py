@@ -222,7 +222,20 @@ def test_error_diverging_learning_rate():
     clf = LinearClassifier(loss="squared_error", learning_rate="constant", eta0=10.0)
     with pytest.raises(ValueError, match="non-finite in epoch 1 .* lower eta0"):
         clf.fit(X, y)
-    assert not hasattr(clf, "coef_")
+    assert not hasattr(clf, "coef_") and not hasattr(clf, "classes_")
+
+
+def test_failed_partial_fit_leaves_the_model_as_it_was():
+    X, y = blobs()
+    clf = LinearClassifier(loss="squared_error", learning_rate="constant", eta0=1e-3)
+    clf.partial_fit(X, y, classes=[0, 1])
+    coef = clf.coef_.copy()
+    clf.set_params(eta0=10.0)
+    with pytest.raises(ValueError, match="non-finite in epoch 1"):
+        clf.partial_fit(X * 1e3, y)
+    np.testing.assert_array_equal(clf.coef_, coef)
+    clf.set_params(eta0=1e-3).partial_fit(X, y)
+    assert np.isfinite(clf.coef_).all()
 
 
 def test_error_sample_weight_shape():
