@@ -21,7 +21,10 @@ def _bench(args):
     from .benchmark import format_table, run_libsvm_benchmark, write_results
 
     progress = (lambda message: print(message, file=sys.stderr)) if not args.quiet else None
-    results = run_libsvm_benchmark(args.names, repeats=args.repeats, progress=progress)
+    results = run_libsvm_benchmark(
+        args.names, repeats=args.repeats, progress=progress, grid=args.grid,
+        data_home=args.data_home, jit=not args.no_jit, max_epochs=args.max_epochs,
+    )
     print(format_table(results))
     if args.out:
         for path in write_results(results, args.out):
@@ -29,7 +32,14 @@ def _bench(args):
     return 0
 
 
+def _data_home_option(parser):
+    parser.add_argument("--data-home", help="data directory (default: $FASTTEXT_LIN_DATA, "
+                                            "then the per-user cache folder)")
+
+
 def _parser():
+    from .benchmark import EPOCH_LADDER, GRID
+
     parser = argparse.ArgumentParser(
         prog="fasttext-lin", description="Fast linear classifiers on sparse data.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -38,8 +48,7 @@ def _parser():
     fetch = commands.add_parser(
         "fetch", help="download (if missing) and verify named LIBSVM data sets")
     fetch.add_argument("names", nargs="+", metavar="NAME", help="e.g. a9a, a5a, w8a, dna")
-    fetch.add_argument("--data-home", help="data directory (default: $FASTTEXT_LIN_DATA, "
-                                           "then the per-user cache folder)")
+    _data_home_option(fetch)
     fetch.set_defaults(run=_fetch)
 
     bench = commands.add_parser(
@@ -47,7 +56,15 @@ def _parser():
     bench.add_argument("names", nargs="+", metavar="NAME", help="e.g. a9a a1a")
     bench.add_argument("--repeats", type=int, default=5,
                        help="timed fits per model, after a warm-up (default 5)")
+    bench.add_argument("--grid", type=float, nargs="+", default=GRID, metavar="C",
+                       help="values of C to cross-validate (default: %(default)s)")
+    bench.add_argument("--max-epochs", type=int, default=EPOCH_LADDER[-1],
+                       help="largest epoch count tried in the objective study against "
+                            "liblinear (default %(default)s)")
+    bench.add_argument("--no-jit", action="store_true",
+                       help="skip timing JIT compile and cache load in fresh processes")
     bench.add_argument("--out", help="also write JSON, Markdown and PNG results here")
+    _data_home_option(bench)
     bench.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     bench.set_defaults(run=_bench)
     return parser
@@ -62,7 +79,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except (OSError, ValueError) as error:
+    except (ImportError, OSError, ValueError) as error:
         print(f"fasttext-lin {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

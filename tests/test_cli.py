@@ -45,3 +45,13 @@ def test_usage_error_exits_2(capsys):
         main(["bench"])
     assert exit.value.code == 2
     assert "usage: fasttext-lin bench" in capsys.readouterr().err
+
+
+def test_bench_prints_the_table_and_writes_results(shared_data, tmp_path, capsys):
+    argv = ["bench", "a1a", "--repeats", "1", "--grid", "0.1", "1", "--max-epochs", "20",
+            "--no-jit", "--quiet", "--data-home", str(shared_data), "--out", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| LinearSVC | 1 |" in out and "LinearClassifier(hinge)" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["libsvm.json", "libsvm.md",
+                                                           "libsvm.png"]
