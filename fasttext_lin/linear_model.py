@@ -19,6 +19,9 @@ from sklearn.utils.validation import check_is_fitted, check_scalar, validate_dat
 from . import _sgd_kernels as K
 
 _PROBA_LOSSES = ("log_loss", "modified_huber")
+# renumber_features='auto' renumbers when the weights of one problem outgrow this
+# (about a core's L2 cache): then scattered hot weights cost cache misses.
+_RENUMBER_BYTES = 1 << 20
 # Stop lowering the 'adaptive' step below this, as scikit-learn does.
 _MIN_ADAPTIVE_ETA = 1e-6
 
@@ -73,6 +76,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         Start :meth:`fit` from the previous solution.
     verbose : int, default=0
         Print one line per epoch when > 0.
+    renumber_features : {'auto', True, False}, default='auto'
+        Train on a copy of ``X.indices`` with the features numbered by decreasing
+        document frequency, so that frequent features' weights share cache lines;
+        the model is the same, only faster to train on wide data, for one more
+        int32 per nonzero of memory. 'auto' renumbers when the weights of one
+        problem take more than 1 MiB. :meth:`partial_fit` keeps the numbering of
+        its first batch.
 
     Attributes
     ----------
@@ -90,7 +100,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self, loss="hinge", *, alpha=1e-4, C=None, learning_rate="optimal", eta0=0.01,
         power_t=0.5, max_iter=1000, tol=1e-3, n_iter_no_change=5, shuffle=True,
         random_state=None, fit_intercept=True, average=False, class_weight=None,
-        warm_start=False, verbose=0,
+        warm_start=False, verbose=0, renumber_features="auto",
     ):
         self.loss = loss
         self.alpha = alpha
@@ -108,6 +118,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.verbose = verbose
+        self.renumber_features = renumber_features
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -139,7 +150,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         warm = self.warm_start and hasattr(self, "_sgd") and np.array_equal(classes, self.classes_)
         sgd = self._zeros(_n_problems(classes), X)
         if warm:
-            sgd.v[:], sgd.state[:, K.INTERCEPT] = self._sgd.solution()
+            sgd.set_solution(*self._sgd.solution())
         self._run(X, y, classes, sample_weight, sgd, self.max_iter)
         return self
 
@@ -255,11 +266,18 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
         if self.tol is not None:
             check_scalar(self.tol, "tol", numbers.Real)
+        if self.renumber_features not in ("auto", True, False):
+            raise ValueError(f"renumber_features={self.renumber_features!r} is not one of "
+                             "'auto', True, False.")
         check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, min_val=1)
         check_scalar(int(self.average), "average", numbers.Integral, min_val=0)
 
     def _zeros(self, n_problems, X):
-        return _SGDState.zeros(n_problems, X.shape[1], X.dtype, bool(self.average))
+        renumber = self.renumber_features
+        if renumber == "auto":
+            renumber = X.shape[1] * X.dtype.itemsize > _RENUMBER_BYTES
+        rank = _frequency_rank(X) if renumber else None
+        return _SGDState.zeros(n_problems, X.shape[1], X.dtype, bool(self.average), rank)
 
     def _validate_input(self, X, y, reset):
         X, y = validate_data(
@@ -300,24 +318,31 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             np.iinfo(np.int32).max, size=sgd.v.shape[0]
         )
         positive = classes[-1:] if sgd.v.shape[0] == 1 else classes
+        indices = X.indices
+        if sgd.rank is not None:
+            indices = np.empty_like(X.indices)
+            K.renumber(X.indices, sgd.rank, indices)
+        csr = (X.indptr, indices, X.data)
+        optimal_t0 = 0.0
+        if self.learning_rate == "optimal":
+            optimal_t0 = _optimal_t0(K.LOSS_CODES[self.loss], alpha, csr, weight)
         n_iter = 0
         for k, label in enumerate(positive):
             target = np.where(y == label, 1.0, -1.0)
-            n_iter = max(n_iter, self._epochs(X, target, weight, alpha, sgd, k, seeds[k],
-                                              max_epochs))
+            n_iter = max(n_iter, self._epochs(csr, target, weight, alpha, optimal_t0, sgd, k,
+                                              seeds[k], max_epochs))
         self.classes_ = classes
         self._sgd = sgd
         self.coef_, self.intercept_ = sgd.solution()
         self.n_iter_ = n_iter
         self.t_ = int(sgd.state[0, K.T])
 
-    def _epochs(self, X, target, weight, alpha, sgd, k, seed, max_epochs):
-        """Run the epochs of problem ``k``; return how many ran."""
-        n = X.shape[0]
+    def _epochs(self, csr, target, weight, alpha, optimal_t0, sgd, k, seed, max_epochs):
+        """Run the epochs of problem ``k`` on CSR arrays; return how many ran."""
+        n = target.shape[0]
         loss = K.LOSS_CODES[self.loss]
         schedule = K.SCHEDULE_CODES[self.learning_rate]
         eta0 = float(self.eta0)
-        optimal_t0 = _optimal_t0(loss, alpha, X, weight) if schedule == K.OPTIMAL else 0.0
         average_start = max(1, int(self.average)) if self.average else -1
         rng = np.random.default_rng(seed)
         order = np.arange(n, dtype=np.intp)
@@ -327,7 +352,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 rng.shuffle(order)
             start = time.perf_counter()
             sumloss = K.sgd_epoch(
-                X.indptr, X.indices, X.data, target, weight, order, sgd.v[k], sgd.u[k],
+                *csr, target, weight, order, sgd.v[k], sgd.u[k],
                 sgd.state[k], loss, schedule, alpha, eta0, float(self.power_t), optimal_t0,
                 self.fit_intercept, average_start,
             )
@@ -366,7 +391,15 @@ def _n_problems(classes):
     return 1 if classes.shape[0] == 2 else classes.shape[0]
 
 
-def _optimal_t0(loss, alpha, X, sample_weight):
+def _frequency_rank(X):
+    """New number of each feature: 0 for the most frequent (by document frequency)."""
+    frequency = np.bincount(X.indices, minlength=X.shape[1])
+    rank = np.empty(X.shape[1], dtype=X.indices.dtype)
+    rank[np.argsort(-frequency, kind="stable")] = np.arange(X.shape[1], dtype=rank.dtype)
+    return rank
+
+
+def _optimal_t0(loss, alpha, csr, sample_weight):
     """Offset of the 'optimal' schedule ``1 / (alpha (t0 + t - 1))``.
 
     Bottou's heuristic makes the first step about the typical weight size; for a
@@ -375,7 +408,8 @@ def _optimal_t0(loss, alpha, X, sample_weight):
     """
     typw = np.sqrt(1.0 / np.sqrt(alpha))
     initial_eta = typw / max(1.0, abs(K.loss_derivative(loss, -typw, 1.0)))
-    largest = K.max_weighted_squared_norm(X.indptr, X.data, sample_weight)
+    indptr, _, data = csr
+    largest = K.max_weighted_squared_norm(indptr, data, sample_weight)
     stable_eta = 1.0 / max(K.CURVATURE[loss] * largest, 1e-300)
     return 1.0 / (min(initial_eta, stable_eta) * alpha)
 
@@ -385,32 +419,41 @@ class _SGDState:
 
     ``v`` (n_problems, n_features) unscaled weights in X's dtype; ``u`` (float64) the
     averaging accumulator, 0 columns wide when not averaging; ``state`` the kernel's
-    scalars per problem.
+    scalars per problem; ``rank`` the features' numbering inside ``v`` and ``u``
+    (None: X's own).
     """
 
-    def __init__(self, v, u, state):
-        self.v, self.u, self.state = v, u, state
+    def __init__(self, v, u, state, rank):
+        self.v, self.u, self.state, self.rank = v, u, state, rank
 
     @classmethod
-    def zeros(cls, n_problems, n_features, dtype, average):
+    def zeros(cls, n_problems, n_features, dtype, average, rank):
         state = np.zeros((n_problems, K.STATE_SIZE))
         state[:, K.SCALE] = 1.0
         state[:, K.T] = 1.0
         u = np.zeros((n_problems, n_features if average else 0))
-        return cls(np.zeros((n_problems, n_features), dtype=dtype), u, state)
+        return cls(np.zeros((n_problems, n_features), dtype=dtype), u, state, rank)
 
     def copy(self, average):
         """A copy to work on, with an averaging accumulator if ``average`` needs one."""
         u = self.u.copy()
         if average and u.shape[1] != self.v.shape[1]:
             u = np.zeros(self.v.shape)
-        return _SGDState(self.v.copy(), u, self.state.copy())
+        return _SGDState(self.v.copy(), u, self.state.copy(), self.rank)
 
     def squared_norm(self, k):
         return float(self.state[k, K.SCALE] ** 2 * np.dot(self.v[k], self.v[k]))
 
+    def set_solution(self, coef, intercept):
+        """Start from ``coef`` (in X's numbering) and ``intercept``."""
+        if self.rank is None:
+            self.v[:] = coef
+        else:
+            self.v[:, self.rank] = coef
+        self.state[:, K.INTERCEPT] = intercept
+
     def solution(self):
-        """Return ``(coef, intercept)``: the averaged weights where averaging ran."""
+        """Return ``(coef, intercept)`` in X's numbering, averaged where averaging ran."""
         state = self.state
         coef = self.v * state[:, K.SCALE, None]
         intercept = state[:, K.INTERCEPT].copy()
@@ -420,4 +463,6 @@ class _SGDState:
             coef[averaged] = (self.u[averaged] + state[averaged, K.AVG_C, None]
                               * self.v[averaged]) / n
             intercept[averaged] = state[averaged, K.AVG_INTERCEPT] / n[:, 0]
+        if self.rank is not None:
+            coef = coef[:, self.rank]
         return coef.astype(self.v.dtype, copy=False), intercept

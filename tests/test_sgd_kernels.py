@@ -147,3 +147,12 @@ def test_max_weighted_squared_norm():
     X = sp.csr_matrix(np.array([[3.0, 4.0], [0.0, 0.0], [1.0, 1.0]]))
     assert K.max_weighted_squared_norm(X.indptr, X.data, np.ones(3)) == 25.0
     assert K.max_weighted_squared_norm(X.indptr, X.data, np.array([1.0, 1.0, 20.0])) == 40.0
+
+
+def test_renumber_equals_numpy_gather():
+    rng = np.random.default_rng(0)
+    rank = rng.permutation(100).astype(np.int32)
+    indices = rng.integers(100, size=1000).astype(np.int32)
+    out = np.empty_like(indices)
+    K.renumber(indices, rank, out)
+    np.testing.assert_array_equal(out, rank[indices])
