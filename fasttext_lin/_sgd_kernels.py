@@ -144,13 +144,6 @@ def max_weighted_squared_norm(indptr, data, sample_weight):
     return best
 
 
-@njit(cache=True, nogil=True)
-def renumber(indices, rank, out):
-    """Write ``rank[indices]`` to ``out``: feature ids in a new numbering."""
-    for j in range(indices.shape[0]):
-        out[j] = rank[indices[j]]
-
-
 @njit(cache=True, inline="always")
 def learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0):
     """Step size at step ``t`` (1-based), as in scikit-learn's SGD."""

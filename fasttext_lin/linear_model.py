@@ -19,9 +19,7 @@ from sklearn.utils.validation import check_is_fitted, check_scalar, validate_dat
 from . import _sgd_kernels as K
 
 _PROBA_LOSSES = ("log_loss", "modified_huber")
-# renumber_features='auto' renumbers when the weights of one problem outgrow this
-# (about a core's L2 cache): then scattered hot weights cost cache misses.
-_RENUMBER_BYTES = 1 << 20
+
 # Stop lowering the 'adaptive' step below this, as scikit-learn does.
 _MIN_ADAPTIVE_ETA = 1e-6
 
@@ -76,13 +74,6 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         Start :meth:`fit` from the previous solution.
     verbose : int, default=0
         Print one line per epoch when > 0.
-    renumber_features : {'auto', True, False}, default='auto'
-        Train on a copy of ``X.indices`` with the features numbered by decreasing
-        document frequency, so that frequent features' weights share cache lines;
-        the model is the same, only faster to train on wide data, for one more
-        int32 per nonzero of memory. 'auto' renumbers when the weights of one
-        problem take more than 1 MiB. :meth:`partial_fit` keeps the numbering of
-        its first batch.
 
     Attributes
     ----------
@@ -100,7 +91,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self, loss="hinge", *, alpha=1e-4, C=None, learning_rate="optimal", eta0=0.01,
         power_t=0.5, max_iter=1000, tol=1e-3, n_iter_no_change=5, shuffle=True,
         random_state=None, fit_intercept=True, average=False, class_weight=None,
-        warm_start=False, verbose=0, renumber_features="auto",
+        warm_start=False, verbose=0,
     ):
         self.loss = loss
         self.alpha = alpha
@@ -118,7 +109,6 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.verbose = verbose
-        self.renumber_features = renumber_features
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -266,18 +256,12 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
         if self.tol is not None:
             check_scalar(self.tol, "tol", numbers.Real)
-        if self.renumber_features not in ("auto", True, False):
-            raise ValueError(f"renumber_features={self.renumber_features!r} is not one of "
-                             "'auto', True, False.")
+
         check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, min_val=1)
         check_scalar(int(self.average), "average", numbers.Integral, min_val=0)
 
     def _zeros(self, n_problems, X):
-        renumber = self.renumber_features
-        if renumber == "auto":
-            renumber = X.shape[1] * X.dtype.itemsize > _RENUMBER_BYTES
-        rank = _frequency_rank(X) if renumber else None
-        return _SGDState.zeros(n_problems, X.shape[1], X.dtype, bool(self.average), rank)
+        return _SGDState.zeros(n_problems, X.shape[1], X.dtype, bool(self.average))
 
     def _validate_input(self, X, y, reset):
         X, y = validate_data(
@@ -318,11 +302,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             np.iinfo(np.int32).max, size=sgd.v.shape[0]
         )
         positive = classes[-1:] if sgd.v.shape[0] == 1 else classes
-        indices = X.indices
-        if sgd.rank is not None:
-            indices = np.empty_like(X.indices)
-            K.renumber(X.indices, sgd.rank, indices)
-        csr = (X.indptr, indices, X.data)
+        csr = (_unsigned(X.indptr), _unsigned(X.indices), X.data)
         optimal_t0 = 0.0
         if self.learning_rate == "optimal":
             optimal_t0 = _optimal_t0(K.LOSS_CODES[self.loss], alpha, csr, weight)
@@ -345,7 +325,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         eta0 = float(self.eta0)
         average_start = max(1, int(self.average)) if self.average else -1
         rng = np.random.default_rng(seed)
-        order = np.arange(n, dtype=np.intp)
+        order = np.arange(n, dtype=np.uintp)
         best, stale = np.inf, 0
         for epoch in range(1, max_epochs + 1):
             if self.shuffle:
@@ -391,12 +371,14 @@ def _n_problems(classes):
     return 1 if classes.shape[0] == 2 else classes.shape[0]
 
 
-def _frequency_rank(X):
-    """New number of each feature: 0 for the most frequent (by document frequency)."""
-    frequency = np.bincount(X.indices, minlength=X.shape[1])
-    rank = np.empty(X.shape[1], dtype=X.indices.dtype)
-    rank[np.argsort(-frequency, kind="stable")] = np.arange(X.shape[1], dtype=rank.dtype)
-    return rank
+def _unsigned(index_array):
+    """View non-negative integers as unsigned, without a copy.
+
+    Numba checks a signed index for wraparound (negative indexing) at every access;
+    an unsigned one needs no check, which halves the epoch time on wide data
+    (bench/bench_epoch.py, lever f).
+    """
+    return index_array.view(np.dtype(f"u{index_array.dtype.itemsize}"))
 
 
 def _optimal_t0(loss, alpha, csr, sample_weight):
@@ -419,41 +401,37 @@ class _SGDState:
 
     ``v`` (n_problems, n_features) unscaled weights in X's dtype; ``u`` (float64) the
     averaging accumulator, 0 columns wide when not averaging; ``state`` the kernel's
-    scalars per problem; ``rank`` the features' numbering inside ``v`` and ``u``
-    (None: X's own).
+    scalars per problem.
     """
 
-    def __init__(self, v, u, state, rank):
-        self.v, self.u, self.state, self.rank = v, u, state, rank
+    def __init__(self, v, u, state):
+        self.v, self.u, self.state = v, u, state
 
     @classmethod
-    def zeros(cls, n_problems, n_features, dtype, average, rank):
+    def zeros(cls, n_problems, n_features, dtype, average):
         state = np.zeros((n_problems, K.STATE_SIZE))
         state[:, K.SCALE] = 1.0
         state[:, K.T] = 1.0
         u = np.zeros((n_problems, n_features if average else 0))
-        return cls(np.zeros((n_problems, n_features), dtype=dtype), u, state, rank)
+        return cls(np.zeros((n_problems, n_features), dtype=dtype), u, state)
 
     def copy(self, average):
         """A copy to work on, with an averaging accumulator if ``average`` needs one."""
         u = self.u.copy()
         if average and u.shape[1] != self.v.shape[1]:
             u = np.zeros(self.v.shape)
-        return _SGDState(self.v.copy(), u, self.state.copy(), self.rank)
+        return _SGDState(self.v.copy(), u, self.state.copy())
 
     def squared_norm(self, k):
         return float(self.state[k, K.SCALE] ** 2 * np.dot(self.v[k], self.v[k]))
 
     def set_solution(self, coef, intercept):
-        """Start from ``coef`` (in X's numbering) and ``intercept``."""
-        if self.rank is None:
-            self.v[:] = coef
-        else:
-            self.v[:, self.rank] = coef
+        """Start from ``coef`` and ``intercept``."""
+        self.v[:] = coef
         self.state[:, K.INTERCEPT] = intercept
 
     def solution(self):
-        """Return ``(coef, intercept)`` in X's numbering, averaged where averaging ran."""
+        """Return ``(coef, intercept)``: the averaged weights where averaging ran."""
         state = self.state
         coef = self.v * state[:, K.SCALE, None]
         intercept = state[:, K.INTERCEPT].copy()
@@ -463,6 +441,4 @@ class _SGDState:
             coef[averaged] = (self.u[averaged] + state[averaged, K.AVG_C, None]
                               * self.v[averaged]) / n
             intercept[averaged] = state[averaged, K.AVG_INTERCEPT] / n[:, 0]
-        if self.rank is not None:
-            coef = coef[:, self.rank]
         return coef.astype(self.v.dtype, copy=False), intercept

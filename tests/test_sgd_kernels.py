@@ -21,8 +21,10 @@ def run_kernel(X, y, orders, loss, schedule="constant", alpha=0.0, eta0=0.1, pow
     state = np.zeros(K.STATE_SIZE)
     state[[K.SCALE, K.T]] = 1.0
     for order in orders:
-        K.sgd_epoch(X.indptr, X.indices, X.data, np.asarray(y, dtype=np.float64),
-                    sample_weight, np.asarray(order, dtype=np.intp), v, u, state,
+        # Unsigned index arrays, as the estimator passes them.
+        K.sgd_epoch(X.indptr.astype(np.uint32), X.indices.astype(np.uint32), X.data,
+                    np.asarray(y, dtype=np.float64), sample_weight,
+                    np.asarray(order, dtype=np.uintp), v, u, state,
                     K.LOSS_CODES[loss], K.SCHEDULE_CODES[schedule], alpha, eta0, power_t,
                     optimal_t0, fit_intercept, average_start)
     w = state[K.SCALE] * v
@@ -148,11 +150,3 @@ def test_max_weighted_squared_norm():
     assert K.max_weighted_squared_norm(X.indptr, X.data, np.ones(3)) == 25.0
     assert K.max_weighted_squared_norm(X.indptr, X.data, np.array([1.0, 1.0, 20.0])) == 40.0
 
-
-def test_renumber_equals_numpy_gather():
-    rng = np.random.default_rng(0)
-    rank = rng.permutation(100).astype(np.int32)
-    indices = rng.integers(100, size=1000).astype(np.int32)
-    out = np.empty_like(indices)
-    K.renumber(indices, rank, out)
-    np.testing.assert_array_equal(out, rank[indices])
