@@ -171,7 +171,7 @@ def fold_scale(v, u, state):
 @njit(cache=True, nogil=True)
 def sgd_epoch(
     indptr, indices, data, y, sample_weight, order, v, u, state,
-    loss, schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start,
+    loss, schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start, track_loss,
 ):
     """Run one SGD epoch over the rows in ``order``; return the weighted loss sum.
 
@@ -197,6 +197,8 @@ def sgd_epoch(
         Whether to learn the (unregularised) intercept.
     average_start : int
         Average the weights from this step on; negative disables averaging.
+    track_loss : bool
+        Sum the losses (before each step); else return 0 and save their cost.
     """
     scale = state[SCALE]
     intercept = state[INTERCEPT]
@@ -218,7 +220,8 @@ def sgd_epoch(
             dot += data[j] * v[indices[j]]
         p = dot * scale + intercept
         eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
-        sumloss += sample_weight[i] * loss_value(loss, p, y[i])
+        if track_loss:
+            sumloss += sample_weight[i] * loss_value(loss, p, y[i])
         step = -eta * sample_weight[i] * loss_derivative(loss, p, y[i])
         if alpha > 0.0:
             shrink = 1.0 - eta * alpha

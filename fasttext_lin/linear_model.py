@@ -326,6 +326,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         average_start = max(1, int(self.average)) if self.average else -1
         rng = np.random.default_rng(seed)
         order = np.arange(n, dtype=np.uintp)
+        # The objective is needed to stop on tol and to report; it costs an exp
+        # and a log a row for log_loss.
+        track_loss = self.tol is not None or bool(self.verbose)
         best, stale = np.inf, 0
         for epoch in range(1, max_epochs + 1):
             if self.shuffle:
@@ -334,7 +337,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             sumloss = K.sgd_epoch(
                 *csr, target, weight, order, sgd.v[k], sgd.u[k],
                 sgd.state[k], loss, schedule, alpha, eta0, float(self.power_t), optimal_t0,
-                self.fit_intercept, average_start,
+                self.fit_intercept, average_start, track_loss,
             )
             objective = sumloss / n + 0.5 * alpha * sgd.squared_norm(k)
             if not np.isfinite(objective + sgd.state[k, K.INTERCEPT]):

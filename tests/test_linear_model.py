@@ -221,10 +221,11 @@ def test_error_bad_parameters(params, message):
         LinearClassifier(**params).fit(*blobs())
 
 
-def test_error_diverging_learning_rate():
+@pytest.mark.parametrize("tol", [1e-3, None])
+def test_error_diverging_learning_rate(tol):
     X, y = blobs()
     X = X * 1e3
-    clf = LinearClassifier(loss="squared_error", learning_rate="constant", eta0=10.0)
+    clf = LinearClassifier(loss="squared_error", learning_rate="constant", eta0=10.0, tol=tol)
     with pytest.raises(ValueError, match="non-finite in epoch 1 .* lower eta0"):
         clf.fit(X, y)
     assert not hasattr(clf, "coef_") and not hasattr(clf, "classes_")

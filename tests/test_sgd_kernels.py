@@ -26,7 +26,7 @@ def run_kernel(X, y, orders, loss, schedule="constant", alpha=0.0, eta0=0.1, pow
                     np.asarray(y, dtype=np.float64), sample_weight,
                     np.asarray(order, dtype=np.uintp), v, u, state,
                     K.LOSS_CODES[loss], K.SCHEDULE_CODES[schedule], alpha, eta0, power_t,
-                    optimal_t0, fit_intercept, average_start)
+                    optimal_t0, fit_intercept, average_start, True)
     w = state[K.SCALE] * v
     if state[K.AVG_N] == 0:
         return w, state[K.INTERCEPT], None, None
