@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 STEADY_FITS = 5
-N_FEATURES = 1 << 16
+# As wide as hashed text features: the estimator then takes its renumbering path too.
+N_FEATURES = 1 << 20
 NNZ_PER_ROW = 20
 
 
@@ -197,7 +198,9 @@ def markdown(result):
     lines = [
         "# Cold start (bench/bench_coldstart.py)",
         "",
-        f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, numba {m['numba']}; {m['date']}. "
+        f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, numba {m['numba']}; {m['date']}; "
+        f"package at {(m.get('git') or {}).get('commit', '?')[:7]}"
+        f"{' (modified)' if (m.get('git') or {}).get('package_modified') else ''}. "
         f"Medians of {result['params']['repeats']} pairs of fresh processes, each pair on an "
         f"empty NUMBA_CACHE_DIR; first fit: LinearClassifier(hinge, 1 epoch) on "
         f"{result['params']['rows']} x {N_FEATURES} float32 CSR, {NNZ_PER_ROW} nonzeros a row.",
@@ -243,6 +246,19 @@ def markdown(result):
     return "\n".join(lines) + "\n"
 
 
+def _git_state():
+    """Commit of the checkout and whether the package differs from it."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "fasttext_lin"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {"commit": commit, "package_modified": bool(dirty)}
+
+
 def write_atomic(path, text):
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
@@ -283,7 +299,7 @@ def main(argv=None):
                     "numba": pairs[0]["first_process"]["numba"],
                     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
                         timespec="seconds"),
-                    "loadavg": os.getloadavg()},
+                    "loadavg": os.getloadavg(), "git": _git_state()},
         "params": {"repeats": args.repeats, "rows": args.rows, "steady_fits": STEADY_FITS},
         "summary": summarize(pairs),
         "pairs": pairs,

@@ -23,15 +23,17 @@ that the shared machine's noise hits every configuration alike:
 - the kernel levers, each by calling ``_sgd_kernels.sgd_epoch`` directly (hinge,
   'optimal' schedule, from zero weights) and changing one thing against the
   estimator's own setting (float32 weights, fresh shuffle per epoch, features as
-  given, prefetch 4 rows ahead): (a) float64 weights and values, (b) storage order
-  and a block shuffle (random order of blocks of 32 rows, random order within), (c)
-  features renumbered by document frequency, (d) row prefetching off or at other
-  distances. (d) uses private copies of ``sgd_epoch``: the same bytecode compiled with
-  the module's globals but ``_PREFETCH_ROWS`` patched (2**62 turns prefetching off,
-  since ``k + _PREFETCH_ROWS < n_rows`` is then never true); a copy at 4 rows is the
-  control that the copy equals the package kernel. (f) unsigned per-nonzero indices:
-  a private copy compiled from ``sgd_epoch``'s source with ``UNSIGNED_EDITS`` applied
-  (same arithmetic; checked bit-identical). Two diagnostics bound the
+  given, prefetch 4 rows ahead, unsigned views of the index arrays): (a) float64
+  weights and values, (b) storage order and a block shuffle (random order of blocks
+  of 32 rows, random order within), (c) features renumbered by document frequency,
+  (d) row prefetching off or at other distances. (d) uses private copies of
+  ``sgd_epoch``: the same bytecode compiled with the module's globals but
+  ``_PREFETCH_ROWS`` patched (2**62 turns prefetching off, since
+  ``k + _PREFETCH_ROWS < n_rows`` is then never true); a copy at 4 rows is the
+  control that the copy equals the package kernel. (f) the package kernel given the
+  signed index arrays (int32 ``indptr`` / ``indices``, intp order) instead of the
+  unsigned views the estimator passes: Numba then checks every index for wraparound
+  (checked bit-identical results). Two diagnostics bound the
   update's share: the dot products alone, prefetched the same way, in the baseline
   and in storage order;
 - (e) the estimator's Python overhead per epoch (fit time minus kernel time, split
@@ -48,6 +50,7 @@ import inspect
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -139,31 +142,6 @@ def kernel_with_prefetch(rows):
     return njit(nogil=True)(function)
 
 
-# Lever (f): the package kernel's source with its per-nonzero indices made unsigned.
-# Numba wraps negative indices for signed integers: ``j`` runs over int32 ``indptr``
-# values and ``indices[j]`` is int32, so every ``indices[j]``, ``data[j]`` and
-# ``v[indices[j]]`` carries a sign test and a select; unsigned ones do not.
-UNSIGNED_EDITS = [
-    ("start, end = indptr[i], indptr[i + 1]",
-     "start, end = np.uint64(indptr[i]), np.uint64(indptr[i + 1])"),
-    ("v[indices[j]]", "v[np.uint64(indices[j])]"),
-    ("u[indices[j]]", "u[np.uint64(indices[j])]"),
-]
-
-
-def kernel_unsigned():
-    """A private copy of ``sgd_epoch`` compiled from its source with ``UNSIGNED_EDITS``."""
-    source = inspect.getsource(K.sgd_epoch.py_func)
-    source = source[source.index("def "):]
-    for old, new in UNSIGNED_EDITS:
-        if old not in source:
-            raise RuntimeError(f"sgd_epoch no longer contains {old!r}: update UNSIGNED_EDITS.")
-        source = source.replace(old, new)
-    namespace = dict(vars(K))
-    exec(compile(source, "<sgd_epoch, unsigned indices>", "exec"), namespace)
-    return njit(nogil=True)(namespace["sgd_epoch"])
-
-
 @njit(nogil=True)
 def _dot_only(indptr, indices, data, y, sample_weight, order, v, u, state, *args):
     """Diagnostic: the kernel's row prefetch and dot products, no update."""
@@ -187,20 +165,48 @@ def new_state(n_features, dtype):
     return np.zeros(n_features, dtype=dtype), np.zeros(0), state
 
 
-def run_kernel(kernel, X, y, epochs, order_kind, seed):
-    """Run ``epochs`` hinge epochs from zero weights; return timings and ``(w, b)``."""
+def unsigned(index_array):
+    """The same non-negative integers viewed as unsigned (no copy)."""
+    return index_array.view(np.dtype(f"u{index_array.dtype.itemsize}"))
+
+
+def kernel_args(**values):
+    """``sgd_epoch``'s positional arguments, by name, in the order the package declares.
+
+    ``track_loss=False`` as the estimator passes it with ``tol=None``; an argument
+    unknown here stops the benchmark rather than guess it.
+    """
+    names = list(inspect.signature(K.sgd_epoch.py_func).parameters)
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise RuntimeError(f"sgd_epoch takes {missing} that bench_epoch.py does not set: "
+                           "add them to the call in run_kernel.")
+    return [values[name] for name in names]
+
+
+def run_kernel(kernel, X, y, epochs, order_kind, seed, signed=False):
+    """Run ``epochs`` hinge epochs from zero weights; return timings and ``(w, b)``.
+
+    The index arrays (``indptr``, ``indices``, ``order``) are passed as unsigned views,
+    as the estimator passes them, unless ``signed`` (lever f: the signed arrays).
+    """
     rng = np.random.default_rng(seed)
     v, u, state = new_state(X.shape[1], X.data.dtype)
     weight = np.ones(X.shape[0])
     loss = K.HINGE
-    optimal_t0 = linear_model._optimal_t0(loss, ALPHA, X, weight)
+    index = (lambda a: a) if signed else unsigned
+    indptr, indices = index(X.indptr), index(X.indices)
+    optimal_t0 = linear_model._optimal_t0(loss, ALPHA, (indptr, indices, X.data), weight)
     kernel_seconds, order_seconds = [], []
     for _ in range(epochs):
         start = time.perf_counter()
-        order = ORDERS[order_kind](rng, X.shape[0])
+        order = index(ORDERS[order_kind](rng, X.shape[0]))
         mid = time.perf_counter()
-        kernel(X.indptr, X.indices, X.data, y, weight, order, v, u, state, loss, K.OPTIMAL,
-               ALPHA, 0.01, 0.5, optimal_t0, True, -1)
+        kernel(*kernel_args(
+            indptr=indptr, indices=indices, data=X.data, y=y, sample_weight=weight, order=order,
+            v=v, u=u, state=state, loss=loss, schedule=K.OPTIMAL, alpha=ALPHA, eta0=0.01,
+            power_t=0.5, optimal_t0=optimal_t0, fit_intercept=True, average_start=-1,
+            track_loss=False))
         kernel_seconds.append(time.perf_counter() - mid)
         order_seconds.append(mid - start)
     return kernel_seconds, order_seconds, v * state[K.SCALE], state[K.INTERCEPT]
@@ -243,8 +249,18 @@ class KernelTimer:
         K.sgd_epoch = self.kernel
 
 
-def fit_ours(loss, X, y, epochs):
-    model = LinearClassifier(loss=loss, alpha=ALPHA, max_iter=epochs, tol=None, random_state=0)
+def ours_configs():
+    """Our estimator's configurations: as shipped, and without renumbering if it has it."""
+    configs = {"ours LinearClassifier, f32": {}}
+    if "renumber_features" in LinearClassifier().get_params():
+        configs["ours LinearClassifier, f32, renumber_features=False"] = {
+            "renumber_features": False}
+    return configs
+
+
+def fit_ours(loss, X, y, epochs, **params):
+    model = LinearClassifier(loss=loss, alpha=ALPHA, max_iter=epochs, tol=None, random_state=0,
+                             **params)
     with KernelTimer() as timer:
         start = time.perf_counter()
         model.fit(X, y)
@@ -267,15 +283,16 @@ def fit_sklearn(loss, X, y, epochs):
 
 
 def run_ours(runs, loss, repeat, X_train, y_train, X_test, y_test, epochs):
-    """Fit LinearClassifier once and append its record to ``runs``."""
+    """Fit each of our configurations once; append their records to ``runs``."""
     denominator = epochs * X_train.nnz / 1e9
-    seconds, model, overhead = fit_ours(loss, X_train, y_train, epochs)
-    runs.append({"kind": "estimator", "config": "ours LinearClassifier, f32", "loss": loss,
-                 "repeat": repeat, "seconds": seconds, "ns_per_nnz": seconds / denominator,
-                 "kernel_ns_per_nnz": overhead["kernel_s"] / denominator,
-                 "test_accuracy": float(model.score(X_test, y_test)), "overhead": overhead})
-    print(f"  ours {loss}: {runs[-1]['ns_per_nnz']:.2f} ns/nnz, "
-          f"acc {runs[-1]['test_accuracy']:.4f}", flush=True)
+    for config, params in ours_configs().items():
+        seconds, model, overhead = fit_ours(loss, X_train, y_train, epochs, **params)
+        runs.append({"kind": "estimator", "config": config, "loss": loss,
+                     "repeat": repeat, "seconds": seconds, "ns_per_nnz": seconds / denominator,
+                     "kernel_ns_per_nnz": overhead["kernel_s"] / denominator,
+                     "test_accuracy": float(model.score(X_test, y_test)), "overhead": overhead})
+        print(f"  {config} {loss}: {runs[-1]['ns_per_nnz']:.2f} ns/nnz, "
+              f"acc {runs[-1]['test_accuracy']:.4f}", flush=True)
 
 
 def python_allocations(X, y, epochs):
@@ -309,12 +326,26 @@ def machine_info():
         "platform": platform.platform(), "python": platform.python_version(),
         "numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
         "numba": numba.__version__, "llvmlite": __import__("llvmlite").__version__,
-        "fasttext_lin": fasttext_lin.__version__, "numba_threads": numba.get_num_threads(),
+        "fasttext_lin": fasttext_lin.__version__, "git": _git_state(),
+        "numba_threads": numba.get_num_threads(),
         "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
                                                "NUMBA_CPU_NAME", "NUMBA_CACHE_DIR")},
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "loadavg_start": os.getloadavg(),
     }
+
+
+def _git_state():
+    """Commit of the checkout and whether the package differs from it."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "fasttext_lin"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {"commit": commit, "package_modified": bool(dirty)}
 
 
 def write_atomic(path, text):
@@ -332,29 +363,28 @@ def summarize(values):
 # -- main -----------------------------------------------------------------------------------
 
 LEVERS = [
-    # name, lever, data, kernel, order
-    ("baseline: f32, shuffled, prefetch 4", "estimator's setting", "f32", "package", "shuffled"),
-    ("(a) f64 weights + values", "a", "f64", "package", "shuffled"),
-    ("(b) storage order", "b", "f32", "package", "storage"),
-    (f"(b) block shuffle ({BLOCK})", "b", "f32", "package", f"block{BLOCK}"),
-    ("(c) renumbered by frequency", "c", "f32r", "package", "shuffled"),
-    ("(d) no prefetch", "d", "f32", "prefetch-off", "shuffled"),
-    ("(d) copy, prefetch 4 (control)", "d", "f32", "prefetch-4", "shuffled"),
-    ("(d) prefetch 2", "d", "f32", "prefetch-2", "shuffled"),
-    ("(d) prefetch 8", "d", "f32", "prefetch-8", "shuffled"),
-    ("(d) prefetch 16", "d", "f32", "prefetch-16", "shuffled"),
-    ("(d) no prefetch, storage order", "d", "f32", "prefetch-off", "storage"),
-    ("(f) unsigned indices", "f", "f32", "unsigned", "shuffled"),
-    ("(f) unsigned indices, storage order", "f", "f32", "unsigned", "storage"),
-    (f"combined: f32, renumbered, block shuffle ({BLOCK})", "combined", "f32r", "package",
-     f"block{BLOCK}"),
-    ("combined: f32, renumbered, storage order", "combined", "f32r", "package", "storage"),
-    (f"combined: f32, unsigned, block shuffle ({BLOCK})", "combined", "f32", "unsigned",
-     f"block{BLOCK}"),
-    (f"combined: f32, unsigned, renumbered, block shuffle ({BLOCK})", "combined", "f32r",
-     "unsigned", f"block{BLOCK}"),
-    ("diagnostic: dot products only, shuffled", "diagnostic", "f32", "dot-only", "shuffled"),
-    ("diagnostic: dot products only, storage", "diagnostic", "f32", "dot-only", "storage"),
+    # name, lever, data, kernel, order, signed index arrays
+    ("baseline: f32, shuffled, prefetch 4, unsigned", "estimator's setting", "f32", "package",
+     "shuffled", False),
+    ("(a) f64 weights + values", "a", "f64", "package", "shuffled", False),
+    ("(b) storage order", "b", "f32", "package", "storage", False),
+    (f"(b) block shuffle ({BLOCK})", "b", "f32", "package", f"block{BLOCK}", False),
+    ("(c) renumbered by frequency", "c", "f32r", "package", "shuffled", False),
+    ("(d) no prefetch", "d", "f32", "prefetch-off", "shuffled", False),
+    ("(d) copy, prefetch 4 (control)", "d", "f32", "prefetch-4", "shuffled", False),
+    ("(d) prefetch 2", "d", "f32", "prefetch-2", "shuffled", False),
+    ("(d) prefetch 8", "d", "f32", "prefetch-8", "shuffled", False),
+    ("(d) prefetch 16", "d", "f32", "prefetch-16", "shuffled", False),
+    ("(d) no prefetch, storage order", "d", "f32", "prefetch-off", "storage", False),
+    ("(f) signed index arrays", "f", "f32", "package", "shuffled", True),
+    ("(f) signed index arrays, storage order", "f", "f32", "package", "storage", True),
+    (f"combined: renumbered, block shuffle ({BLOCK})", "combined", "f32r", "package",
+     f"block{BLOCK}", False),
+    ("combined: renumbered, storage order", "combined", "f32r", "package", "storage", False),
+    ("diagnostic: dot products only, shuffled", "diagnostic", "f32", "dot-only", "shuffled",
+     False),
+    ("diagnostic: dot products only, storage", "diagnostic", "f32", "dot-only", "storage",
+     False),
 ]
 
 
@@ -363,7 +393,6 @@ def make_kernels():
                "prefetch-off": kernel_with_prefetch(NO_PREFETCH)}
     for rows in (2, 4, 8, 16):
         kernels[f"prefetch-{rows}"] = kernel_with_prefetch(rows)
-    kernels["unsigned"] = kernel_unsigned()
     return kernels
 
 
@@ -399,6 +428,13 @@ def warm_up(data, y_train, kernels):
                 same = np.array_equal(w, reference[kind][0]) and b == reference[kind][1]
                 entry["same_result_as_package"] = entry.get("same_result_as_package",
                                                             True) and bool(same)
+    start = time.perf_counter()
+    _, _, w, b = run_kernel(kernels["package"], data["f32"][small], y_train[small], 2,
+                            "shuffled", 0, signed=True)
+    seconds["kernel package, signed index arrays"] = {
+        "seconds": time.perf_counter() - start,
+        "same_result_as_package": bool(np.array_equal(w, reference["f32"][0])
+                                       and b == reference["f32"][1])}
     return seconds
 
 
@@ -460,12 +496,13 @@ def main(argv=None):
                       f"acc {record['test_accuracy']:.4f}", flush=True)
             if not repeat % 2:
                 run_ours(runs, loss, repeat, X_train, y_train, X_test, y_test, args.epochs)
-        for name, lever, kind, kernel, order in LEVERS:
+        for name, lever, kind, kernel, order, signed in LEVERS:
             kernel_s, order_s, w, b = run_kernel(kernels[kernel], data[kind], y_train,
-                                                 args.epochs, order, seed=repeat)
+                                                 args.epochs, order, seed=repeat, signed=signed)
             acc = accuracy(tests[kind], y_test, w, b) if kernel != "dot-only" else None
             runs.append({"kind": "kernel", "config": name, "lever": lever, "data": kind,
-                         "kernel": kernel, "order": order, "repeat": repeat,
+                         "kernel": kernel, "order": order, "signed_indices": signed,
+                         "repeat": repeat,
                          "epoch_seconds": kernel_s, "order_seconds": order_s,
                          "ns_per_nnz": sum(kernel_s) / denominator, "test_accuracy": acc})
             print(f"  {name}: {runs[-1]['ns_per_nnz']:.2f} ns/nnz", flush=True)
@@ -500,7 +537,7 @@ def summarize_runs(runs, repeats):
         ref32 = by_repeat(runs, config="sklearn SGDClassifier, f32 input", loss=loss)
         ref64 = by_repeat(runs, config="sklearn SGDClassifier, f64 input", loss=loss)
         for config in ("sklearn SGDClassifier, f32 input", "sklearn SGDClassifier, f64 input",
-                       "ours LinearClassifier, f32"):
+                       *ours_configs()):
             rows = by_repeat(runs, config=config, loss=loss)
             entry = {"config": config, "loss": loss,
                      "ns_per_nnz": summarize([r["ns_per_nnz"] for r in rows.values()]),
@@ -525,7 +562,7 @@ def summarize_runs(runs, repeats):
                     [r["f64_conversion_s"] for r in rows.values()])
             summary["estimators"].append(entry)
     base = by_repeat(runs, config=LEVERS[0][0])
-    for name, lever, kind, kernel, order in LEVERS:
+    for name, lever, *_ in LEVERS:
         rows = by_repeat(runs, config=name)
         accs = [r["test_accuracy"] for r in rows.values() if r["test_accuracy"] is not None]
         summary["levers"].append({
@@ -543,6 +580,7 @@ def summarize_runs(runs, repeats):
 def markdown(result):
     s = result["summary"]
     m = result["machine"]
+    git = m.get("git") or {}
     d = result["data"]
     p = result["params"]
     lines = [
@@ -550,7 +588,9 @@ def markdown(result):
         "",
         f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}, "
         f"scipy {m['scipy']}, scikit-learn {m['scikit-learn']}, numba {m['numba']}; "
-        f"{m['date']}; load average {m['loadavg_start'][0]:.2f} at start, "
+        f"{m['date']}; package at {git.get('commit', '?')[:7]}"
+        f"{' (modified)' if git.get('package_modified') else ''}; "
+        f"load average {m['loadavg_start'][0]:.2f} at start, "
         f"{m['loadavg_end'][0]:.2f} at end (shared machine).",
         "",
         f"Synthetic set: {d['rows']} rows x {d['features']} features, {d['nnz']} nonzeros "
@@ -583,13 +623,14 @@ def markdown(result):
         "",
         "### (e) Our estimator: kernel vs Python",
         "",
-        "| loss | kernel ns/nnz/epoch | setup s | between epochs ms | finish ms | kernel s/fit |",
-        "|---|---|---|---|---|---|",
+        "| loss | estimator | kernel ns/nnz/epoch | setup s | between epochs ms | finish ms "
+        "| kernel s/fit |",
+        "|---|---|---|---|---|---|---|",
     ]
     for e in ours:
         o = e["python_overhead"]
         lines.append(
-            f"| {e['loss']} | {e['kernel_ns_per_nnz']['median']:.2f} "
+            f"| {e['loss']} | {e['config']} | {e['kernel_ns_per_nnz']['median']:.2f} "
             f"| {o['setup_s']['median']:.3f} | {1e3 * o['between_epochs_s']['median']:.1f} "
             f"[{1e3 * o['between_epochs_s']['min']:.1f}-{1e3 * o['between_epochs_s']['max']:.1f}]"
             f" | {1e3 * o['finish_s']['median']:.1f} | {o['kernel_s_per_fit']['median']:.2f} |")
@@ -614,6 +655,9 @@ def markdown(result):
     prep = result["preprocessing"]
     lines += [
         "",
+        "Lever (c) renumbers the features and re-sorts each row's indices (scipy "
+        "`sort_indices`), the test set with the training set's numbering.",
+        "",
         "Order ms/epoch: building the visiting order (not in the kernel time). One-off costs: "
         f"renumbering features by frequency {prep['renumber_s']:.2f} s, float64 copy "
         f"{prep['to_float64_s']:.2f} s.",
@@ -627,7 +671,8 @@ def markdown(result):
         lines.append(f"| {name} | {v['seconds']:.2f} | {v.get('sgd_epoch_cache_hit', '-')} "
                      f"| {v.get('same_result_as_package', '-')} |")
     lines += ["", "Kernel rows: the package kernel (cached) over float32, float64 and renumbered "
-              "slices; private copies compile (no cache)."]
+              "slices; private copies compile (no cache); the last row a new specialisation "
+              "(signed index types) of the package kernel."]
     return "\n".join(lines) + "\n"
 
 
@@ -641,7 +686,8 @@ def plot(result, path):
     labels, values, lows, highs, colors = [], [], [], [], []
     for e in s["estimators"]:
         if e["config"].startswith("ours"):
-            labels.append(f"LinearClassifier ({e['loss']})")
+            labels.append(e["config"].replace("ours ", "").replace(", f32", "")
+                          + f" ({e['loss']})")
             colors.append("tab:blue")
         else:
             labels.append(f"{e['config'].replace('SGDClassifier, ', '')} ({e['loss']})")
@@ -661,7 +707,8 @@ def plot(result, path):
     ypos = np.arange(len(labels))[::-1]
     ax.barh(ypos, values, xerr=[lows, highs], color=colors, capsize=2)
     ax.set_yticks(ypos, labels, fontsize=8)
-    for e, style in ((s["estimators"][0], "--"), (s["estimators"][3], ":")):
+    references = [e for e in s["estimators"] if e["config"] == "sklearn SGDClassifier, f32 input"]
+    for e, style in zip(references, ("--", ":")):
         ax.axvline(e["ns_per_nnz"]["median"], color="black", linestyle=style, linewidth=1,
                    label=f"sklearn {e['loss']}, f32 input: {e['ns_per_nnz']['median']:.1f}")
     for y, v, high in zip(ypos, values, highs):
