@@ -18,15 +18,17 @@ Writes ``coldstart.json`` and ``coldstart.md`` to ``--out``.
 """
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import git_state, write_atomic  # noqa: E402
 
 STEADY_FITS = 5
 # As wide as hashed text features: the estimator then takes its renumbering path too.
@@ -246,25 +248,6 @@ def markdown(result):
     return "\n".join(lines) + "\n"
 
 
-def _git_state():
-    """Commit of the checkout and whether the package differs from it."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "fasttext_lin"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return {"commit": commit, "package_modified": bool(dirty)}
-
-
-def write_atomic(path, text):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -287,19 +270,11 @@ def main(argv=None):
         print(f"repeat {repeat}: first fit {first['first_fit_s']:.3f} s, second process first "
               f"fit {second['first_fit_s']:.3f} s, steady {_median(second['steady_fit_s']):.4f} s",
               flush=True)
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    # Imported here, not at the top: the --child runs of this file time the package import.
+    from fasttext_lin.benchmark import machine_info
+
     result = {
-        "machine": {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-                    "numba": pairs[0]["first_process"]["numba"],
-                    "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                        timespec="seconds"),
-                    "loadavg": os.getloadavg(), "git": _git_state()},
+        "machine": machine_info() | {"git": git_state()},
         "params": {"repeats": args.repeats, "rows": args.rows, "steady_fits": STEADY_FITS},
         "summary": summarize(pairs),
         "pairs": pairs,

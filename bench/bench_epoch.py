@@ -45,12 +45,9 @@ Writes ``epoch.json`` (machine, versions, every run), ``epoch.md`` (tables) and
 """
 
 import argparse
-import datetime
 import inspect
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -64,11 +61,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numba  # noqa: E402
 from numba import njit  # noqa: E402
+from _common import git_state, write_atomic  # noqa: E402
 from synthetic import load_or_make  # noqa: E402
 
 import fasttext_lin  # noqa: E402
 from fasttext_lin import LinearClassifier  # noqa: E402
 from fasttext_lin import _sgd_kernels as K  # noqa: E402
+from fasttext_lin import benchmark  # noqa: E402
 from fasttext_lin import linear_model  # noqa: E402
 
 ALPHA = 1e-6
@@ -311,47 +310,15 @@ def python_allocations(X, y, epochs):
 # -- reporting ------------------------------------------------------------------------------
 
 def machine_info():
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    import scipy
-    import sklearn
-
-    return {
-        "cpu": cpu, "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
-        "platform": platform.platform(), "python": platform.python_version(),
-        "numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
-        "numba": numba.__version__, "llvmlite": __import__("llvmlite").__version__,
-        "fasttext_lin": fasttext_lin.__version__, "git": _git_state(),
+    """:func:`fasttext_lin.benchmark.machine_info` plus what this benchmark also records."""
+    info = benchmark.machine_info()
+    info.update({
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "llvmlite": __import__("llvmlite").__version__,
+        "fasttext_lin": fasttext_lin.__version__, "git": git_state(),
         "numba_threads": numba.get_num_threads(),
-        "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-                                               "NUMBA_CPU_NAME", "NUMBA_CACHE_DIR")},
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "loadavg_start": os.getloadavg(),
-    }
-
-
-def _git_state():
-    """Commit of the checkout and whether the package differs from it."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "fasttext_lin"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return {"commit": commit, "package_modified": bool(dirty)}
-
-
-def write_atomic(path, text):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    })
+    return info
 
 
 def summarize(values):
@@ -507,7 +474,7 @@ def main(argv=None):
                          "ns_per_nnz": sum(kernel_s) / denominator, "test_accuracy": acc})
             print(f"  {name}: {runs[-1]['ns_per_nnz']:.2f} ns/nnz", flush=True)
     allocations = python_allocations(X_train, y_train, args.epochs)
-    info["loadavg_end"] = os.getloadavg()
+    info["load_average_end"] = benchmark._load_average()
     info["sgd_epoch_signatures"] = [str(s) for s in K.sgd_epoch.signatures]
 
     result = {"machine": info, "params": vars(args) | {"out": str(args.out), "alpha": ALPHA,
@@ -577,6 +544,12 @@ def summarize_runs(runs, repeats):
     return summary
 
 
+def _load_1min(machine, key, old_key):
+    """1-minute load average under ``key`` (or ``old_key``, as older results name it)."""
+    load = machine.get(key, machine.get(old_key))
+    return f"{load[0]:.2f}" if load else "?"
+
+
 def markdown(result):
     s = result["summary"]
     m = result["machine"]
@@ -590,8 +563,8 @@ def markdown(result):
         f"scipy {m['scipy']}, scikit-learn {m['scikit-learn']}, numba {m['numba']}; "
         f"{m['date']}; package at {git.get('commit', '?')[:7]}"
         f"{' (modified)' if git.get('package_modified') else ''}; "
-        f"load average {m['loadavg_start'][0]:.2f} at start, "
-        f"{m['loadavg_end'][0]:.2f} at end (shared machine).",
+        f"load average {_load_1min(m, 'load_average', 'loadavg_start')} at start, "
+        f"{_load_1min(m, 'load_average_end', 'loadavg_end')} at end (shared machine).",
         "",
         f"Synthetic set: {d['rows']} rows x {d['features']} features, {d['nnz']} nonzeros "
         f"({d['nnz'] / d['rows']:.1f} a row), {d['dtype']} values, {d['index_dtype']} indices; "

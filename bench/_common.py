@@ -1,0 +1,30 @@
+"""Helpers shared by the bench scripts: the checkout's git state and atomic writes.
+
+Kept free of numpy and the package: ``bench_coldstart.py`` imports it in the child
+processes whose import times it measures.
+"""
+
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def git_state():
+    """Return the checkout's commit and whether ``fasttext_lin/`` differs from it, or None."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "fasttext_lin"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {"commit": commit, "package_modified": bool(dirty)}
+
+
+def write_atomic(path, text):
+    """Write ``text`` to ``path`` through a temporary file renamed over it."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
