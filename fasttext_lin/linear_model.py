@@ -271,9 +271,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         if not sp.issparse(X):
             X = sp.csr_matrix(X)
-        # The kernels read indices row by row without sorting needs, but canonical CSR
-        # guarantees indptr is consistent; scipy checks that cheaply.
-        X.check_format(full_check=False)
+        # The kernels trust indptr and indices (unchecked access): a hand-built CSR with
+        # an index out of range is refused here, in one vectorised pass.
+        X.check_format(full_check=True)
         return X, y
 
     def _sample_weight(self, y, classes, sample_weight):

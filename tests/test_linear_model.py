@@ -244,6 +244,14 @@ def test_failed_partial_fit_leaves_the_model_as_it_was():
     assert np.isfinite(clf.coef_).all()
 
 
+def test_error_malformed_csr_is_refused_before_the_kernel():
+    X, y = blobs()
+    bad = sp.csr_matrix((X.data, X.indices.copy(), X.indptr), shape=X.shape)
+    bad.indices[7] = 25
+    with pytest.raises(ValueError, match="indices must be < 20"):
+        LinearClassifier().fit(bad, y)
+
+
 def test_error_sample_weight_shape():
     X, y = blobs()
     with pytest.raises(ValueError, match=r"sample_weight has shape \(3,\), expected \(300,\)"):
