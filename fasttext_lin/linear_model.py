@@ -191,6 +191,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           accept_large_sparse=True, reset=False)
+        if sp.issparse(X):
+            X = _checked_csr(X)
         scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
@@ -269,12 +271,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             accept_large_sparse=True, reset=reset,
         )
         check_classification_targets(y)
-        if not sp.issparse(X):
-            X = sp.csr_matrix(X)
-        # The kernels trust indptr and indices (unchecked access): a hand-built CSR with
-        # an index out of range is refused here, in one vectorised pass.
-        X.check_format(full_check=True)
-        return X, y
+        return _checked_csr(X), y
 
     def _sample_weight(self, y, classes, sample_weight):
         if sample_weight is None:
@@ -368,6 +365,18 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 "stopped improving by tol; raise max_iter or tol.", ConvergenceWarning,
             )
         return max_epochs
+
+
+def _checked_csr(X):
+    """``X`` as CSR whose indptr and indices are known to be in range.
+
+    The kernels (and scipy's products) trust them: a hand-built CSR with an index
+    out of range is refused here, in one vectorised pass.
+    """
+    if not sp.issparse(X):
+        X = sp.csr_matrix(X)
+    X.check_format(full_check=True)
+    return X
 
 
 def _n_problems(classes):

@@ -250,6 +250,9 @@ def test_error_malformed_csr_is_refused_before_the_kernel():
     bad.indices[7] = 25
     with pytest.raises(ValueError, match="indices must be < 20"):
         LinearClassifier().fit(bad, y)
+    clf = LinearClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="indices must be < 20"):
+        clf.predict(bad)
 
 
 def test_error_sample_weight_shape():
