@@ -1,0 +1,441 @@
+"""Bag-of-words features for text: tokenise, vocabulary or hashing, n-grams, weighting -> CSR.
+
+:class:`BagOfWords` is a thin validated layer over the jitted kernels of
+:mod:`fasttext_lin._text_kernels`. The documents are lower-cased with ``str.lower``,
+joined into one array of code points and tokenised in one kernel call: there is no
+Python loop per token. Its output equals scikit-learn's vectorizers with the same
+settings (see the class docstring for the two documented differences).
+"""
+
+import functools
+from collections.abc import Mapping
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from . import _text_kernels as _k
+
+__all__ = ["BagOfWords"]
+
+_WEIGHTINGS = ("binary", "count", "tfidf")
+_NORMS = ("l2", None)
+_BIAS_NAME = "<bias>"  # '<' is never part of a token, so no term can take this name
+_TABLE_START = 1024
+
+
+@functools.cache
+def _word_table():
+    """``uint8`` table over all code points: 1 where ``re``'s Unicode ``\\w`` matches.
+
+    Python's ``re`` counts a character as ``\\w`` when ``str.isalnum()`` or it is '_'.
+    Built once per process (about 0.1 s).
+    """
+    every_char = "".join(map(chr, range(0x110000)))
+    table = np.fromiter(map(str.isalnum, every_char), dtype=np.uint8, count=0x110000)
+    table[ord("_")] = 1
+    return table
+
+
+def _code_points(raw_documents, lowercase):
+    """The documents as one ``uint32`` code-point array and ``int64`` offsets (``n + 1``)."""
+    if isinstance(raw_documents, (str, bytes)):
+        raise ValueError(
+            "BagOfWords: an iterable over raw text documents is expected, a single "
+            f"{type(raw_documents).__name__} was received; wrap it in a list: [text]."
+        )
+    texts = []
+    for i, doc in enumerate(raw_documents):
+        if isinstance(doc, bytes):
+            doc = doc.decode("utf-8")
+        elif not isinstance(doc, str):
+            raise ValueError(
+                f"BagOfWords: document {i} is a {type(doc).__name__}, not a str or bytes; "
+                "pass the texts themselves (replace missing values by '')."
+            )
+        texts.append(doc.lower() if lowercase else doc)
+    if not texts:
+        raise ValueError(
+            "BagOfWords: the corpus is empty (0 documents); pass at least one document."
+        )
+    doc_ptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=doc_ptr[1:])
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return codes, doc_ptr
+
+
+def _to_csr(indptr, indices, data, n_columns, dtype):
+    """CSR with int32 indices (and indptr when nnz allows it) and ``dtype`` data."""
+    index_dtype = np.int32 if indices.shape[0] < 2**31 else np.int64
+    X = sp.csr_matrix(
+        (data.astype(dtype, copy=False), indices.astype(index_dtype, copy=False),
+         indptr.astype(index_dtype, copy=False)),
+        shape=(indptr.shape[0] - 1, n_columns), copy=False,
+    )
+    X.has_sorted_indices = True
+    return X
+
+
+class BagOfWords(TransformerMixin, BaseEstimator):
+    """Bag of word n-grams as a sparse matrix: counts, binary or tf-idf, hashed or not.
+
+    Tokens are scikit-learn's default ones (``(?u)\\b\\w\\w+\\b``: runs of at least two
+    Unicode word characters) of the lower-cased text; n-grams are tokens joined by one
+    space. With ``n_features`` given, n-grams are hashed as
+    :class:`~sklearn.feature_extraction.text.HashingVectorizer` does (MurmurHash3 of
+    their UTF-8 bytes); otherwise a vocabulary is learned at fit as
+    :class:`~sklearn.feature_extraction.text.CountVectorizer` does, or given.
+
+    Parameters
+    ----------
+    n_features : int or None, default=None
+        Number of hashed columns; None learns (or uses) a vocabulary instead.
+    lowercase : bool, default=True
+        Lower-case each document with ``str.lower`` before tokenising.
+    token_pattern : {'default'}, default='default'
+        Only scikit-learn's default pattern ``(?u)\\b\\w\\w+\\b`` in this version.
+    ngram_range : tuple (min_n, max_n), default=(1, 1)
+        Lengths of the word n-grams to count.
+    alternate_sign : bool, default=True
+        Hashing mode only: give each n-gram the sign of its hash, so that collisions
+        tend to cancel (as HashingVectorizer does).
+    vocabulary : mapping or iterable of str, default=None
+        Fixed vocabulary (term -> column, or terms in column order); ``min_df``, ``max_df``
+        and ``max_features`` are then ignored.
+    min_df, max_df : int or float, default=1 and 1.0
+        Keep terms found in at least ``min_df`` and at most ``max_df`` documents (a float
+        is a fraction of the documents), as CountVectorizer does.
+    max_features : int or None, default=None
+        Then keep the ``max_features`` terms of largest total weight (ties broken as
+        CountVectorizer breaks them).
+    weighting : {'binary', 'count', 'tfidf'}, default='tfidf'
+        Value of a present n-gram: 1, its count, or its (sublinear) count times its idf.
+    sublinear_tf : bool, default=False
+        With 'tfidf', use ``1 + log(count)`` in place of the count.
+    smooth_idf : bool, default=True
+        With 'tfidf', ``idf = log((1 + n) / (1 + df)) + 1`` (else ``log(n / df) + 1``).
+    norm : {'l2', None}, default='l2'
+        Scale each row to unit Euclidean norm.
+    bias : bool, default=False
+        Add a constant 1 feature at column 0, after the normalisation (so the bias
+        does not shrink the other features of long documents, and an empty document
+        gets a row with the bias only); the other columns move one to the right.
+    dtype : numpy dtype, default=np.float64
+        Type of the matrix values.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Number of output columns (including the bias column).
+    idf_ : ndarray of shape (n_terms,)
+        Inverse document frequencies learned at fit, with ``weighting='tfidf'``.
+    vocabulary_ : dict
+        Vocabulary mode: term -> column (without the bias offset), built on request.
+
+    Notes
+    -----
+    Output equals scikit-learn's (CountVectorizer, TfidfVectorizer, HashingVectorizer
+    followed by TfidfTransformer) with the same settings, with two differences:
+
+    * a learned vocabulary numbers its terms in order of first occurrence in the
+      training documents, not alphabetically (reorder columns with
+      :meth:`get_feature_names_out` to compare);
+    * hashing with ``alternate_sign`` and ``sublinear_tf`` uses ``sign(x) (1 + log|x|)``
+      where scikit-learn takes the log of a negative value (NaN).
+
+    Documents are read as ``str`` (``bytes`` are decoded as UTF-8).
+    """
+
+    def __init__(self, n_features=None, *, lowercase=True, token_pattern="default",
+                 ngram_range=(1, 1), alternate_sign=True, vocabulary=None, min_df=1,
+                 max_df=1.0, max_features=None, weighting="tfidf", sublinear_tf=False,
+                 smooth_idf=True, norm="l2", bias=False, dtype=np.float64):
+        self.n_features = n_features
+        self.lowercase = lowercase
+        self.token_pattern = token_pattern
+        self.ngram_range = ngram_range
+        self.alternate_sign = alternate_sign
+        self.vocabulary = vocabulary
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.weighting = weighting
+        self.sublinear_tf = sublinear_tf
+        self.smooth_idf = smooth_idf
+        self.norm = norm
+        self.bias = bias
+        self.dtype = dtype
+
+    # ------------------------------------------------------------ validation
+
+    def _check_params(self):
+        def fail(name, expected):
+            raise ValueError(
+                f"BagOfWords: {name}={getattr(self, name)!r} is invalid; expected {expected}."
+            )
+
+        if self.n_features is not None and not (
+                isinstance(self.n_features, Integral) and 1 <= self.n_features < 2**31):
+            fail("n_features", "None or an int in [1, 2**31)")
+        if self.token_pattern != "default":
+            fail("token_pattern", "'default' (the only tokeniser of this version)")
+        ngram = self.ngram_range
+        if not (isinstance(ngram, (tuple, list)) and len(ngram) == 2
+                and all(isinstance(v, Integral) for v in ngram) and 1 <= ngram[0] <= ngram[1]):
+            fail("ngram_range", "a pair (min_n, max_n) of ints with 1 <= min_n <= max_n")
+        if self.weighting not in _WEIGHTINGS:
+            fail("weighting", f"one of {_WEIGHTINGS}")
+        if self.norm not in _NORMS:
+            fail("norm", "'l2' or None")
+        for name in ("min_df", "max_df"):
+            value = getattr(self, name)
+            if isinstance(value, Integral):
+                if value < 0:
+                    fail(name, "an int >= 0 or a float in [0, 1]")
+            elif not (isinstance(value, Real) and 0.0 <= value <= 1.0):
+                fail(name, "an int >= 0 or a float in [0, 1]")
+        if self.max_features is not None and not (
+                isinstance(self.max_features, Integral) and self.max_features >= 1):
+            fail("max_features", "None or an int >= 1")
+        if self.n_features is not None and self.vocabulary is not None:
+            raise ValueError(
+                "BagOfWords: n_features (hashing) and vocabulary were both given; "
+                "set n_features=None to use the vocabulary, or vocabulary=None to hash."
+            )
+        if not np.issubdtype(np.dtype(self.dtype), np.floating):
+            fail("dtype", "a floating-point dtype such as np.float32 or np.float64")
+
+    # ------------------------------------------------------------ fitting
+
+    def fit(self, raw_documents, y=None):
+        """Learn the vocabulary (vocabulary mode) and the idf (``weighting='tfidf'``).
+
+        Parameters
+        ----------
+        raw_documents : iterable of str
+            The training documents.
+        y : ignored
+
+        Returns
+        -------
+        self : BagOfWords
+        """
+        self.fit_transform(raw_documents)
+        return self
+
+    def fit_transform(self, raw_documents, y=None):
+        """Fit, and return the features of the training documents (one featurising pass).
+
+        Parameters
+        ----------
+        raw_documents : iterable of str
+            The training documents.
+        y : ignored
+
+        Returns
+        -------
+        X : scipy.sparse.csr_matrix of shape (n_documents, n_features_out_)
+        """
+        self._check_params()
+        codes, doc_ptr = _code_points(raw_documents, self.lowercase)
+        if self.n_features is not None:
+            indptr, indices, data = self._count_hashed(codes, doc_ptr)
+            n_terms = self.n_features
+        elif self.vocabulary is not None:
+            self._set_fixed_vocabulary()
+            indptr, indices, data = self._count_known(codes, doc_ptr)
+            n_terms = self._n_keys
+        else:
+            indptr, indices, data = self._learn_vocabulary(codes, doc_ptr)
+            n_terms = self._n_keys
+        if self.weighting == "binary":
+            data[:] = 1.0
+        if self.weighting == "tfidf":
+            n_docs = doc_ptr.shape[0] - 1
+            df = np.bincount(indices, minlength=n_terms).astype(np.float64)
+            if self.smooth_idf:
+                self.idf_ = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+            else:
+                with np.errstate(divide="ignore"):
+                    self.idf_ = np.log(n_docs / df) + 1.0
+        self.n_features_out_ = n_terms + (1 if self.bias else 0)
+        return self._finish(indptr, indices, data)
+
+    def _learn_vocabulary(self, codes, doc_ptr):
+        min_n, max_n = self.ngram_range
+        table = (np.zeros(_TABLE_START, dtype=np.uint64),
+                 np.full(_TABLE_START, -1, dtype=np.int64),
+                 np.empty(_TABLE_START, dtype=np.uint32),
+                 np.zeros(_TABLE_START, dtype=np.int64))
+        (indptr, indices, data, table_hash, table_id, key_codes, key_ptr,
+         n_keys) = _k.count_vocabulary(codes, doc_ptr, _word_table(), min_n, max_n, *table,
+                                       0, True)
+        if n_keys == 0:
+            raise ValueError(
+                "BagOfWords: empty vocabulary; the documents contain no token of two or "
+                "more word characters (check the input texts)."
+            )
+        if self.weighting == "binary":
+            data[:] = 1.0
+        keep = self._kept_terms(indices, data, doc_ptr.shape[0] - 1, n_keys, key_codes, key_ptr)
+        if keep.shape[0] < n_keys:
+            remap = np.full(n_keys, -1, dtype=np.int64)
+            remap[keep] = np.arange(keep.shape[0])
+            new_index = remap[indices]
+            kept = new_index >= 0
+            rows = np.repeat(np.arange(doc_ptr.shape[0] - 1), np.diff(indptr))
+            indptr = np.zeros_like(indptr)
+            np.cumsum(np.bincount(rows[kept], minlength=indptr.shape[0] - 1), out=indptr[1:])
+            indices = new_index[kept].astype(np.int32)
+            data = data[kept]
+            table_hash, table_id, key_codes, key_ptr = _k.build_table(key_codes, key_ptr, keep)
+            n_keys = keep.shape[0]
+        self._table = (table_hash, table_id, key_codes, key_ptr)
+        self._n_keys = n_keys
+        return indptr, indices, data
+
+    def _kept_terms(self, indices, data, n_docs, n_keys, key_codes, key_ptr):
+        """Ids of the terms kept by min_df, max_df and max_features, as CountVectorizer's."""
+        high = self.max_df if isinstance(self.max_df, Integral) else self.max_df * n_docs
+        low = self.min_df if isinstance(self.min_df, Integral) else self.min_df * n_docs
+        if high < low:
+            raise ValueError(
+                f"BagOfWords: max_df={self.max_df!r} allows fewer documents ({high}) than "
+                f"min_df={self.min_df!r} requires ({low}); raise max_df or lower min_df."
+            )
+        df = np.bincount(indices, minlength=n_keys)
+        mask = (df <= high) & (df >= low)
+        limit = self.max_features
+        if limit is not None and mask.sum() > limit:
+            # CountVectorizer ranks the terms in alphabetical order with an unstable
+            # argsort of the integer totals: do the same for the same tie-breaking.
+            names = _decode_keys(key_codes, key_ptr, n_keys)
+            alpha = np.array(sorted(range(n_keys), key=names.__getitem__), dtype=np.int64)
+            tfs = np.rint(np.bincount(indices, weights=data, minlength=n_keys)).astype(np.int64)
+            mask_alpha = mask[alpha]
+            best = (-tfs[alpha][mask_alpha]).argsort()[:limit]
+            mask = np.zeros(n_keys, dtype=bool)
+            mask[alpha[np.flatnonzero(mask_alpha)[best]]] = True
+        keep = np.flatnonzero(mask)
+        if keep.shape[0] == 0:
+            raise ValueError(
+                "BagOfWords: after pruning, no terms remain; lower min_df or raise max_df."
+            )
+        return keep
+
+    def _set_fixed_vocabulary(self):
+        vocabulary = self.vocabulary
+        if not isinstance(vocabulary, Mapping):
+            mapping = {}
+            for i, term in enumerate(vocabulary):
+                if mapping.setdefault(term, i) != i:
+                    raise ValueError(f"BagOfWords: duplicate term in vocabulary: {term!r}.")
+            vocabulary = mapping
+        if not vocabulary:
+            raise ValueError("BagOfWords: the vocabulary passed is empty; pass some terms.")
+        if sorted(vocabulary.values()) != list(range(len(vocabulary))):
+            raise ValueError(
+                "BagOfWords: the vocabulary's columns must be 0 .. n_terms - 1, each once."
+            )
+        terms = sorted(vocabulary, key=vocabulary.__getitem__)
+        key_codes, key_ptr = _code_points(terms, lowercase=False)
+        keep = np.arange(len(terms), dtype=np.int64)
+        self._table = _k.build_table(key_codes, key_ptr, keep)
+        self._n_keys = len(terms)
+
+    # ------------------------------------------------------------ transforming
+
+    def transform(self, raw_documents):
+        """Features of the documents, with the vocabulary and idf learned at fit.
+
+        Parameters
+        ----------
+        raw_documents : iterable of str
+
+        Returns
+        -------
+        X : scipy.sparse.csr_matrix of shape (n_documents, n_features_out_)
+            Sorted int32 indices; unknown n-grams are ignored; an empty document gives
+            an empty row (the bias only, with ``bias=True``).
+        """
+        check_is_fitted(self, "n_features_out_")
+        codes, doc_ptr = _code_points(raw_documents, self.lowercase)
+        if self.n_features is not None:
+            indptr, indices, data = self._count_hashed(codes, doc_ptr)
+        else:
+            indptr, indices, data = self._count_known(codes, doc_ptr)
+        if self.weighting == "binary":
+            data[:] = 1.0
+        return self._finish(indptr, indices, data)
+
+    def _count_hashed(self, codes, doc_ptr):
+        min_n, max_n = self.ngram_range
+        return _k.count_hashing(codes, doc_ptr, _word_table(), min_n, max_n,
+                                self.n_features, bool(self.alternate_sign))
+
+    def _count_known(self, codes, doc_ptr):
+        min_n, max_n = self.ngram_range
+        out = _k.count_vocabulary(codes, doc_ptr, _word_table(), min_n, max_n, *self._table,
+                                  self._n_keys, False)
+        return out[:3]
+
+    def _finish(self, indptr, indices, data):
+        """Weighting, normalisation, bias and the CSR contract."""
+        if self.weighting == "tfidf":
+            if self.sublinear_tf:
+                nonzero = data != 0.0
+                value = data[nonzero]
+                data[nonzero] = np.sign(value) * (np.log(np.abs(value)) + 1.0)
+            data *= self.idf_[indices]
+        if self.norm == "l2":
+            _k.l2_normalize(indptr, data)
+        n_columns = self.n_features_out_
+        if self.bias:
+            indptr, indices, data = _k.prepend_bias(indptr, indices, data)
+        return _to_csr(indptr, indices, data, n_columns, self.dtype)
+
+    # ------------------------------------------------------------ names
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        The terms in vocabulary mode, ``'hash<i>'`` in hashing mode, and ``'<bias>'``
+        first with ``bias=True``.
+
+        Returns
+        -------
+        names : ndarray of str objects
+        """
+        check_is_fitted(self, "n_features_out_")
+        if self.n_features is not None:
+            names = [f"hash{i}" for i in range(self.n_features)]
+        else:
+            _, _, key_codes, key_ptr = self._table
+            names = _decode_keys(key_codes, key_ptr, self._n_keys)
+        if self.bias:
+            names = [_BIAS_NAME] + names
+        return np.asarray(names, dtype=object)
+
+    @property
+    def vocabulary_(self):
+        """Term -> column (without the bias offset), vocabulary mode only."""
+        check_is_fitted(self, "n_features_out_")
+        if self.n_features is not None:
+            raise AttributeError("BagOfWords: no vocabulary_ in hashing mode (n_features set).")
+        _, _, key_codes, key_ptr = self._table
+        return {t: i for i, t in enumerate(_decode_keys(key_codes, key_ptr, self._n_keys))}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+def _decode_keys(key_codes, key_ptr, n_keys):
+    """The first ``n_keys`` keys of a table as Python strings."""
+    text = key_codes[: key_ptr[n_keys]].tobytes().decode("utf-32-le", "surrogatepass")
+    bounds = key_ptr[: n_keys + 1].tolist()
+    return [text[bounds[i]: bounds[i + 1]] for i in range(n_keys)]

@@ -1,0 +1,281 @@
+"""BagOfWords against scikit-learn's vectorizers, and the kernels' building blocks."""
+
+import re
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import (
+    CountVectorizer,
+    HashingVectorizer,
+    TfidfTransformer,
+    TfidfVectorizer,
+)
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.utils import murmurhash3_32
+
+from fasttext_lin import LinearClassifier
+from fasttext_lin._text_kernels import murmurhash3_32_codes
+from fasttext_lin.featurize import BagOfWords, _word_table
+
+# Letters with case (Latin, accented, Greek incl. final sigma, Turkish dotted I),
+# CJK, digits (incl. non-ASCII ones), underscore, punctuation and white space.
+ALPHABET = ("abcdeXYZéÉüÜßİıσςΣΑΒΓαβγ日本語中文テキ" "0129٣²_" ".,;:!?'-()/" "   \t\n")
+TEXT = st.text(alphabet=ALPHABET, max_size=40)
+CORPUS = st.lists(TEXT, min_size=1, max_size=8)
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _codes(text):
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def _assert_csr_contract(X, n_rows, dtype=np.float64):
+    assert sp.issparse(X) and X.format == "csr"
+    assert X.shape[0] == n_rows
+    assert X.indices.dtype == np.int32
+    assert X.dtype == dtype
+    for i in range(n_rows):
+        row = X.indices[X.indptr[i]: X.indptr[i + 1]]
+        assert np.all(np.diff(row) > 0)
+
+
+def _assert_same(X, Y):
+    """Same matrix, same explicit entries, values equal to the last bit or nearly."""
+    assert X.shape == Y.shape
+    Y = Y.tocsr()
+    Y.sort_indices()
+    np.testing.assert_array_equal(X.indptr, Y.indptr)
+    np.testing.assert_array_equal(X.indices, Y.indices)
+    np.testing.assert_allclose(X.data, Y.data, rtol=1e-14, atol=0)
+
+
+def _reordered(ours, theirs_vocabulary, Y):
+    """``Y``'s columns in the order of ``ours``' feature names."""
+    names = list(ours.get_feature_names_out())
+    assert set(names) == set(theirs_vocabulary)
+    return Y.tocsr()[:, [theirs_vocabulary[n] for n in names]]
+
+
+def _fits_or_both_fail(ours, theirs, docs):
+    """Fit both; True when both fit, False when both refuse the corpus (no terms)."""
+    try:
+        Y = theirs.fit_transform(docs)
+    except ValueError:
+        with pytest.raises(ValueError):
+            ours.fit_transform(docs)
+        return None, None
+    return ours.fit_transform(docs), Y
+
+
+# ------------------------------------------------------------------ building blocks
+
+def test_word_table_is_re_unicode_word():
+    every_char = "".join(map(chr, range(0x110000)))
+    expected = np.zeros(0x110000, dtype=np.uint8)
+    expected[[ord(c) for c in re.findall(r"(?u)\w", every_char)]] = 1
+    np.testing.assert_array_equal(_word_table(), expected)
+
+
+@given(st.text())
+@SETTINGS
+def test_murmurhash_matches_sklearn(text):
+    assert murmurhash3_32_codes(_codes(text)) == murmurhash3_32(text, seed=0)
+
+
+@pytest.mark.parametrize("text", ["", "a", "ab", "abc", "abcd", "abcde", "é", "日本", "😀x"])
+def test_murmurhash_short_tails(text):
+    assert murmurhash3_32_codes(_codes(text)) == murmurhash3_32(text, seed=0)
+
+
+# ------------------------------------------------------------------ property tests
+
+@given(CORPUS, st.sampled_from([(1, 1), (1, 2), (2, 2)]), st.sampled_from(["binary", "count"]))
+@SETTINGS
+def test_counts_match_countvectorizer(docs, ngram_range, weighting):
+    ours = BagOfWords(ngram_range=ngram_range, weighting=weighting, norm=None)
+    theirs = CountVectorizer(ngram_range=ngram_range, binary=weighting == "binary")
+    X, Y = _fits_or_both_fail(ours, theirs, docs)
+    if X is None:
+        return
+    _assert_csr_contract(X, len(docs))
+    _assert_same(X, _reordered(ours, theirs.vocabulary_, Y))
+    _assert_same(ours.transform(docs[::-1]),
+                 _reordered(ours, theirs.vocabulary_, theirs.transform(docs[::-1])))
+
+
+@given(CORPUS, st.sampled_from([(1, 1), (1, 2)]), st.booleans(), st.sampled_from(["l2", None]))
+@SETTINGS
+def test_tfidf_matches_tfidfvectorizer(docs, ngram_range, sublinear_tf, norm):
+    ours = BagOfWords(ngram_range=ngram_range, sublinear_tf=sublinear_tf, norm=norm)
+    theirs = TfidfVectorizer(ngram_range=ngram_range, sublinear_tf=sublinear_tf, norm=norm)
+    X, Y = _fits_or_both_fail(ours, theirs, docs)
+    if X is None:
+        return
+    _assert_same(X, _reordered(ours, theirs.vocabulary_, Y))
+
+
+@given(CORPUS, st.sampled_from([(1, 1), (1, 2), (1, 3)]), st.booleans(),
+       st.sampled_from(["binary", "count"]), st.sampled_from(["l2", None]))
+@SETTINGS
+def test_hashing_matches_hashingvectorizer(docs, ngram_range, alternate_sign, weighting, norm):
+    # 2**6 columns: many collisions, so summed signs and explicit zeros are exercised
+    ours = BagOfWords(2**6, ngram_range=ngram_range, alternate_sign=alternate_sign,
+                      weighting=weighting, norm=norm)
+    theirs = HashingVectorizer(n_features=2**6, ngram_range=ngram_range,
+                               alternate_sign=alternate_sign, binary=weighting == "binary",
+                               norm=norm)
+    X = ours.fit_transform(docs)
+    _assert_csr_contract(X, len(docs))
+    _assert_same(X, theirs.transform(docs))
+
+
+@given(CORPUS, st.sampled_from([(1, 1), (1, 2)]), st.booleans())
+@SETTINGS
+def test_hashed_tfidf_matches_hashing_then_tfidf(docs, ngram_range, sublinear_tf):
+    ours = BagOfWords(2**8, ngram_range=ngram_range, alternate_sign=False,
+                      sublinear_tf=sublinear_tf)
+    hashed = HashingVectorizer(n_features=2**8, ngram_range=ngram_range, alternate_sign=False,
+                               norm=None).transform(docs)
+    theirs = TfidfTransformer(sublinear_tf=sublinear_tf).fit(hashed)
+    _assert_same(ours.fit_transform(docs), theirs.transform(hashed))
+
+
+@given(CORPUS, st.integers(1, 3), st.sampled_from([1.0, 0.7, 3]), st.sampled_from([None, 1, 4]))
+@SETTINGS
+def test_pruning_matches_countvectorizer(docs, min_df, max_df, max_features):
+    ours = BagOfWords(min_df=min_df, max_df=max_df, max_features=max_features,
+                      weighting="count", norm=None, ngram_range=(1, 2))
+    theirs = CountVectorizer(min_df=min_df, max_df=max_df, max_features=max_features,
+                             ngram_range=(1, 2))
+    X, Y = _fits_or_both_fail(ours, theirs, docs)
+    if X is None:
+        return
+    _assert_same(X, _reordered(ours, theirs.vocabulary_, Y))
+
+
+# ------------------------------------------------------------------ the real corpus
+
+@pytest.fixture(scope="module")
+def rt_polarity(shared_data):
+    folder = shared_data / "text" / "rt-polarity"
+    docs, labels = [], []
+    for name, label in (("rt-polarity.pos", 1), ("rt-polarity.neg", 0)):
+        with open(folder / name, encoding="latin-1", newline="\n") as f:
+            lines = f.read().rstrip("\n").split("\n")  # one per line, nothing else splits
+        docs.extend(lines)
+        labels.extend([label] * len(lines))
+    return docs, np.array(labels)
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2)])
+@pytest.mark.parametrize("weighting", ["binary", "count", "tfidf"])
+def test_rt_polarity_vocabulary(rt_polarity, ngram_range, weighting):
+    docs, _ = rt_polarity
+    train, test = docs[::2], docs[1::2]
+    if weighting == "tfidf":
+        ours = BagOfWords(ngram_range=ngram_range, sublinear_tf=True)
+        theirs = TfidfVectorizer(ngram_range=ngram_range, sublinear_tf=True)
+    else:
+        ours = BagOfWords(ngram_range=ngram_range, weighting=weighting, norm=None)
+        theirs = CountVectorizer(ngram_range=ngram_range, binary=weighting == "binary")
+    X, Y = ours.fit_transform(train), theirs.fit_transform(train)
+    _assert_csr_contract(X, len(train))
+    _assert_same(X, _reordered(ours, theirs.vocabulary_, Y))
+    _assert_same(ours.transform(test), _reordered(ours, theirs.vocabulary_, theirs.transform(test)))
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2)])
+@pytest.mark.parametrize("weighting", ["binary", "count"])
+def test_rt_polarity_hashing(rt_polarity, ngram_range, weighting):
+    docs, _ = rt_polarity
+    ours = BagOfWords(2**20, ngram_range=ngram_range, weighting=weighting)
+    theirs = HashingVectorizer(ngram_range=ngram_range, binary=weighting == "binary")
+    _assert_same(ours.fit_transform(docs), theirs.transform(docs))
+
+
+def test_rt_polarity_pruning(rt_polarity):
+    docs, _ = rt_polarity
+    kwargs = dict(min_df=2, max_df=0.5, max_features=5000, ngram_range=(1, 2))
+    ours = BagOfWords(weighting="count", norm=None, **kwargs)
+    theirs = CountVectorizer(**kwargs)
+    X, Y = ours.fit_transform(docs), theirs.fit_transform(docs)
+    _assert_same(X, _reordered(ours, theirs.vocabulary_, Y))
+
+
+def test_rt_polarity_fixed_vocabulary(rt_polarity):
+    docs, _ = rt_polarity
+    vocabulary = CountVectorizer(ngram_range=(1, 2), max_features=3000).fit(docs).vocabulary_
+    ours = BagOfWords(vocabulary=vocabulary, ngram_range=(1, 2), weighting="count", norm=None)
+    theirs = CountVectorizer(vocabulary=vocabulary, ngram_range=(1, 2))
+    _assert_same(ours.fit_transform(docs), theirs.fit_transform(docs))
+    assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
+
+
+# ------------------------------------------------------------------ edges and API
+
+@pytest.mark.parametrize("n_features", [None, 2**10])
+def test_empty_documents_give_empty_rows(n_features):
+    docs = ["", "good film", "!!", "a", "good"]
+    X = BagOfWords(n_features).fit_transform(docs)
+    assert list(np.diff(X.indptr)) == [0, 2, 0, 0, 1]
+    Xb = BagOfWords(n_features, bias=True).fit_transform(docs)
+    assert Xb.shape[1] == X.shape[1] + 1
+    assert list(np.diff(Xb.indptr)) == [1, 3, 1, 1, 2]
+    np.testing.assert_array_equal(Xb[:, 0].toarray().ravel(), 1.0)
+    # the bias is added after normalisation
+    _assert_same(Xb[:, 1:], X)
+
+
+def test_bias_name_and_fixed_vocabulary_columns():
+    bow = BagOfWords(vocabulary=["film", "good"], bias=True, weighting="count", norm=None)
+    X = bow.fit_transform(["good good film", "bad"])
+    assert list(bow.get_feature_names_out()) == ["<bias>", "film", "good"]
+    np.testing.assert_array_equal(X.toarray(), [[1, 1, 2], [1, 0, 0]])
+
+
+@pytest.mark.parametrize("docs", [[], iter([])])
+def test_empty_corpus_is_refused(docs):
+    with pytest.raises(ValueError, match="corpus is empty"):
+        BagOfWords().fit(docs)
+
+
+def test_corpus_without_tokens_is_refused():
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        BagOfWords().fit(["", "a b", "!"])
+
+
+def test_single_string_is_refused():
+    with pytest.raises(ValueError, match="wrap it in a list"):
+        BagOfWords().fit("one document")
+
+
+@pytest.mark.parametrize("params", [dict(ngram_range=(2, 1)), dict(weighting="nb"),
+                                    dict(norm="l1"), dict(token_pattern=r"\S+"),
+                                    dict(n_features=0), dict(n_features=8, vocabulary=["a"])])
+def test_invalid_parameters_are_named(params):
+    name = next(iter(params))
+    with pytest.raises(ValueError, match=name):
+        BagOfWords(**params).fit(["some text"])
+
+
+def test_float32_and_bytes():
+    X = BagOfWords(dtype=np.float32).fit_transform([b"caf\xc3\xa9 au lait", "caf\u00e9"])
+    _assert_csr_contract(X, 2, np.float32)
+    assert X.shape[1] == 3
+
+
+def test_pipeline_grid_search(rt_polarity):
+    docs, labels = rt_polarity
+    docs, labels = docs[::4], labels[::4]
+    pipe = Pipeline([("bow", BagOfWords(bias=True)),
+                     ("clf", LinearClassifier(loss="hinge", fit_intercept=False,
+                                              random_state=0, max_iter=5, tol=None))])
+    grid = GridSearchCV(pipe, {"bow__ngram_range": [(1, 1), (1, 2)],
+                               "bow__n_features": [None, 2**18]}, cv=2)
+    grid.fit(docs, labels)
+    assert grid.best_score_ > 0.6
