@@ -1,0 +1,585 @@
+"""persist: round trips without pickle, and a clear error for every kind of bad file."""
+
+import io
+import json
+import os
+import pickle
+import re
+import zipfile
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from numpy.lib import format as npy_format
+from sklearn.datasets import make_classification
+
+from fasttext_lin import LinearClassifier
+from fasttext_lin import _sgd_kernels as K
+from fasttext_lin import persist
+from fasttext_lin.linear_model import _SGDState
+from fasttext_lin.persist import ModelFileError, load_model, save_model
+
+LABELS = {"int": np.array([3, 7, 11]), "str": np.array(["neg", "neutral", "pos"])}
+
+
+def data(n_classes, dtype, labels, seed=0):
+    X, y = make_classification(n_samples=240, n_features=15, n_informative=8,
+                               n_classes=n_classes, random_state=seed)
+    return sp.csr_matrix(X.astype(dtype)), LABELS[labels][y]
+
+
+def fitted(n_classes=2, dtype=np.float64, labels="int", **params):
+    X, y = data(n_classes, dtype, labels)
+    params = {"random_state": 0, "max_iter": 5, "tol": None, **params}
+    return LinearClassifier(**params).fit(X, y), X, y
+
+
+@pytest.fixture
+def saved(tmp_path):
+    clf, _, _ = fitted(n_classes=3)
+    path = tmp_path / "model.npz"
+    save_model(path, clf)
+    return path
+
+
+# -- round trips ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("average", [False, True])
+@pytest.mark.parametrize("labels", ["int", "str"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_round_trip_predicts_and_continues_like_the_unsaved_model(
+        n_classes, dtype, labels, average, tmp_path):
+    clf, X, y = fitted(n_classes, dtype, labels, average=average, loss="log_loss")
+    path = tmp_path / "model.npz"
+    save_model(path, clf)
+    loaded = load_model(path)
+
+    assert type(loaded) is LinearClassifier
+    assert loaded.get_params() == clf.get_params()
+    for name in ("coef_", "intercept_", "classes_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(clf, name))
+        assert getattr(loaded, name).dtype == getattr(clf, name).dtype
+    assert (loaded.n_iter_, loaded.t_, loaded.n_features_in_) == (
+        clf.n_iter_, clf.t_, clf.n_features_in_)
+    np.testing.assert_array_equal(loaded.decision_function(X), clf.decision_function(X))
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+    loaded.partial_fit(X[:100], y[:100])
+    clf.partial_fit(X[:100], y[:100])
+    np.testing.assert_array_equal(loaded.coef_, clf.coef_)
+    np.testing.assert_array_equal(loaded.intercept_, clf.intercept_)
+    assert loaded.t_ == clf.t_
+
+
+def test_warm_start_fit_after_load_matches(tmp_path):
+    clf, X, y = fitted(n_classes=3, warm_start=True)
+    save_model(tmp_path / "m.npz", clf)
+    loaded = load_model(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.fit(X, y).coef_, clf.fit(X, y).coef_)
+
+
+@pytest.mark.parametrize("class_weight", [{3: 2.0, 7: 0.5}, {np.int64(3): 2.0},
+                                          "balanced", None])
+def test_class_weight_keeps_its_key_types(class_weight, tmp_path):
+    clf, X, y = fitted(n_classes=3, class_weight=class_weight)
+    save_model(tmp_path / "m.npz", clf)
+    loaded = load_model(tmp_path / "m.npz")
+    assert loaded.class_weight == class_weight
+    if isinstance(class_weight, dict):
+        assert all(type(key) is int for key in loaded.class_weight)
+    metadata = json.loads(zipfile.ZipFile(tmp_path / "m.npz").read("metadata.json"))
+    if isinstance(class_weight, dict):
+        assert metadata["params"]["class_weight"] == {
+            "__pairs__": [[int(k), v] for k, v in class_weight.items()]}
+
+
+def test_object_labels_and_feature_names_come_back_as_objects(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = data(2, np.float64, "str")
+    frame = pd.DataFrame(X.toarray(), columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = LinearClassifier(random_state=0, max_iter=3, tol=None).fit(frame, y.astype(object))
+    save_model(tmp_path / "m.npz", clf)
+    loaded = load_model(tmp_path / "m.npz")
+    assert loaded.classes_.dtype == object and loaded.classes_.tolist() == clf.classes_.tolist()
+    np.testing.assert_array_equal(loaded.feature_names_in_, clf.feature_names_in_)
+    np.testing.assert_array_equal(loaded.predict(frame), clf.predict(frame))
+    with zipfile.ZipFile(tmp_path / "m.npz") as archive:
+        assert np.load(tmp_path / "m.npz", allow_pickle=False)["classes_"].dtype.kind == "U"
+        object_arrays = json.loads(archive.read("metadata.json"))["object_arrays"]
+    assert object_arrays == ["classes_", "feature_names_in_"]
+
+
+def test_file_layout(saved):
+    with zipfile.ZipFile(saved) as archive:
+        names = archive.namelist()
+        metadata = json.loads(archive.read("metadata.json"))
+    assert names == ["metadata.json", "coef_.npy", "intercept_.npy", "classes_.npy",
+                     "sgd_v.npy", "sgd_u.npy", "sgd_state.npy"]
+    assert metadata["format"] == "fasttext_lin-model" and metadata["format_version"] == 1
+    assert metadata["estimator"] == "LinearClassifier"
+    assert metadata["fitted"]["n_features_in_"] == 15
+    assert metadata["arrays"]["coef_"]["shape"] == [3, 15]
+    assert metadata["arrays"]["sgd_state"] == {
+        "shape": [3, K.STATE_SIZE], "dtype": "<f8",
+        "sha256": metadata["arrays"]["sgd_state"]["sha256"]}
+    with np.load(saved, allow_pickle=False) as npz:
+        assert set(npz.files) >= {"coef_", "intercept_", "classes_"}
+
+
+def test_extra_arrays_and_metadata_round_trip(tmp_path):
+    clf, _, _ = fitted()
+    terms = np.array(["good", "bad", "not bad"])
+    extra = {"arrays": {"featurizer/terms": terms, "featurizer/ids": np.arange(3)},
+             "metadata": {"featurizer": {"class": "BagOfWords", "params": {"ngram": [1, 2]}}}}
+    save_model(tmp_path / "m.npz", clf, extra=extra, compress=True)
+    loaded, back = load_model(tmp_path / "m.npz", return_extra=True)
+    assert set(back) == {"arrays", "metadata"}
+    assert back["metadata"] == extra["metadata"]
+    assert set(back["arrays"]) == set(extra["arrays"])
+    for name, array in extra["arrays"].items():
+        np.testing.assert_array_equal(back["arrays"][name], array)
+        assert back["arrays"][name].dtype == array.dtype
+    assert load_model(tmp_path / "m.npz").coef_.shape == clf.coef_.shape
+
+
+def test_no_extra_gives_empty_extra(saved):
+    _, extra = load_model(saved, return_extra=True)
+    assert extra == {"arrays": {}, "metadata": {}}
+
+
+# -- save refuses what it cannot store --------------------------------------------------------
+
+@pytest.mark.parametrize("extra, message", [
+    ({"arrays": {"../x": np.zeros(2)}}, r"extra array name '\.\./x'"),
+    ({"arrays": {"x": [1, 2]}}, r"extra\['arrays'\]\['x'\] is a list, not an ndarray"),
+    ({"arrays": {"x": np.array([{}], dtype=object)}}, r"object array holding dict"),
+    ({"metadata": {"x": object()}}, r"extra\['metadata'\] is not JSON-able"),
+    ({"metadata": {1: "a"}}, r"does not survive JSON unchanged"),
+    ({"vocab": np.zeros(2)}, r"extra has unknown key\(s\) \['vocab'\]"),
+])
+def test_save_refuses_bad_extra(extra, message, tmp_path):
+    clf, _, _ = fitted()
+    with pytest.raises(ValueError, match=message):
+        save_model(tmp_path / "m.npz", clf, extra=extra)
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_refuses_a_random_state_instance(tmp_path):
+    clf, _, _ = fitted()
+    clf.set_params(random_state=np.random.RandomState(0))
+    with pytest.raises(ValueError, match=r"cannot save model to '.*m\.npz': parameter "
+                       r"random_state=RandomState\(MT19937\).* is a RandomState, which a model "
+                       r"file cannot hold without pickle .* \(e\.g\. random_state=0\)"):
+        save_model(tmp_path / "m.npz", clf)
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_refuses_unfitted_and_foreign_estimators(tmp_path):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import SGDClassifier
+    with pytest.raises(NotFittedError):
+        save_model(tmp_path / "m.npz", LinearClassifier())
+    with pytest.raises(TypeError, match="save_model stores LinearClassifier only; got "
+                                        "SGDClassifier"):
+        save_model(tmp_path / "m.npz", SGDClassifier())
+
+
+# -- atomic write -----------------------------------------------------------------------------
+
+def _fail_mid_write(monkeypatch):
+    calls = []
+    write_array = npy_format.write_array
+
+    def failing(fh, array, *args, **kwargs):
+        calls.append(array.shape)
+        if len(calls) == 3:
+            fh.write(b"half an array")
+            raise OSError("disk full")
+        return write_array(fh, array, *args, **kwargs)
+
+    monkeypatch.setattr(npy_format, "write_array", failing)
+    return calls
+
+
+@pytest.mark.parametrize("failure", ["write", "fsync", "replace", "interrupt"])
+def test_failed_write_leaves_the_old_file_and_no_temporary(failure, saved, monkeypatch):
+    before = saved.read_bytes()
+    clf, _, _ = fitted(n_classes=2)
+    if failure == "write":
+        _fail_mid_write(monkeypatch)
+    elif failure == "fsync":
+        monkeypatch.setattr(os, "fsync", _raiser(OSError("fsync failed")))
+    elif failure == "replace":
+        monkeypatch.setattr(os, "replace", _raiser(OSError("replace failed")))
+    else:
+        monkeypatch.setattr(npy_format, "write_array", _raiser(KeyboardInterrupt()))
+    with pytest.raises((OSError, KeyboardInterrupt)):
+        save_model(saved, clf)
+    monkeypatch.undo()
+    assert os.listdir(saved.parent) == [saved.name]
+    assert saved.read_bytes() == before
+    assert load_model(saved).coef_.shape == (3, 15)
+
+
+def test_failed_first_write_leaves_nothing(tmp_path, monkeypatch):
+    clf, _, _ = fitted()
+    calls = _fail_mid_write(monkeypatch)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(tmp_path / "m.npz", clf)
+    assert len(calls) == 3 and os.listdir(tmp_path) == []
+
+
+def test_save_replaces_an_existing_model(saved):
+    clf, _, _ = fitted(n_classes=2)
+    save_model(saved, clf)
+    assert load_model(saved).coef_.shape == (1, 15)
+    assert os.listdir(saved.parent) == [saved.name]
+
+
+def _raiser(exc):
+    def raise_(*args, **kwargs):
+        raise exc
+    return raise_
+
+
+# -- load never unpickles ---------------------------------------------------------------------
+
+def _forbid_pickle(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("load_model called pickle")
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, forbidden)
+
+
+def test_load_never_calls_pickle(saved, monkeypatch):
+    _forbid_pickle(monkeypatch)
+    load_model(saved)
+
+
+def test_an_object_array_is_refused_without_unpickling(saved, monkeypatch):
+    # A forged member holding a pickled object array, with metadata claiming float64.
+    rewrite(saved, arrays={"coef_": np.array([[None] * 15] * 3, dtype=object)},
+            keep_metadata=True)
+    _forbid_pickle(monkeypatch)
+    with pytest.raises(ModelFileError, match=r"array 'coef_' has shape \(3, 15\) and dtype "
+                                             r"object in coef_\.npy, but metadata\.json says "
+                                             r"\(3, 15\) and float64"):
+        load_model(saved)
+
+
+# -- every bad file, with its message ---------------------------------------------------------
+
+def rewrite(path, *, metadata=None, arrays=None, drop=(), keep_metadata=False):
+    """Rewrite the zip at ``path``: change metadata entries, replace or drop members.
+
+    Replaced arrays get fresh metadata (shape, dtype, checksum) unless ``keep_metadata``.
+    """
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    meta = json.loads(members["metadata.json"])
+    for name, array in (arrays or {}).items():
+        buffer = _npy_bytes(array)
+        members[name + ".npy"] = buffer
+        if not keep_metadata:
+            meta["arrays"][name] = persist._describe(np.ascontiguousarray(array))
+    for name in drop:
+        members.pop(name)
+    meta.update(metadata or {})
+    members["metadata.json"] = json.dumps(meta).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, blob in members.items():
+            archive.writestr(name, blob)
+
+
+def _npy_bytes(array):
+    buffer = io.BytesIO()
+    npy_format.write_array(buffer, array, allow_pickle=True)
+    return buffer.getvalue()
+
+
+def expect_error(path, message):
+    with pytest.raises(ModelFileError, match=rf"cannot load model from '{path}': {message}"):
+        load_model(path)
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope.npz"
+    with pytest.raises(FileNotFoundError, match=rf"model file not found: '{path}'"):
+        load_model(path)
+
+
+def test_not_a_zip(tmp_path):
+    path = tmp_path / "m.npz"
+    path.write_text("hello, I am a text file\n")
+    expect_error(path, r"not a zip archive, so not a fasttext_lin model file \(it starts with "
+                       r"b'hell', a model file with b'PK\\x03\\x04'\)\.")
+
+
+def test_a_plain_npy_file_is_not_a_model(tmp_path):
+    path = tmp_path / "m.npy"
+    np.save(path, np.zeros(3))
+    expect_error(path, r"not a zip archive")
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"")
+    expect_error(path, r"not a zip archive, so not a fasttext_lin model file \(it starts with b''")
+
+
+@pytest.mark.parametrize("keep", [0.9, 0.5, 0.1, 0.001])
+def test_truncated_file(keep, saved):
+    blob = saved.read_bytes()
+    saved.write_bytes(blob[:max(4, int(len(blob) * keep))])
+    expect_error(saved, r"the file is truncated or corrupted \(BadZipFile: File is not a zip "
+                        r"file\)\.")
+
+
+def test_flipped_byte_in_an_array_is_caught(saved):
+    blob = bytearray(saved.read_bytes())
+    with zipfile.ZipFile(saved) as archive:
+        info = archive.getinfo("coef_.npy")
+    # Local header (30 bytes + name + extra field), then the .npy header, then the data.
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    blob[start + info.file_size - 20] ^= 0x40
+    saved.write_bytes(bytes(blob))
+    expect_error(saved, r"the file is truncated or corrupted \(BadZipFile: Bad CRC-32 for file "
+                        r"'coef_\.npy'\)\.")
+
+
+@pytest.mark.parametrize("bit", [0x01, 0x80])
+@pytest.mark.parametrize("position", range(64))
+def test_any_flipped_bit_gives_a_model_file_error_or_the_same_model(position, bit, saved):
+    # 64 positions spread over the whole file: zip headers, .npy headers, data, directory.
+    reference = load_model(saved)
+    blob = bytearray(saved.read_bytes())
+    blob[position * len(blob) // 64 + position % 7] ^= bit
+    saved.write_bytes(bytes(blob))
+    try:
+        loaded = load_model(saved)
+    except ModelFileError as exc:
+        assert str(exc).startswith(f"cannot load model from '{saved}': ")
+    else:
+        # Some bytes (timestamps, unused header fields) do not change the model.
+        np.testing.assert_array_equal(loaded.coef_, reference.coef_)
+        np.testing.assert_array_equal(loaded._sgd.state, reference._sgd.state)
+
+
+def test_tampered_array_fails_its_checksum(saved):
+    with np.load(saved, allow_pickle=False) as npz:
+        coef = npz["coef_"].copy()
+    coef[0, 0] += 1.0
+    rewrite(saved, arrays={"coef_": coef}, keep_metadata=True)
+    expect_error(saved, r"checksum mismatch for array 'coef_': the file is corrupted\.")
+
+
+def test_wrong_magic(saved):
+    rewrite(saved, metadata={"format": "sklearn-pickle"})
+    expect_error(saved, r"not a fasttext_lin model file \(format 'sklearn-pickle', expected "
+                        r"'fasttext_lin-model'\)\.")
+
+
+def test_newer_format_version(saved):
+    rewrite(saved, metadata={"format_version": 2})
+    expect_error(saved, r"model file written by a newer fasttext_lin \(format 2 > 1\): "
+                        r"upgrade fasttext_lin \(this is .*\) to load it\.")
+
+
+@pytest.mark.parametrize("version, message", [
+    (0, r"unknown format_version 0\."),
+    ("1", r"metadata\.json\['format_version'\] is '1', expected int\."),
+    (True, r"metadata\.json\['format_version'\] is True, expected int\."),
+])
+def test_bad_format_version(version, message, saved):
+    rewrite(saved, metadata={"format_version": version})
+    expect_error(saved, message)
+
+
+def test_unknown_estimator_class(saved):
+    rewrite(saved, metadata={"estimator": "os.system"})
+    expect_error(saved, r"unknown estimator class 'os\.system' \(this fasttext_lin knows "
+                        r"LinearClassifier\)\.")
+
+
+def test_missing_array_member(saved):
+    rewrite(saved, drop=["coef_.npy"])
+    expect_error(saved, r"missing array 'coef_' \(no member coef_\.npy in the archive\)\.")
+
+
+def test_missing_array_in_metadata(saved):
+    with zipfile.ZipFile(saved) as archive:
+        arrays = json.loads(archive.read("metadata.json"))["arrays"]
+    del arrays["sgd_state"]
+    rewrite(saved, metadata={"arrays": arrays}, drop=["sgd_state.npy"])
+    expect_error(saved, r"missing array 'sgd_state' \(metadata\.json does not list it\)\.")
+
+
+def test_unexpected_member(saved):
+    with zipfile.ZipFile(saved, "a") as archive:
+        archive.writestr("payload.pkl", b"\x80\x04N.")
+    expect_error(saved, r"unexpected member\(s\) \['payload\.pkl'\] \(not listed in "
+                        r"metadata\.json\)\.")
+
+
+def test_missing_metadata(saved):
+    rewrite(saved)  # normalise, then drop the metadata by hand
+    with zipfile.ZipFile(saved) as archive:
+        members = {n: archive.read(n) for n in archive.namelist() if n != "metadata.json"}
+    with zipfile.ZipFile(saved, "w") as archive:
+        for name, blob in members.items():
+            archive.writestr(name, blob)
+    expect_error(saved, r"no metadata\.json member: not a fasttext_lin model file\.")
+
+
+def test_metadata_not_json(saved):
+    with zipfile.ZipFile(saved) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    members["metadata.json"] = b"{not json"
+    with zipfile.ZipFile(saved, "w") as archive:
+        for name, blob in members.items():
+            archive.writestr(name, blob)
+    expect_error(saved, r"metadata\.json is not valid JSON \(Expecting property name")
+
+
+@pytest.mark.parametrize("name, shape, message", [
+    ("intercept_", (4,), r"shape mismatch: intercept_ has shape \(4,\), expected \(3,\) to match "
+                         r"coef_ \(3, 15\)\."),
+    ("sgd_v", (3, 14), r"shape mismatch: sgd_v has shape \(3, 14\), expected \(3, 15\) to match "
+                       r"coef_ \(3, 15\)\."),
+    ("sgd_u", (3, 2), r"shape mismatch: sgd_u has shape \(3, 2\), expected \(3, 15\) or "
+                      r"\(3, 0\) to match coef_ \(3, 15\)\."),
+    ("sgd_state", (3, 5), r"shape mismatch: sgd_state has shape \(3, 5\), expected \(3, 6\)"),
+    ("coef_", (2, 15), r"coef_ has 2 row\(s\) for 3 classes, expected 3\."),
+    ("coef_", (15,), r"coef_ has shape \(15,\) and dtype float64, expected a 2-D"),
+    ("classes_", (1,), r"classes_ has shape \(1,\), expected \(n_classes,\) with n_classes >= 2"),
+])
+def test_shape_mismatch(name, shape, message, saved):
+    rewrite(saved, arrays={name: np.zeros(shape)})
+    expect_error(saved, message)
+
+
+def test_n_features_mismatch(saved):
+    rewrite(saved, metadata={"fitted": {"n_iter_": 5, "t_": 721, "n_features_in_": 16}})
+    expect_error(saved, r"n_features_in_=16 but coef_ has 15 columns\.")
+
+
+def test_dtype_mismatch(saved):
+    rewrite(saved, arrays={"sgd_v": np.zeros((3, 15), dtype=np.float32)})
+    expect_error(saved, r"sgd_v has dtype float32, expected float64\.")
+
+
+def test_metadata_disagrees_with_the_npy_header(saved):
+    with zipfile.ZipFile(saved) as archive:
+        arrays = json.loads(archive.read("metadata.json"))["arrays"]
+    arrays["coef_"]["shape"] = [3, 16]
+    rewrite(saved, metadata={"arrays": arrays})
+    expect_error(saved, r"array 'coef_' has shape \(3, 15\) and dtype float64 in coef_\.npy, "
+                        r"but metadata\.json says \(3, 16\) and float64\.")
+
+
+@pytest.mark.parametrize("dtype", ["|O", "object", "<M8[s]", "f8,i4", "not a dtype"])
+def test_metadata_dtypes_outside_the_format_are_refused(dtype, saved):
+    with zipfile.ZipFile(saved) as archive:
+        arrays = json.loads(archive.read("metadata.json"))["arrays"]
+    arrays["coef_"]["dtype"] = dtype
+    rewrite(saved, metadata={"arrays": arrays})
+    expect_error(saved, rf"metadata\.json arrays\['coef_'\]\['dtype'\] is '{re.escape(dtype)}'")
+
+
+def test_unknown_parameter(saved):
+    with zipfile.ZipFile(saved) as archive:
+        params = json.loads(archive.read("metadata.json"))["params"]
+    rewrite(saved, metadata={"params": {**params, "penalty": "l1"}})
+    expect_error(saved, r"unknown parameter\(s\) \['penalty'\] for LinearClassifier\.")
+
+
+def test_invalid_parameter_value(saved):
+    with zipfile.ZipFile(saved) as archive:
+        params = json.loads(archive.read("metadata.json"))["params"]
+    rewrite(saved, metadata={"params": {**params, "loss": "rm -rf"}})
+    expect_error(saved, r"invalid parameters: loss='rm -rf' is not one of")
+
+
+def test_forged_dict_parameter(saved):
+    with zipfile.ZipFile(saved) as archive:
+        params = json.loads(archive.read("metadata.json"))["params"]
+    rewrite(saved, metadata={"params": {**params, "class_weight": {"py/object": "os.system"}}})
+    expect_error(saved, r"parameter class_weight=\{'py/object': 'os\.system'\} in metadata\.json "
+                        r"is not a JSON value this format writes")
+
+
+def test_member_size_disagrees_with_its_header(saved):
+    with zipfile.ZipFile(saved) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    members["coef_.npy"] = members["coef_.npy"][:-8]
+    with zipfile.ZipFile(saved, "w") as archive:
+        for name, blob in members.items():
+            archive.writestr(name, blob)
+    expect_error(saved, r"coef_\.npy holds \d+ bytes, expected \d+ for shape \(3, 15\) and "
+                        r"dtype float64\.")
+
+
+# -- property: any model shape, dtype and labels round-trips ----------------------------------
+
+label_kinds = st.sampled_from(["int", "float", "str", "bool"])
+
+
+@st.composite
+def models(draw):
+    kind = draw(label_kinds)
+    n_classes = 2 if kind == "bool" else draw(st.integers(2, 6))
+    if kind == "int":
+        labels = draw(st.lists(st.integers(-2**40, 2**40), min_size=n_classes,
+                               max_size=n_classes, unique=True))
+    elif kind == "float":
+        labels = draw(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=n_classes,
+                               max_size=n_classes, unique=True))
+    elif kind == "str":
+        labels = draw(st.lists(st.text(st.characters(exclude_characters="\x00"), max_size=8),
+                               min_size=n_classes, max_size=n_classes, unique=True))
+    else:
+        labels = [False, True]
+    classes = np.unique(np.array(labels))
+    if classes.shape[0] != n_classes:  # e.g. 0.0 and -0.0
+        classes = np.arange(n_classes)
+    k = 1 if n_classes == 2 else n_classes
+    d = draw(st.integers(1, 12))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    finite = st.floats(-1e6, 1e6, width=32)
+    v = draw(hnp.arrays(dtype, (k, d), elements=finite))
+    averaged = draw(st.booleans())
+    u = draw(hnp.arrays(np.float64, (k, d if averaged else 0), elements=finite))
+    state = draw(hnp.arrays(np.float64, (k, K.STATE_SIZE), elements=finite))
+    state[:, K.T] = draw(st.integers(1, 10**6))
+    state[:, K.AVG_N] = draw(st.integers(1, 10**6)) if averaged else 0
+    clf = LinearClassifier(average=averaged, random_state=draw(st.integers(0, 2**31 - 1)))
+    clf.classes_, clf._sgd = classes, _SGDState(v, u, state)
+    clf.coef_, clf.intercept_ = clf._sgd.solution()
+    clf.n_iter_, clf.t_, clf.n_features_in_ = draw(st.integers(1, 100)), int(state[0, K.T]), d
+    return clf
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(clf=models(), seed=st.integers(0, 2**16))
+def test_property_any_model_round_trips(clf, seed, tmp_path):
+    path = tmp_path / "m.npz"
+    save_model(path, clf)
+    loaded = load_model(path)
+    for name in ("coef_", "intercept_", "classes_"):
+        original, back = getattr(clf, name), getattr(loaded, name)
+        assert back.dtype == original.dtype and back.shape == original.shape
+        np.testing.assert_array_equal(back, original)
+    for name in ("v", "u", "state"):
+        np.testing.assert_array_equal(getattr(loaded._sgd, name), getattr(clf._sgd, name))
+    assert (loaded.n_iter_, loaded.t_, loaded.n_features_in_) == (
+        clf.n_iter_, clf.t_, clf.n_features_in_)
+    assert loaded.get_params() == clf.get_params()
+    X = np.random.default_rng(seed).normal(size=(5, clf.n_features_in_))
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
