@@ -265,11 +265,10 @@ class BagOfWords(TransformerMixin, BaseEstimator):
 
     def _learn_vocabulary(self, codes, doc_ptr):
         min_n, max_n = self.ngram_range
-        table = (np.zeros(_TABLE_START, dtype=np.uint64),
-                 np.full(_TABLE_START, -1, dtype=np.int64),
+        table = (_k.empty_table(_TABLE_START),
                  np.empty(_TABLE_START, dtype=np.uint32),
                  np.zeros(_TABLE_START, dtype=np.int64))
-        (indptr, indices, data, table_hash, table_id, key_codes, key_ptr,
+        (indptr, indices, data, table, key_codes, key_ptr,
          n_keys) = _k.count_vocabulary(codes, doc_ptr, _word_table(), min_n, max_n, *table,
                                        0, True)
         if n_keys == 0:
@@ -290,9 +289,9 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             np.cumsum(np.bincount(rows[kept], minlength=indptr.shape[0] - 1), out=indptr[1:])
             indices = new_index[kept].astype(np.int32)
             data = data[kept]
-            table_hash, table_id, key_codes, key_ptr = _k.build_table(key_codes, key_ptr, keep)
+            table, key_codes, key_ptr = _k.build_table(key_codes, key_ptr, keep)
             n_keys = keep.shape[0]
-        self._table = (table_hash, table_id, key_codes, key_ptr)
+        self._table = (table, key_codes, key_ptr)
         self._n_keys = n_keys
         return indptr, indices, data
 
@@ -412,7 +411,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         if self.n_features is not None:
             names = [f"hash{i}" for i in range(self.n_features)]
         else:
-            _, _, key_codes, key_ptr = self._table
+            _, key_codes, key_ptr = self._table
             names = _decode_keys(key_codes, key_ptr, self._n_keys)
         if self.bias:
             names = [_BIAS_NAME] + names
@@ -424,7 +423,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_out_")
         if self.n_features is not None:
             raise AttributeError("BagOfWords: no vocabulary_ in hashing mode (n_features set).")
-        _, _, key_codes, key_ptr = self._table
+        _, key_codes, key_ptr = self._table
         return {t: i for i, t in enumerate(_decode_keys(key_codes, key_ptr, self._n_keys))}
 
     def __sklearn_tags__(self):
