@@ -222,6 +222,12 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         -------
         self : BagOfWords
         """
+        if self.n_features is not None and self.weighting != "tfidf":
+            # Hashing without idf learns nothing: validate, skip the counting.
+            self._check_params()
+            _code_points(raw_documents, self.lowercase)
+            self.n_features_out_ = self.n_features + (1 if self.bias else 0)
+            return self
         self.fit_transform(raw_documents)
         return self
 

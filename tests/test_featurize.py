@@ -263,6 +263,15 @@ def test_invalid_parameters_are_named(params):
         BagOfWords(**params).fit(["some text"])
 
 
+@pytest.mark.parametrize("params", [dict(), dict(n_features=2**8), dict(weighting="count"),
+                                    dict(n_features=2**8, weighting="binary", bias=True),
+                                    dict(ngram_range=(1, 2), sublinear_tf=True)])
+def test_fit_then_transform_equals_fit_transform(params):
+    docs = ["the good film", "The BAD film, the end", "", "good good good"]
+    X = BagOfWords(**params).fit_transform(docs)
+    _assert_same(BagOfWords(**params).fit(docs).transform(docs), X)
+
+
 def test_float32_and_bytes():
     X = BagOfWords(dtype=np.float32).fit_transform([b"caf\xc3\xa9 au lait", "caf\u00e9"])
     _assert_csr_contract(X, 2, np.float32)
