@@ -1,6 +1,7 @@
 """Jitted tokenising, hashing and counting for :class:`fasttext_lin.featurize.BagOfWords`.
 
-The documents arrive as one concatenated array of Unicode code points (``uint32``)
+The documents arrive as one concatenated array of Unicode code points (``uint32``, or
+``uint8`` when all are below 256)
 with document offsets ``doc_ptr`` (``int64``, ``n_docs + 1``); ``is_word`` is a
 lookup table over all code points (1 where Python's ``re`` counts the character
 as ``\\w``). A token is a maximal run of at least two word characters, which is
