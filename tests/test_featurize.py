@@ -23,7 +23,8 @@ from fasttext_lin.featurize import BagOfWords, _word_table
 
 # Letters with case (Latin, accented, Greek incl. final sigma, Turkish dotted I),
 # CJK, digits (incl. non-ASCII ones), underscore, punctuation and white space.
-ALPHABET = ("abcdeXYZéÉüÜßİıσςΣΑΒΓαβγ日本語中文テキ" "0129٣²_" ".,;:!?'-()/" "   \t\n")
+ALPHABET = ("abcdeXYZéÉüÜßİıσςΣΑΒΓαβγ日本語中文テキ"
+            "0129٣²_" ".,;:!?'-()/" "   \t\n")
 TEXT = st.text(alphabet=ALPHABET, max_size=40)
 CORPUS = st.lists(TEXT, min_size=1, max_size=8)
 SETTINGS = settings(max_examples=60, deadline=None,
