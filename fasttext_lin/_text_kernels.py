@@ -26,6 +26,8 @@ The kernels trust their inputs: :mod:`fasttext_lin.featurize` validates them.
 import numpy as np
 from numba import njit
 
+from ._sgd_kernels import _prefetch
+
 _M32 = np.uint64(0xFFFFFFFF)
 _C1 = np.uint64(0xCC9E2D51)
 _C2 = np.uint64(0x1B873593)
@@ -292,9 +294,14 @@ def count_hashing(codes, doc_ptr, is_word, min_n, max_n, n_features, alternate_s
 def _slice_equals(a, a_lo, a_hi, b, b_lo, b_hi):
     if a_hi - a_lo != b_hi - b_lo:
         return False
-    for t in range(a_hi - a_lo):
-        if a[a_lo + t] != b[b_lo + t]:
+    p = np.uint64(a_lo)
+    q = np.uint64(b_lo)
+    stop = np.uint64(a_hi)
+    while p < stop:  # unsigned positions: no negative-index check
+        if a[p] != b[q]:
             return False
+        p += np.uint64(1)
+        q += np.uint64(1)
     return True
 
 
@@ -336,6 +343,9 @@ def count_vocabulary(codes, doc_ptr, is_word, min_n, max_n, table, key_codes, ke
     tok_lo = np.empty(max_tok, dtype=np.int64)
     tok_hi = np.empty(max_tok, dtype=np.int64)
     row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
+    gram_hash = np.empty(row.shape[0], dtype=np.uint64)
+    gram_lo = np.empty(row.shape[0], dtype=np.int64)
+    gram_hi = np.empty(row.shape[0], dtype=np.int64)
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     indices = np.empty(max(16, codes.shape[0] // 4), dtype=np.int32)
     data = np.empty(indices.shape[0], dtype=np.float64)
@@ -344,44 +354,53 @@ def count_vocabulary(codes, doc_ptr, is_word, min_n, max_n, table, key_codes, ke
     for d in range(n_docs):
         n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, buf,
                                tok_lo, tok_hi, False)
-        m = 0
+        # Two passes: hash every n-gram of the document and prefetch its slot, then
+        # probe; the table's cache misses then overlap instead of following each other.
+        n_grams = 0
         for i in range(n_tok):
             h = _FNV_OFFSET
-            p = tok_lo[i]
+            p = np.uint64(tok_lo[i])
             for j in range(i, min(i + max_n, n_tok)):
-                while p < tok_hi[j]:
+                while p < np.uint64(tok_hi[j]):
                     h = _fnv_step(h, buf[p])
-                    p += 1
-                if j < i + min_n - 1:
+                    p += np.uint64(1)
+                if j >= i + min_n - 1:
+                    gram_hash[n_grams] = h
+                    gram_lo[n_grams] = tok_lo[i]
+                    gram_hi[n_grams] = tok_hi[j]
+                    _prefetch(table, 2 * (_slot_mix(h) & mask))
+                    n_grams += 1
+        m = 0
+        for g in range(n_grams):
+            h = gram_hash[g]
+            lo = gram_lo[g]
+            hi = gram_hi[g]
+            slot = _slot_mix(h) & mask
+            found = -1
+            while table[2 * slot + 1] != 0:
+                if table[2 * slot] == h:
+                    key = np.int64(table[2 * slot + 1]) - 1
+                    if _slice_equals(buf, lo, hi, key_codes, key_ptr[key], key_ptr[key + 1]):
+                        found = key
+                        break
+                slot = (slot + np.uint64(1)) & mask
+            if found < 0:
+                if not grow:
                     continue
-                lo = tok_lo[i]
-                hi = tok_hi[j]
-                slot = _slot_mix(h) & mask
-                found = -1
-                while table[2 * slot + 1] != 0:
-                    if table[2 * slot] == h:
-                        key = np.int64(table[2 * slot + 1]) - 1
-                        if _slice_equals(buf, lo, hi, key_codes, key_ptr[key], key_ptr[key + 1]):
-                            found = key
-                            break
-                    slot = (slot + np.uint64(1)) & mask
-                if found < 0:
-                    if not grow:
-                        continue
-                    found = n_keys
-                    start = key_ptr[n_keys]
-                    key_codes = _grow(key_codes, start + hi - lo)
-                    key_codes[start: start + hi - lo] = buf[lo:hi]
-                    key_ptr = _grow(key_ptr, n_keys + 2)
-                    key_ptr[n_keys + 1] = start + hi - lo
-                    table[2 * slot] = h
-                    table[2 * slot + 1] = np.uint64(n_keys + 1)
-                    n_keys += 1
-                    if 2 * n_keys > table.shape[0] // 2:
-                        table = _rehash(table, table.shape[0])
-                        mask = np.uint64(table.shape[0] // 2 - 1)
-                row[m] = found
-                m += 1
+                found = n_keys
+                start = key_ptr[n_keys]
+                key_codes = _grow(key_codes, start + hi - lo)
+                key_codes[start: start + hi - lo] = buf[lo:hi]
+                key_ptr = _grow(key_ptr, n_keys + 2)
+                key_ptr[n_keys + 1] = start + hi - lo
+                table[2 * slot] = h
+                table[2 * slot + 1] = np.uint64(n_keys + 1)
+                n_keys += 1
+                if 2 * n_keys > table.shape[0] // 2:
+                    table = _rehash(table, table.shape[0])
+                    mask = np.uint64(table.shape[0] // 2 - 1)
+            row[m] = found
+            m += 1
         indices = _grow(indices, nnz + m)
         data = _grow(data, nnz + m)
         nnz = _emit_row(row, m, False, indices, data, nnz)
