@@ -1,6 +1,8 @@
 """Fast linear classifiers on sparse data: Numba-jitted SGD behind scikit-learn estimators."""
 
+from .featurize import BagOfWords
 from .linear_model import LinearClassifier
+from .persist import load_model, save_model
 
-__all__ = ["LinearClassifier"]
+__all__ = ["BagOfWords", "LinearClassifier", "load_model", "save_model"]
 __version__ = "0.1.0"
