@@ -1,0 +1,457 @@
+"""Featurizer throughput and peak memory: BagOfWords against scikit-learn's vectorizers.
+
+Usage::
+
+    FASTTEXT_LIN_DATA=/work/shared/data python bench/bench_featurize.py \\
+        [--docs 200000] [--seed 0] [--repeats 3] [--corpora 20newsgroups synthetic] \\
+        [--out bench/results]
+
+Corpora: (a) 20 Newsgroups "bydate", train + test (``fetch_corpus("20newsgroups")``,
+never downloaded here), (b) ``--docs`` synthetic reviews of ``bench/synthetic_text.py``
+(seeded; written once to a temporary file, one review a line, that every child reads).
+
+Pairs, each for unigrams and 1-2-grams:
+
+- hashing: ``BagOfWords(n_features=2**20, weighting='count', norm=None)`` against
+  ``HashingVectorizer(n_features=2**20, norm=None, alternate_sign=True)``;
+- vocabulary: ``BagOfWords(weighting='count', norm=None)`` against ``CountVectorizer()``,
+  both ``fit_transform`` (CountVectorizer's alphabetical sort of the vocabulary is in
+  its time; ours numbers terms by first occurrence).
+
+Each configuration runs in a fresh child process (one thread: the text kernels are
+not parallel): it loads the corpus, imports, warms up on the first 500 documents
+(that first call's time, which holds the JIT compile or cache load and BagOfWords'
+code-point table, is reported apart), then times ``--repeats`` full passes and keeps
+the median. Peak memory: the child resets its peak RSS (``/proc/self/clear_refs``)
+after loading, importing and warming up, and reports the peak RSS at the end of the
+first timed pass minus the RSS at that reset: the extra peak memory of featurizing.
+The peak is ``VmHWM`` of ``/proc/self/status``, not ``getrusage``'s ``ru_maxrss``
+(also recorded): ``subprocess`` starts the child with ``vfork``, so ``ru_maxrss``
+inherits the parent's peak (the generated corpus), which a reset does not clear. Our children also time the steps apart (median of
+the repeats): ``str.lower`` of every document, the rest of ``_code_points``
+(joining, Latin-1 / UTF-32 encoding), the counting kernel, and the CSR wrap-up.
+
+The two matrices of a pair are compared in the same run through a fingerprint
+(sha256 of indptr, int32 indices and float64 data with sorted indices; in vocabulary
+mode after renumbering the columns by sorted feature name), both as produced and
+after dropping explicit zeros; a mismatch is printed loudly and recorded.
+
+Writes ``featurize.json`` (machine, versions, git state, every run), ``featurize.md``
+(table, the issue's bar, the time split) and ``featurize.png`` (MB/s bars, log scale)
+to ``--out``, atomically. MB are 10**6 bytes of UTF-8 text.
+"""
+
+import argparse
+import gc
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import git_state, write_atomic  # noqa: E402
+
+HASH_FEATURES = 2**20
+WARMUP_DOCS = 500
+NGRAMS = {"unigrams": (1, 1), "1-2-grams": (1, 2)}
+# (mode, ours, peer) in the order they run.
+PAIRS = (("hashing", "BagOfWords", "HashingVectorizer"),
+         ("vocabulary", "BagOfWords", "CountVectorizer"))
+BAR = ("featurizer >= 10x HashingVectorizer's throughput and >= 100 MB/s on one thread on "
+       "the synthetic corpus, unigrams and 1-2-grams, peak memory no more than scikit-learn's")
+
+
+# -- child ----------------------------------------------------------------------------------
+
+def _status_kib(field):
+    """``VmRSS`` (current) or ``VmHWM`` (peak) of this process, in KiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _rss_kib():
+    return _status_kib("VmRSS")
+
+
+def _reset_peak():
+    """Reset the peak RSS to the current RSS; return whether the kernel allowed it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _load_texts(spec):
+    if spec["corpus"] == "20newsgroups":
+        from fasttext_lin.datasets import fetch_corpus
+
+        b = fetch_corpus("20newsgroups", download=False)
+        return list(b.texts_train) + list(b.texts_test)
+    with open(spec["path"], encoding="utf-8", newline="\n") as f:
+        return [line[:-1] for line in f]
+
+
+def _make(spec):
+    from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
+
+    from fasttext_lin import BagOfWords
+
+    ngram = tuple(spec["ngram_range"])
+    if spec["impl"] == "BagOfWords":
+        n_features = HASH_FEATURES if spec["mode"] == "hashing" else None
+        return BagOfWords(n_features=n_features, ngram_range=ngram, weighting="count",
+                          norm=None, alternate_sign=True)
+    if spec["impl"] == "HashingVectorizer":
+        return HashingVectorizer(n_features=HASH_FEATURES, ngram_range=ngram, norm=None,
+                                 alternate_sign=True)
+    return CountVectorizer(ngram_range=ngram)
+
+
+def _fingerprint(X, names):
+    """sha256 of the canonical CSR (columns by sorted name when ``names`` is given)."""
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(X, dtype=np.float64, copy=True)
+    if names is not None:
+        order = np.argsort(np.asarray(names, dtype=object).astype(str), kind="stable")
+        rank = np.empty(order.shape[0], dtype=np.int64)
+        rank[order] = np.arange(order.shape[0])
+        X = sp.csr_matrix((X.data, rank[X.indices], X.indptr), shape=X.shape)
+    X.has_sorted_indices = False
+    X.sort_indices()
+    out = {}
+    for label in ("as_is", "zeros_dropped"):
+        if label == "zeros_dropped":
+            X.eliminate_zeros()
+        h = hashlib.sha256()
+        h.update(repr(X.shape).encode())
+        for part, dtype in ((X.indptr, np.int64), (X.indices, np.int32), (X.data, np.float64)):
+            h.update(np.ascontiguousarray(part, dtype=dtype).tobytes())
+        out[label] = {"sha256": h.hexdigest(), "nnz": int(X.nnz), "sum": float(X.data.sum()),
+                      "shape": list(X.shape)}
+    return out
+
+
+def _split_times(est, texts):
+    """Seconds of the steps of our fit_transform: lower, encode, kernel, wrap-up."""
+    from fasttext_lin import featurize
+
+    t0 = time.perf_counter()
+    lowered = [t.lower() for t in texts]
+    t1 = time.perf_counter()
+    del lowered
+    t2 = time.perf_counter()
+    codes, doc_ptr = featurize._code_points(texts, True)
+    t3 = time.perf_counter()
+    est._check_params()
+    if est.n_features is not None:
+        indptr, indices, data = est._count_hashed(codes, doc_ptr)
+    else:
+        indptr, indices, data = est._learn_vocabulary(codes, doc_ptr)
+        est.n_features_out_ = est._n_keys
+    t4 = time.perf_counter()
+    if est.n_features is not None:
+        est.n_features_out_ = est.n_features
+    est._finish(indptr, indices, data)
+    t5 = time.perf_counter()
+    return {"lower": t1 - t0, "encode": (t3 - t2) - (t1 - t0), "code_points": t3 - t2,
+            "kernel": t4 - t3, "finish": t5 - t4, "code_dtype": str(codes.dtype)}
+
+
+def child(spec):
+    t_start = time.perf_counter()
+    texts = _load_texts(spec)
+    _make(spec)  # imports
+    t_loaded = time.perf_counter()
+    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    est = _make(spec)
+    t0 = time.perf_counter()
+    est.fit_transform(texts[:WARMUP_DOCS])
+    first_call = time.perf_counter() - t0
+    del est
+    gc.collect()
+    peak_reset = _reset_peak()
+    rss_base = _rss_kib()
+    maxrss_base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    seconds, peaks = [], []
+    for r in range(spec["repeats"]):
+        if r:
+            _reset_peak()
+        base = _rss_kib()
+        est = _make(spec)
+        t0 = time.perf_counter()
+        X = est.fit_transform(texts)
+        seconds.append(time.perf_counter() - t0)
+        peaks.append({"rss_before_kib": base, "hwm_kib": _status_kib("VmHWM"),
+                      "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
+        if r < spec["repeats"] - 1:
+            del X, est
+            gc.collect()
+    out = {"seconds": seconds, "median_seconds": float(np.median(seconds)),
+           "first_call_seconds": first_call, "load_import_seconds": t_loaded - t_start,
+           "n_docs": len(texts), "n_bytes": n_bytes, "peak_reset": peak_reset,
+           "rss_base_kib": rss_base, "maxrss_at_base_kib": maxrss_base, "peaks": peaks,
+           "extra_peak_mib": (peaks[0]["hwm_kib"] - rss_base) / 1024,
+           "extra_peak_maxrss_mib": (peaks[0]["maxrss_kib"] - rss_base) / 1024,
+           "shape": list(X.shape), "nnz": int(X.nnz)}
+    names = None
+    if spec["mode"] == "vocabulary":
+        names = est.get_feature_names_out()
+    out["fingerprint"] = _fingerprint(X, names)
+    del X, est
+    gc.collect()
+    if spec["impl"] == "BagOfWords":
+        splits = [_split_times(_make(spec), texts) for _ in range(spec["repeats"])]
+        out["split"] = {k: (float(np.median([s[k] for s in splits]))
+                            if k != "code_dtype" else splits[0][k]) for k in splits[0]}
+        out["split_runs"] = splits
+    json.dump(out, sys.stdout)
+
+
+# -- parent ---------------------------------------------------------------------------------
+
+def run_child(spec, env):
+    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"child {spec} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout)
+
+
+def compare(a, b):
+    """Return 'identical', 'equal after dropping explicit zeros' or 'MISMATCH'."""
+    if a["fingerprint"]["as_is"]["sha256"] == b["fingerprint"]["as_is"]["sha256"]:
+        return "identical"
+    if a["fingerprint"]["zeros_dropped"]["sha256"] == b["fingerprint"]["zeros_dropped"]["sha256"]:
+        return "equal after dropping explicit zeros"
+    return "MISMATCH"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--corpora", nargs="+", default=["20newsgroups", "synthetic"],
+                        choices=["20newsgroups", "synthetic"])
+    parser.add_argument("--ngrams", nargs="+", default=list(NGRAMS), choices=list(NGRAMS))
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(json.loads(args.child))
+        return
+
+    from synthetic_text import make_reviews
+
+    from fasttext_lin import benchmark
+
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1")
+    result = {"machine": benchmark.machine_info(), "git": git_state(),
+              "params": {"docs": args.docs, "seed": args.seed, "repeats": args.repeats,
+                         "hash_features": HASH_FEATURES, "warmup_docs": WARMUP_DOCS,
+                         "corpora": args.corpora, "ngrams": args.ngrams,
+                         "child_env": {k: env[k] for k in ("NUMBA_NUM_THREADS",
+                                                           "OMP_NUM_THREADS",
+                                                           "OPENBLAS_NUM_THREADS")}},
+              "bar": BAR, "runs": [], "checks": []}
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench_featurize_") as tmp:
+        corpus_path = {}
+        if "synthetic" in args.corpora:
+            t0 = time.perf_counter()
+            texts, _ = make_reviews(args.docs, args.seed)
+            path = Path(tmp) / "synthetic.txt"
+            with open(path, "w", encoding="utf-8", newline="\n") as f:
+                f.write("\n".join(texts) + "\n")
+            result["params"]["synthetic_seconds"] = time.perf_counter() - t0
+            corpus_path["synthetic"] = str(path)
+            del texts
+        for corpus in args.corpora:
+            for ngram in args.ngrams:
+                for mode, ours, peer in PAIRS:
+                    pair = {}
+                    for impl in (ours, peer):
+                        spec = {"corpus": corpus, "ngrams": ngram,
+                                "ngram_range": NGRAMS[ngram], "mode": mode, "impl": impl,
+                                "repeats": args.repeats, "path": corpus_path.get(corpus)}
+                        print(f"{corpus:12s} {ngram:9s} {mode:10s} {impl:18s}", end=" ",
+                              flush=True)
+                        run = run_child(spec, env)
+                        run.update(spec)
+                        run["mb_per_s"] = run["n_bytes"] / 1e6 / run["median_seconds"]
+                        run["docs_per_s"] = run["n_docs"] / run["median_seconds"]
+                        print(f"{run['mb_per_s']:7.2f} MB/s  +{run['extra_peak_mib']:7.1f} MiB"
+                              f"  first call {run['first_call_seconds']:.2f} s", flush=True)
+                        result["runs"].append(run)
+                        pair[impl] = run
+                    verdict = compare(pair[ours], pair[peer])
+                    check = {"corpus": corpus, "ngrams": ngram, "mode": mode,
+                             "verdict": verdict,
+                             "ours": pair[ours]["fingerprint"], "peer": pair[peer]["fingerprint"]}
+                    result["checks"].append(check)
+                    if verdict == "MISMATCH":
+                        print(f"!!!!! MISMATCH: {corpus} {ngram} {mode}: BagOfWords "
+                              f"{pair[ours]['fingerprint']['zeros_dropped']} vs {peer} "
+                              f"{pair[peer]['fingerprint']['zeros_dropped']}", flush=True)
+                    else:
+                        print(f"  check: {verdict}", flush=True)
+    result["machine"]["load_average_end"] = benchmark._load_average()
+    write_atomic(args.out / "featurize.json", json.dumps(result, indent=1) + "\n")
+    write_atomic(args.out / "featurize.md", report(result))
+    plot(result, args.out / "featurize.png")
+    print(report(result))
+
+
+def _find(result, corpus, ngram, mode, impl):
+    for r in result["runs"]:
+        if (r["corpus"], r["ngrams"], r["mode"], r["impl"]) == (corpus, ngram, mode, impl):
+            return r
+    return None
+
+
+def _peer_of(run):
+    return {"hashing": "HashingVectorizer", "vocabulary": "CountVectorizer"}[run["mode"]]
+
+
+def report(result):
+    m, p = result["machine"], result["params"]
+    git = result["git"] or {}
+    lines = [
+        "# Featurizer throughput and peak memory: BagOfWords vs scikit-learn",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores (shared, noisy); load average at start "
+        f"{m['load_average']}, at end {m.get('load_average_end')}. Python {m['python']}, "
+        f"numpy {m['numpy']}, scipy {m['scipy']}, scikit-learn {m['scikit-learn']}, "
+        f"numba {m['numba']}; {m['date']}. Commit {git.get('commit', '?')[:10]}"
+        f"{' (package modified)' if git.get('package_modified') else ''}.",
+        "",
+        f"Command: `FASTTEXT_LIN_DATA=/work/shared/data python bench/bench_featurize.py "
+        f"--docs {p['docs']} --seed {p['seed']} --repeats {p['repeats']} "
+        f"--corpora {' '.join(p['corpora'])} --ngrams {' '.join(p['ngrams'])}`",
+        "",
+        "Each row is a fresh process, one thread; median of "
+        f"{p['repeats']} `fit_transform` passes after a warm-up on {p['warmup_docs']} "
+        "documents. MB = 10^6 bytes of UTF-8 text. Extra peak = peak RSS (`VmHWM`) over the first "
+        "timed pass minus the RSS after loading, importing and warming up (peak reset "
+        "through `/proc/self/clear_refs`; `ru_maxrss` would include the parent's peak, "
+        "inherited through vfork). Ratio = ours / peer (MB/s: higher is better; "
+        "memory: lower is better), from the same run. Hashing: n_features = 2^20, "
+        "alternate_sign, norm=None, counts; vocabulary: counts, CountVectorizer defaults.",
+        "",
+        "| corpus | n-grams | mode | featurizer | MB/s | docs/s | extra peak MiB | "
+        "MB/s ratio to peer | memory ratio to peer | first call s | output check |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    checks = {(c["corpus"], c["ngrams"], c["mode"]): c["verdict"] for c in result["checks"]}
+    for r in result["runs"]:
+        ours = r["impl"] == "BagOfWords"
+        peer = _find(result, r["corpus"], r["ngrams"], r["mode"], _peer_of(r)) if ours else None
+        ratio = f"{r['mb_per_s'] / peer['mb_per_s']:.2f}x" if peer else "-"
+        mem = (f"{r['extra_peak_mib'] / peer['extra_peak_mib']:.2f}"
+               if peer and peer["extra_peak_mib"] > 0 else "-")
+        corpus = r["corpus"]
+        if corpus == "synthetic":
+            corpus = f"synthetic {r['n_docs'] // 1000}k"
+        lines.append(
+            f"| {corpus} ({r['n_bytes'] / 1e6:.1f} MB) | {r['ngrams']} | {r['mode']} | "
+            f"{r['impl']} | {r['mb_per_s']:.2f} | {r['docs_per_s'] / 1e3:.1f}k | "
+            f"{r['extra_peak_mib']:.0f} | {ratio} | {mem} | {r['first_call_seconds']:.2f} | "
+            f"{checks.get((r['corpus'], r['ngrams'], r['mode'])) if ours else ''} |")
+    lines += ["", "## The issue's bar", "", f"> {BAR}", ""]
+    lines += _bar_verdicts(result)
+    lines += ["", "## Where our time goes (median seconds of the steps, run apart)", "",
+              "| corpus | n-grams | mode | total | str.lower | join + encode | kernel | "
+              "CSR wrap-up | kernel alone MB/s | code points |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in result["runs"]:
+        if "split" not in r:
+            continue
+        s = r["split"]
+        lines.append(
+            f"| {r['corpus']} | {r['ngrams']} | {r['mode']} | {r['median_seconds']:.2f} | "
+            f"{s['lower']:.2f} | {s['encode']:.2f} | {s['kernel']:.2f} | {s['finish']:.2f} | "
+            f"{r['n_bytes'] / 1e6 / s['kernel']:.0f} | {s['code_dtype']} |")
+    bad = [c for c in result["checks"] if c["verdict"] == "MISMATCH"]
+    lines += ["", "## Output checks", ""]
+    if bad:
+        lines.append("**MISMATCH** between BagOfWords and its peer in: "
+                     + "; ".join(f"{c['corpus']} {c['ngrams']} {c['mode']}" for c in bad))
+    else:
+        lines.append("Every pair gave equal matrices (see the table's last column).")
+    return "\n".join(lines) + "\n"
+
+
+def _bar_verdicts(result):
+    out = []
+    for ngram in result["params"]["ngrams"]:
+        hb = _find(result, "synthetic", ngram, "hashing", "BagOfWords")
+        hv = _find(result, "synthetic", ngram, "hashing", "HashingVectorizer")
+        vb = _find(result, "synthetic", ngram, "vocabulary", "BagOfWords")
+        cv = _find(result, "synthetic", ngram, "vocabulary", "CountVectorizer")
+        if not (hb and hv):
+            out.append(f"- {ngram}: synthetic corpus not run.")
+            continue
+        ratio = hb["mb_per_s"] / hv["mb_per_s"]
+        yes = {True: "met", False: "NOT met"}
+        out.append(f"- {ngram}, hashing: {hb['mb_per_s']:.1f} MB/s = {ratio:.1f}x "
+                   f"HashingVectorizer: 10x {yes[ratio >= 10]}; 100 MB/s "
+                   f"{yes[hb['mb_per_s'] >= 100]}; memory {hb['extra_peak_mib']:.0f} vs "
+                   f"{hv['extra_peak_mib']:.0f} MiB: {yes[hb['extra_peak_mib'] <= hv['extra_peak_mib']]}.")
+        if vb and cv:
+            out.append(f"- {ngram}, vocabulary: {vb['mb_per_s']:.1f} MB/s = "
+                       f"{vb['mb_per_s'] / hv['mb_per_s']:.1f}x HashingVectorizer "
+                       f"({vb['mb_per_s'] / cv['mb_per_s']:.1f}x CountVectorizer): 10x HV "
+                       f"{yes[vb['mb_per_s'] >= 10 * hv['mb_per_s']]}; 100 MB/s "
+                       f"{yes[vb['mb_per_s'] >= 100]}; memory {vb['extra_peak_mib']:.0f} vs "
+                       f"CountVectorizer {cv['extra_peak_mib']:.0f} MiB: "
+                       f"{yes[vb['extra_peak_mib'] <= cv['extra_peak_mib']]}.")
+    return out
+
+
+def plot(result, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = result["runs"]
+    labels = [f"{r['corpus']} {r['ngrams']} {r['mode']}: {r['impl']}" for r in runs]
+    values = [r["mb_per_s"] for r in runs]
+    colors = ["tab:blue" if r["impl"] == "BagOfWords" else "tab:gray" for r in runs]
+    fig, ax = plt.subplots(figsize=(10, 0.35 * len(labels) + 1.5))
+    ypos = np.arange(len(labels))[::-1]
+    ax.barh(ypos, values, color=colors)
+    ax.set_yticks(ypos, labels, fontsize=8)
+    ax.set_xscale("log")
+    ax.axvline(100, color="black", linestyle="--", linewidth=1, label="bar: 100 MB/s")
+    for y, v in zip(ypos, values):
+        ax.text(v, y, f" {v:.1f}", va="center", fontsize=7)
+    ax.set_xlabel("MB/s of UTF-8 text (median of repeats; log scale)")
+    m = result["machine"]
+    ax.set_title(f"fit_transform throughput, one thread; {m['cpu']}, {m['cores']} cores",
+                 fontsize=9)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    tmp = path.with_name(path.name + ".tmp")
+    fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+if __name__ == "__main__":
+    main()
