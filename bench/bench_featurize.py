@@ -27,9 +27,14 @@ after loading, importing and warming up, and reports the peak RSS at the end of 
 first timed pass minus the RSS at that reset: the extra peak memory of featurizing.
 The peak is ``VmHWM`` of ``/proc/self/status``, not ``getrusage``'s ``ru_maxrss``
 (also recorded): ``subprocess`` starts the child with ``vfork``, so ``ru_maxrss``
-inherits the parent's peak (the generated corpus), which a reset does not clear. Our children also time the steps apart (median of
+inherits the parent's peak (the generated corpus), which a reset does not clear.
+
+Our children also time the steps apart (median of
 the repeats): ``str.lower`` of every document, the rest of ``_code_points``
-(joining, Latin-1 / UTF-32 encoding), the counting kernel, and the CSR wrap-up.
+(joining, Latin-1 / UTF-32 encoding), the counting kernel, and the CSR wrap-up,
+plus the peak memory of ``_code_points`` alone; hashing children also time the
+hashing kernel's stages (token layout, MurmurHash3, sorting each row's ids) with a
+jitted copy of its loop built from the package's own helpers.
 
 The two matrices of a pair are compared in the same run through a fingerprint
 (sha256 of indptr, int32 indices and float64 data with sorted indices; in vocabulary
@@ -153,9 +158,14 @@ def _split_times(est, texts):
     lowered = [t.lower() for t in texts]
     t1 = time.perf_counter()
     del lowered
+    gc.collect()
+    _reset_peak()
+    base = _rss_kib()
     t2 = time.perf_counter()
     codes, doc_ptr = featurize._code_points(texts, True)
     t3 = time.perf_counter()
+    code_points_peak = (_status_kib("VmHWM") - base) / 1024
+    code_points_held = (_rss_kib() - base) / 1024
     est._check_params()
     if est.n_features is not None:
         indptr, indices, data = est._count_hashed(codes, doc_ptr)
@@ -168,7 +178,87 @@ def _split_times(est, texts):
     est._finish(indptr, indices, data)
     t5 = time.perf_counter()
     return {"lower": t1 - t0, "encode": (t3 - t2) - (t1 - t0), "code_points": t3 - t2,
-            "kernel": t4 - t3, "finish": t5 - t4, "code_dtype": str(codes.dtype)}
+            "kernel": t4 - t3, "finish": t5 - t4, "code_dtype": str(codes.dtype),
+            "code_points_extra_peak_mib": code_points_peak,
+            "code_points_held_mib": code_points_held}
+
+
+def _stage_kernel():
+    """A jitted copy of ``count_hashing``'s document loop that stops after a stage.
+
+    Stage 0: token layout only; 1: + MurmurHash3 of every n-gram; 2: + sorting the
+    row's ids (what ``_emit_row`` does first; its run-length count is the rest).
+    Built from the package's own inlined helpers, so it measures their cost.
+    """
+    from numba import njit
+
+    from fasttext_lin import _text_kernels as k
+
+    @njit
+    def stages(codes, doc_ptr, is_word, stage, min_n, max_n, n_features):
+        n_docs = doc_ptr.shape[0] - 1
+        longest = k._longest_doc(doc_ptr)
+        max_tok = (longest + 1) // 3 + 1
+        buf = np.empty(5 * longest + 8, dtype=np.uint8)
+        tok_lo = np.empty(max_tok, dtype=np.int64)
+        tok_hi = np.empty(max_tok, dtype=np.int64)
+        row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
+        check = 0  # keeps every stage's work observable
+        for d in range(n_docs):
+            n_tok = k._layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, buf,
+                                     tok_lo, tok_hi, True)
+            check += n_tok
+            if stage == 0:
+                continue
+            m = 0
+            for i in range(n_tok):
+                for j in range(i + min_n - 1, min(i + max_n, n_tok)):
+                    s = k._murmur_bytes(buf, tok_lo[i], tok_hi[j])
+                    row[m] = 2 * k._hash_index(s, n_features) + (1 if s < 0 else 0)
+                    m += 1
+            if stage == 1:
+                check += row[m - 1] if m else 0
+                continue
+            if m <= k._INSERTION_SORT_MAX:
+                k._insertion_sort(row, m)
+            else:
+                row[:m].sort()
+            check += row[0] if m else 0
+        return check
+
+    return stages
+
+
+def _kernel_stages(spec, texts):
+    """Median seconds of the hashing kernel's stages (see ``_stage_kernel``)."""
+    from fasttext_lin import _text_kernels as k
+    from fasttext_lin import featurize
+
+    stages = _stage_kernel()
+    codes, doc_ptr = featurize._code_points(texts, True)
+    table = featurize._word_table()
+    min_n, max_n = spec["ngram_range"]
+    n = min(WARMUP_DOCS, doc_ptr.shape[0] - 1)
+    stages(codes[: doc_ptr[n]], doc_ptr[: n + 1], table, 2, min_n, max_n, HASH_FEATURES)
+    lengths = np.diff(doc_ptr)
+    out = {}
+    for stage, name in ((0, "layout"), (1, "layout+murmur"), (2, "layout+murmur+sort")):
+        times = []
+        for _ in range(spec["repeats"]):
+            t0 = time.perf_counter()
+            stages(codes, doc_ptr, table, stage, min_n, max_n, HASH_FEATURES)
+            times.append(time.perf_counter() - t0)
+        out[name] = float(np.median(times))
+    times = []
+    for _ in range(spec["repeats"]):
+        t0 = time.perf_counter()
+        _, indices, _ = k.count_hashing(codes, doc_ptr, table, min_n, max_n, HASH_FEATURES,
+                                        True)
+        times.append(time.perf_counter() - t0)
+    out["full kernel"] = float(np.median(times))
+    out["insertion_sort_max"] = int(k._INSERTION_SORT_MAX)
+    out["mean_doc_chars"] = float(lengths.mean())
+    return out
 
 
 def child(spec):
@@ -184,7 +274,7 @@ def child(spec):
     del est
     gc.collect()
     peak_reset = _reset_peak()
-    rss_base = _rss_kib()
+    rss_base = _rss_kib()  # the peak is now this RSS
     maxrss_base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     seconds, peaks = [], []
     for r in range(spec["repeats"]):
@@ -218,6 +308,8 @@ def child(spec):
         out["split"] = {k: (float(np.median([s[k] for s in splits]))
                             if k != "code_dtype" else splits[0][k]) for k in splits[0]}
         out["split_runs"] = splits
+        if spec["mode"] == "hashing":
+            out["kernel_stages"] = _kernel_stages(spec, texts)
     json.dump(out, sys.stdout)
 
 
@@ -386,6 +478,32 @@ def report(result):
             f"| {r['corpus']} | {r['ngrams']} | {r['mode']} | {r['median_seconds']:.2f} | "
             f"{s['lower']:.2f} | {s['encode']:.2f} | {s['kernel']:.2f} | {s['finish']:.2f} | "
             f"{r['n_bytes'] / 1e6 / s['kernel']:.0f} | {s['code_dtype']} |")
+    lines += ["", "join + encode = `_code_points` minus `str.lower` (`_code_points` lower-cases, "
+              "joins and encodes). Memory of `_code_points` alone (peak over its call, and what "
+              "it leaves held, in MiB):", "",
+              "| corpus | n-grams | mode | code points peak MiB | held after MiB | "
+              "whole fit_transform extra peak MiB |", "|---|---|---|---|---|---|"]
+    for r in result["runs"]:
+        if "split" in r and "code_points_extra_peak_mib" in r["split"]:
+            s = r["split"]
+            lines.append(f"| {r['corpus']} | {r['ngrams']} | {r['mode']} | "
+                         f"{s['code_points_extra_peak_mib']:.0f} | {s['code_points_held_mib']:.0f}"
+                         f" | {r['extra_peak_mib']:.0f} |")
+    staged = [r for r in result["runs"] if "kernel_stages" in r]
+    if staged:
+        lines += ["", "## Inside the hashing kernel (median seconds, cumulative stages)", "",
+                  "A jitted copy of `count_hashing`'s loop built from the package's own helpers, "
+                  "stopped after each stage; the differences are each stage's cost.", "",
+                  "| corpus | n-grams | layout | + MurmurHash3 | + sort row ids | full kernel | "
+                  "layout % | hash % | sort % | emit + rest % |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in staged:
+            k = r["kernel_stages"]
+            a, b, c, f = (k["layout"], k["layout+murmur"], k["layout+murmur+sort"],
+                          k["full kernel"])
+            lines.append(f"| {r['corpus']} | {r['ngrams']} | {a:.3f} | {b:.3f} | {c:.3f} | "
+                         f"{f:.3f} | {100 * a / f:.0f} | {100 * (b - a) / f:.0f} | "
+                         f"{100 * (c - b) / f:.0f} | {100 * (f - c) / f:.0f} |")
     bad = [c for c in result["checks"] if c["verdict"] == "MISMATCH"]
     lines += ["", "## Output checks", ""]
     if bad:
@@ -411,7 +529,8 @@ def _bar_verdicts(result):
         out.append(f"- {ngram}, hashing: {hb['mb_per_s']:.1f} MB/s = {ratio:.1f}x "
                    f"HashingVectorizer: 10x {yes[ratio >= 10]}; 100 MB/s "
                    f"{yes[hb['mb_per_s'] >= 100]}; memory {hb['extra_peak_mib']:.0f} vs "
-                   f"{hv['extra_peak_mib']:.0f} MiB: {yes[hb['extra_peak_mib'] <= hv['extra_peak_mib']]}.")
+                   f"{hv['extra_peak_mib']:.0f} MiB: "
+                   f"{yes[hb['extra_peak_mib'] <= hv['extra_peak_mib']]}.")
         if vb and cv:
             out.append(f"- {ngram}, vocabulary: {vb['mb_per_s']:.1f} MB/s = "
                        f"{vb['mb_per_s'] / hv['mb_per_s']:.1f}x HashingVectorizer "
