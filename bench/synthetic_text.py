@@ -1,13 +1,17 @@
 """Seeded synthetic review corpus: made-up words, Zipf frequencies, labels from a hidden model.
 
-Each review is a few sentences of made-up words (syllables drawn at random, about
-6-7 letters on average, the frequent words the shortest, as in natural language)
-whose ranks follow a Zipf law over ``n_words`` words; a review holds about 52 words
-(log-normal lengths), about 300 bytes of UTF-8. Sentences start with a capital and
-end with '.', '!' or '?'; some words carry a comma, a few are capitalised, a few
-contain an accented letter (so the UTF-8 text is not pure ASCII). The label of a
+Each review is a few sentences of made-up words (syllables drawn at random; the
+frequent words are the shortest, as in natural language, so a token of the text
+averages about 4.6 letters) whose ranks follow a Zipf law over ``n_words`` words; a
+review holds about 52 words (log-normal lengths), about 300 bytes of UTF-8 (200k
+reviews: 60 MB). Sentences start with a capital and end with '.', '!' or '?'; some
+words carry a comma, 2% of the others are capitalised, and about 0.5% of the
+syllables hold an 'é', so most reviews are not pure ASCII (which makes ``str.lower``
+take its slower path, as on real reviews with accents). The label of a
 review is the sign of a hidden linear model over its words (weights drawn once per
-word, normal), plus logistic noise, so the corpus can serve end-to-end benches.
+word, normal), plus logistic noise (with the defaults, logistic regression on
+CountVectorizer features of 16k reviews scores about 0.69 on 4k others), so the
+corpus can serve end-to-end benches.
 
 The whole corpus is built with NumPy gathers over byte tables: there is no Python
 loop per word, only one ``bytes.decode`` per review. The same seed gives the same
