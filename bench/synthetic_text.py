@@ -5,8 +5,8 @@ frequent words are the shortest, as in natural language, so a token of the text
 averages about 4.6 letters) whose ranks follow a Zipf law over ``n_words`` words; a
 review holds about 52 words (log-normal lengths), about 300 bytes of UTF-8 (200k
 reviews: 60 MB). Sentences start with a capital and end with '.', '!' or '?'; some
-words carry a comma, 2% of the others are capitalised, and about 0.5% of the
-syllables hold an 'é', so most reviews are not pure ASCII (which makes ``str.lower``
+words carry a comma, 2% of the others are capitalised, and about 1% of the
+vowels are 'é', so most reviews are not pure ASCII (which makes ``str.lower``
 take its slower path, as on real reviews with accents). The label of a
 review is the sign of a hidden linear model over its words (weights drawn once per
 word, normal), plus logistic noise (with the defaults, logistic regression on
@@ -15,7 +15,7 @@ corpus can serve end-to-end benches.
 
 The whole corpus is built with NumPy gathers over byte tables: there is no Python
 loop per word, only one ``bytes.decode`` per review. The same seed gives the same
-corpus (texts and labels) on every machine.
+corpus (texts and labels) on every machine with the same NumPy version.
 
 Usage::
 
