@@ -39,11 +39,8 @@ def _word_table():
     return table
 
 
-def _code_points(raw_documents, lowercase):
-    """The documents as one code-point array and ``int64`` offsets (``n + 1``).
-
-    The code points are ``uint8`` when all are below 256, else ``uint32``.
-    """
+def _texts(raw_documents, lowercase):
+    """The documents as a validated list of str, lower-cased if asked."""
     if isinstance(raw_documents, (str, bytes)):
         raise ValueError(
             "BagOfWords: an iterable over raw text documents is expected, a single "
@@ -63,9 +60,19 @@ def _code_points(raw_documents, lowercase):
         raise ValueError(
             "BagOfWords: the corpus is empty (0 documents); pass at least one document."
         )
+    return texts
+
+
+def _code_points(raw_documents, lowercase):
+    """The documents as one code-point array and ``int64`` offsets (``n + 1``).
+
+    The code points are ``uint8`` when all are below 256, else ``uint32``.
+    """
+    texts = _texts(raw_documents, lowercase)
     doc_ptr = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=doc_ptr[1:])
     joined = "".join(texts)
+    del texts  # free the lower-cased copies before encoding: one corpus copy less at peak
     try:
         # Most corpora are Latin-1: one byte per code point encodes 5x faster than UTF-32
         # (a failed attempt stops at the first wider character).
@@ -234,7 +241,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         if self.n_features is not None and self.weighting != "tfidf":
             # Hashing without idf learns nothing: validate, skip the counting.
             self._check_params()
-            _code_points(raw_documents, self.lowercase)
+            _texts(raw_documents, lowercase=False)
             self.n_features_out_ = self.n_features + (1 if self.bias else 0)
             return self
         self.fit_transform(raw_documents)
