@@ -28,3 +28,10 @@ def write_atomic(path, text):
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def save_png_atomic(figure, path):
+    """Save a matplotlib ``figure`` as PNG at ``path`` through a temporary file."""
+    tmp = path.with_name(path.name + ".tmp")
+    figure.savefig(tmp, format="png", dpi=110)
+    os.replace(tmp, path)

@@ -61,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numba  # noqa: E402
 from numba import njit  # noqa: E402
-from _common import git_state, write_atomic  # noqa: E402
+from _common import git_state, save_png_atomic, write_atomic  # noqa: E402
 from synthetic import load_or_make  # noqa: E402
 
 import fasttext_lin  # noqa: E402
@@ -692,10 +692,8 @@ def plot(result, path):
                  f"epochs; {m['cpu']}, {m['cores']} cores", fontsize=9)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, format="png", dpi=110)
+    save_png_atomic(fig, path)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

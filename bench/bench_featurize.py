@@ -66,7 +66,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_state, write_atomic  # noqa: E402
+from _common import git_state, save_png_atomic, write_atomic  # noqa: E402
 
 HASH_FEATURES = 2**20
 WARMUP_DOCS = 500
@@ -611,10 +611,8 @@ def plot(result, path):
                  fontsize=9)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, format="png", dpi=110)
+    save_png_atomic(fig, path)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
