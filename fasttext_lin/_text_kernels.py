@@ -248,6 +248,24 @@ def _emit_row(row, m, signed, indices, data, nnz):
     return nnz
 
 
+@njit(cache=True)
+def _buffers(codes, doc_ptr, min_n, max_n):
+    """Per-document token and row buffers, and a first guess at the output CSR arrays.
+
+    Returns ``(longest, tok_lo, tok_hi, row, indptr, indices, data)``; ``indices`` and
+    ``data`` grow when a corpus needs more.
+    """
+    longest = _longest_doc(doc_ptr)
+    max_tok = (longest + 1) // 3 + 1  # a token takes two characters and a separator
+    tok_lo = np.empty(max_tok, dtype=np.int64)
+    tok_hi = np.empty(max_tok, dtype=np.int64)
+    row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
+    indptr = np.zeros(doc_ptr.shape[0], dtype=np.int64)
+    indices = np.empty(max(16, codes.shape[0] // 4), dtype=np.int32)
+    data = np.empty(indices.shape[0], dtype=np.float64)
+    return longest, tok_lo, tok_hi, row, indptr, indices, data
+
+
 # ---------------------------------------------------------------- hashing mode
 
 @njit(cache=True)
@@ -258,15 +276,8 @@ def count_hashing(codes, doc_ptr, is_word, min_n, max_n, n_features, alternate_s
     that hash to it (a zero is kept as an explicit entry, as scikit-learn does).
     """
     n_docs = doc_ptr.shape[0] - 1
-    longest = _longest_doc(doc_ptr)
-    max_tok = (longest + 1) // 3 + 1  # a token takes two characters and a separator
+    longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(codes, doc_ptr, min_n, max_n)
     buf = np.empty(5 * longest + 8, dtype=np.uint8)
-    tok_lo = np.empty(max_tok, dtype=np.int64)
-    tok_hi = np.empty(max_tok, dtype=np.int64)
-    row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    indices = np.empty(max(16, codes.shape[0] // 4), dtype=np.int32)
-    data = np.empty(indices.shape[0], dtype=np.float64)
     nnz = 0
     for d in range(n_docs):
         n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, buf,
@@ -337,18 +348,11 @@ def count_vocabulary(codes, doc_ptr, is_word, min_n, max_n, table, key_codes, ke
     skipped. New ids are given in order of first occurrence.
     """
     n_docs = doc_ptr.shape[0] - 1
-    longest = _longest_doc(doc_ptr)
-    max_tok = (longest + 1) // 3 + 1
+    longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(codes, doc_ptr, min_n, max_n)
     buf = np.empty(2 * longest + 8, dtype=np.uint32)
-    tok_lo = np.empty(max_tok, dtype=np.int64)
-    tok_hi = np.empty(max_tok, dtype=np.int64)
-    row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
     gram_hash = np.empty(row.shape[0], dtype=np.uint64)
     gram_lo = np.empty(row.shape[0], dtype=np.int64)
     gram_hi = np.empty(row.shape[0], dtype=np.int64)
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    indices = np.empty(max(16, codes.shape[0] // 4), dtype=np.int32)
-    data = np.empty(indices.shape[0], dtype=np.float64)
     mask = np.uint64(table.shape[0] // 2 - 1)
     nnz = 0
     for d in range(n_docs):
