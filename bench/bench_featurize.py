@@ -209,7 +209,7 @@ def _stage_kernel():
         row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
         check = 0  # keeps every stage's work observable
         for d in range(n_docs):
-            n_tok = k._layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, buf,
+            n_tok = k._layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, 2, buf,
                                      tok_lo, tok_hi, True)
             check += n_tok
             if stage == 0:

@@ -2,10 +2,12 @@
 
 The documents arrive as one concatenated array of Unicode code points (``uint32``, or
 ``uint8`` when all are below 256)
-with document offsets ``doc_ptr`` (``int64``, ``n_docs + 1``); ``is_word`` is a
-lookup table over all code points (1 where Python's ``re`` counts the character
-as ``\\w``). A token is a maximal run of at least two word characters, which is
-exactly what scikit-learn's ``(?u)\\b\\w\\w+\\b`` finds. Each document's tokens are
+with document offsets ``doc_ptr`` (``int64``, ``n_docs + 1``); ``char_class`` is a
+lookup table over all code points: 1 for a word character, 2 for a character that is a
+token by itself, 0 for a separator. A token is a maximal run of at least ``min_len``
+class-1 characters, or one class-2 character. With 1 where Python's ``re`` counts the
+character as ``\\w``, 0 elsewhere and ``min_len=2``, this is exactly what
+scikit-learn's ``(?u)\\b\\w\\w+\\b`` finds. Each document's tokens are
 laid out in a small buffer, each followed by one space, so that a word n-gram (its
 tokens joined by one space, as scikit-learn forms it) is a contiguous slice of the
 buffer: it is hashed and compared in place, never built as a string.
@@ -154,12 +156,29 @@ def _slot_mix(h):
 # ---------------------------------------------------------------- shared pieces
 
 @njit(cache=True, inline="always")
-def _layout_tokens(codes, start, stop, is_word, buf, tok_lo, tok_hi, utf8):
+def _put_token(codes, p, r, buf, q, utf8):
+    """Copy ``codes[p:r]`` to ``buf`` at ``q`` followed by one space; return the new end."""
+    one = np.uint64(1)
+    while p < r:
+        if utf8:
+            q = np.uint64(_put_utf8(buf, q, codes[p]))
+        else:
+            buf[q] = codes[p]
+            q += one
+        p += one
+    buf[q] = 32
+    return q
+
+
+@njit(cache=True, inline="always")
+def _layout_tokens(codes, start, stop, char_class, min_len, buf, tok_lo, tok_hi, utf8):
     """Lay the tokens of ``codes[start:stop]`` out in ``buf``, each followed by one space.
 
-    ``buf`` receives UTF-8 bytes (``utf8``) or code points, so that the n-gram of tokens
-    ``i .. j`` is the contiguous slice ``buf[tok_lo[i]:tok_hi[j]]``, spelled as
-    scikit-learn joins it. Returns the number of tokens.
+    A token is a maximal run of at least ``min_len`` characters of class 1, or one
+    character of class 2; class 0 separates. ``buf`` receives UTF-8 bytes (``utf8``) or
+    code points, so that the n-gram of tokens ``i .. j`` is the contiguous slice
+    ``buf[tok_lo[i]:tok_hi[j]]``, spelled as scikit-learn joins it. Returns the number
+    of tokens.
     """
     # Unsigned positions: Numba then skips its negative-index check (measured: the
     # layout takes 20% less time).
@@ -169,27 +188,23 @@ def _layout_tokens(codes, start, stop, is_word, buf, tok_lo, tok_hi, utf8):
     p = np.uint64(start)
     stop = np.uint64(stop)
     while p < stop:
-        if is_word[codes[p]]:
-            r = p + one
-            while r < stop and is_word[codes[r]]:
-                r += one
-            if r - p >= np.uint64(2):
-                tok_lo[n_tok] = q
-                t = p
-                while t < r:
-                    if utf8:
-                        q = np.uint64(_put_utf8(buf, q, codes[t]))
-                    else:
-                        buf[q] = codes[t]
-                        q += one
-                    t += one
-                tok_hi[n_tok] = q
-                n_tok += 1
-                buf[q] = 32
-                q += one
-            p = r + one  # codes[r] is not a word character (or r == stop)
-        else:
+        kind = char_class[codes[p]]
+        if kind == 0:
             p += one
+            continue
+        r = p + one
+        if kind == 1:
+            while r < stop and char_class[codes[r]] == 1:
+                r += one
+            if r - p < np.uint64(min_len):
+                p = r
+                continue
+        tok_lo[n_tok] = q
+        q = _put_token(codes, p, r, buf, q, utf8)
+        tok_hi[n_tok] = q
+        n_tok += 1
+        q += one
+        p = r
     return n_tok
 
 
@@ -249,14 +264,16 @@ def _emit_row(row, m, signed, indices, data, nnz):
 
 
 @njit(cache=True)
-def _buffers(codes, doc_ptr, min_n, max_n):
+def _buffers(codes, doc_ptr, min_len, min_n, max_n):
     """Per-document token and row buffers, and a first guess at the output CSR arrays.
 
     Returns ``(longest, tok_lo, tok_hi, row, indptr, indices, data)``; ``indices`` and
     ``data`` grow when a corpus needs more.
     """
     longest = _longest_doc(doc_ptr)
-    max_tok = (longest + 1) // 3 + 1  # a token takes two characters and a separator
+    # A token of class 1 takes min_len characters and a separator; one of class 2 may
+    # take a single character.
+    max_tok = longest + 1 if min_len < 2 else (longest + 1) // 3 + 1
     tok_lo = np.empty(max_tok, dtype=np.int64)
     tok_hi = np.empty(max_tok, dtype=np.int64)
     row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
@@ -269,19 +286,21 @@ def _buffers(codes, doc_ptr, min_n, max_n):
 # ---------------------------------------------------------------- hashing mode
 
 @njit(cache=True)
-def count_hashing(codes, doc_ptr, is_word, min_n, max_n, n_features, alternate_sign):
+def count_hashing(codes, doc_ptr, char_class, min_len, min_n, max_n, n_features,
+                  alternate_sign):
     """CSR ``(indptr, indices, data)`` of hashed n-gram counts, as HashingVectorizer's.
 
     With ``alternate_sign`` a feature's value is the sum of the signs of the n-grams
     that hash to it (a zero is kept as an explicit entry, as scikit-learn does).
     """
     n_docs = doc_ptr.shape[0] - 1
-    longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(codes, doc_ptr, min_n, max_n)
+    longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(
+        codes, doc_ptr, min_len, min_n, max_n)
     buf = np.empty(5 * longest + 8, dtype=np.uint8)
     nnz = 0
     for d in range(n_docs):
-        n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, buf,
-                               tok_lo, tok_hi, True)
+        n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, min_len,
+                               buf, tok_lo, tok_hi, True)
         m = 0
         for i in range(n_tok):
             for j in range(i + min_n - 1, min(i + max_n, n_tok)):
@@ -339,8 +358,8 @@ def _rehash(table, capacity):
 
 
 @njit(cache=True)
-def count_vocabulary(codes, doc_ptr, is_word, min_n, max_n, table, key_codes, key_ptr,
-                     n_keys, grow):
+def count_vocabulary(codes, doc_ptr, char_class, min_len, min_n, max_n, table, key_codes,
+                     key_ptr, n_keys, grow):
     """CSR n-gram counts over the vocabulary in the table; with ``grow`` new n-grams are added.
 
     Returns ``(indptr, indices, data, table, key_codes, key_ptr, n_keys)``: the table
@@ -348,7 +367,8 @@ def count_vocabulary(codes, doc_ptr, is_word, min_n, max_n, table, key_codes, ke
     skipped. New ids are given in order of first occurrence.
     """
     n_docs = doc_ptr.shape[0] - 1
-    longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(codes, doc_ptr, min_n, max_n)
+    longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(
+        codes, doc_ptr, min_len, min_n, max_n)
     buf = np.empty(2 * longest + 8, dtype=np.uint32)
     gram_hash = np.empty(row.shape[0], dtype=np.uint64)
     gram_lo = np.empty(row.shape[0], dtype=np.int64)
@@ -356,8 +376,8 @@ def count_vocabulary(codes, doc_ptr, is_word, min_n, max_n, table, key_codes, ke
     mask = np.uint64(table.shape[0] // 2 - 1)
     nnz = 0
     for d in range(n_docs):
-        n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, buf,
-                               tok_lo, tok_hi, False)
+        n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, min_len,
+                               buf, tok_lo, tok_hi, False)
         # Two passes: hash every n-gram of the document and prefetch its slot, then
         # probe; the table's cache misses then overlap instead of following each other.
         n_grams = 0

@@ -8,19 +8,21 @@ settings (see the class docstring for the two documented differences).
 """
 
 import functools
+import unicodedata
 from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _text_kernels as _k
 
 __all__ = ["BagOfWords"]
 
-_WEIGHTINGS = ("binary", "count", "tfidf")
+_WEIGHTINGS = ("binary", "count", "tfidf", "nb")
+_TOKEN_PATTERNS = ("default", "whitespace")
 _NORMS = ("l2", None)
 _BIAS_NAME = "<bias>"  # '<' is never part of a token, so no term can take this name
 _TABLE_START = 1024
@@ -37,6 +39,26 @@ def _word_table():
     table = np.fromiter(map(str.isalnum, every_char), dtype=np.uint8, count=0x110000)
     table[ord("_")] = 1
     return table
+
+
+@functools.cache
+def _whitespace_table():
+    """``uint8`` table over all code points: 0 for white space, 2 for punctuation and
+    symbols (Unicode categories P* and S*, each a token by itself), 1 for the rest.
+
+    Built once per process (about 0.3 s).
+    """
+    kinds = {"P": 2, "S": 2}
+    table = np.fromiter((0 if chr(c).isspace() else kinds.get(unicodedata.category(chr(c))[0], 1)
+                         for c in range(0x110000)), dtype=np.uint8, count=0x110000)
+    return table
+
+
+def _tokenizer(token_pattern):
+    """The kernels' ``(char_class, min_len)`` for a ``token_pattern``."""
+    if token_pattern == "default":
+        return _word_table(), 2
+    return _whitespace_table(), 1
 
 
 def _texts(raw_documents, lowercase):
@@ -110,8 +132,12 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         Number of hashed columns; None learns (or uses) a vocabulary instead.
     lowercase : bool, default=True
         Lower-case each document with ``str.lower`` before tokenising.
-    token_pattern : {'default'}, default='default'
-        Only scikit-learn's default pattern ``(?u)\\b\\w\\w+\\b`` in this version.
+    token_pattern : {'default', 'whitespace'}, default='default'
+        'default': scikit-learn's default pattern ``(?u)\\b\\w\\w+\\b`` (runs of at
+        least two word characters). 'whitespace': fastText-like, runs of characters
+        between white space, with each punctuation or symbol character (Unicode
+        categories P* and S*) split off as a token of its own: ``"don't!"`` gives
+        ``don ' t !``.
     ngram_range : tuple (min_n, max_n), default=(1, 1)
         Lengths of the word n-grams to count.
     alternate_sign : bool, default=True
@@ -126,8 +152,12 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     max_features : int or None, default=None
         Then keep the ``max_features`` terms of largest total weight (ties broken as
         CountVectorizer breaks them).
-    weighting : {'binary', 'count', 'tfidf'}, default='tfidf'
-        Value of a present n-gram: 1, its count, or its (sublinear) count times its idf.
+    weighting : {'binary', 'count', 'tfidf', 'nb'}, default='tfidf'
+        Value of a present n-gram: 1, its count, its (sublinear) count times its idf,
+        or its naive-Bayes weight (NB-SVM's log-count ratio, learned from the labels at
+        fit; see Notes).
+    nb_alpha : float, default=1.0
+        With 'nb', the smoothing count added to every term's document counts.
     sublinear_tf : bool, default=False
         With 'tfidf', use ``1 + log(count)`` in place of the count.
     smooth_idf : bool, default=True
@@ -147,6 +177,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         Number of output columns (including the bias column).
     idf_ : ndarray of shape (n_terms,)
         Inverse document frequencies learned at fit, with ``weighting='tfidf'``.
+    nb_weight_ : ndarray of shape (n_terms,)
+        Naive-Bayes weights learned at fit, with ``weighting='nb'``.
     vocabulary_ : dict
         Vocabulary mode: term -> column (without the bias offset), built on request.
 
@@ -162,12 +194,22 @@ class BagOfWords(TransformerMixin, BaseEstimator):
       where scikit-learn takes the log of a negative value (NaN).
 
     Documents are read as ``str`` (``bytes`` are decoded as UTF-8).
+
+    ``weighting='nb'`` is the feature scaling of NB-SVM (Wang and Manning, 2012): with
+    ``p_k`` the number of documents of class ``k`` holding each term plus ``nb_alpha``
+    and ``q_k`` the same over the other classes, the log-count ratio is
+    ``r_k = log((p_k / ||p_k||_1) / (q_k / ||q_k||_1))``, and a present term is worth
+    ``max_k |r_k|``. With two classes that is ``|r|``: NB-SVM's ``r`` up to the sign of
+    each column, which a linear model absorbs in the sign of its weight (the L2 penalty
+    and the losses are unchanged), so training on it is training NB-SVM's features.
+    With more classes the largest one-vs-rest ratio keeps the terms that tell one class
+    from the rest. ``fit`` then needs ``y``.
     """
 
     def __init__(self, n_features=None, *, lowercase=True, token_pattern="default",
                  ngram_range=(1, 1), alternate_sign=True, vocabulary=None, min_df=1,
                  max_df=1.0, max_features=None, weighting="tfidf", sublinear_tf=False,
-                 smooth_idf=True, norm="l2", bias=False, dtype=np.float64):
+                 smooth_idf=True, nb_alpha=1.0, norm="l2", bias=False, dtype=np.float64):
         self.n_features = n_features
         self.lowercase = lowercase
         self.token_pattern = token_pattern
@@ -180,6 +222,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         self.weighting = weighting
         self.sublinear_tf = sublinear_tf
         self.smooth_idf = smooth_idf
+        self.nb_alpha = nb_alpha
         self.norm = norm
         self.bias = bias
         self.dtype = dtype
@@ -195,14 +238,16 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         if self.n_features is not None and not (
                 isinstance(self.n_features, Integral) and 1 <= self.n_features < 2**31):
             fail("n_features", "None or an int in [1, 2**31)")
-        if self.token_pattern != "default":
-            fail("token_pattern", "'default' (the only tokeniser of this version)")
+        if self.token_pattern not in _TOKEN_PATTERNS:
+            fail("token_pattern", f"one of {_TOKEN_PATTERNS}")
         ngram = self.ngram_range
         if not (isinstance(ngram, (tuple, list)) and len(ngram) == 2
                 and all(isinstance(v, Integral) for v in ngram) and 1 <= ngram[0] <= ngram[1]):
             fail("ngram_range", "a pair (min_n, max_n) of ints with 1 <= min_n <= max_n")
         if self.weighting not in _WEIGHTINGS:
             fail("weighting", f"one of {_WEIGHTINGS}")
+        if not (isinstance(self.nb_alpha, Real) and self.nb_alpha > 0):
+            fail("nb_alpha", "a number > 0")
         if self.norm not in _NORMS:
             fail("norm", "'l2' or None")
         for name in ("min_df", "max_df"):
@@ -226,25 +271,26 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------ fitting
 
     def fit(self, raw_documents, y=None):
-        """Learn the vocabulary (vocabulary mode) and the idf (``weighting='tfidf'``).
+        """Learn the vocabulary (vocabulary mode), the idf or the naive-Bayes weights.
 
         Parameters
         ----------
         raw_documents : iterable of str
             The training documents.
-        y : ignored
+        y : array-like of shape (n_documents,), default=None
+            Their labels; needed only with ``weighting='nb'``.
 
         Returns
         -------
         self : BagOfWords
         """
-        if self.n_features is not None and self.weighting != "tfidf":
-            # Hashing without idf learns nothing: validate, skip the counting.
+        if self.n_features is not None and self.weighting in ("binary", "count"):
+            # Hashing without idf or nb weights learns nothing: validate, skip the counting.
             self._check_params()
             _texts(raw_documents, lowercase=False)
             self.n_features_out_ = self.n_features + (1 if self.bias else 0)
             return self
-        self.fit_transform(raw_documents)
+        self.fit_transform(raw_documents, y)
         return self
 
     def fit_transform(self, raw_documents, y=None):
@@ -254,7 +300,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         ----------
         raw_documents : iterable of str
             The training documents.
-        y : ignored
+        y : array-like of shape (n_documents,), default=None
+            Their labels; needed only with ``weighting='nb'``.
 
         Returns
         -------
@@ -262,6 +309,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         codes, doc_ptr = _code_points(raw_documents, self.lowercase)
+        if self.weighting == "nb":
+            y = self._check_labels(y, doc_ptr.shape[0] - 1)
         if self.n_features is not None:
             indptr, indices, data = self._count_hashed(codes, doc_ptr)
             n_terms = self.n_features
@@ -272,8 +321,10 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         else:
             indptr, indices, data = self._learn_vocabulary(codes, doc_ptr)
             n_terms = self._n_keys
-        if self.weighting == "binary":
+        if self.weighting in ("binary", "nb"):
             data[:] = 1.0
+        if self.weighting == "nb":
+            self.nb_weight_ = self._nb_weights(indptr, indices, y, n_terms)
         if self.weighting == "tfidf":
             n_docs = doc_ptr.shape[0] - 1
             df = np.bincount(indices, minlength=n_terms).astype(np.float64)
@@ -285,21 +336,46 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         self.n_features_out_ = n_terms + (1 if self.bias else 0)
         return self._finish(indptr, indices, data)
 
+    def _check_labels(self, y, n_docs):
+        if y is None:
+            raise ValueError("BagOfWords: weighting='nb' learns from the labels: call "
+                             "fit(documents, y) or fit_transform(documents, y).")
+        y = column_or_1d(y, warn=True)
+        if y.shape[0] != n_docs:
+            raise ValueError(f"BagOfWords: {n_docs} documents but {y.shape[0]} labels; "
+                             "pass one label per document.")
+        if np.unique(y).shape[0] < 2:
+            raise ValueError("BagOfWords: weighting='nb' needs at least two classes in y, "
+                             f"got only {np.unique(y).tolist()}.")
+        return y
+
+    def _nb_weights(self, indptr, indices, y, n_terms):
+        """``max_k |r_k|`` of the binarised counts (see the class Notes)."""
+        _, codes = np.unique(y, return_inverse=True)
+        rows = np.repeat(codes, np.diff(indptr))
+        n_classes = codes.max() + 1
+        df = np.bincount(rows * n_terms + indices, minlength=n_classes * n_terms)
+        df = df.reshape(n_classes, n_terms).astype(np.float64)
+        p = df + self.nb_alpha
+        q = df.sum(axis=0) - df + self.nb_alpha
+        r = np.log(p / p.sum(axis=1, keepdims=True)) - np.log(q / q.sum(axis=1, keepdims=True))
+        return np.abs(r).max(axis=0)
+
     def _learn_vocabulary(self, codes, doc_ptr):
         min_n, max_n = self.ngram_range
         table = (_k.empty_table(_TABLE_START),
                  np.empty(_TABLE_START, dtype=np.uint32),
                  np.zeros(_TABLE_START, dtype=np.int64))
         (indptr, indices, data, table, key_codes, key_ptr,
-         n_keys) = _k.count_vocabulary(codes, doc_ptr, _word_table(), min_n, max_n, *table,
-                                       0, True)
+         n_keys) = _k.count_vocabulary(codes, doc_ptr, *_tokenizer(self.token_pattern), min_n,
+                                       max_n, *table, 0, True)
         if n_keys == 0:
             raise ValueError(
-                "BagOfWords: empty vocabulary; the documents contain no token of two or "
-                "more word characters (check the input texts)."
+                "BagOfWords: empty vocabulary; the documents contain no token "
+                f"(token_pattern={self.token_pattern!r}; check the input texts)."
             )
-        if self.weighting == "binary":
-            data[:] = 1.0
+        if self.weighting in ("binary", "nb"):
+            data[:] = 1.0  # max_features then ranks by document frequency, as binary=True does
         keep = self._kept_terms(indices, data, doc_ptr.shape[0] - 1, n_keys, key_codes, key_ptr)
         if keep.shape[0] < n_keys:
             remap = np.full(n_keys, -1, dtype=np.int64)
@@ -388,19 +464,19 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             indptr, indices, data = self._count_hashed(codes, doc_ptr)
         else:
             indptr, indices, data = self._count_known(codes, doc_ptr)
-        if self.weighting == "binary":
+        if self.weighting in ("binary", "nb"):
             data[:] = 1.0
         return self._finish(indptr, indices, data)
 
     def _count_hashed(self, codes, doc_ptr):
         min_n, max_n = self.ngram_range
-        return _k.count_hashing(codes, doc_ptr, _word_table(), min_n, max_n,
+        return _k.count_hashing(codes, doc_ptr, *_tokenizer(self.token_pattern), min_n, max_n,
                                 self.n_features, bool(self.alternate_sign))
 
     def _count_known(self, codes, doc_ptr):
         min_n, max_n = self.ngram_range
-        out = _k.count_vocabulary(codes, doc_ptr, _word_table(), min_n, max_n, *self._table,
-                                  self._n_keys, False)
+        out = _k.count_vocabulary(codes, doc_ptr, *_tokenizer(self.token_pattern), min_n,
+                                  max_n, *self._table, self._n_keys, False)
         return out[:3]
 
     def _finish(self, indptr, indices, data):
@@ -411,6 +487,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
                 value = data[nonzero]
                 data[nonzero] = np.sign(value) * (np.log(np.abs(value)) + 1.0)
             data *= self.idf_[indices]
+        if self.weighting == "nb":
+            data *= self.nb_weight_[indices]
         if self.norm == "l2":
             _k.l2_normalize(indptr, data)
         n_columns = self.n_features_out_

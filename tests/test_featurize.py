@@ -1,6 +1,7 @@
 """BagOfWords against scikit-learn's vectorizers, and the kernels' building blocks."""
 
 import re
+import unicodedata
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from sklearn.utils import murmurhash3_32
 
 from fasttext_lin import LinearClassifier
 from fasttext_lin._text_kernels import murmurhash3_32_codes
-from fasttext_lin.featurize import BagOfWords, _word_table
+from fasttext_lin.featurize import BagOfWords, _whitespace_table, _word_table
 
 # Letters with case (Latin, accented, Greek incl. final sigma, Turkish dotted I),
 # CJK, digits (incl. non-ASCII ones), underscore, punctuation and white space.
@@ -255,9 +256,10 @@ def test_single_string_is_refused():
         BagOfWords().fit("one document")
 
 
-@pytest.mark.parametrize("params", [dict(ngram_range=(2, 1)), dict(weighting="nb"),
+@pytest.mark.parametrize("params", [dict(ngram_range=(2, 1)), dict(weighting="bm25"),
                                     dict(norm="l1"), dict(token_pattern=r"\S+"),
-                                    dict(n_features=0), dict(n_features=8, vocabulary=["a"])])
+                                    dict(n_features=0), dict(n_features=8, vocabulary=["a"]),
+                                    dict(nb_alpha=0.0)])
 def test_invalid_parameters_are_named(params):
     name = next(iter(params))
     with pytest.raises(ValueError, match=name):
@@ -289,3 +291,138 @@ def test_pipeline_grid_search(rt_polarity):
                                "bow__n_features": [None, 2**18]}, cv=2)
     grid.fit(docs, labels)
     assert grid.best_score_ > 0.6
+
+
+# ------------------------------------------------------------------ whitespace tokeniser
+
+def _whitespace_tokens(text):
+    """Reference: runs between white space, punctuation and symbols split off."""
+    tokens, word = [], ""
+    for c in text:
+        if c.isspace() or unicodedata.category(c)[0] in "PS":
+            tokens += [word] if word else []
+            word = ""
+            if not c.isspace():
+                tokens.append(c)
+        else:
+            word += c
+    return tokens + ([word] if word else [])
+
+
+def test_whitespace_tokens_example():
+    bow = BagOfWords(token_pattern="whitespace", weighting="count", norm=None)
+    bow.fit(["Don't stop, 2 x!"])
+    assert sorted(bow.get_feature_names_out()) == sorted(["don", "'", "t", "stop", ",", "2",
+                                                         "x", "!"])
+
+
+def test_whitespace_table_classes():
+    table = _whitespace_table()
+    assert table[ord(" ")] == table[0x3000] == table[ord("\n")] == 0
+    assert table[ord("!")] == table[ord("$")] == table[ord("_")] == table[0x300C] == 2
+    assert table[ord("a")] == table[ord("7")] == table[0x65E5] == 1
+
+
+@given(CORPUS, st.sampled_from([(1, 1), (1, 2), (2, 3)]))
+@SETTINGS
+def test_whitespace_matches_countvectorizer_with_reference_tokenizer(docs, ngram_range):
+    ours = BagOfWords(token_pattern="whitespace", ngram_range=ngram_range,
+                      weighting="count", norm=None)
+    theirs = CountVectorizer(tokenizer=_whitespace_tokens, token_pattern=None,
+                             ngram_range=ngram_range)
+    X, Y = _fits_or_both_fail(ours, theirs, docs)
+    if X is None:
+        return
+    _assert_csr_contract(X, len(docs))
+    _assert_same(X, _reordered(ours, theirs.vocabulary_, Y))
+
+
+@given(CORPUS, st.sampled_from([(1, 1), (1, 2)]))
+@SETTINGS
+def test_whitespace_hashing_matches_hashingvectorizer(docs, ngram_range):
+    ours = BagOfWords(2**10, token_pattern="whitespace", ngram_range=ngram_range,
+                      weighting="count", norm=None)
+    theirs = HashingVectorizer(n_features=2**10, tokenizer=_whitespace_tokens,
+                               token_pattern=None, ngram_range=ngram_range, norm=None)
+    _assert_same(ours.fit_transform(docs), theirs.transform(docs))
+
+
+# ------------------------------------------------------------------ naive-Bayes weighting
+
+def _nb_reference(docs, y, alpha, ngram_range=(1, 1)):
+    """NB-SVM's log-count ratios, one-vs-rest, with dense NumPy, and CountVectorizer."""
+    cv = CountVectorizer(binary=True, ngram_range=ngram_range)
+    B = cv.fit_transform(docs).toarray().astype(float)
+    ratios = []
+    for k in np.unique(y):
+        p = alpha + B[y == k].sum(axis=0)
+        q = alpha + B[y != k].sum(axis=0)
+        ratios.append(np.log((p / p.sum()) / (q / q.sum())))
+    return cv, B, np.array(ratios)
+
+
+@given(st.lists(TEXT, min_size=2, max_size=8), st.integers(2, 3),
+       st.sampled_from([0.5, 1.0]), st.sampled_from([(1, 1), (1, 2)]))
+@SETTINGS
+def test_nb_weights_match_reference(docs, n_classes, alpha, ngram_range):
+    y = np.arange(len(docs)) % n_classes
+    try:
+        cv, B, ratios = _nb_reference(docs, y, alpha, ngram_range)
+    except ValueError:  # no token at all: both refuse
+        with pytest.raises(ValueError):
+            BagOfWords(weighting="nb").fit(docs, y)
+        return
+    ours = BagOfWords(weighting="nb", nb_alpha=alpha, ngram_range=ngram_range, norm=None)
+    X = ours.fit_transform(docs, y)
+    weight = np.abs(ratios).max(axis=0)
+    if n_classes == 2:
+        np.testing.assert_allclose(np.abs(ratios[1]), weight, rtol=1e-12)  # r_0 = -r_1
+    expected = sp.csr_matrix(B)
+    expected.data *= weight[expected.indices]  # a zero weight stays an explicit entry
+    _assert_same(X, _reordered(ours, cv.vocabulary_, expected))
+    _assert_same(ours.transform(docs), X)
+
+
+def test_nb_equals_signed_nbsvm_features_for_a_linear_model():
+    docs = ["good fun film", "bad dull film", "fun and good", "dull, bad, long",
+            "a good plot", "a bad plot", "long but fun", "dull acting"] * 5
+    y = np.array([1, 0, 1, 0, 1, 0, 1, 0] * 5)
+    bow = BagOfWords(weighting="nb", norm=None)
+    X = bow.fit_transform(docs, y)
+    cv, _, ratios = _nb_reference(docs, y, 1.0)
+    sign = np.sign(ratios[1][[cv.vocabulary_[t] for t in bow.get_feature_names_out()]])
+    signed = X.multiply(sign[np.newaxis, :]).tocsr()  # NB-SVM's signed r, our magnitudes
+    assert np.any(signed.data < 0) and np.any(signed.data > 0)
+    params = dict(loss="hinge", random_state=0, max_iter=5, tol=None)
+    ours = LinearClassifier(**params).fit(X, y)
+    nbsvm = LinearClassifier(**params).fit(signed, y)
+    # flipping a column's sign flips its weight step for step: same decisions, same bits
+    np.testing.assert_array_equal(ours.decision_function(X), nbsvm.decision_function(signed))
+
+
+def test_nb_hashing_is_binary_hashing_times_weights():
+    docs = ["good fun film", "bad dull film", "fun and good", "dull bad long"]
+    y = ["pos", "neg", "pos", "neg"]
+    bow = BagOfWords(2**8, weighting="nb", norm=None)
+    X = bow.fit_transform(docs, y)
+    B = BagOfWords(2**8, weighting="binary", norm=None).fit_transform(docs)
+    _assert_same(X, B.multiply(bow.nb_weight_[np.newaxis, :]).tocsr())
+    assert bow.nb_weight_.shape == (2**8,)
+
+
+@pytest.mark.parametrize("y, message", [(None, "learns from the labels"),
+                                        ([1, 1, 1], "at least two classes"),
+                                        ([0, 1], "3 documents but 2 labels")])
+def test_nb_label_errors(y, message):
+    with pytest.raises(ValueError, match=message):
+        BagOfWords(weighting="nb").fit(["good film", "bad film", "ok film"], y)
+
+
+def test_nb_in_pipeline_grid_search(rt_polarity):
+    docs, labels = rt_polarity
+    docs, labels = docs[::4], labels[::4]
+    pipe = Pipeline([("bow", BagOfWords(weighting="nb", ngram_range=(1, 2), bias=True)),
+                     ("clf", LinearClassifier(loss="hinge", fit_intercept=False,
+                                              random_state=0, max_iter=5, tol=None))])
+    grid = GridSearchCV(pipe, {"clf__C": [0.1, 1.0]}, cv=2).fit(docs, labels)
+    assert grid.best_score_ > 0.65
