@@ -1,0 +1,367 @@
+"""Text classifiers: a BagOfWords + LinearClassifier pipeline, its cross-validation, its file.
+
+:func:`text_pipeline` builds the pipeline the command line trains,
+:func:`cross_validate_text` estimates the accuracy of any scikit-learn classifier on raw
+texts by k-fold cross-validation with ``C`` chosen inside each training fold, and
+:func:`save_text_model` / :func:`load_text_model` keep a fitted pipeline in one model file.
+
+Text model files
+----------------
+A text model file is a :mod:`fasttext_lin.persist` model file (the classifier) whose
+``extra`` slot holds the fitted featurizer, under the namespace ``featurizer``::
+
+    extra["metadata"]["featurizer"] = {
+        "class": "BagOfWords", "version": 1,
+        "params": _params_to_json(params),      # dtype stored by its name, e.g. "float64"
+        "fitted": {"n_features_out_": 10001, "n_keys": 10000}}   # n_keys: vocabulary mode
+    extra["arrays"]:
+        featurizer/key_codes  (total_length,) uint32   vocabulary mode: the terms' code points
+        featurizer/key_ptr    (n_keys + 1,) int64      vocabulary mode: term i is
+                                                       key_codes[key_ptr[i]:key_ptr[i + 1]]
+        featurizer/idf_       (n_terms,) float64       weighting='tfidf'
+        featurizer/nb_weight_ (n_terms,) float64       weighting='nb'
+
+The vocabulary's hash table is not stored: it is rebuilt from the terms at load, so a file
+cannot hold a table that disagrees with its terms. Loading checks every array against the
+parameters and the classifier (``n_terms`` is ``n_keys`` or ``n_features``; the classifier
+takes ``n_features_out_`` columns) and raises :class:`~fasttext_lin.persist.ModelFileError`
+naming the file.
+"""
+
+import time
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.utils import Bunch
+
+from . import _text_kernels as _k
+from . import persist
+from .benchmark import GRID
+from .featurize import BagOfWords
+from .linear_model import LinearClassifier
+
+__all__ = ["GRID", "cross_validate_text", "load_text_model", "save_text_model",
+           "text_pipeline"]
+
+STEPS = ("bagofwords", "classifier")
+_FEATURIZER = "featurizer"
+_FEATURIZER_VERSION = 1
+# Fitted arrays of one value per term, and the weighting that has each.
+_TERM_ARRAYS = {"idf_": "tfidf", "nb_weight_": "nb"}
+# The other public fitted attribute, stored in the metadata (the private _table and
+# _n_keys are stored as key_codes / key_ptr and n_keys).
+_OTHER_FITTED = ("n_features_out_",)
+_MAX_CODE_POINT = 0x10FFFF
+
+
+# -- the pipeline -----------------------------------------------------------------------------
+
+def text_pipeline(*, ngrams=1, weighting="tfidf", tokenizer="default", n_features=None,
+                  min_df=1, loss="hinge", C=1.0, epochs=10, average=True, random_state=0):
+    """BagOfWords followed by LinearClassifier, as the command line trains them.
+
+    The featurizer adds a bias column (constant 1) and the classifier fits no separate
+    intercept: the bias weight is regularised like the others, as in liblinear, and an
+    empty document is classified by the bias alone. The classifier runs ``epochs`` epochs
+    of SGD (no early stopping) with the 'optimal' step size.
+
+    Parameters
+    ----------
+    ngrams : int, default=1
+        Word n-grams of lengths 1 to ``ngrams``.
+    weighting : {'binary', 'count', 'tfidf', 'nb'}, default='tfidf'
+        BagOfWords ``weighting``.
+    tokenizer : {'default', 'whitespace'}, default='default'
+        BagOfWords ``token_pattern``.
+    n_features : int or None, default=None
+        Hash into this many columns; None learns a vocabulary.
+    min_df : int or float, default=1
+        Keep terms found in at least this many documents (vocabulary mode).
+    loss : str, default='hinge'
+        LinearClassifier ``loss``: 'hinge' (linear SVM), 'log_loss', 'modified_huber',
+        'squared_hinge'.
+    C : float, default=1.0
+        LinearSVC-style regularisation (parameter ``classifier__C``).
+    epochs : int, default=10
+        LinearClassifier ``max_iter`` with ``tol=None``.
+    average : bool or int, default=True
+        LinearClassifier ``average``: averaged SGD steadies the result of few epochs.
+    random_state : int, default=0
+        Seeds the shuffles of the epochs.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Steps ``"bagofwords"`` and ``"classifier"``.
+    """
+    featurizer = BagOfWords(n_features, token_pattern=tokenizer, ngram_range=(1, ngrams),
+                            min_df=min_df, weighting=weighting, bias=True)
+    classifier = LinearClassifier(loss, C=C, max_iter=epochs, tol=None, average=average,
+                                  random_state=random_state, fit_intercept=False)
+    return Pipeline(list(zip(STEPS, (featurizer, classifier))))
+
+
+# -- cross-validation -------------------------------------------------------------------------
+
+def cross_validate_text(estimator, texts, y, *, folds=10, grid=GRID, param="classifier__C",
+                        inner_folds=3, random_state=0, progress=None):
+    """Accuracy of any classifier on raw texts by stratified k-fold cross-validation.
+
+    In each training fold, ``param`` is chosen among ``grid`` by a stratified
+    ``inner_folds``-fold grid search (:class:`~sklearn.model_selection.GridSearchCV`,
+    accuracy, the first best value on ties), then the estimator is refitted on the whole
+    training fold and scored on the held-out fold.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Any scikit-learn classifier or pipeline that takes raw texts (it is cloned).
+    texts : sequence of str
+    y : array-like of shape (n_documents,)
+    folds : int, default=10
+        Outer folds.
+    grid : sequence, scalar or None, default=GRID
+        Values of ``param`` to search; one value sets it without a search; None keeps the
+        estimator's own.
+    param : str, default='classifier__C'
+        The parameter searched, e.g. ``'linearsvc__C'`` for ``make_pipeline(...,
+        LinearSVC())``.
+    inner_folds : int, default=3
+        Folds of the inner search.
+    random_state : int, default=0
+        Seeds the shuffles of the outer and inner folds.
+    progress : callable or None, default=None
+        Called after each outer fold as ``progress(fold, accuracy, chosen)`` (``fold``
+        counts from 1).
+
+    Returns
+    -------
+    sklearn.utils.Bunch
+        ``fold_accuracy`` (ndarray of shape (folds,)), ``fold_chosen`` (list: the value of
+        ``param`` used in each fold), ``mean_accuracy``, ``std_accuracy`` (population
+        standard deviation over the folds), ``wall_time`` (seconds), ``param``.
+    """
+    texts = np.asarray(texts, dtype=object)
+    y = np.asarray(y)
+    if texts.ndim != 1 or texts.shape[0] != y.shape[0]:
+        raise ValueError(f"cross_validate_text: {texts.shape[0]} texts but {y.shape[0]} "
+                         "labels; pass one label per text.")
+    values = None if grid is None else list(np.atleast_1d(grid).tolist())
+    if values is not None and not values:
+        raise ValueError("cross_validate_text: grid is empty; pass values or None.")
+    start = time.perf_counter()
+    outer = StratifiedKFold(folds, shuffle=True, random_state=random_state)
+    accuracy, chosen = [], []
+    for fold, (train, test) in enumerate(outer.split(texts, y), start=1):
+        model, value = _fit_fold(estimator, texts[train], y[train], param, values,
+                                 inner_folds, random_state)
+        accuracy.append(float(np.mean(model.predict(texts[test]) == y[test])))
+        chosen.append(value)
+        if progress is not None:
+            progress(fold, accuracy[-1], value)
+    accuracy = np.asarray(accuracy)
+    return Bunch(fold_accuracy=accuracy, fold_chosen=chosen,
+                 mean_accuracy=float(accuracy.mean()), std_accuracy=float(accuracy.std()),
+                 wall_time=time.perf_counter() - start, param=param)
+
+
+def _fit_fold(estimator, texts, y, param, values, inner_folds, random_state):
+    """The estimator fitted on one training fold, and the value of ``param`` it used."""
+    if values is None or len(values) == 1:
+        model = clone(estimator)
+        if values is not None:
+            model.set_params(**{param: values[0]})
+        return model.fit(texts, y), model.get_params()[param]
+    inner = StratifiedKFold(inner_folds, shuffle=True, random_state=random_state)
+    search = GridSearchCV(clone(estimator), {param: values}, cv=inner, scoring="accuracy")
+    search.fit(texts, y)
+    return search.best_estimator_, search.best_params_[param]
+
+
+# -- files ------------------------------------------------------------------------------------
+
+def save_text_model(path, pipeline):
+    """Write a fitted BagOfWords + LinearClassifier pipeline to one file, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    pipeline : sklearn.pipeline.Pipeline
+        Two fitted steps, a :class:`BagOfWords` then a :class:`LinearClassifier`
+        (any step names; :func:`load_text_model` names them ``STEPS``).
+
+    Raises
+    ------
+    TypeError
+        If the pipeline is not made of these two steps.
+    ValueError
+        If it is not fitted, or holds a value a model file cannot hold without pickle;
+        nothing is written then.
+    """
+    steps = getattr(pipeline, "steps", None)
+    kinds = [type(step).__name__ for _, step in steps] if isinstance(steps, list) else None
+    if kinds != ["BagOfWords", "LinearClassifier"]:
+        raise TypeError("save_text_model stores a Pipeline of a BagOfWords then a "
+                        f"LinearClassifier (text_pipeline builds one); got {kinds or pipeline!r}.")
+    featurizer, classifier = steps[0][1], steps[1][1]
+    try:
+        extra = _featurizer_extra(featurizer)
+    except (ValueError, persist._Problem) as exc:
+        raise ValueError(f"cannot save model to '{path}': {exc}") from None
+    persist.save_model(path, classifier, extra=extra)
+
+
+def _featurizer_extra(bow):
+    if not hasattr(bow, "n_features_out_"):
+        raise ValueError("the BagOfWords is not fitted; fit the pipeline first.")
+    fitted = {name for name in vars(bow) if name.endswith("_") and not name.startswith("__")}
+    unknown = sorted(fitted - set(_TERM_ARRAYS) - set(_OTHER_FITTED))
+    if unknown:
+        raise ValueError(f"the BagOfWords has fitted attribute(s) {unknown} that "
+                         "save_text_model does not know how to store.")
+    params = bow.get_params()
+    params["dtype"] = np.dtype(params["dtype"]).name
+    metadata = {"class": "BagOfWords", "version": _FEATURIZER_VERSION,
+                "params": persist._params_to_json(params),
+                "fitted": {"n_features_out_": int(bow.n_features_out_)}}
+    arrays = {}
+    if bow.n_features is None:
+        _, key_codes, key_ptr = bow._table
+        n_keys = int(bow._n_keys)
+        metadata["fitted"]["n_keys"] = n_keys
+        arrays["key_ptr"] = np.ascontiguousarray(key_ptr[: n_keys + 1], dtype=np.int64)
+        arrays["key_codes"] = np.ascontiguousarray(key_codes[: key_ptr[n_keys]],
+                                                   dtype=np.uint32)
+    for name in _TERM_ARRAYS:
+        if hasattr(bow, name):
+            arrays[name] = np.asarray(getattr(bow, name))
+    return {"arrays": {f"{_FEATURIZER}/{name}": a for name, a in arrays.items()},
+            "metadata": {_FEATURIZER: metadata}}
+
+
+def load_text_model(path):
+    """Read a pipeline written by :func:`save_text_model`, validating everything first.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Fitted, steps named ``STEPS``: transforms and predictions equal the saved ones.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ModelFileError
+        A ``ValueError`` ``"cannot load model from '<path>': <problem>"`` for a truncated,
+        corrupted, foreign or newer-format file, or a model file without a featurizer.
+    """
+    classifier, extra = persist.load_model(path, return_extra=True)
+    try:
+        featurizer = _load_featurizer(extra, classifier)
+    except persist._Problem as exc:
+        raise persist.ModelFileError(f"cannot load model from '{path}': {exc}") from None
+    return Pipeline(list(zip(STEPS, (featurizer, classifier))))
+
+
+def _load_featurizer(extra, classifier):
+    metadata = extra["metadata"].get(_FEATURIZER)
+    if metadata is None:
+        raise persist._Problem("it holds a classifier without a featurizer (saved by "
+                               "save_model, not save_text_model): load it with load_model "
+                               "and give it feature vectors.")
+    where = f"extra metadata {_FEATURIZER!r}"
+    if not isinstance(metadata, dict) or metadata.get("class") != "BagOfWords":
+        raise persist._Problem(f"{where} is not a BagOfWords.")
+    version = persist._require(metadata, "version", int, where)
+    if version > _FEATURIZER_VERSION:
+        raise persist._Problem(f"featurizer written by a newer fasttext_lin (version {version} "
+                               f"> {_FEATURIZER_VERSION}): upgrade fasttext_lin to load it.")
+    bow = _featurizer_from_params(persist._require(metadata, "params", dict, where))
+    fitted = persist._require(metadata, "fitted", dict, where)
+    arrays = {name[len(_FEATURIZER) + 1:]: a for name, a in extra["arrays"].items()
+              if name.startswith(_FEATURIZER + "/")}
+    n_out = persist._require(fitted, "n_features_out_", int, where + " fitted")
+    vocabulary = bow.n_features is None
+    expected = {"key_codes", "key_ptr"} if vocabulary else set()
+    expected |= {name for name, weighting in _TERM_ARRAYS.items()
+                 if weighting == bow.weighting}
+    if set(arrays) != expected:
+        raise persist._Problem(f"featurizer arrays {sorted(arrays)}, expected "
+                               f"{sorted(expected)} for n_features={bow.n_features!r} and "
+                               f"weighting={bow.weighting!r}.")
+    if vocabulary:
+        n_terms = persist._require(fitted, "n_keys", int, where + " fitted")
+        bow._table = _table(arrays["key_codes"], arrays["key_ptr"], n_terms)
+        bow._n_keys = n_terms
+    else:
+        n_terms = bow.n_features
+    if n_out != n_terms + (1 if bow.bias else 0):
+        raise persist._Problem(f"featurizer n_features_out_={n_out}, expected {n_terms} terms"
+                               f"{' + 1 bias column' if bow.bias else ''}.")
+    if classifier.n_features_in_ != n_out:
+        raise persist._Problem(f"the classifier takes {classifier.n_features_in_} features but "
+                               f"the featurizer gives {n_out}.")
+    bow.n_features_out_ = n_out
+    for name in expected & set(_TERM_ARRAYS):
+        setattr(bow, name, _term_array(arrays[name], name, n_terms))
+    return bow
+
+
+def _featurizer_from_params(params):
+    params = persist._params_from_json(params)
+    known = BagOfWords().get_params()
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise persist._Problem(f"unknown BagOfWords parameter(s) {unknown}.")
+    try:
+        if "dtype" in params:
+            params["dtype"] = np.dtype(params["dtype"]).type
+        if isinstance(params.get("ngram_range"), list):
+            params["ngram_range"] = tuple(params["ngram_range"])
+        bow = BagOfWords(**params)
+        bow._check_params()
+    except (TypeError, ValueError) as exc:
+        raise persist._Problem(f"invalid BagOfWords parameters: {exc}") from None
+    return bow
+
+
+def _table(key_codes, key_ptr, n_keys):
+    """The vocabulary's hash table rebuilt from its checked terms."""
+    if n_keys < 1 or key_ptr.dtype != np.int64 or key_ptr.shape != (n_keys + 1,):
+        raise persist._Problem(f"featurizer key_ptr has shape {key_ptr.shape} and dtype "
+                               f"{key_ptr.dtype}, expected ({n_keys + 1},) int64 for "
+                               f"n_keys={n_keys} >= 1.")
+    if key_codes.dtype != np.uint32 or key_codes.ndim != 1:
+        raise persist._Problem(f"featurizer key_codes has dtype {key_codes.dtype} and "
+                               f"{key_codes.ndim} dimension(s), expected 1-D uint32.")
+    if key_ptr[0] != 0 or np.any(np.diff(key_ptr) < 0) or key_ptr[-1] != key_codes.shape[0]:
+        raise persist._Problem("featurizer key_ptr does not rise from 0 to "
+                               f"len(key_codes)={key_codes.shape[0]}.")
+    if key_codes.shape[0] and key_codes.max() > _MAX_CODE_POINT:
+        raise persist._Problem("featurizer key_codes holds a value beyond the last Unicode "
+                               "code point.")
+    table, codes, ptr = _k.build_table(key_codes, key_ptr, np.arange(n_keys, dtype=np.int64))
+    hashes = table[0::2][table[1::2] != 0]
+    # Equal terms have equal hashes: the cheap test settles almost every file.
+    if np.unique(hashes).shape[0] < n_keys:
+        text = key_codes.tobytes().decode("utf-32-le", "surrogatepass")
+        bounds = key_ptr.tolist()
+        terms = {text[bounds[i]: bounds[i + 1]] for i in range(n_keys)}
+        if len(terms) < n_keys:
+            raise persist._Problem("featurizer vocabulary holds a term twice.")
+    return table, codes, ptr
+
+
+def _term_array(array, name, n_terms):
+    if array.dtype != np.float64 or array.shape != (n_terms,):
+        raise persist._Problem(f"featurizer {name} has shape {array.shape} and dtype "
+                               f"{array.dtype}, expected ({n_terms},) float64.")
+    if np.isnan(array).any():
+        raise persist._Problem(f"featurizer {name} holds NaN.")
+    return array

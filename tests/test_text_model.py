@@ -1,0 +1,319 @@
+"""text_model: the pipeline, cross-validation of any classifier, text model files."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+
+from fasttext_lin import BagOfWords, LinearClassifier, persist
+from fasttext_lin.persist import ModelFileError, load_model, save_model
+from fasttext_lin.text_model import (
+    GRID, STEPS, _featurizer_extra, cross_validate_text, load_text_model, save_text_model,
+    text_pipeline)
+
+GOOD = ["good", "great", "fine film", "lovely", "superb acting", "a joy"]
+BAD = ["bad", "awful", "boring film", "dull", "poor acting", "a mess"]
+
+
+def corpus(n=60, seed=0):
+    """A small two-class corpus a linear model separates, with an empty document."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        label = ("pos", "neg")[i % 2]
+        words = rng.choice(GOOD if label == "pos" else BAD, size=3).tolist()
+        texts.append(" ".join(words + rng.choice(["the", "movie", "plot"], 2).tolist()))
+        labels.append(label)
+    texts[5] = ""
+    return texts, np.array(labels)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return corpus()
+
+
+# -- the pipeline -----------------------------------------------------------------------------
+
+def test_text_pipeline_maps_its_parameters():
+    pipe = text_pipeline(ngrams=3, weighting="count", n_features=64, min_df=2,
+                         loss="log_loss", C=0.5, epochs=7, average=False, random_state=4)
+    assert [name for name, _ in pipe.steps] == list(STEPS)
+    params = pipe.get_params()
+    assert params["bagofwords__ngram_range"] == (1, 3)
+    assert params["bagofwords__n_features"] == 64 and params["bagofwords__min_df"] == 2
+    assert params["bagofwords__weighting"] == "count" and params["bagofwords__bias"] is True
+    assert params["classifier__loss"] == "log_loss" and params["classifier__C"] == 0.5
+    assert params["classifier__max_iter"] == 7 and params["classifier__tol"] is None
+    assert params["classifier__fit_intercept"] is False
+    assert params["classifier__average"] is False and params["classifier__random_state"] == 4
+
+
+def test_text_pipeline_learns_the_corpus(data):
+    texts, y = data
+    pipe = text_pipeline().fit(texts, y)
+    assert pipe.score(texts, y) > 0.9
+
+
+# -- cross-validation -------------------------------------------------------------------------
+
+def test_cross_validate_text_chooses_c_per_fold_and_reports(data):
+    texts, y = data
+    seen = []
+    result = cross_validate_text(text_pipeline(), texts, y, folds=3, grid=(0.1, 1.0),
+                                 progress=lambda *a: seen.append(a))
+    assert result.fold_accuracy.shape == (3,)
+    assert all(c in (0.1, 1.0) for c in result.fold_chosen)
+    assert result.mean_accuracy == pytest.approx(result.fold_accuracy.mean())
+    assert result.std_accuracy == pytest.approx(result.fold_accuracy.std())
+    assert result.mean_accuracy > 0.8 and result.wall_time > 0
+    assert [s[0] for s in seen] == [1, 2, 3]
+    assert [s[1] for s in seen] == result.fold_accuracy.tolist()
+    again = cross_validate_text(text_pipeline(), texts, y, folds=3, grid=(0.1, 1.0))
+    np.testing.assert_array_equal(again.fold_accuracy, result.fold_accuracy)
+
+
+def test_cross_validate_text_runs_any_sklearn_pipeline(data):
+    texts, y = data
+    pipe = make_pipeline(CountVectorizer(), LinearSVC())
+    result = cross_validate_text(pipe, texts, y, folds=2, grid=[0.01, 10.0],
+                                 param="linearsvc__C")
+    assert result.param == "linearsvc__C" and len(result.fold_chosen) == 2
+    assert set(result.fold_chosen) <= {0.01, 10.0} and result.mean_accuracy > 0.8
+
+
+@pytest.mark.parametrize("grid, expected", [(0.25, 0.25), ([4.0], 4.0), (None, 1.0)])
+def test_cross_validate_text_without_search(data, grid, expected):
+    texts, y = data
+    result = cross_validate_text(text_pipeline(), texts, y, folds=2, grid=grid)
+    assert result.fold_chosen == [expected, expected]
+
+
+def test_cross_validate_text_checks_lengths(data):
+    texts, y = data
+    with pytest.raises(ValueError, match="60 texts but 59 labels"):
+        cross_validate_text(text_pipeline(), texts, y[:-1], folds=2)
+
+
+def test_grid_is_the_benchmark_grid():
+    from fasttext_lin import benchmark
+    assert GRID is benchmark.GRID
+
+
+# -- round trips ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n_features", [None, 32])
+@pytest.mark.parametrize("weighting", ["binary", "count", "tfidf"])
+@pytest.mark.parametrize("ngrams", [1, 2])
+def test_round_trip_transforms_and_predicts_the_same(data, tmp_path, n_features, weighting,
+                                                     ngrams):
+    texts, y = data
+    pipe = text_pipeline(ngrams=ngrams, weighting=weighting, n_features=n_features,
+                         loss="log_loss").fit(texts, y)
+    path = tmp_path / "model.npz"
+    save_text_model(path, pipe)
+    loaded = load_text_model(path)
+    assert [name for name, _ in loaded.steps] == list(STEPS)
+    assert loaded.get_params(deep=True).keys() == pipe.get_params(deep=True).keys()
+    for (_, a), (_, b) in zip(loaded.steps, pipe.steps):
+        assert a.get_params() == b.get_params()
+    unseen = ["a great plot", "", "unknown words only", "boring boring film"]
+    for docs in (texts, unseen):
+        before, after = pipe[0].transform(docs), loaded[0].transform(docs)
+        assert (before != after).nnz == 0 and before.shape == after.shape
+        np.testing.assert_array_equal(loaded.predict(docs), pipe.predict(docs))
+        np.testing.assert_array_equal(loaded.predict_proba(docs), pipe.predict_proba(docs))
+    if n_features is None:
+        assert loaded[0].vocabulary_ == pipe[0].vocabulary_
+
+
+def test_round_trip_of_pruned_and_fixed_vocabularies(data, tmp_path):
+    texts, y = data
+    pruned = text_pipeline(min_df=3).fit(texts, y)
+    fixed = text_pipeline()
+    fixed.set_params(bagofwords__vocabulary={"good": 0, "bad": 1, "film": 2},
+                     bagofwords__dtype=np.float32).fit(texts, y)
+    for pipe in (pruned, fixed):
+        path = tmp_path / "model.npz"
+        save_text_model(path, pipe)
+        loaded = load_text_model(path)
+        assert loaded[0].get_params() == pipe[0].get_params()
+        assert loaded[0].transform(texts).dtype == pipe[0].transform(texts).dtype
+        np.testing.assert_array_equal(loaded.decision_function(texts),
+                                      pipe.decision_function(texts))
+    assert loaded[0].vocabulary_ == {"good": 0, "bad": 1, "film": 2}
+
+
+def test_loaded_pipeline_refits(data, tmp_path):
+    texts, y = data
+    pipe = text_pipeline().fit(texts, y)
+    save_text_model(tmp_path / "m.npz", pipe)
+    loaded = load_text_model(tmp_path / "m.npz").fit(texts, y)
+    np.testing.assert_array_equal(loaded.decision_function(texts),
+                                  pipe.decision_function(texts))
+
+
+# -- save errors ------------------------------------------------------------------------------
+
+def test_save_refuses_other_pipelines_and_writes_nothing(data, tmp_path):
+    texts, y = data
+    path = tmp_path / "m.npz"
+    with pytest.raises(TypeError, match="a BagOfWords then a LinearClassifier"):
+        save_text_model(path, make_pipeline(CountVectorizer(), LinearSVC()).fit(texts, y))
+    with pytest.raises(TypeError, match="text_pipeline builds one"):
+        save_text_model(path, LinearClassifier())
+    with pytest.raises(ValueError, match="not fitted"):
+        save_text_model(path, text_pipeline())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_refuses_a_vocabulary_json_cannot_hold(data, tmp_path):
+    texts, y = data
+    pipe = text_pipeline().set_params(bagofwords__vocabulary=["good", "bad"])
+    pipe.fit(texts, y)
+    pipe[0].vocabulary = iter(["good", "bad"])
+    with pytest.raises(ValueError, match=r"cannot save model to '.*m\.npz'.*vocabulary"):
+        save_text_model(tmp_path / "m.npz", pipe)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_refuses_unknown_fitted_state(data, tmp_path):
+    texts, y = data
+    pipe = text_pipeline().fit(texts, y)
+    pipe[0].mystery_ = np.ones(3)
+    with pytest.raises(ValueError, match=r"\['mystery_'\]"):
+        save_text_model(tmp_path / "m.npz", pipe)
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- load errors ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    texts, y = data
+    return text_pipeline(ngrams=2).fit(texts, y)
+
+
+def save_tampered(path, pipe, change):
+    """Save ``pipe`` with its featurizer's extra data changed by ``change(arrays, meta)``."""
+    extra = _featurizer_extra(pipe[0])
+    arrays = {k.split("/", 1)[1]: v.copy() for k, v in extra["arrays"].items()}
+    meta = extra["metadata"]["featurizer"]
+    change(arrays, meta)
+    extra["arrays"] = {f"featurizer/{k}": v for k, v in arrays.items()}
+    save_model(path, pipe[1], extra=extra)
+    return path
+
+
+def _set(mapping, key, value):
+    mapping[key] = value
+
+
+TAMPERED = {
+    "wrong class": (lambda a, m: _set(m, "class", "CountVectorizer"), "is not a BagOfWords"),
+    "newer featurizer": (lambda a, m: _set(m, "version", 2), "newer fasttext_lin"),
+    "unknown parameter": (lambda a, m: _set(m["params"], "stemmer", "porter"),
+                          r"unknown BagOfWords parameter\(s\) \['stemmer'\]"),
+    "bad parameter": (lambda a, m: _set(m["params"], "weighting", "magic"),
+                      "invalid BagOfWords parameters.*weighting='magic'"),
+    "bad dtype": (lambda a, m: _set(m["params"], "dtype", "int32"),
+                  "invalid BagOfWords parameters.*dtype"),
+    "missing idf": (lambda a, m: a.pop("idf_"), r"expected \['idf_', 'key_codes'"),
+    "idf shape": (lambda a, m: _set(a, "idf_", a["idf_"][:-1]), r"idf_ has shape"),
+    "idf dtype": (lambda a, m: _set(a, "idf_", a["idf_"].astype(np.float32)),
+                  "expected .* float64"),
+    "idf nan": (lambda a, m: a["idf_"].__setitem__(0, np.nan), "idf_ holds NaN"),
+    "n_keys": (lambda a, m: _set(m["fitted"], "n_keys", m["fitted"]["n_keys"] + 1),
+               r"key_ptr has shape"),
+    "missing n_keys": (lambda a, m: m["fitted"].pop("n_keys"), "has no 'n_keys'"),
+    "key_ptr end": (lambda a, m: _set(a, "key_codes", a["key_codes"][:-1]),
+                    r"does not rise from 0 to len\(key_codes\)"),
+    "key_ptr order": (lambda a, m: a["key_ptr"].__setitem__(2, a["key_ptr"][4]),
+                      "does not rise"),
+    "key_ptr dtype": (lambda a, m: _set(a, "key_ptr", a["key_ptr"].astype(np.int32)),
+                      r"int64"),
+    "key_codes dtype": (lambda a, m: _set(a, "key_codes", a["key_codes"].astype(np.int64)),
+                        "expected 1-D uint32"),
+    "code point": (lambda a, m: a["key_codes"].__setitem__(0, 0x110000),
+                   "beyond the last Unicode code point"),
+    "n_features_out_": (lambda a, m: _set(m["fitted"], "n_features_out_", 5),
+                        r"n_features_out_=5, expected \d+ terms \+ 1 bias column"),
+    "extra array": (lambda a, m: _set(a, "nb_weight_", np.ones(3)),
+                    r"featurizer arrays .*nb_weight_"),
+}
+
+
+@pytest.mark.parametrize("name", list(TAMPERED))
+def test_load_rejects_an_inconsistent_featurizer(fitted, tmp_path, name):
+    change, message = TAMPERED[name]
+    path = save_tampered(tmp_path / "bad.npz", fitted, change)
+    with pytest.raises(ModelFileError, match=rf"cannot load model from '.*bad\.npz': .*{message}"):
+        load_text_model(path)
+
+
+def test_load_rejects_a_duplicate_term(fitted, tmp_path):
+    def duplicate(arrays, meta):
+        codes, ptr = arrays["key_codes"], arrays["key_ptr"]
+        first = codes[ptr[0]:ptr[1]]
+        arrays["key_codes"] = np.concatenate([codes, first])
+        arrays["key_ptr"] = np.append(ptr, ptr[-1] + first.shape[0])
+        arrays["idf_"] = np.append(arrays["idf_"], 1.0)
+        meta["fitted"]["n_keys"] += 1
+        meta["fitted"]["n_features_out_"] += 1
+
+    with pytest.raises(ModelFileError, match="vocabulary holds a term twice"):
+        load_text_model(save_tampered(tmp_path / "bad.npz", fitted, duplicate))
+
+
+def test_load_rejects_a_featurizer_wider_than_the_classifier(data, fitted, tmp_path):
+    texts, y = data
+    hashed = text_pipeline(n_features=16).fit(texts, y)
+    extra = _featurizer_extra(hashed[0])
+    save_model(tmp_path / "bad.npz", fitted[1], extra=extra)
+    with pytest.raises(ModelFileError, match=r"classifier takes \d+ features but the "
+                                             r"featurizer gives 17"):
+        load_text_model(tmp_path / "bad.npz")
+
+
+def test_load_explains_a_model_without_featurizer(fitted, tmp_path):
+    save_model(tmp_path / "plain.npz", fitted[1])
+    with pytest.raises(ModelFileError, match="without a featurizer .*save_model"):
+        load_text_model(tmp_path / "plain.npz")
+    assert isinstance(load_model(tmp_path / "plain.npz"), LinearClassifier)
+
+
+def test_load_rejects_truncated_corrupted_and_newer_files(fitted, tmp_path):
+    path = tmp_path / "m.npz"
+    save_text_model(path, fitted)
+    raw = path.read_bytes()
+    (tmp_path / "short.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ModelFileError, match="short.npz.*truncated or corrupted"):
+        load_text_model(tmp_path / "short.npz")
+
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    idf = "extra/featurizer/idf_.npy"
+    flipped = bytearray(members[idf])
+    flipped[-1] ^= 0xFF
+    meta = json.loads(members["metadata.json"])
+    meta["format_version"] = persist.FORMAT_VERSION + 1
+    for name, change in [("flip.npz", {idf: bytes(flipped)}),
+                         ("newer.npz", {"metadata.json": json.dumps(meta).encode()})]:
+        with zipfile.ZipFile(tmp_path / name, "w") as archive:
+            for member, blob in {**members, **change}.items():
+                archive.writestr(member, blob)
+    with pytest.raises(ModelFileError, match="checksum mismatch for array 'extra/featurizer"):
+        load_text_model(tmp_path / "flip.npz")
+    with pytest.raises(ModelFileError, match="newer fasttext_lin"):
+        load_text_model(tmp_path / "newer.npz")
+    with pytest.raises(FileNotFoundError, match="model file not found"):
+        load_text_model(tmp_path / "absent.npz")
+
+
+def test_bagofwords_alone_is_not_a_text_model(tmp_path):
+    with pytest.raises(TypeError):
+        save_text_model(tmp_path / "m.npz", BagOfWords())
