@@ -107,13 +107,13 @@ def test_grid_is_the_benchmark_grid():
 # -- round trips ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("n_features", [None, 32])
-@pytest.mark.parametrize("weighting", ["binary", "count", "tfidf"])
-@pytest.mark.parametrize("ngrams", [1, 2])
+@pytest.mark.parametrize("weighting", ["binary", "count", "tfidf", "nb"])
+@pytest.mark.parametrize("ngrams, tokenizer", [(1, "default"), (2, "whitespace")])
 def test_round_trip_transforms_and_predicts_the_same(data, tmp_path, n_features, weighting,
-                                                     ngrams):
+                                                     ngrams, tokenizer):
     texts, y = data
     pipe = text_pipeline(ngrams=ngrams, weighting=weighting, n_features=n_features,
-                         loss="log_loss").fit(texts, y)
+                         tokenizer=tokenizer, loss="log_loss").fit(texts, y)
     path = tmp_path / "model.npz"
     save_text_model(path, pipe)
     loaded = load_text_model(path)
@@ -121,7 +121,7 @@ def test_round_trip_transforms_and_predicts_the_same(data, tmp_path, n_features,
     assert loaded.get_params(deep=True).keys() == pipe.get_params(deep=True).keys()
     for (_, a), (_, b) in zip(loaded.steps, pipe.steps):
         assert a.get_params() == b.get_params()
-    unseen = ["a great plot", "", "unknown words only", "boring boring film"]
+    unseen = ["a great plot!", "", "unknown words only", "boring, boring film"]
     for docs in (texts, unseen):
         before, after = pipe[0].transform(docs), loaded[0].transform(docs)
         assert (before != after).nnz == 0 and before.shape == after.shape
@@ -244,6 +244,8 @@ TAMPERED = {
                         r"n_features_out_=5, expected \d+ terms \+ 1 bias column"),
     "extra array": (lambda a, m: _set(a, "nb_weight_", np.ones(3)),
                     r"featurizer arrays .*nb_weight_"),
+    "nb without weights": (lambda a, m: _set(m["params"], "weighting", "nb"),
+                           r"expected \['key_codes', 'key_ptr', 'nb_weight_'\]"),
 }
 
 
