@@ -1,9 +1,31 @@
-"""The ``fasttext-lin`` command line: thin subcommands over the library."""
+"""The ``fasttext-lin`` command line: thin subcommands over the library.
+
+Text classification::
+
+    fasttext-lin train CORPUS -o MODEL [featurizer and trainer options]
+    fasttext-lin test MODEL CORPUS
+    fasttext-lin predict MODEL [FILE|-] [--proba --k K]
+    fasttext-lin cv CORPUS [--folds 10] [--grid C ...]
+
+CORPUS is a named corpus (``rt-polarity``, ``sst2``, ``ag_news``, ``20newsgroups``) or a
+path: a fastText file (``__label__X text`` lines; ``.txt``, ``.ft``), a CSV or TSV file
+(``.csv``, ``.tsv``), or a folder with one subfolder of documents per class. One file
+per class, one document per line (as ``rt-polarity.pos`` / ``.neg``), is given with
+``--class LABEL=PATH`` for each class in place of CORPUS.
+"""
 
 import argparse
+import contextlib
+import os
 import sys
+import time
 
 from . import __version__
+
+_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge")
+_FORMATS = ("fasttext", "csv", "tsv", "lines", "folders")
+_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".txt": "fasttext", ".ft": "fasttext"}
+_PREDICT_CHUNK = 10_000  # documents featurized and written at a time
 
 
 def _fetch(args):
@@ -32,9 +54,357 @@ def _bench(args):
     return 0
 
 
+# -- text: corpora ----------------------------------------------------------------------------
+
+def _read_corpus(args, split):
+    """``(texts, labels, shown)`` of the corpus the arguments name; ``split`` of a named one."""
+    from . import datasets
+
+    if args.classes:
+        if args.corpus is not None or args.format not in (None, "lines"):
+            raise ValueError("--class LABEL=PATH gives the corpus as one file per class: "
+                             "give no CORPUS and no other --format")
+        paths = dict(_label_path(pair) for pair in args.classes)
+        texts, labels = datasets.read_file_per_class(paths, **_codec(args))
+        return texts, labels, ", ".join(paths.values())
+    if args.corpus is None:
+        raise ValueError("give a CORPUS (a file, folder or corpus name) or --class LABEL=PATH "
+                         "for each class")
+    if not os.path.exists(args.corpus) and args.corpus in datasets._CORPORA:
+        return _named_split(datasets.fetch_corpus(args.corpus, data_home=args.data_home), split)
+    if not os.path.exists(args.corpus):
+        raise FileNotFoundError(f"no such file or folder: '{args.corpus}' (nor a corpus name: "
+                                f"{', '.join(datasets._CORPORA)})")
+    kind = args.format or _guess_format(args.corpus)
+    if kind == "folders":
+        texts, labels = datasets.read_folder_per_class(args.corpus, **_codec(args))
+    elif kind == "fasttext":
+        texts, labels = datasets.read_fasttext(args.corpus, label_prefix=args.label_prefix,
+                                               **_codec(args))
+    elif kind in ("csv", "tsv"):
+        columns = [_column(c) for c in [args.label_column] + args.text_columns]
+        header = args.header or any(isinstance(c, str) for c in columns)
+        texts, labels = datasets.read_delimited(
+            args.corpus, columns[0], columns[1:], delimiter="," if kind == "csv" else "\t",
+            header=header, **_codec(args))
+    else:
+        raise ValueError("--format lines reads one file per class: give --class LABEL=PATH "
+                         "for each class in place of CORPUS")
+    return texts, labels, args.corpus
+
+
+def _named_split(data, split):
+    """The ``split`` of a named corpus, or its only split."""
+    present = [s for s in ("train", "dev", "test") if data[f"texts_{s}"] is not None]
+    if data[f"texts_{split}"] is None and len(present) > 1:
+        raise ValueError(f"corpus {data.name} has no {split} split (it has {', '.join(present)})")
+    chosen = split if data[f"texts_{split}"] is not None else present[0]
+    return data[f"texts_{chosen}"], data[f"y_{chosen}"], f"{data.name} ({chosen} split)"
+
+
+def _guess_format(path):
+    if os.path.isdir(path):
+        return "folders"
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in _EXTENSIONS:
+        raise ValueError(f"cannot tell the format of '{path}' from its extension: pass "
+                         f"--format ({', '.join(_FORMATS)})")
+    return _EXTENSIONS[extension]
+
+
+def _label_path(pair):
+    label, sep, path = pair.partition("=")
+    if not sep or not label or not path:
+        raise ValueError(f"--class {pair!r}: expected LABEL=PATH, e.g. pos=rt-polarity.pos")
+    return label, path
+
+
+def _column(text):
+    """A column index (a number) or a header name."""
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def _codec(args):
+    return {"encoding": args.encoding, "errors": args.encoding_errors}
+
+
+def _progress(args, **kwargs):
+    from tqdm import tqdm
+
+    # disable=None: no bar when stderr is not a terminal.
+    return tqdm(disable=True if args.quiet else None, file=sys.stderr, leave=False, **kwargs)
+
+
+def _pipeline(args, C=1.0):
+    from .text_model import text_pipeline
+
+    return text_pipeline(ngrams=args.ngrams, weighting=args.weighting, tokenizer=args.tokenizer,
+                         n_features=args.hash, min_df=args.min_df, loss=args.loss, C=C,
+                         epochs=args.epochs, random_state=args.seed)
+
+
+# -- text: subcommands ------------------------------------------------------------------------
+
+def _train(args):
+    from .text_model import save_text_model
+
+    pipeline = _pipeline(args, args.C)
+    folder = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write the model to '{args.output}': no folder "
+                                f"'{folder}'")
+    with _progress(args, total=3, desc="read corpus") as bar:
+        texts, y, shown = _read_corpus(args, "train")
+        bar.update()
+        bar.set_description("featurize")
+        start = time.perf_counter()
+        X = pipeline[0].fit_transform(texts, y)
+        featurized = time.perf_counter()
+        bar.update()
+        bar.set_description("fit")
+        pipeline[1].fit(X, y)
+        end = time.perf_counter()
+        bar.update()
+    classes = pipeline[1].classes_
+    print(f"corpus: {shown}: {len(texts)} rows, {len(classes)} classes "
+          f"({_shown_labels(classes)})")
+    print(f"features: {X.shape[1]} ({'hashed' if args.hash else 'vocabulary'}, "
+          f"1-{args.ngrams}-grams, {args.weighting}, bias column)")
+    print(f"train time: {end - start:.2f} s (featurize {featurized - start:.2f} s, "
+          f"fit {end - featurized:.2f} s)")
+    print(f"training accuracy: {pipeline[1].score(X, y):.4f}")
+    save_text_model(args.output, pipeline)
+    print(f"model: {args.output}")
+    return 0
+
+
+def _shown_labels(labels, limit=10):
+    shown = ", ".join(map(str, labels[:limit]))
+    return shown + (", ..." if len(labels) > limit else "")
+
+
+def _test(args):
+    import numpy as np
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    from .text_model import load_text_model
+
+    model = load_text_model(args.model)
+    texts, y, shown = _read_corpus(args, "test")
+    classes = model.classes_
+    unseen = ~np.isin(y, classes)
+    if unseen.any():
+        raise ValueError(f"{shown}: {int(unseen.sum())} of {len(y)} rows have labels the model "
+                         f"never saw: {_shown_labels(np.unique(y[unseen]))} (model classes: "
+                         f"{_shown_labels(classes)})")
+    with _progress(args, total=1, desc="predict") as bar:
+        predicted = model.predict(texts)
+        bar.update()
+    print(f"corpus: {shown}: {len(y)} rows")
+    print(f"accuracy: {np.mean(predicted == y):.4f}")
+    print(classification_report(y, predicted, labels=classes, digits=4, zero_division=0))
+    print("confusion matrix (rows: true label, columns: predicted label):")
+    print(_matrix_table(confusion_matrix(y, predicted, labels=classes), classes))
+    return 0
+
+
+def _matrix_table(matrix, labels):
+    names = [str(label) for label in labels]
+    width = max(max(map(len, names)), len(str(matrix.max())))
+    lines = [" " * width + " " + " ".join(name.rjust(width) for name in names)]
+    lines += [name.rjust(width) + " " + " ".join(str(v).rjust(width) for v in row)
+              for name, row in zip(names, matrix)]
+    return "\n".join(lines)
+
+
+def _predict(args):
+    import numpy as np
+
+    from .linear_model import _PROBA_LOSSES
+    from .text_model import load_text_model
+
+    if args.k < 1:
+        raise ValueError(f"--k {args.k}: give a number of labels >= 1")
+    model = load_text_model(args.model)
+    if args.proba and not hasattr(model, "predict_proba"):
+        raise ValueError(f"the model's loss {model[-1].loss!r} gives no probabilities: train "
+                         f"with --loss {' or '.join(_PROBA_LOSSES)} for --proba")
+    classes = model.classes_.astype(str)
+    k = min(args.k, len(classes))
+    for chunk in _chunks(args):
+        if args.proba:
+            proba = model.predict_proba(chunk)
+            best = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+            lines = ["\t".join(f"{classes[j]}\t{row[j]:.6g}" for j in order)
+                     for row, order in zip(proba, best)]
+        else:
+            lines = model.predict(chunk).astype(str).tolist()
+        sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _chunks(args):
+    """Lists of at most ``_PREDICT_CHUNK`` decoded lines of the input."""
+    name = "<stdin>" if args.input in (None, "-") else args.input
+    stream = open(args.input, "rb") if name != "<stdin>" else contextlib.nullcontext(
+        sys.stdin.buffer)
+    with stream as stream:
+        chunk = []
+        for lineno, raw in enumerate(stream, start=1):
+            chunk.append(_decoded(raw, name, lineno, args.encoding, args.encoding_errors))
+            if len(chunk) == _PREDICT_CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def _decoded(raw, name, lineno, encoding, errors):
+    """One input line without its line end; a decoding error names the line."""
+    try:
+        text = raw.decode(encoding, errors)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{name}:{lineno}: cannot decode byte 0x{raw[exc.start]:02x} at byte "
+                         f"{exc.start} of the line as {encoding}: {exc.reason}; pass "
+                         "--encoding latin-1 if the input is Latin-1, or "
+                         "--encoding-errors replace") from exc
+    return text.rstrip("\r\n")
+
+
+def _cv(args):
+    from .text_model import cross_validate_text
+
+    texts, y, shown = _read_corpus(args, "train")
+    grid = args.grid[0] if len(args.grid) == 1 else args.grid
+    with _progress(args, total=args.folds, desc="folds") as bar:
+        def progress(fold, accuracy, chosen):
+            bar.set_postfix(accuracy=f"{accuracy:.4f}")
+            bar.update()
+
+        result = cross_validate_text(_pipeline(args), texts, y, folds=args.folds, grid=grid,
+                                     inner_folds=args.inner_folds, random_state=args.seed,
+                                     progress=progress)
+    how = (f"C chosen among {', '.join(f'{c:g}' for c in args.grid)} by "
+           f"{args.inner_folds}-fold CV inside each training fold" if len(args.grid) > 1
+           else f"C={args.grid[0]:g}")
+    print(f"corpus: {shown}: {len(y)} rows; {args.folds}-fold cross-validation, {how}")
+    for fold, (accuracy, C) in enumerate(zip(result.fold_accuracy, result.fold_chosen), 1):
+        print(f"fold {fold}: accuracy {accuracy:.4f} (C={C:g})")
+    print(f"accuracy: {result.mean_accuracy:.4f} ± {result.std_accuracy:.4f} "
+          f"({result.wall_time:.1f} s)")
+    return 0
+
+
+# -- the parser -------------------------------------------------------------------------------
+
 def _data_home_option(parser):
     parser.add_argument("--data-home", help="data directory (default: $FASTTEXT_LIN_DATA, "
                                             "then the per-user cache folder)")
+
+
+def _positive(kind):
+    def parse(text):
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text}: expected a number > 0")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value"
+    return parse
+
+
+def _encoding_options(parser):
+    parser.add_argument("--encoding", default="utf-8",
+                        help="text encoding (default %(default)s; e.g. latin-1)")
+    parser.add_argument("--encoding-errors", default="strict",
+                        help="decoding errors: strict (default), replace or ignore")
+
+
+def _corpus_options(parser):
+    parser.add_argument("--format", choices=_FORMATS,
+                        help="format of CORPUS (default: from its extension: .csv, .tsv, "
+                             ".txt/.ft = fasttext; a folder = one subfolder per class)")
+    parser.add_argument("--class", dest="classes", action="append", metavar="LABEL=PATH",
+                        help="one file per class, one document per line (format 'lines'); "
+                             "repeat for each class, without CORPUS")
+    parser.add_argument("--label-column", default="0",
+                        help="csv/tsv: label column, an index from 0 or a header name "
+                             "(default 0)")
+    parser.add_argument("--text-columns", nargs="+", default=["1"], metavar="COLUMN",
+                        help="csv/tsv: text column(s), joined by a space (default 1)")
+    parser.add_argument("--header", action="store_true",
+                        help="csv/tsv: the first record names the columns (implied by "
+                             "column names)")
+    parser.add_argument("--label-prefix", default="__label__",
+                        help="fasttext: prefix of the label tokens (default %(default)s)")
+    _encoding_options(parser)
+    _data_home_option(parser)
+
+
+def _model_options(parser, with_C):
+    group = parser.add_argument_group("featurizer and trainer")
+    group.add_argument("--ngrams", type=_positive(int), default=1,
+                       help="word n-grams of lengths 1 to N (default 1)")
+    group.add_argument("--weighting", choices=("binary", "count", "tfidf", "nb"),
+                       default="tfidf", help="feature values (default tfidf)")
+    group.add_argument("--tokenizer", choices=("default", "whitespace"), default="default",
+                       help="default: runs of 2+ word characters; whitespace: fastText-like")
+    group.add_argument("--hash", type=_positive(int), metavar="N",
+                       help="hash n-grams into N columns (default: learn a vocabulary)")
+    group.add_argument("--min-df", type=_positive(int), default=1,
+                       help="keep terms in at least this many documents (default 1)")
+    group.add_argument("--loss", choices=_LOSSES, default="hinge",
+                       help="hinge: linear SVM (default); log_loss: logistic regression")
+    if with_C:
+        group.add_argument("--C", type=_positive(float), default=1.0,
+                           help="regularisation as LinearSVC's C (default 1)")
+    group.add_argument("--epochs", type=_positive(int), default=10,
+                       help="SGD epochs (default 10)")
+    group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _text_parsers(commands):
+    from .text_model import GRID
+
+    corpus_help = "a file, a folder of class folders, or a corpus name (rt-polarity, ...)"
+    train = commands.add_parser("train", help="train a text classifier and save it")
+    train.add_argument("corpus", nargs="?", metavar="CORPUS", help=corpus_help)
+    train.add_argument("-o", "--output", required=True, metavar="MODEL",
+                       help="model file to write")
+    _corpus_options(train)
+    _model_options(train, with_C=True)
+    train.set_defaults(run=_train)
+
+    test = commands.add_parser("test", help="accuracy, per-class scores and confusion matrix")
+    test.add_argument("model", metavar="MODEL")
+    test.add_argument("corpus", nargs="?", metavar="CORPUS",
+                      help=corpus_help + "; its test split")
+    _corpus_options(test)
+    test.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    test.set_defaults(run=_test)
+
+    predict = commands.add_parser("predict", help="label one document per line")
+    predict.add_argument("model", metavar="MODEL")
+    predict.add_argument("input", nargs="?", metavar="FILE",
+                         help="one document per line; - or none: standard input")
+    predict.add_argument("--proba", action="store_true",
+                         help="print the K best labels with probabilities, tab-separated")
+    predict.add_argument("--k", type=int, default=1, help="labels printed with --proba")
+    _encoding_options(predict)
+    predict.set_defaults(run=_predict)
+
+    cv = commands.add_parser("cv", help="k-fold cross-validation, C chosen in each fold")
+    cv.add_argument("corpus", nargs="?", metavar="CORPUS", help=corpus_help)
+    cv.add_argument("--folds", type=_positive(int), default=10, help="folds (default 10)")
+    cv.add_argument("--grid", type=_positive(float), nargs="+", default=list(GRID),
+                    metavar="C", help="values of C (default: %(default)s); one value: no "
+                                      "search")
+    cv.add_argument("--inner-folds", type=_positive(int), default=3,
+                    help="folds of the search for C in each training fold (default 3)")
+    _corpus_options(cv)
+    _model_options(cv, with_C=False)
+    cv.set_defaults(run=_cv)
 
 
 def _parser():
@@ -67,6 +437,7 @@ def _parser():
     _data_home_option(bench)
     bench.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     bench.set_defaults(run=_bench)
+    _text_parsers(commands)
     return parser
 
 
@@ -79,6 +450,11 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, and keep Python from
+        # complaining when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (ImportError, OSError, ValueError) as error:
         print(f"fasttext-lin {args.command}: error: {error}", file=sys.stderr)
         return 1

@@ -95,11 +95,18 @@ def text_pipeline(*, ngrams=1, weighting="tfidf", tokenizer="default", n_feature
     -------
     sklearn.pipeline.Pipeline
         Steps ``"bagofwords"`` and ``"classifier"``.
+
+    Raises
+    ------
+    ValueError
+        If a value is invalid: checked here, before any corpus is read.
     """
     featurizer = BagOfWords(n_features, token_pattern=tokenizer, ngram_range=(1, ngrams),
                             min_df=min_df, weighting=weighting, bias=True)
     classifier = LinearClassifier(loss, C=C, max_iter=epochs, tol=None, average=average,
                                   random_state=random_state, fit_intercept=False)
+    for step in (featurizer, classifier):
+        step._check_params()
     return Pipeline(list(zip(STEPS, (featurizer, classifier))))
 
 

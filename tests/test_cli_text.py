@@ -1,0 +1,356 @@
+"""The text subcommands end to end: train, test, predict, cv; every user mistake one line."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from fasttext_lin import cli, persist
+from fasttext_lin.cli import main
+from fasttext_lin.persist import save_model
+from fasttext_lin.text_model import load_text_model
+
+WORDS = {"pos": ["good", "great", "lovely", "superb"],
+         "neg": ["bad", "awful", "boring", "dull"],
+         "mixed": ["uneven", "patchy", "mixed", "so-so"]}
+
+
+def documents(n=36, classes=("pos", "neg", "mixed")):
+    """``(label, text)`` pairs a linear model separates; one document is empty."""
+    rng = np.random.default_rng(0)
+    pairs = []
+    for i in range(n):
+        label = classes[i % len(classes)]
+        words = rng.choice(WORDS[label], size=3).tolist() + ["the", "film"]
+        pairs.append((label, " ".join(words)))
+    pairs[4] = (pairs[4][0], "")
+    return pairs
+
+
+def write_fasttext(path, pairs):
+    path.write_text("".join(f"__label__{label} {text}\n" for label, text in pairs))
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory):
+    return write_fasttext(tmp_path_factory.mktemp("corpus") / "corpus.txt", documents())
+
+
+@pytest.fixture(scope="module")
+def model(corpus_file):
+    path = corpus_file.parent / "model.npz"
+    assert main(["train", str(corpus_file), "-o", str(path), "--loss", "log_loss", "-q"]) == 0
+    return path
+
+
+def run(capsys, *argv):
+    """``(status, stdout, stderr)`` of one command."""
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def one_line_error(capsys, command, *argv):
+    """Run a command that must fail; return its one-line message."""
+    status, out, err = run(capsys, command, *argv)
+    assert status == 1 and out == ""
+    assert err.startswith(f"fasttext-lin {command}: error: ") and err.count("\n") == 1
+    return err
+
+
+# -- train ------------------------------------------------------------------------------------
+
+def test_train_reports_and_writes_a_model_that_predicts(corpus_file, tmp_path, capsys):
+    path = tmp_path / "m.npz"
+    status, out, err = run(capsys, "train", corpus_file, "-o", path, "--ngrams", "2",
+                           "--weighting", "count", "--epochs", "5", "--C", "0.5")
+    assert status == 0 and err == ""  # stderr is not a terminal: no progress bar
+    assert f"corpus: {corpus_file}: 36 rows, 3 classes (mixed, neg, pos)" in out
+    assert "features: " in out and "vocabulary, 1-2-grams, count, bias column" in out
+    assert "train time: " in out and "training accuracy: 1.0000" in out
+    assert f"model: {path}" in out
+    pipe = load_text_model(path)
+    params = pipe.get_params()
+    assert params["bagofwords__ngram_range"] == (1, 2) and params["classifier__C"] == 0.5
+    assert params["classifier__max_iter"] == 5
+    assert pipe.predict(["great lovely", "dull awful"]).tolist() == ["pos", "neg"]
+
+
+def write_csv(path, pairs, delimiter, header):
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        if header:
+            writer.writerow(["id", "label", "title", "body"])
+        for i, (label, text) in enumerate(pairs):
+            head, _, tail = text.partition(" ")
+            writer.writerow([i, label, head, tail])
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv header", "tsv", "lines", "folders", "format"])
+def test_train_reads_every_corpus_format(kind, tmp_path, capsys):
+    pairs = documents(classes=("pos", "neg"))
+    if kind == "csv header":
+        source = [write_csv(tmp_path / "c.csv", pairs, ",", True), "--label-column", "label",
+                  "--text-columns", "title", "body"]
+    elif kind == "tsv":
+        source = [write_csv(tmp_path / "c.tsv", pairs, "\t", False), "--label-column", "1",
+                  "--text-columns", "2", "3"]
+    elif kind == "lines":
+        source = []
+        for label in ("pos", "neg"):
+            path = tmp_path / f"c.{label}"
+            path.write_text("".join(t + "\n" for lab, t in pairs if lab == label))
+            source += ["--class", f"{label}={path}"]
+    elif kind == "folders":
+        for i, (label, text) in enumerate(pairs):
+            (tmp_path / "c" / label).mkdir(parents=True, exist_ok=True)
+            (tmp_path / "c" / label / f"{i}.txt").write_text(text)
+        source = [tmp_path / "c"]
+    else:
+        source = [write_fasttext(tmp_path / "c.data", pairs), "--format", "fasttext"]
+    status, out, _ = run(capsys, "train", *source, "-o", tmp_path / "m.npz")
+    assert status == 0 and "36 rows, 2 classes (neg, pos)" in out
+    assert load_text_model(tmp_path / "m.npz").predict(["superb", "boring"]).tolist() == [
+        "pos", "neg"]
+
+
+def test_train_hashing_nb_whitespace(corpus_file, tmp_path, capsys):
+    status, out, _ = run(capsys, "train", corpus_file, "-o", tmp_path / "m.npz", "--hash",
+                         "64", "--weighting", "nb", "--tokenizer", "whitespace", "-q")
+    assert status == 0 and "features: 65 (hashed, 1-1-grams, nb, bias column)" in out
+    params = load_text_model(tmp_path / "m.npz").get_params()
+    assert params["bagofwords__token_pattern"] == "whitespace"
+
+
+# -- test -------------------------------------------------------------------------------------
+
+def test_test_prints_accuracy_report_and_confusion_matrix(model, corpus_file, capsys):
+    status, out, err = run(capsys, "test", model, corpus_file)
+    assert status == 0 and err == ""
+    assert f"corpus: {corpus_file}: 36 rows" in out and "accuracy: 1.0000" in out
+    assert "precision" in out and "recall" in out and "f1-score" in out
+    lines = out.splitlines()
+    start = lines.index("confusion matrix (rows: true label, columns: predicted label):")
+    assert lines[start + 1].split() == ["mixed", "neg", "pos"]
+    assert [line.split() for line in lines[start + 2:start + 5]] == [
+        ["mixed", "12", "0", "0"], ["neg", "0", "12", "0"], ["pos", "0", "0", "12"]]
+
+
+def test_test_names_labels_the_model_never_saw(model, tmp_path, capsys):
+    path = write_fasttext(tmp_path / "new.txt",
+                          [("pos", "good"), ("meh", "fine"), ("meh", "ok"), ("wow", "yes")])
+    err = one_line_error(capsys, "test", model, path)
+    assert "3 of 4 rows have labels the model never saw: meh, wow" in err
+    assert "(model classes: mixed, neg, pos)" in err
+
+
+# -- predict ----------------------------------------------------------------------------------
+
+def test_predict_a_file_one_label_per_line(model, tmp_path, capsys, monkeypatch):
+    docs = ["great good", "", "boring dull", "patchy so-so", "awful"]
+    path = tmp_path / "in.txt"
+    path.write_text("\r\n".join(docs) + "\n")
+    monkeypatch.setattr(cli, "_PREDICT_CHUNK", 2)  # several chunks
+    status, out, _ = run(capsys, "predict", model, path)
+    assert status == 0
+    expected = load_text_model(model).predict(docs).tolist()
+    assert out.splitlines() == expected and expected[0] == "pos" and expected[2] == "neg"
+
+
+def stdin(monkeypatch, raw):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+
+
+def test_predict_proba_prints_k_best_from_stdin(model, capsys, monkeypatch):
+    stdin(monkeypatch, b"great good\nboring\n")
+    status, out, _ = run(capsys, "predict", model, "-", "--proba", "--k", "2")
+    assert status == 0
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert [len(row) for row in rows] == [4, 4] and rows[0][0] == "pos" and rows[1][0] == "neg"
+    proba = load_text_model(model).predict_proba(["great good"])[0]
+    assert float(rows[0][1]) == pytest.approx(proba.max(), rel=1e-5)
+    assert float(rows[0][1]) >= float(rows[0][3])
+    stdin(monkeypatch, b"great\n")
+    _, out, _ = run(capsys, "predict", model, "--proba", "--k", "9")
+    assert len(out.split("\t")) == 6  # k is capped at the 3 classes
+
+
+def test_predict_proba_needs_a_probabilistic_loss(corpus_file, tmp_path, capsys):
+    assert main(["train", str(corpus_file), "-o", str(tmp_path / "h.npz"), "-q"]) == 0
+    capsys.readouterr()
+    err = one_line_error(capsys, "predict", tmp_path / "h.npz", corpus_file, "--proba")
+    assert "loss 'hinge' gives no probabilities: train with --loss log_loss or " \
+           "modified_huber" in err
+
+
+def test_predict_errors(model, tmp_path, capsys, monkeypatch):
+    err = one_line_error(capsys, "predict", model, tmp_path / "no.txt")
+    assert "No such file or directory" in err and str(tmp_path / "no.txt") in err
+    stdin(monkeypatch, b"good\nbad \xff\n")
+    err = one_line_error(capsys, "predict", model)
+    assert "<stdin>:2: cannot decode byte 0xff at byte 4 of the line as utf-8" in err
+    stdin(monkeypatch, b"good\nbad \xff\n")
+    status, out, _ = run(capsys, "predict", model, "--encoding-errors", "replace")
+    assert status == 0 and len(out.splitlines()) == 2
+    assert "--k 0: give a number of labels >= 1" in one_line_error(
+        capsys, "predict", model, "--proba", "--k", "0")
+
+
+def test_predict_in_a_subprocess_reads_stdin(model):
+    result = subprocess.run([sys.executable, "-m", "fasttext_lin.cli", "predict", str(model)],
+                            input="superb lovely\nawful dull\n", capture_output=True,
+                            text=True)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout == "pos\nneg\n"
+
+
+# -- cv ---------------------------------------------------------------------------------------
+
+def test_cv_prints_folds_and_mean(corpus_file, capsys):
+    status, out, _ = run(capsys, "cv", corpus_file, "--folds", "2", "--grid", "0.1", "10",
+                         "--inner-folds", "2")
+    assert status == 0
+    assert "2-fold cross-validation, C chosen among 0.1, 10 by 2-fold CV" in out
+    folds = [line for line in out.splitlines() if line.startswith("fold ")]
+    assert len(folds) == 2 and all(("(C=0.1)" in f) or ("(C=10)" in f) for f in folds)
+    accuracy = [float(f.split()[3]) for f in folds]
+    assert f"accuracy: {np.mean(accuracy):.4f} ± {np.std(accuracy):.4f} (" in out
+    assert np.mean(accuracy) > 0.8
+
+
+def test_cv_on_rt_polarity(shared_data, capsys):
+    status, out, _ = run(capsys, "cv", "rt-polarity", "--data-home", shared_data,
+                         "--folds", "3", "--grid", "1", "--ngrams", "2")
+    assert status == 0
+    assert "rt-polarity (train split): 10662 rows; 3-fold cross-validation, C=1" in out
+    mean = float(out.split("accuracy: ")[-1].split(" ")[0])
+    assert 0.74 < mean < 0.80  # published unigram+bigram linear SVMs: about 0.76-0.78
+
+
+def test_named_corpus_test_uses_the_test_split(shared_data, tmp_path, capsys):
+    path = tmp_path / "sst2.npz"
+    assert main(["train", "sst2", "--data-home", str(shared_data), "-o", str(path), "-q"]) == 0
+    assert "sst2 (train split): 6920 rows" in capsys.readouterr().out
+    status, out, _ = run(capsys, "test", path, "sst2", "--data-home", shared_data)
+    assert status == 0 and "sst2 (test split): 1821 rows" in out
+    assert float(out.split("accuracy: ")[1].split()[0]) > 0.75
+
+
+# -- errors: one line, no model written --------------------------------------------------------
+
+def bad_inputs(tmp_path):
+    """name -> (argv after 'train', expected message)."""
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"__label__a good\n__label__b caf\xe9 bad\n")
+    one = write_fasttext(tmp_path / "one.txt", [("a", "good film"), ("a", "great")])
+    table = write_csv(tmp_path / "t.csv", documents(), ",", True)
+    return {
+        "empty corpus": ([empty], "no documents (empty corpus)"),
+        "invalid utf-8": ([latin], f"{latin}:2: cannot decode byte 0xe9"),
+        "missing label column": ([table, "--label-column", "stars"],
+                                 "no column named 'stars' in the header"),
+        "label column out of range": ([table, "--label-column", "7", "--header"],
+                                      "no label column 7"),
+        "one class": ([one], "at least 2 classes"),
+        "no such path": ([tmp_path / "absent.txt"], "no such file or folder: "),
+        "unknown extension": ([write_fasttext(tmp_path / "t.dat", documents())],
+                              "cannot tell the format of "),
+        "no corpus": ([], "give a CORPUS"),
+        "lines without --class": ([empty, "--format", "lines"], "--format lines reads one"),
+        "bad --class": (["--class", "pos"], "--class 'pos': expected LABEL=PATH"),
+        "--class and CORPUS": ([empty, "--class", f"a={empty}"], "give no CORPUS"),
+        "no output folder": ([empty, "-o", tmp_path / "nowhere" / "m.npz"],
+                             "no folder "),
+    }
+
+
+BAD_INPUTS = ("empty corpus", "invalid utf-8", "missing label column",
+              "label column out of range", "one class", "no such path", "unknown extension",
+              "no corpus", "lines without --class", "bad --class", "--class and CORPUS",
+              "no output folder")
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_train_bad_input_is_one_line_and_writes_nothing(name, tmp_path, capsys):
+    cases = bad_inputs(tmp_path)
+    assert set(cases) == set(BAD_INPUTS)
+    argv, message = cases[name]
+    model = tmp_path / "model.npz"
+    if "-o" not in argv:
+        argv = argv + ["-o", model]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    err = one_line_error(capsys, "train", *argv)
+    assert message in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_failed_train_keeps_the_existing_model(corpus_file, tmp_path, capsys):
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"old model")
+    one = write_fasttext(tmp_path / "one.txt", [("a", "good"), ("a", "great")])
+    one_line_error(capsys, "train", one, "-o", path)
+    assert path.read_bytes() == b"old model"
+
+
+def test_invalid_utf8_passes_with_latin1(tmp_path, capsys):
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"__label__a good\n__label__b caf\xe9 bad\n")
+    assert run(capsys, "train", latin, "--encoding", "latin-1", "-o", tmp_path / "m.npz")[0] == 0
+    assert load_text_model(tmp_path / "m.npz")[0].vocabulary_.keys() >= {"café"}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "argument --epochs: 0: expected a number > 0"),
+    (["--C", "-1"], "argument --C: -1: expected a number > 0"),
+    (["--ngrams", "two"], "argument --ngrams: invalid int value: 'two'"),
+    (["--weighting", "bm25"], "argument --weighting: invalid choice: 'bm25'"),
+    (["--loss", "perceptron"], "argument --loss: invalid choice: 'perceptron'"),
+])
+def test_bad_option_values_are_usage_errors(corpus_file, tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit:
+        main(["train", str(corpus_file), "-o", str(tmp_path / "m.npz"), *argv])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: fasttext-lin train") and message in err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_bad_model_files_are_one_line_errors(model, corpus_file, tmp_path, capsys):
+    raw = model.read_bytes()
+    (tmp_path / "short.npz").write_bytes(raw[:len(raw) // 3])
+    with zipfile.ZipFile(model) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    meta = json.loads(members["metadata.json"])
+    meta["format_version"] = persist.FORMAT_VERSION + 1
+    members["metadata.json"] = json.dumps(meta).encode()
+    with zipfile.ZipFile(tmp_path / "newer.npz", "w") as archive:
+        for name, blob in members.items():
+            archive.writestr(name, blob)
+    save_model(tmp_path / "plain.npz", load_text_model(model)[-1])
+    cases = {"short.npz": "truncated or corrupted", "newer.npz": "newer fasttext_lin",
+             "plain.npz": "without a featurizer", "absent.npz": "model file not found"}
+    for name, message in cases.items():
+        for command, argv in (("test", [corpus_file]), ("predict", [corpus_file])):
+            err = one_line_error(capsys, command, tmp_path / name, *argv)
+            assert name in err and message in err
+
+
+def test_named_corpus_missing_offline_is_one_line(tmp_path, monkeypatch, capsys):
+    import fasttext_lin.datasets as datasets
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(datasets.urllib.request, "urlopen", offline)
+    err = one_line_error(capsys, "train", "rt-polarity", "--data-home", tmp_path, "-o",
+                         tmp_path / "m.npz")
+    assert "rt-polarity" in err and not (tmp_path / "m.npz").exists()
