@@ -278,7 +278,7 @@ def _cv(args):
     grid = args.grid[0] if len(args.grid) == 1 else args.grid
     with _progress(args, total=args.folds, desc="folds") as bar:
         def progress(fold, accuracy, chosen):
-            bar.set_postfix(accuracy=f"{accuracy:.4f}")
+            bar.set_postfix(accuracy=f"{accuracy:.4f}", refresh=False)
             bar.update()
 
         result = cross_validate_text(_pipeline(args), texts, y, folds=args.folds, grid=grid,

@@ -147,7 +147,8 @@ def cross_validate_text(estimator, texts, y, *, folds=10, grid=GRID, param="clas
     -------
     sklearn.utils.Bunch
         ``fold_accuracy`` (ndarray of shape (folds,)), ``fold_chosen`` (list: the value of
-        ``param`` used in each fold), ``mean_accuracy``, ``std_accuracy`` (population
+        ``param`` used in each fold, None if the estimator has no such parameter),
+        ``mean_accuracy``, ``std_accuracy`` (population
         standard deviation over the folds), ``wall_time`` (seconds), ``param``.
     """
     texts = np.asarray(texts, dtype=object)
@@ -180,7 +181,7 @@ def _fit_fold(estimator, texts, y, param, values, inner_folds, random_state):
         model = clone(estimator)
         if values is not None:
             model.set_params(**{param: values[0]})
-        return model.fit(texts, y), model.get_params()[param]
+        return model.fit(texts, y), model.get_params().get(param)
     inner = StratifiedKFold(inner_folds, shuffle=True, random_state=random_state)
     search = GridSearchCV(clone(estimator), {param: values}, cv=inner, scoring="accuracy")
     search.fit(texts, y)

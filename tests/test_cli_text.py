@@ -225,6 +225,23 @@ def test_cv_prints_folds_and_mean(corpus_file, capsys):
     assert np.mean(accuracy) > 0.8
 
 
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_progress_bar_on_a_terminal_unless_quiet(corpus_file, tmp_path, monkeypatch, quiet):
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    argv = ["cv", str(corpus_file), "--folds", "2", "--grid", "1"] + (["-q"] if quiet else [])
+    assert main(argv) == 0
+    assert ("folds: " in sys.stderr.getvalue()) is not quiet
+    sys.stderr.truncate(0)
+    assert main(["train", str(corpus_file), "-o", str(tmp_path / "m.npz")]
+                + (["-q"] if quiet else [])) == 0
+    assert ("read corpus: " in sys.stderr.getvalue()) is not quiet
+
+
 def test_cv_on_rt_polarity(shared_data, capsys):
     status, out, _ = run(capsys, "cv", "rt-polarity", "--data-home", shared_data,
                          "--folds", "3", "--grid", "1", "--ngrams", "2")

@@ -1,6 +1,7 @@
 """text_model: the pipeline, cross-validation of any classifier, text model files."""
 
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -53,6 +54,16 @@ def test_text_pipeline_maps_its_parameters():
     assert params["classifier__average"] is False and params["classifier__random_state"] == 4
 
 
+@pytest.mark.parametrize("params, message", [
+    ({"C": 0}, "C == 0"), ({"epochs": 0}, "max_iter == 0"), ({"loss": "perceptron"}, "loss="),
+    ({"ngrams": 0}, "ngram_range=(1, 0)"), ({"weighting": "bm25"}, "weighting='bm25'"),
+    ({"tokenizer": "regex"}, "token_pattern='regex'"), ({"n_features": 0}, "n_features=0"),
+])
+def test_text_pipeline_checks_values_before_fitting(params, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        text_pipeline(**params)
+
+
 def test_text_pipeline_learns_the_corpus(data):
     texts, y = data
     pipe = text_pipeline().fit(texts, y)
@@ -91,6 +102,15 @@ def test_cross_validate_text_without_search(data, grid, expected):
     texts, y = data
     result = cross_validate_text(text_pipeline(), texts, y, folds=2, grid=grid)
     assert result.fold_chosen == [expected, expected]
+    fixed = cross_validate_text(text_pipeline(C=expected), texts, y, folds=2, grid=None)
+    np.testing.assert_array_equal(fixed.fold_accuracy, result.fold_accuracy)
+
+
+def test_cross_validate_text_without_search_on_another_parameter_name(data):
+    texts, y = data
+    result = cross_validate_text(make_pipeline(CountVectorizer(), LinearSVC()), texts, y,
+                                 folds=2, grid=None)
+    assert result.fold_chosen == [None, None] and result.mean_accuracy > 0.8
 
 
 def test_cross_validate_text_checks_lengths(data):
