@@ -290,6 +290,8 @@ def _load_featurizer(extra, classifier):
     if version > _FEATURIZER_VERSION:
         raise persist._Problem(f"featurizer written by a newer fasttext_lin (version {version} "
                                f"> {_FEATURIZER_VERSION}): upgrade fasttext_lin to load it.")
+    if version < 1:
+        raise persist._Problem(f"unknown featurizer version {version}.")
     bow = _featurizer_from_params(persist._require(metadata, "params", dict, where))
     fitted = persist._require(metadata, "fitted", dict, where)
     arrays = {name[len(_FEATURIZER) + 1:]: a for name, a in extra["arrays"].items()

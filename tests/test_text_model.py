@@ -236,6 +236,9 @@ def _set(mapping, key, value):
 TAMPERED = {
     "wrong class": (lambda a, m: _set(m, "class", "CountVectorizer"), "is not a BagOfWords"),
     "newer featurizer": (lambda a, m: _set(m, "version", 2), "newer fasttext_lin"),
+    "featurizer version 0": (lambda a, m: _set(m, "version", 0),
+                             "unknown featurizer version 0"),
+    "no params": (lambda a, m: m.pop("params"), "has no 'params'"),
     "unknown parameter": (lambda a, m: _set(m["params"], "stemmer", "porter"),
                           r"unknown BagOfWords parameter\(s\) \['stemmer'\]"),
     "bad parameter": (lambda a, m: _set(m["params"], "weighting", "magic"),
