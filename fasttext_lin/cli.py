@@ -65,32 +65,38 @@ def _read_corpus(args, split):
             raise ValueError("--class LABEL=PATH gives the corpus as one file per class: "
                              "give no CORPUS and no other --format")
         paths = dict(_label_path(pair) for pair in args.classes)
+        if len(paths) < len(args.classes):
+            raise ValueError("--class: a label is given twice; give each class once")
         texts, labels = datasets.read_file_per_class(paths, **_codec(args))
         return texts, labels, ", ".join(paths.values())
     if args.corpus is None:
         raise ValueError("give a CORPUS (a file, folder or corpus name) or --class LABEL=PATH "
                          "for each class")
-    if not os.path.exists(args.corpus) and args.corpus in datasets._CORPORA:
+    if os.path.exists(args.corpus):
+        return (*_read_path(args, args.format or _guess_format(args.corpus)), args.corpus)
+    if args.corpus in datasets._CORPORA:
         return _named_split(datasets.fetch_corpus(args.corpus, data_home=args.data_home), split)
-    if not os.path.exists(args.corpus):
-        raise FileNotFoundError(f"no such file or folder: '{args.corpus}' (nor a corpus name: "
-                                f"{', '.join(datasets._CORPORA)})")
-    kind = args.format or _guess_format(args.corpus)
+    raise FileNotFoundError(f"no such file or folder: '{args.corpus}' (nor a corpus name: "
+                            f"{', '.join(datasets._CORPORA)})")
+
+
+def _read_path(args, kind):
+    """``(texts, labels)`` of the file or folder CORPUS in format ``kind``."""
+    from . import datasets
+
     if kind == "folders":
-        texts, labels = datasets.read_folder_per_class(args.corpus, **_codec(args))
-    elif kind == "fasttext":
-        texts, labels = datasets.read_fasttext(args.corpus, label_prefix=args.label_prefix,
-                                               **_codec(args))
-    elif kind in ("csv", "tsv"):
+        return datasets.read_folder_per_class(args.corpus, **_codec(args))
+    if kind == "fasttext":
+        return datasets.read_fasttext(args.corpus, label_prefix=args.label_prefix,
+                                      **_codec(args))
+    if kind in ("csv", "tsv"):
         columns = [_column(c) for c in [args.label_column] + args.text_columns]
         header = args.header or any(isinstance(c, str) for c in columns)
-        texts, labels = datasets.read_delimited(
+        return datasets.read_delimited(
             args.corpus, columns[0], columns[1:], delimiter="," if kind == "csv" else "\t",
             header=header, **_codec(args))
-    else:
-        raise ValueError("--format lines reads one file per class: give --class LABEL=PATH "
-                         "for each class in place of CORPUS")
-    return texts, labels, args.corpus
+    raise ValueError("--format lines reads one file per class: give --class LABEL=PATH "
+                     "for each class in place of CORPUS")
 
 
 def _named_split(data, split):

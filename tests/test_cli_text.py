@@ -285,6 +285,8 @@ def bad_inputs(tmp_path):
         "lines without --class": ([empty, "--format", "lines"], "--format lines reads one"),
         "bad --class": (["--class", "pos"], "--class 'pos': expected LABEL=PATH"),
         "--class and CORPUS": ([empty, "--class", f"a={empty}"], "give no CORPUS"),
+        "--class twice": (["--class", f"a={empty}", "--class", f"a={latin}"],
+                          "a label is given twice"),
         "no output folder": ([empty, "-o", tmp_path / "nowhere" / "m.npz"],
                              "no folder "),
     }
@@ -293,7 +295,7 @@ def bad_inputs(tmp_path):
 BAD_INPUTS = ("empty corpus", "invalid utf-8", "missing label column",
               "label column out of range", "one class", "no such path", "unknown extension",
               "no corpus", "lines without --class", "bad --class", "--class and CORPUS",
-              "no output folder")
+              "--class twice", "no output folder")
 
 
 @pytest.mark.parametrize("name", BAD_INPUTS)
