@@ -251,6 +251,9 @@ def _predict(args):
 
 def _chunks(args):
     """Lists of at most ``_PREDICT_CHUNK`` decoded lines of the input."""
+    from .datasets import _check_codec
+
+    _check_codec(args.encoding, args.encoding_errors)
     name = "<stdin>" if args.input in (None, "-") else args.input
     stream = open(args.input, "rb") if name != "<stdin>" else contextlib.nullcontext(
         sys.stdin.buffer)

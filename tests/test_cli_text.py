@@ -199,6 +199,11 @@ def test_predict_errors(model, tmp_path, capsys, monkeypatch):
     stdin(monkeypatch, b"good\nbad \xff\n")
     status, out, _ = run(capsys, "predict", model, "--encoding-errors", "replace")
     assert status == 0 and len(out.splitlines()) == 2
+    for option in (["--encoding", "klingon"], ["--encoding-errors", "shrug"]):
+        assert "unknown encoding or errors handler" in one_line_error(
+            capsys, "predict", model, *option)
+    assert "not ASCII-compatible" in one_line_error(capsys, "predict", model, "--encoding",
+                                                    "utf-16")
     assert "--k 0: give a number of labels >= 1" in one_line_error(
         capsys, "predict", model, "--proba", "--k", "0")
 
