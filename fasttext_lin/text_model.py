@@ -42,7 +42,7 @@ from .benchmark import GRID
 from .featurize import BagOfWords
 from .linear_model import LinearClassifier
 
-__all__ = ["GRID", "cross_validate_text", "load_text_model", "save_text_model",
+__all__ = ["GRID", "STEPS", "cross_validate_text", "load_text_model", "save_text_model",
            "text_pipeline"]
 
 STEPS = ("bagofwords", "classifier")
@@ -209,13 +209,18 @@ def save_text_model(path, pipeline):
         nothing is written then.
     """
     steps = getattr(pipeline, "steps", None)
-    kinds = [type(step).__name__ for _, step in steps] if isinstance(steps, list) else None
-    if kinds != ["BagOfWords", "LinearClassifier"]:
+    kinds = [type(step) for _, step in steps] if isinstance(steps, list) else None
+    if kinds != [BagOfWords, LinearClassifier]:
+        shown = [kind.__name__ for kind in kinds] if kinds else type(pipeline).__name__
         raise TypeError("save_text_model stores a Pipeline of a BagOfWords then a "
-                        f"LinearClassifier (text_pipeline builds one); got {kinds or pipeline!r}.")
+                        f"LinearClassifier (text_pipeline builds one); got {shown}.")
     featurizer, classifier = steps[0][1], steps[1][1]
     try:
         extra = _featurizer_extra(featurizer)
+        n_in = getattr(classifier, "n_features_in_", None)
+        if n_in not in (None, featurizer.n_features_out_):
+            raise ValueError(f"the classifier takes {n_in} features but the featurizer gives "
+                             f"{featurizer.n_features_out_}; fit the pipeline as a whole.")
     except (ValueError, persist._Problem) as exc:
         raise ValueError(f"cannot save model to '{path}': {exc}") from None
     persist.save_model(path, classifier, extra=extra)

@@ -184,10 +184,15 @@ def test_save_refuses_other_pipelines_and_writes_nothing(data, tmp_path):
     path = tmp_path / "m.npz"
     with pytest.raises(TypeError, match="a BagOfWords then a LinearClassifier"):
         save_text_model(path, make_pipeline(CountVectorizer(), LinearSVC()).fit(texts, y))
-    with pytest.raises(TypeError, match="text_pipeline builds one"):
+    with pytest.raises(TypeError, match="text_pipeline builds one.*got LinearClassifier"):
         save_text_model(path, LinearClassifier())
     with pytest.raises(ValueError, match="not fitted"):
         save_text_model(path, text_pipeline())
+    pipe = text_pipeline().fit(texts, y)
+    pipe[0].fit(texts[:10])  # a smaller vocabulary than the classifier's
+    with pytest.raises(ValueError, match=r"classifier takes \d+ features but the featurizer "
+                                         r"gives \d+; fit the pipeline as a whole"):
+        save_text_model(path, pipe)
     assert list(tmp_path.iterdir()) == []
 
 
