@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _text_kernels as _k
 
-__all__ = ["BagOfWords"]
+__all__ = ["BagOfWords", "log_count_ratios"]
 
 _WEIGHTINGS = ("binary", "count", "tfidf", "nb")
 _TOKEN_PATTERNS = ("default", "whitespace")
@@ -352,14 +352,10 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     def _nb_weights(self, indptr, indices, y, n_terms):
         """``max_k |r_k|`` of the binarised counts (see the class Notes)."""
         _, codes = np.unique(y, return_inverse=True)
-        rows = np.repeat(codes, np.diff(indptr))
-        n_classes = codes.max() + 1
-        df = np.bincount(rows * n_terms + indices, minlength=n_classes * n_terms)
-        df = df.reshape(n_classes, n_terms).astype(np.float64)
-        p = df + self.nb_alpha
-        q = df.sum(axis=0) - df + self.nb_alpha
-        r = np.log(p / p.sum(axis=1, keepdims=True)) - np.log(q / q.sum(axis=1, keepdims=True))
-        return np.abs(r).max(axis=0)
+        B = sp.csr_matrix((np.ones(indices.shape[0]), indices, indptr),
+                          shape=(indptr.shape[0] - 1, n_terms))
+        ratios = log_count_ratios(B, codes, codes.max() + 1, self.nb_alpha)
+        return np.abs(ratios).max(axis=0)
 
     def _learn_vocabulary(self, codes, doc_ptr):
         min_n, max_n = self.ngram_range
@@ -532,6 +528,35 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+
+def log_count_ratios(B, codes, n_classes, alpha):
+    """One-vs-rest naive-Bayes log-count ratios of binary features.
+
+    Parameters
+    ----------
+    B : scipy.sparse.csr_matrix of shape (n_samples, n_features)
+        Binary (0/1) features.
+    codes : ndarray of shape (n_samples,)
+        Class index of each row, in ``0 .. n_classes - 1``.
+    n_classes : int
+    alpha : float
+        Smoothing count added to every feature's count in every class.
+
+    Returns
+    -------
+    ratios : ndarray of shape (n_classes, n_features)
+        ``r_k = log((p_k / ||p_k||_1) / (q_k / ||q_k||_1))`` with ``p_k`` the count of
+        rows of class ``k`` holding each feature plus ``alpha``, ``q_k`` the same over the
+        other classes.
+    """
+    n_features = B.shape[1]
+    rows = np.repeat(codes, np.diff(B.indptr))
+    counts = np.bincount(rows * n_features + B.indices, weights=B.data,
+                         minlength=n_classes * n_features).reshape(n_classes, n_features)
+    p = counts + alpha
+    q = counts.sum(axis=0) - counts + alpha
+    return np.log(p / p.sum(axis=1, keepdims=True)) - np.log(q / q.sum(axis=1, keepdims=True))
 
 
 def _decode_keys(key_codes, key_ptr, n_keys):

@@ -1,0 +1,181 @@
+"""NB-SVM (Wang and Manning, 2012): a linear model on naive-Bayes-scaled binary features,
+interpolated with naive Bayes."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .featurize import log_count_ratios
+from .linear_model import LinearClassifier
+
+__all__ = ["NBSVM"]
+
+_NORMS = ("l2", None)
+
+
+class NBSVM(ClassifierMixin, BaseEstimator):
+    """NB-SVM: SGD on naive-Bayes-scaled binary features, interpolated with naive Bayes.
+
+    For each class ``k`` (one model for two classes), the features are binarised
+    (``x > 0``), scaled by the log-count ratios ``r_k`` (:func:`~fasttext_lin.featurize.log_count_ratios`),
+    optionally scaled to unit norm, and a binary :class:`LinearClassifier` learns
+    ``w_k`` and an intercept; the weights are then interpolated with their mean
+    magnitude, ``w'_k = (1 - beta) mean|w_k| + beta w_k``, which moves the model
+    towards multinomial naive Bayes (whose score is ``r_k . x``). This is the NB-SVM
+    of Wang and Manning (2012), "Baselines and bigrams", with SGD in place of
+    liblinear and optional row normalisation.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Regularisation of each binary model (see :class:`LinearClassifier`).
+    beta : float in (0, 1], default=0.25
+        Interpolation weight of the learned weights; 1 is no interpolation.
+    nb_alpha : float, default=1.0
+        Smoothing count of the log-count ratios.
+    norm : {'l2', None}, default='l2'
+        Scale each scaled row to unit Euclidean norm.
+    loss : str, default='hinge'
+        Loss of the binary models (see :class:`LinearClassifier`).
+    max_iter : int, default=30
+        Epochs of each binary model (run in full: no early stop).
+    average : bool, default=True
+        Averaged SGD.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffles.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    ratios_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Log-count ratios of each model (of ``classes_[1]`` for two classes).
+    coef_ : ndarray of the shape of ``ratios_``
+        Interpolated weights times the ratios: the weights of the binarised features.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : int
+        Epochs run by each binary model (``max_iter``).
+    n_features_in_ : int
+    """
+
+    def __init__(self, C=1.0, *, beta=0.25, nb_alpha=1.0, norm="l2", loss="hinge",
+                 max_iter=30, average=True, random_state=None):
+        self.C = C
+        self.beta = beta
+        self.nb_alpha = nb_alpha
+        self.norm = norm
+        self.loss = loss
+        self.max_iter = max_iter
+        self.average = average
+        self.random_state = random_state
+
+    def _check_params(self):
+        if not (isinstance(self.beta, Real) and 0 < self.beta <= 1):
+            raise ValueError(f"NBSVM: beta={self.beta!r} is invalid; expected a number in (0, 1].")
+        if not (isinstance(self.nb_alpha, Real) and self.nb_alpha > 0):
+            raise ValueError(f"NBSVM: nb_alpha={self.nb_alpha!r} is invalid; expected a "
+                             "number > 0.")
+        if self.norm not in _NORMS:
+            raise ValueError(f"NBSVM: norm={self.norm!r} is invalid; expected 'l2' or None.")
+        if not (isinstance(self.max_iter, Integral) and self.max_iter >= 1):
+            raise ValueError(f"NBSVM: max_iter={self.max_iter!r} is invalid; expected an "
+                             "int >= 1.")
+
+    def fit(self, X, y):
+        """Fit one scaled, interpolated linear model per class (one for two classes).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Non-negative features (counts or binary); only ``x > 0`` matters.
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : NBSVM
+        """
+        self._check_params()
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        B = _binary(X)
+        classes, codes = np.unique(y, return_inverse=True)
+        if classes.shape[0] < 2:
+            raise ValueError(f"NBSVM: needs at least two classes in y, got one class: "
+                             f"{classes.tolist()}.")
+        ratios = log_count_ratios(B, codes, classes.shape[0], self.nb_alpha)
+        models = [1] if classes.shape[0] == 2 else range(classes.shape[0])
+        coef = np.empty((len(models), B.shape[1]))
+        intercept = np.empty(len(models))
+        for row, k in enumerate(models):
+            clf = LinearClassifier(loss=self.loss, C=self.C, max_iter=self.max_iter, tol=None,
+                                   average=self.average, random_state=self.random_state)
+            clf.fit(self._scaled(B, ratios[k]), codes == k)
+            w = clf.coef_[0]
+            coef[row] = ratios[k] * ((1.0 - self.beta) * np.abs(w).mean() + self.beta * w)
+            intercept[row] = clf.intercept_[0]
+        self.classes_ = classes
+        self.ratios_ = ratios[models]
+        self.coef_ = coef
+        self.intercept_ = intercept
+        self.n_iter_ = self.max_iter
+        return self
+
+    def _scaled(self, B, r):
+        Z = B @ sp.diags(r)
+        if self.norm == "l2":
+            norms = np.sqrt(np.asarray(Z.multiply(Z).sum(axis=1)).ravel())
+            Z = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ Z
+        return sp.csr_matrix(Z)
+
+    def decision_function(self, X):
+        """Scores of each model: ``(x_bin . coef_k) / ||x_bin * r_k|| + intercept_k``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          reset=False)
+        B = _binary(X)
+        scores = np.asarray(B @ self.coef_.T)
+        if self.norm == "l2":
+            # B is 0/1, so ||B_i * r_k||^2 = B_i . r_k^2
+            norms = np.sqrt(np.asarray(B @ (self.ratios_ ** 2).T))
+            scores /= np.where(norms > 0, norms, 1.0)
+        scores += self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Class of each row.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        scores = self.decision_function(X)
+        best = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[best]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = True
+        # Only x > 0 is seen: dense continuous data (scikit-learn's check blobs) binarise
+        # to all ones. The model is for sparse counts.
+        tags.classifier_tags.poor_score = True
+        return tags
+
+
+def _binary(X):
+    """``X > 0`` as a float64 CSR matrix; negative values are an error."""
+    X = sp.csr_matrix(X)
+    if X.data.size and X.data.min() < 0:
+        raise ValueError("NBSVM: Negative values in data passed to X; it takes counts or binary "
+                         "features (e.g. BagOfWords(weighting='binary', norm=None)).")
+    B = sp.csr_matrix(((X.data > 0).astype(np.float64), X.indices, X.indptr), shape=X.shape)
+    B.eliminate_zeros()
+    return B
