@@ -1,5 +1,7 @@
 """Save and load models without pickle: one zip of ``.npy`` arrays and a JSON description.
 
+Two estimators can be stored: :class:`~fasttext_lin.LinearClassifier` (with its SGD state,
+so that ``partial_fit`` continues after loading) and :class:`~fasttext_lin.NBSVM`.
 Loading never executes code from the file: arrays are read with
 ``np.load(..., allow_pickle=False)``, the estimator class is looked up in a fixed table
 (never imported by name), and every array is checked against the metadata (shape, dtype,
@@ -10,14 +12,22 @@ File layout (``format_version`` 1)
 A zip archive as :func:`numpy.savez` writes it, with the members::
 
     metadata.json          UTF-8 JSON, below
-    coef_.npy              (K, d) float32 or float64; K = 1 for two classes, else n_classes
-    intercept_.npy         (K,) float64
+    coef_.npy              (K, d) float32 or float64, finite; K = 1 for two classes, else
+                           n_classes
+    intercept_.npy         (K,) float64, finite
     classes_.npy           (n_classes,) bool, int, float, unicode or bytes (never object)
+    feature_names_in_.npy  (d,) unicode; only for a model fitted on named columns
+    extra/<name>.npy       the arrays given in ``extra["arrays"]``
+
+and the estimator's own arrays. A ``LinearClassifier``::
+
     sgd_v.npy              (K, d) coef_'s dtype: the unscaled SGD weights
     sgd_u.npy              (K, d) float64, or (K, 0) when never averaged: the averaging sums
     sgd_state.npy          (K, 6) float64: the kernel's scalars (scale, intercept, t, ...)
-    feature_names_in_.npy  (d,) unicode; only for a model fitted on named columns
-    extra/<name>.npy       the arrays given in ``extra["arrays"]``
+
+An ``NBSVM``::
+
+    ratios_.npy            (K, d) float64, finite: the log-count ratios of each model
 
 ``metadata.json``::
 
@@ -29,7 +39,9 @@ A zip archive as :func:`numpy.savez` writes it, with the members::
      "object_arrays": ["classes_"],
      "extra": {}}
 
-``params`` is ``get_params()``; a dict value is stored as ``{"__pairs__": [[key, value],
+``fitted`` holds the estimator's integer attributes: ``n_iter_``, ``t_`` and
+``n_features_in_`` for a ``LinearClassifier``, ``n_iter_`` and ``n_features_in_`` for an
+``NBSVM``. ``params`` is ``get_params()``; a dict value is stored as ``{"__pairs__": [[key, value],
 ...]}`` so that its keys keep their type (``class_weight={0: 1.0}`` stays an int key), a
 tuple comes back as a list. ``object_arrays`` names the arrays that were object arrays of
 ``str`` and are stored as unicode (they come back as object arrays).
@@ -69,7 +81,8 @@ import struct
 import uuid
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib import format as _npy
@@ -77,15 +90,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _sgd_kernels as K
 from .linear_model import LinearClassifier, _SGDState
+from .nbsvm import NBSVM
 
 FORMAT = "fasttext_lin-model"
 FORMAT_VERSION = 1
 METADATA_MEMBER = "metadata.json"
 EXTRA_PREFIX = "extra/"
 
-# The only classes a file may name: never import a class by a name read from a file.
-_ESTIMATORS = {"LinearClassifier": LinearClassifier}
-_REQUIRED_ARRAYS = ("coef_", "intercept_", "classes_", "sgd_v", "sgd_u", "sgd_state")
+_SHARED_ARRAYS = ("coef_", "intercept_", "classes_")
 _OPTIONAL_ARRAYS = ("feature_names_in_",)
 _STORABLE_KINDS = "biufUS"
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*")
@@ -102,6 +114,68 @@ class _Problem(Exception):
     """What is wrong with a model (to save) or a model file (to load); the caller adds the path."""
 
 
+# -- the estimators a file may hold -----------------------------------------------------------
+
+class _Kind(NamedTuple):
+    """What one estimator class stores beyond the shared arrays, and how it comes back."""
+
+    cls: type
+    arrays: tuple  # its own arrays, all required
+    fitted: tuple  # its int fitted attributes, in metadata "fitted"
+    own_arrays: Callable  # estimator -> {name: value} of ``arrays``
+    check: Callable  # (arrays, fitted) -> None: ``arrays`` against coef_; raises _Problem
+    restore: Callable  # (estimator, arrays) -> None: sets the fitted state from ``arrays``
+    check_params: Callable  # estimator -> None: raises TypeError or ValueError
+
+
+def _linear_arrays(est):
+    if not hasattr(est, "_sgd"):
+        raise _Problem("the estimator has no SGD state (_sgd); fit it with fit or partial_fit.")
+    return {"sgd_v": est._sgd.v, "sgd_u": est._sgd.u, "sgd_state": est._sgd.state}
+
+
+def _check_linear(arrays, fitted):
+    coef = arrays["coef_"]
+    n_problems = coef.shape[0]
+    _expect(arrays, "sgd_v", [coef.shape], coef.dtype, "coef_")
+    _expect(arrays, "sgd_u", [coef.shape, (n_problems, 0)], np.float64, "coef_")
+    _expect(arrays, "sgd_state", [(n_problems, K.STATE_SIZE)], np.float64, "coef_")
+    t = int(arrays["sgd_state"][0, K.T])
+    if fitted["t_"] != t:
+        raise _Problem(f"t_={fitted['t_']} but the SGD state says {t}.")
+
+
+def _restore_linear(est, arrays):
+    est._sgd = _SGDState(arrays["sgd_v"], arrays["sgd_u"], arrays["sgd_state"])
+
+
+def _check_nbsvm(arrays, fitted):
+    _expect(arrays, "ratios_", [arrays["coef_"].shape], np.float64, "coef_")
+    _expect_finite(arrays, "ratios_")
+
+
+def _restore_nbsvm(est, arrays):
+    est.ratios_ = arrays["ratios_"]
+
+
+def _check_nbsvm_params(est):
+    est._check_params()
+    # NBSVM hands these to the LinearClassifier of each class, which checks them at fit:
+    # a file must not carry values that only fail at the next fit.
+    LinearClassifier(loss=est.loss, C=est.C, average=est.average)._check_params()
+
+
+# The only classes a file may name: never import a class by a name read from a file.
+_KINDS = {
+    "LinearClassifier": _Kind(LinearClassifier, ("sgd_v", "sgd_u", "sgd_state"),
+                              ("n_iter_", "t_", "n_features_in_"), _linear_arrays,
+                              _check_linear, _restore_linear, LinearClassifier._check_params),
+    "NBSVM": _Kind(NBSVM, ("ratios_",), ("n_iter_", "n_features_in_"),
+                   lambda est: {"ratios_": est.ratios_}, _check_nbsvm, _restore_nbsvm,
+                   _check_nbsvm_params),
+}
+
+
 # -- save -------------------------------------------------------------------------------------
 
 def save_model(path, estimator, extra=None, *, compress=False):
@@ -111,9 +185,9 @@ def save_model(path, estimator, extra=None, *, compress=False):
     ----------
     path : str or os.PathLike
         The file to write (by convention ``.npz``); replaced if it exists.
-    estimator : LinearClassifier
-        A fitted estimator, with the SGD state so that :meth:`partial_fit` can continue
-        after :func:`load_model`.
+    estimator : LinearClassifier or NBSVM
+        A fitted estimator; a ``LinearClassifier`` with its SGD state, so that
+        :meth:`partial_fit` can continue after :func:`load_model`.
     extra : dict or None, default=None
         ``{"arrays": {name: ndarray}, "metadata": {json}}``, both keys optional: data
         stored beside the model (a featurizer's vocabulary and parameters); see the module
@@ -124,20 +198,21 @@ def save_model(path, estimator, extra=None, *, compress=False):
     Raises
     ------
     TypeError
-        If ``estimator`` is not a :class:`LinearClassifier`.
+        If ``estimator`` is not a :class:`LinearClassifier` or an :class:`NBSVM`.
     ValueError
         If it is not fitted or holds a value a model file cannot hold without pickle
         (e.g. ``random_state`` a ``RandomState``); the message names the value and the fix.
     """
     path = os.fspath(path)
-    if type(estimator) not in _ESTIMATORS.values():
+    kind = _KINDS.get(type(estimator).__name__)
+    if kind is None or type(estimator) is not kind.cls:
         raise TypeError(
-            f"save_model stores {', '.join(_ESTIMATORS)} only; got {type(estimator).__name__} "
+            f"save_model stores {' and '.join(_KINDS)} only; got {type(estimator).__name__} "
             "(a subclass would come back as its base class)."
         )
     check_is_fitted(estimator)
     try:
-        arrays, object_arrays = _estimator_arrays(estimator)
+        arrays, object_arrays = _estimator_arrays(estimator, kind)
         extra_arrays, extra_metadata = _check_extra(extra)
         arrays.update({EXTRA_PREFIX + name: a for name, a in extra_arrays.items()})
         metadata = {
@@ -146,8 +221,7 @@ def save_model(path, estimator, extra=None, *, compress=False):
             "package_version": _package_version(),
             "estimator": type(estimator).__name__,
             "params": _params_to_json(estimator.get_params(deep=False)),
-            "fitted": {name: int(getattr(estimator, name))
-                       for name in ("n_iter_", "t_", "n_features_in_")},
+            "fitted": {name: int(getattr(estimator, name)) for name in kind.fitted},
             "arrays": {name: _describe(a) for name, a in arrays.items()},
             "object_arrays": object_arrays,
             "extra": extra_metadata,
@@ -158,12 +232,10 @@ def save_model(path, estimator, extra=None, *, compress=False):
     _write_atomic(path, blob, arrays, compress)
 
 
-def _estimator_arrays(est):
-    if not hasattr(est, "_sgd"):
-        raise _Problem("the estimator has no SGD state (_sgd); fit it with fit or partial_fit.")
+def _estimator_arrays(est, kind):
     arrays, object_arrays = {}, []
-    named = {"coef_": est.coef_, "intercept_": est.intercept_, "classes_": est.classes_,
-             "sgd_v": est._sgd.v, "sgd_u": est._sgd.u, "sgd_state": est._sgd.state}
+    named = {name: getattr(est, name) for name in _SHARED_ARRAYS}
+    named.update(kind.own_arrays(est))
     if hasattr(est, "feature_names_in_"):
         named["feature_names_in_"] = est.feature_names_in_
     for name, value in named.items():
@@ -325,9 +397,9 @@ def load_model(path, *, return_extra=False):
 
     Returns
     -------
-    estimator : LinearClassifier
-        Fitted, with the SGD state: predictions equal the saved model's and
-        :meth:`partial_fit` continues as it would have.
+    estimator : LinearClassifier or NBSVM
+        Fitted: predictions equal the saved model's; a ``LinearClassifier`` has its SGD
+        state, so :meth:`partial_fit` continues as it would have.
     extra : dict
         Only when ``return_extra`` is true.
 
@@ -371,19 +443,19 @@ def _load(npz):
     if len(set(names)) != len(names):
         raise _Problem("the archive holds a member twice.")
     metadata = _read_metadata(npz.zip, names)
-    cls = _check_header(metadata)
+    kind = _check_header(metadata)
     specs = _require(metadata, "arrays", dict)
-    _check_members(specs, names)
+    _check_members(specs, names, kind)
     arrays = {name: _read_array(npz, name, spec) for name, spec in specs.items()}
-    fitted = _check_fitted(_require(metadata, "fitted", dict))
-    _check_consistency(arrays, fitted)
+    fitted = _check_fitted(_require(metadata, "fitted", dict), kind)
+    _check_consistency(arrays, fitted, kind)
     object_arrays = _require(metadata, "object_arrays", list)
     if not set(object_arrays) <= {"classes_", "feature_names_in_"}:
         raise _Problem(f"object_arrays={object_arrays!r} names arrays that cannot be objects.")
     extra = {"arrays": {name[len(EXTRA_PREFIX):]: arrays.pop(name) for name in list(arrays)
                         if name.startswith(EXTRA_PREFIX)},
              "metadata": _require(metadata, "extra", dict)}
-    estimator = _build(cls, _require(metadata, "params", dict), arrays, fitted, object_arrays)
+    estimator = _build(kind, _require(metadata, "params", dict), arrays, fitted, object_arrays)
     return estimator, extra
 
 
@@ -404,7 +476,7 @@ def _read_metadata(archive, names):
 
 
 def _check_header(metadata):
-    """Check format name and version; return the estimator class the file names."""
+    """Check format name and version; return the :class:`_Kind` of the estimator it names."""
     if metadata.get("format") != FORMAT:
         raise _Problem(f"not a fasttext_lin model file (format {metadata.get('format')!r}, "
                        f"expected {FORMAT!r}).")
@@ -417,10 +489,10 @@ def _check_header(metadata):
         raise _Problem(f"unknown format_version {version}.")
     _require(metadata, "package_version", str)
     name = _require(metadata, "estimator", str)
-    if name not in _ESTIMATORS:
+    if name not in _KINDS:
         raise _Problem(f"unknown estimator class {name!r} (this fasttext_lin knows "
-                       f"{', '.join(_ESTIMATORS)}).")
-    return _ESTIMATORS[name]
+                       f"{', '.join(_KINDS)}).")
+    return _KINDS[name]
 
 
 def _require(mapping, key, kind, where=METADATA_MEMBER):
@@ -433,13 +505,14 @@ def _require(mapping, key, kind, where=METADATA_MEMBER):
     return value
 
 
-def _check_members(specs, names):
-    for name in _REQUIRED_ARRAYS:
+def _check_members(specs, names, kind):
+    required = _SHARED_ARRAYS + kind.arrays
+    for name in required:
         if name not in specs:
             raise _Problem(f"missing array {name!r} ({METADATA_MEMBER} does not list it).")
     for name in specs:
         extra_name = name[len(EXTRA_PREFIX):] if name.startswith(EXTRA_PREFIX) else None
-        if name not in _REQUIRED_ARRAYS + _OPTIONAL_ARRAYS and not (
+        if name not in required + _OPTIONAL_ARRAYS and not (
                 extra_name and _NAME.fullmatch(extra_name)):
             raise _Problem(f"unknown array {name!r} in {METADATA_MEMBER}.")
         if name + ".npy" not in names:
@@ -500,13 +573,15 @@ def _dtype(text, where):
     return dtype
 
 
-def _check_fitted(fitted):
+def _check_fitted(fitted, kind):
     where = f"{METADATA_MEMBER} fitted"
-    return {name: _require(fitted, name, int, where)
-            for name in ("n_iter_", "t_", "n_features_in_")}
+    unknown = sorted(set(fitted) - set(kind.fitted))
+    if unknown:
+        raise _Problem(f"{where} has unknown entries {unknown} for {kind.cls.__name__}.")
+    return {name: _require(fitted, name, int, where) for name in kind.fitted}
 
 
-def _check_consistency(arrays, fitted):
+def _check_consistency(arrays, fitted, kind):
     """Check the arrays' shapes and dtypes against each other and the fitted scalars."""
     coef, classes = arrays["coef_"], arrays["classes_"]
     if coef.ndim != 2 or coef.dtype not in (np.float32, np.float64):
@@ -523,17 +598,14 @@ def _check_consistency(arrays, fitted):
         raise _Problem(f"coef_ has {n_problems} row(s) for {classes.shape[0]} classes, "
                        f"expected {expected_problems}.")
     _expect(arrays, "intercept_", [(n_problems,)], np.float64, "coef_")
-    _expect(arrays, "sgd_v", [coef.shape], coef.dtype, "coef_")
-    _expect(arrays, "sgd_u", [coef.shape, (n_problems, 0)], np.float64, "coef_")
-    _expect(arrays, "sgd_state", [(n_problems, K.STATE_SIZE)], np.float64, "coef_")
+    for name in ("coef_", "intercept_"):
+        _expect_finite(arrays, name)
     if "feature_names_in_" in arrays:
         _expect(arrays, "feature_names_in_", [(n_features,)], None, "coef_")
     if fitted["n_features_in_"] != n_features:
         raise _Problem(f"n_features_in_={fitted['n_features_in_']} but coef_ has "
                        f"{n_features} columns.")
-    t = int(arrays["sgd_state"][0, K.T])
-    if fitted["t_"] != t:
-        raise _Problem(f"t_={fitted['t_']} but the SGD state says {t}.")
+    kind.check(arrays, fitted)
 
 
 def _expect(arrays, name, shapes, dtype, reference):
@@ -546,24 +618,28 @@ def _expect(arrays, name, shapes, dtype, reference):
         raise _Problem(f"{name} has dtype {array.dtype}, expected {np.dtype(dtype)}.")
 
 
-def _build(cls, params, arrays, fitted, object_arrays):
+def _expect_finite(arrays, name):
+    if not np.isfinite(arrays[name]).all():
+        raise _Problem(f"{name} holds NaN or infinite values: the model is broken; refit it.")
+
+
+def _build(kind, params, arrays, fitted, object_arrays):
     params = _params_from_json(params)
-    known = cls().get_params(deep=False)
+    known = kind.cls().get_params(deep=False)
     unknown = sorted(set(params) - set(known))
     if unknown:
-        raise _Problem(f"unknown parameter(s) {unknown} for {cls.__name__}.")
-    estimator = cls(**params)
+        raise _Problem(f"unknown parameter(s) {unknown} for {kind.cls.__name__}.")
+    estimator = kind.cls(**params)
     try:
-        estimator._check_params()
+        kind.check_params(estimator)
     except (TypeError, ValueError) as exc:
         raise _Problem(f"invalid parameters: {exc}") from None
     for name in object_arrays:
         if name in arrays:
             arrays[name] = arrays[name].astype(object)
-    estimator.coef_ = arrays["coef_"]
-    estimator.intercept_ = arrays["intercept_"]
-    estimator.classes_ = arrays["classes_"]
-    estimator._sgd = _SGDState(arrays["sgd_v"], arrays["sgd_u"], arrays["sgd_state"])
+    for name in _SHARED_ARRAYS:
+        setattr(estimator, name, arrays[name])
+    kind.restore(estimator, arrays)
     for name, value in fitted.items():
         setattr(estimator, name, value)
     if "feature_names_in_" in arrays:

@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 from numpy.lib import format as npy_format
 from sklearn.datasets import make_classification
 
-from fasttext_lin import LinearClassifier
+from fasttext_lin import NBSVM, LinearClassifier
 from fasttext_lin import _sgd_kernels as K
 from fasttext_lin import persist
 from fasttext_lin.linear_model import _SGDState
@@ -184,7 +184,7 @@ def test_save_refuses_unfitted_and_foreign_estimators(tmp_path):
     from sklearn.linear_model import SGDClassifier
     with pytest.raises(NotFittedError):
         save_model(tmp_path / "m.npz", LinearClassifier())
-    with pytest.raises(TypeError, match="save_model stores LinearClassifier only; got "
+    with pytest.raises(TypeError, match="save_model stores LinearClassifier and NBSVM only; got "
                                         "SGDClassifier"):
         save_model(tmp_path / "m.npz", SGDClassifier())
 
@@ -403,7 +403,7 @@ def test_bad_format_version(version, message, saved):
 def test_unknown_estimator_class(saved):
     rewrite(saved, metadata={"estimator": "os.system"})
     expect_error(saved, r"unknown estimator class 'os\.system' \(this fasttext_lin knows "
-                        r"LinearClassifier\)\.")
+                        r"LinearClassifier, NBSVM\)\.")
 
 
 def test_missing_array_member(saved):
@@ -522,6 +522,111 @@ def test_member_size_disagrees_with_its_header(saved):
             archive.writestr(name, blob)
     expect_error(saved, r"coef_\.npy holds \d+ bytes, expected \d+ for shape \(3, 15\) and "
                         r"dtype float64\.")
+
+
+# -- NBSVM ------------------------------------------------------------------------------------
+
+def nbsvm_fitted(n_classes=2, labels="int", **params):
+    X, y = data(n_classes, np.float64, labels)
+    X = abs(X)  # NBSVM takes non-negative features
+    return NBSVM(random_state=0, max_iter=5, **params).fit(X, y), X
+
+
+@pytest.fixture
+def nbsvm_saved(tmp_path):
+    model, _ = nbsvm_fitted(n_classes=3)
+    path = tmp_path / "nbsvm.npz"
+    save_model(path, model)
+    return path
+
+
+@pytest.mark.parametrize("norm", ["l2", None])
+@pytest.mark.parametrize("labels", ["int", "str"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_nbsvm_round_trip_predicts_like_the_unsaved_model(n_classes, labels, norm, tmp_path):
+    model, X = nbsvm_fitted(n_classes, labels, beta=0.5, norm=norm, loss="log_loss", C=0.3)
+    save_model(tmp_path / "m.npz", model)
+    loaded = load_model(tmp_path / "m.npz")
+    assert type(loaded) is NBSVM
+    assert loaded.get_params() == model.get_params()
+    for name in ("coef_", "intercept_", "classes_", "ratios_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
+        assert getattr(loaded, name).dtype == getattr(model, name).dtype
+    assert (loaded.n_iter_, loaded.n_features_in_) == (model.n_iter_, model.n_features_in_)
+    np.testing.assert_array_equal(loaded.decision_function(X), model.decision_function(X))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_nbsvm_file_layout(nbsvm_saved):
+    with zipfile.ZipFile(nbsvm_saved) as archive:
+        names = archive.namelist()
+        metadata = json.loads(archive.read("metadata.json"))
+    assert names == ["metadata.json", "coef_.npy", "intercept_.npy", "classes_.npy",
+                     "ratios_.npy"]
+    assert metadata["estimator"] == "NBSVM"
+    assert metadata["fitted"] == {"n_iter_": 5, "n_features_in_": 15}
+    assert metadata["arrays"]["ratios_"]["shape"] == [3, 15]
+    assert set(metadata["params"]) == set(NBSVM().get_params())
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"ratios_": np.zeros((3, 14))}, r"shape mismatch: ratios_ has shape \(3, 14\), expected "
+                                     r"\(3, 15\) to match coef_ \(3, 15\)\."),
+    ({"ratios_": np.zeros((3, 15), dtype=np.float32)},
+     r"ratios_ has dtype float32, expected float64\."),
+    ({"ratios_": np.full((3, 15), np.nan)}, r"ratios_ holds NaN or infinite values"),
+    ({"coef_": np.full((3, 15), np.inf)}, r"coef_ holds NaN or infinite values"),
+    ({"intercept_": np.array([0.0, np.nan, 1.0])}, r"intercept_ holds NaN or infinite values"),
+    ({"intercept_": np.zeros(1)}, r"shape mismatch: intercept_ has shape \(1,\), expected "
+                                  r"\(3,\)"),
+    ({"coef_": np.zeros((1, 15)), "ratios_": np.zeros((1, 15)), "intercept_": np.zeros(1)},
+     r"coef_ has 1 row\(s\) for 3 classes, expected 3\."),
+])
+def test_nbsvm_inconsistent_arrays(arrays, message, nbsvm_saved):
+    rewrite(nbsvm_saved, arrays=arrays)
+    expect_error(nbsvm_saved, message)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"beta": 0.0}, r"invalid parameters: NBSVM: beta=0\.0 is invalid"),
+    ({"norm": "l1"}, r"invalid parameters: NBSVM: norm='l1' is invalid"),
+    ({"loss": "rm -rf"}, r"invalid parameters: loss='rm -rf' is not one of"),
+    ({"C": -1.0}, r"invalid parameters: C == -1\.0, must be > 0"),
+    ({"sgd_only": 1}, r"unknown parameter\(s\) \['sgd_only'\] for NBSVM\."),
+])
+def test_nbsvm_invalid_parameters(params, message, nbsvm_saved):
+    with zipfile.ZipFile(nbsvm_saved) as archive:
+        stored = json.loads(archive.read("metadata.json"))["params"]
+    rewrite(nbsvm_saved, metadata={"params": {**stored, **params}})
+    expect_error(nbsvm_saved, message)
+
+
+def test_nbsvm_file_without_ratios_or_with_sgd_state(nbsvm_saved, tmp_path):
+    with zipfile.ZipFile(nbsvm_saved) as archive:
+        metadata = json.loads(archive.read("metadata.json"))
+    arrays = {name: spec for name, spec in metadata["arrays"].items() if name != "ratios_"}
+    rewrite(nbsvm_saved, metadata={"arrays": arrays}, drop=["ratios_.npy"])
+    expect_error(nbsvm_saved, r"missing array 'ratios_' \(metadata\.json does not list it\)\.")
+
+    linear, _, _ = fitted(n_classes=3)
+    path = tmp_path / "linear.npz"
+    save_model(path, linear)
+    rewrite(path, metadata={"estimator": "NBSVM"})
+    expect_error(path, r"missing array 'ratios_'")
+    rewrite(path, metadata={"estimator": "NBSVM"}, arrays={"ratios_": np.zeros((3, 15))})
+    expect_error(path, r"unknown array 'sgd_v' in metadata\.json\.")
+
+
+def test_nbsvm_fitted_scalars_are_its_own(nbsvm_saved):
+    rewrite(nbsvm_saved, metadata={"fitted": {"n_iter_": 5, "t_": 3, "n_features_in_": 15}})
+    expect_error(nbsvm_saved, r"metadata\.json fitted has unknown entries \['t_'\] for NBSVM\.")
+    rewrite(nbsvm_saved, metadata={"fitted": {"n_iter_": 5}})
+    expect_error(nbsvm_saved, r"metadata\.json fitted has no 'n_features_in_'\.")
+
+
+def test_linear_classifier_with_non_finite_weights_is_refused(saved):
+    rewrite(saved, arrays={"coef_": np.full((3, 15), np.nan)})
+    expect_error(saved, r"coef_ holds NaN or infinite values: the model is broken; refit it\.")
 
 
 # -- property: any model shape, dtype and labels round-trips ----------------------------------
