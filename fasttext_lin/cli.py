@@ -2,10 +2,13 @@
 
 Text classification::
 
-    fasttext-lin train CORPUS -o MODEL [featurizer and trainer options]
+    fasttext-lin train CORPUS -o MODEL [--model linear|nbsvm] [featurizer and trainer options]
     fasttext-lin test MODEL CORPUS
     fasttext-lin predict MODEL [FILE|-] [--proba --k K]
-    fasttext-lin cv CORPUS [--folds 10] [--grid C ...]
+    fasttext-lin cv CORPUS [--model linear|nbsvm] [--folds 10] [--grid C ...]
+
+``--model linear`` (the default) is a BagOfWords with a bias column + LinearClassifier,
+``--model nbsvm`` binary features + NBSVM (:func:`fasttext_lin.text_model.text_pipeline`).
 
 CORPUS is a named corpus (``rt-polarity``, ``sst2``, ``ag_news``, ``20newsgroups``) or a
 path: a fastText file (``__label__X text`` lines; ``.txt``, ``.ft``), a CSV or TSV file
@@ -74,10 +77,10 @@ def _read_corpus(args, split):
                          "for each class")
     if os.path.exists(args.corpus):
         return (*_read_path(args, args.format or _guess_format(args.corpus)), args.corpus)
-    if args.corpus in datasets._CORPORA:
+    if args.corpus in datasets.CORPORA:
         return _named_split(datasets.fetch_corpus(args.corpus, data_home=args.data_home), split)
     raise FileNotFoundError(f"no such file or folder: '{args.corpus}' (nor a corpus name: "
-                            f"{', '.join(datasets._CORPORA)})")
+                            f"{', '.join(datasets.CORPORA)})")
 
 
 def _read_path(args, kind):
@@ -144,9 +147,21 @@ def _progress(args, **kwargs):
 def _pipeline(args, C=1.0):
     from .text_model import text_pipeline
 
-    return text_pipeline(ngrams=args.ngrams, weighting=args.weighting, tokenizer=args.tokenizer,
-                         n_features=args.hash, min_df=args.min_df, loss=args.loss, C=C,
-                         epochs=args.epochs, random_state=args.seed)
+    if args.beta is not None and args.model_type != "nbsvm":
+        raise ValueError("--beta interpolates the weights of an NBSVM: add --model nbsvm, or "
+                         "drop --beta")
+    return text_pipeline(model=args.model_type, ngrams=args.ngrams, weighting=args.weighting,
+                         tokenizer=args.tokenizer, n_features=args.hash, min_df=args.min_df,
+                         loss=args.loss, C=C, beta=args.beta, epochs=args.epochs,
+                         random_state=args.seed)
+
+
+def _classifier_line(classifier):
+    """What trains: ``classifier: NBSVM (beta 0.25, hinge, 30 epochs, averaged)``."""
+    beta = f"beta {classifier.beta}, " if hasattr(classifier, "beta") else ""
+    averaged = ", averaged" if classifier.average else ""
+    return (f"classifier: {type(classifier).__name__} ({beta}{classifier.loss}, "
+            f"{classifier.max_iter} epochs{averaged})")
 
 
 # -- text: subcommands ------------------------------------------------------------------------
@@ -171,11 +186,13 @@ def _train(args):
         pipeline[1].fit(X, y)
         end = time.perf_counter()
         bar.update()
-    classes = pipeline[1].classes_
+    featurizer, classes = pipeline[0], pipeline[1].classes_
     print(f"corpus: {shown}: {len(texts)} rows, {len(classes)} classes "
           f"({_shown_labels(classes)})")
     print(f"features: {X.shape[1]} ({'hashed' if args.hash else 'vocabulary'}, "
-          f"1-{args.ngrams}-grams, {args.weighting}, bias column)")
+          f"1-{args.ngrams}-grams, {featurizer.weighting}, "
+          f"{'bias column' if featurizer.bias else 'no bias column'})")
+    print(_classifier_line(pipeline[1]))
     print(f"train time: {end - start:.2f} s (featurize {featurized - start:.2f} s, "
           f"fit {end - featurized:.2f} s)")
     print(f"training accuracy: {pipeline[1].score(X, y):.4f}")
@@ -227,11 +244,15 @@ def _predict(args):
     import numpy as np
 
     from .linear_model import _PROBA_LOSSES
+    from .nbsvm import NBSVM
     from .text_model import load_text_model
 
     if args.k < 1:
         raise ValueError(f"--k {args.k}: give a number of labels >= 1")
     model = load_text_model(args.model)
+    if args.proba and isinstance(model[-1], NBSVM):
+        raise ValueError("an NBSVM model has no probabilities (it gives scores only): drop "
+                         "--proba, or train with --model linear --loss log_loss for --proba")
     if args.proba and not hasattr(model, "predict_proba"):
         raise ValueError(f"the model's loss {model[-1].loss!r} gives no probabilities: train "
                          f"with --loss {' or '.join(_PROBA_LOSSES)} for --proba")
@@ -283,6 +304,7 @@ def _decoded(raw, name, lineno, encoding, errors):
 def _cv(args):
     from .text_model import cross_validate_text
 
+    pipeline = _pipeline(args)
     texts, y, shown = _read_corpus(args, "train")
     grid = args.grid[0] if len(args.grid) == 1 else args.grid
     with _progress(args, total=args.folds, desc="folds") as bar:
@@ -290,13 +312,14 @@ def _cv(args):
             bar.set_postfix(accuracy=f"{accuracy:.4f}", refresh=False)
             bar.update()
 
-        result = cross_validate_text(_pipeline(args), texts, y, folds=args.folds, grid=grid,
+        result = cross_validate_text(pipeline, texts, y, folds=args.folds, grid=grid,
                                      inner_folds=args.inner_folds, random_state=args.seed,
                                      progress=progress)
     how = (f"C chosen among {', '.join(f'{c:g}' for c in args.grid)} by "
            f"{args.inner_folds}-fold CV inside each training fold" if len(args.grid) > 1
            else f"C={args.grid[0]:g}")
     print(f"corpus: {shown}: {len(y)} rows; {args.folds}-fold cross-validation, {how}")
+    print(_classifier_line(pipeline[1]))
     for fold, (accuracy, C) in enumerate(zip(result.fold_accuracy, result.fold_chosen), 1):
         print(f"fold {fold}: accuracy {accuracy:.4f} (C={C:g})")
     print(f"accuracy: {result.mean_accuracy:.4f} ± {result.std_accuracy:.4f} "
@@ -351,11 +374,16 @@ def _corpus_options(parser):
 
 
 def _model_options(parser, with_C):
+    from .text_model import MODELS
+
     group = parser.add_argument_group("featurizer and trainer")
+    group.add_argument("--model", dest="model_type", choices=MODELS, default="linear",
+                       help="linear: BagOfWords (bias column) + LinearClassifier (default); "
+                            "nbsvm: binary features + NBSVM (Wang and Manning's NB-SVM)")
     group.add_argument("--ngrams", type=_positive(int), default=1,
                        help="word n-grams of lengths 1 to N (default 1)")
     group.add_argument("--weighting", choices=("binary", "count", "tfidf", "nb"),
-                       default="tfidf", help="feature values (default tfidf)")
+                       help="feature values (default tfidf; --model nbsvm takes binary only)")
     group.add_argument("--tokenizer", choices=("default", "whitespace"), default="default",
                        help="default: runs of 2+ word characters; whitespace: fastText-like")
     group.add_argument("--hash", type=_positive(int), metavar="N",
@@ -367,8 +395,11 @@ def _model_options(parser, with_C):
     if with_C:
         group.add_argument("--C", type=_positive(float), default=1.0,
                            help="regularisation as LinearSVC's C (default 1)")
-    group.add_argument("--epochs", type=_positive(int), default=10,
-                       help="SGD epochs (default 10)")
+    group.add_argument("--beta", type=_positive(float),
+                       help="--model nbsvm: interpolation weight in (0, 1] (default: "
+                            "NBSVM's, 0.25 for two classes)")
+    group.add_argument("--epochs", type=_positive(int),
+                       help="SGD epochs (default 10; 30 with --model nbsvm)")
     group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 

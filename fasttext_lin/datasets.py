@@ -807,6 +807,8 @@ _CORPORA = {c.name: c for c in [
             archive_sha256="8f1b2514ca22a5ade8fbb9cfa5727df95fa587f4c87b786e15c759fa66d95610",
             manifest="MANIFEST.sha256"),
 ]}
+#: Names of the review and topic corpora :func:`fetch_corpus` knows.
+CORPORA = tuple(_CORPORA)
 
 # sha256 of the files verified byte for byte, as "<folder>/<path>" (shared/data/sources/).
 _CORPUS_SHA256 = {

@@ -631,7 +631,7 @@ def _build(kind, params, arrays, fitted, object_arrays):
         raise _Problem(f"unknown parameter(s) {unknown} for {kind.cls.__name__}.")
     estimator = kind.cls(**params)
     try:
-        kind.check_params(estimator)
+        _check_params(estimator)
     except (TypeError, ValueError) as exc:
         raise _Problem(f"invalid parameters: {exc}") from None
     for name in object_arrays:
@@ -645,6 +645,11 @@ def _build(kind, params, arrays, fitted, object_arrays):
     if "feature_names_in_" in arrays:
         estimator.feature_names_in_ = arrays["feature_names_in_"].astype(object)
     return estimator
+
+
+def _check_params(estimator):
+    """Check the parameters of a storable estimator, all of them, before any fit."""
+    _KINDS[type(estimator).__name__].check_params(estimator)
 
 
 def _params_from_json(params):

@@ -1,14 +1,15 @@
-"""Text classifiers: a BagOfWords + LinearClassifier pipeline, its cross-validation, its file.
+"""Text classifiers: BagOfWords + LinearClassifier or NBSVM, their cross-validation, their file.
 
-:func:`text_pipeline` builds the pipeline the command line trains,
+:func:`text_pipeline` builds the pipelines the command line trains,
 :func:`cross_validate_text` estimates the accuracy of any scikit-learn classifier on raw
 texts by k-fold cross-validation with ``C`` chosen inside each training fold, and
 :func:`save_text_model` / :func:`load_text_model` keep a fitted pipeline in one model file.
 
 Text model files
 ----------------
-A text model file is a :mod:`fasttext_lin.persist` model file (the classifier) whose
-``extra`` slot holds the fitted featurizer, under the namespace ``featurizer``::
+A text model file is a :mod:`fasttext_lin.persist` model file (the classifier, a
+``LinearClassifier`` or an ``NBSVM``) whose ``extra`` slot holds the fitted featurizer, under
+the namespace ``featurizer``::
 
     extra["metadata"]["featurizer"] = {
         "class": "BagOfWords", "version": 1,
@@ -41,11 +42,17 @@ from . import persist
 from .benchmark import GRID
 from .featurize import BagOfWords
 from .linear_model import LinearClassifier
+from .nbsvm import NBSVM
 
-__all__ = ["GRID", "STEPS", "cross_validate_text", "load_text_model", "save_text_model",
-           "text_pipeline"]
+__all__ = ["GRID", "MODELS", "STEPS", "cross_validate_text", "load_text_model",
+           "save_text_model", "text_pipeline"]
 
 STEPS = ("bagofwords", "classifier")
+MODELS = ("linear", "nbsvm")
+_CLASSIFIERS = (LinearClassifier, NBSVM)
+# Epochs when not given: averaged SGD settles in 10 on the linear model; NBSVM's binary
+# models run Wang and Manning's rt-polarity setting (79.5% 10-fold at 30).
+_EPOCHS = {"linear": 10, "nbsvm": 30}
 _FEATURIZER = "featurizer"
 _FEATURIZER_VERSION = 1
 # Fitted arrays of one value per term, and the weighting that has each.
@@ -58,21 +65,33 @@ _MAX_CODE_POINT = 0x10FFFF
 
 # -- the pipeline -----------------------------------------------------------------------------
 
-def text_pipeline(*, ngrams=1, weighting="tfidf", tokenizer="default", n_features=None,
-                  min_df=1, loss="hinge", C=1.0, epochs=10, average=True, random_state=0):
-    """BagOfWords followed by LinearClassifier, as the command line trains them.
+def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="default",
+                  n_features=None, min_df=1, loss="hinge", C=1.0, beta=None, epochs=None,
+                  average=True, random_state=0):
+    """BagOfWords followed by LinearClassifier or NBSVM, as the command line trains them.
 
-    The featurizer adds a bias column (constant 1) and the classifier fits no separate
-    intercept: the bias weight is regularised like the others, as in liblinear, and an
-    empty document is classified by the bias alone. The classifier runs ``epochs`` epochs
-    of SGD (no early stopping) with the 'optimal' step size.
+    ``model='linear'``: the featurizer adds a bias column (constant 1) and the
+    :class:`LinearClassifier` fits no separate intercept: the bias weight is regularised
+    like the others, as in liblinear, and an empty document is classified by the bias alone.
+
+    ``model='nbsvm'``: the featurizer gives binary features (``weighting='binary'``,
+    ``norm=None``, no bias column, hashing without alternating signs) and the :class:`NBSVM`
+    scales them by its log-count ratios, normalises the rows and fits its own intercept
+    (Wang and Manning, 2012). NBSVM binarises its input, so another weighting would be
+    silently discarded: it is refused instead.
+
+    Either classifier runs ``epochs`` epochs of averaged SGD (no early stopping) with the
+    'optimal' step size.
 
     Parameters
     ----------
+    model : {'linear', 'nbsvm'}, default='linear'
+        The classifier.
     ngrams : int, default=1
         Word n-grams of lengths 1 to ``ngrams``.
-    weighting : {'binary', 'count', 'tfidf', 'nb'}, default='tfidf'
-        BagOfWords ``weighting``.
+    weighting : {'binary', 'count', 'tfidf', 'nb'} or None, default=None
+        BagOfWords ``weighting``; None: 'tfidf' for 'linear', 'binary' for 'nbsvm' (the
+        only value 'nbsvm' takes).
     tokenizer : {'default', 'whitespace'}, default='default'
         BagOfWords ``token_pattern``.
     n_features : int or None, default=None
@@ -80,14 +99,17 @@ def text_pipeline(*, ngrams=1, weighting="tfidf", tokenizer="default", n_feature
     min_df : int or float, default=1
         Keep terms found in at least this many documents (vocabulary mode).
     loss : str, default='hinge'
-        LinearClassifier ``loss``: 'hinge' (linear SVM), 'log_loss', 'modified_huber',
+        Loss of the SGD models: 'hinge' (linear SVM), 'log_loss', 'modified_huber',
         'squared_hinge'.
     C : float, default=1.0
         LinearSVC-style regularisation (parameter ``classifier__C``).
-    epochs : int, default=10
-        LinearClassifier ``max_iter`` with ``tol=None``.
+    beta : float in (0, 1] or None, default=None
+        NBSVM interpolation weight (``model='nbsvm'`` only; 1 is no interpolation); None:
+        NBSVM's own default (Wang and Manning's 0.25 for two classes).
+    epochs : int or None, default=None
+        ``max_iter`` of the SGD; None: 10 for 'linear', 30 for 'nbsvm'.
     average : bool or int, default=True
-        LinearClassifier ``average``: averaged SGD steadies the result of few epochs.
+        Averaged SGD, which steadies the result of few epochs.
     random_state : int, default=0
         Seeds the shuffles of the epochs.
 
@@ -101,12 +123,30 @@ def text_pipeline(*, ngrams=1, weighting="tfidf", tokenizer="default", n_feature
     ValueError
         If a value is invalid: checked here, before any corpus is read.
     """
-    featurizer = BagOfWords(n_features, token_pattern=tokenizer, ngram_range=(1, ngrams),
-                            min_df=min_df, weighting=weighting, bias=True)
-    classifier = LinearClassifier(loss, C=C, max_iter=epochs, tol=None, average=average,
-                                  random_state=random_state, fit_intercept=False)
-    for step in (featurizer, classifier):
-        step._check_params()
+    if model not in MODELS:
+        raise ValueError(f"text_pipeline: model={model!r} is invalid; expected one of "
+                         f"{', '.join(map(repr, MODELS))}.")
+    epochs = _EPOCHS[model] if epochs is None else epochs
+    if model == "linear":
+        featurizer = BagOfWords(n_features, token_pattern=tokenizer, ngram_range=(1, ngrams),
+                                min_df=min_df, weighting=weighting or "tfidf", bias=True)
+        classifier = LinearClassifier(loss, C=C, max_iter=epochs, tol=None, average=average,
+                                      random_state=random_state, fit_intercept=False)
+    else:
+        if weighting not in (None, "binary"):
+            raise ValueError(f"text_pipeline: weighting={weighting!r} contradicts "
+                             "model='nbsvm', which binarises its features (x > 0) and weighs "
+                             "them by its own log-count ratios; leave weighting unset or "
+                             "give 'binary'.")
+        featurizer = BagOfWords(n_features, token_pattern=tokenizer, ngram_range=(1, ngrams),
+                                min_df=min_df, weighting="binary", norm=None,
+                                alternate_sign=False)
+        classifier = NBSVM(C, loss=loss, max_iter=epochs, average=average,
+                           random_state=random_state)
+        if beta is not None:
+            classifier.set_params(beta=beta)
+    featurizer._check_params()
+    persist._check_params(classifier)
     return Pipeline(list(zip(STEPS, (featurizer, classifier))))
 
 
@@ -191,14 +231,14 @@ def _fit_fold(estimator, texts, y, param, values, inner_folds, random_state):
 # -- files ------------------------------------------------------------------------------------
 
 def save_text_model(path, pipeline):
-    """Write a fitted BagOfWords + LinearClassifier pipeline to one file, atomically.
+    """Write a fitted BagOfWords + LinearClassifier or NBSVM pipeline to one file, atomically.
 
     Parameters
     ----------
     path : str or os.PathLike
     pipeline : sklearn.pipeline.Pipeline
-        Two fitted steps, a :class:`BagOfWords` then a :class:`LinearClassifier`
-        (any step names; :func:`load_text_model` names them ``STEPS``).
+        Two fitted steps, a :class:`BagOfWords` then a :class:`LinearClassifier` or an
+        :class:`NBSVM` (any step names; :func:`load_text_model` names them ``STEPS``).
 
     Raises
     ------
@@ -210,10 +250,12 @@ def save_text_model(path, pipeline):
     """
     steps = getattr(pipeline, "steps", None)
     kinds = [type(step) for _, step in steps] if isinstance(steps, list) else None
-    if kinds != [BagOfWords, LinearClassifier]:
+    if not (kinds and len(kinds) == 2 and kinds[0] is BagOfWords
+            and kinds[1] in _CLASSIFIERS):
         shown = [kind.__name__ for kind in kinds] if kinds else type(pipeline).__name__
         raise TypeError("save_text_model stores a Pipeline of a BagOfWords then a "
-                        f"LinearClassifier (text_pipeline builds one); got {shown}.")
+                        "LinearClassifier or an NBSVM (text_pipeline builds one); got "
+                        f"{shown}.")
     featurizer, classifier = steps[0][1], steps[1][1]
     try:
         extra = _featurizer_extra(featurizer)
@@ -264,7 +306,9 @@ def load_text_model(path):
     Returns
     -------
     sklearn.pipeline.Pipeline
-        Fitted, steps named ``STEPS``: transforms and predictions equal the saved ones.
+        Fitted, steps named ``STEPS`` (a :class:`BagOfWords`, then a
+        :class:`LinearClassifier` or an :class:`NBSVM`): transforms and predictions equal the
+        saved ones.
 
     Raises
     ------

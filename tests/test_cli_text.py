@@ -129,6 +129,68 @@ def test_train_hashing_nb_whitespace(corpus_file, tmp_path, capsys):
     assert params["bagofwords__token_pattern"] == "whitespace"
 
 
+# -- --model nbsvm ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def nbsvm_model(corpus_file):
+    path = corpus_file.parent / "nbsvm.npz"
+    assert main(["train", str(corpus_file), "-o", str(path), "--model", "nbsvm", "--ngrams",
+                 "2", "--beta", "0.5", "-q"]) == 0
+    return path
+
+
+def test_train_nbsvm_reports_and_its_model_tests_and_predicts(nbsvm_model, corpus_file,
+                                                             tmp_path, capsys):
+    status, out, _ = run(capsys, "train", corpus_file, "-o", tmp_path / "m.npz", "--model",
+                         "nbsvm", "--hash", "256")
+    assert status == 0 and "features: 256 (hashed, 1-1-grams, binary, no bias column)" in out
+    assert "classifier: NBSVM (" in out and "hinge, 30 epochs, averaged)" in out
+    assert "training accuracy: 1.0000" in out
+    pipe = load_text_model(nbsvm_model)
+    assert type(pipe[1]).__name__ == "NBSVM"
+    params = pipe.get_params()
+    assert params["classifier__beta"] == 0.5 and params["classifier__max_iter"] == 30
+    assert params["bagofwords__ngram_range"] == (1, 2)
+    status, out, _ = run(capsys, "test", nbsvm_model, corpus_file)
+    assert status == 0 and "accuracy: 1.0000" in out
+    status, out, _ = run(capsys, "predict", nbsvm_model, corpus_file)
+    assert status == 0 and len(out.splitlines()) == 36
+
+
+def test_train_nbsvm_takes_epochs_and_c(corpus_file, tmp_path, capsys):
+    assert run(capsys, "train", corpus_file, "-o", tmp_path / "m.npz", "--model", "nbsvm",
+               "--epochs", "5", "--C", "0.5", "--loss", "log_loss")[0] == 0
+    classifier = load_text_model(tmp_path / "m.npz")[1]
+    assert (classifier.max_iter, classifier.C, classifier.loss) == (5, 0.5, "log_loss")
+
+
+def test_predict_proba_with_nbsvm_is_one_line(nbsvm_model, corpus_file, capsys):
+    err = one_line_error(capsys, "predict", nbsvm_model, corpus_file, "--proba")
+    assert "an NBSVM model has no probabilities (it gives scores only)" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--beta", "0.5"], "--beta interpolates the weights of an NBSVM: add --model nbsvm"),
+    (["--model", "nbsvm", "--weighting", "tfidf"],
+     "weighting='tfidf' contradicts model='nbsvm', which binarises its features"),
+    (["--model", "nbsvm", "--beta", "1.5"], "NBSVM: beta=1.5 is invalid"),
+])
+@pytest.mark.parametrize("command", ["train", "cv"])
+def test_contradictory_model_options_are_one_line(corpus_file, tmp_path, capsys, command,
+                                                  argv, message):
+    output = ["-o", tmp_path / "m.npz"] if command == "train" else []
+    err = one_line_error(capsys, command, corpus_file, *output, *argv)
+    assert message in err and not (tmp_path / "m.npz").exists()
+
+
+def test_cv_nbsvm_prints_folds_and_mean(corpus_file, capsys):
+    status, out, _ = run(capsys, "cv", corpus_file, "--model", "nbsvm", "--folds", "2",
+                         "--grid", "0.1", "10", "--inner-folds", "2")
+    assert status == 0 and "classifier: NBSVM (" in out
+    folds = [line for line in out.splitlines() if line.startswith("fold ")]
+    assert len(folds) == 2 and float(out.split("accuracy: ")[-1].split(" ")[0]) > 0.8
+
+
 # -- test -------------------------------------------------------------------------------------
 
 def test_test_prints_accuracy_report_and_confusion_matrix(model, corpus_file, capsys):
@@ -256,6 +318,17 @@ def test_cv_on_rt_polarity(shared_data, capsys):
     assert 0.74 < mean < 0.80  # published unigram+bigram linear SVMs: about 0.76-0.78
 
 
+def test_cv_documented_nbsvm_on_rt_polarity(shared_data, capsys):
+    """README's command: Wang and Manning's bigram NB-SVM, 79.4% published; 79.51% here."""
+    status, out, _ = run(capsys, "cv", "rt-polarity", "--folds", "10", "--model", "nbsvm",
+                         "--ngrams", "2", "--grid", "1", "--data-home", shared_data)
+    assert status == 0
+    assert "rt-polarity (train split): 10662 rows; 10-fold cross-validation, C=1" in out
+    assert "classifier: NBSVM (" in out and "hinge, 30 epochs, averaged)" in out
+    mean = float(out.split("accuracy: ")[-1].split(" ")[0])
+    assert mean >= 0.794
+
+
 def test_named_corpus_test_uses_the_test_split(shared_data, tmp_path, capsys):
     path = tmp_path / "sst2.npz"
     assert main(["train", "sst2", "--data-home", str(shared_data), "-o", str(path), "-q"]) == 0
@@ -338,6 +411,8 @@ def test_invalid_utf8_passes_with_latin1(tmp_path, capsys):
     (["--ngrams", "two"], "argument --ngrams: invalid int value: 'two'"),
     (["--weighting", "bm25"], "argument --weighting: invalid choice: 'bm25'"),
     (["--loss", "perceptron"], "argument --loss: invalid choice: 'perceptron'"),
+    (["--model", "svm"], "argument --model: invalid choice: 'svm'"),
+    (["--beta", "0"], "argument --beta: 0: expected a number > 0"),
 ])
 def test_bad_option_values_are_usage_errors(corpus_file, tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as exit:
@@ -366,6 +441,14 @@ def test_bad_model_files_are_one_line_errors(model, corpus_file, tmp_path, capsy
         for command, argv in (("test", [corpus_file]), ("predict", [corpus_file])):
             err = one_line_error(capsys, command, tmp_path / name, *argv)
             assert name in err and message in err
+
+
+def test_unknown_corpus_lists_the_corpus_names(tmp_path, capsys):
+    from fasttext_lin.datasets import CORPORA
+
+    assert CORPORA == ("rt-polarity", "sst2", "ag_news", "20newsgroups")
+    err = one_line_error(capsys, "cv", tmp_path / "nope")
+    assert f"(nor a corpus name: {', '.join(CORPORA)})" in err
 
 
 def test_named_corpus_missing_offline_is_one_line(tmp_path, monkeypatch, capsys):

@@ -7,10 +7,11 @@ import zipfile
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from fasttext_lin import BagOfWords, LinearClassifier, persist
+from fasttext_lin import NBSVM, BagOfWords, LinearClassifier, persist
 from fasttext_lin.persist import ModelFileError, load_model, save_model
 from fasttext_lin.text_model import (
     GRID, STEPS, _featurizer_extra, cross_validate_text, load_text_model, save_text_model,
@@ -64,10 +65,44 @@ def test_text_pipeline_checks_values_before_fitting(params, message):
         text_pipeline(**params)
 
 
+def test_nbsvm_pipeline_maps_its_parameters():
+    pipe = text_pipeline(model="nbsvm", ngrams=2, n_features=64, min_df=2, loss="log_loss",
+                         C=0.5, beta=0.5, average=False, random_state=4)
+    featurizer, classifier = pipe[0], pipe[1]
+    assert type(classifier) is NBSVM
+    assert (featurizer.weighting, featurizer.norm, featurizer.bias) == ("binary", None, False)
+    # signed hashing would give NBSVM negative features
+    assert featurizer.alternate_sign is False and featurizer.ngram_range == (1, 2)
+    assert classifier.get_params() == dict(
+        C=0.5, beta=0.5, nb_alpha=1.0, norm="l2", loss="log_loss", max_iter=30, average=False,
+        random_state=4)
+    assert text_pipeline(model="nbsvm", weighting="binary", epochs=5)[1].max_iter == 5
+
+
+def test_defaults_depend_on_the_model():
+    linear, nbsvm = text_pipeline(), text_pipeline(model="nbsvm")
+    assert (linear[0].weighting, linear[1].max_iter) == ("tfidf", 10)
+    assert (nbsvm[0].weighting, nbsvm[1].max_iter) == ("binary", 30)
+    assert nbsvm[1].get_params() == NBSVM(max_iter=30, random_state=0).get_params()
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"model": "svm"}, "model='svm' is invalid; expected one of 'linear', 'nbsvm'"),
+    ({"weighting": "tfidf"}, "weighting='tfidf' contradicts model='nbsvm', which binarises"),
+    ({"weighting": "count"}, "leave weighting unset or give 'binary'"),
+    ({"beta": 0}, "beta=0 is invalid"), ({"epochs": 0}, "max_iter=0 is invalid"),
+    ({"C": -1}, "C == -1"), ({"loss": "perceptron"}, "loss='perceptron'"),
+])
+def test_nbsvm_pipeline_checks_values_before_fitting(params, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        text_pipeline(**{"model": "nbsvm", **params})
+
+
 def test_text_pipeline_learns_the_corpus(data):
     texts, y = data
     pipe = text_pipeline().fit(texts, y)
     assert pipe.score(texts, y) > 0.9
+    assert text_pipeline(model="nbsvm", n_features=256).fit(texts, y).score(texts, y) > 0.9
 
 
 # -- cross-validation -------------------------------------------------------------------------
@@ -113,10 +148,36 @@ def test_cross_validate_text_without_search_on_another_parameter_name(data):
     assert result.fold_chosen == [None, None] and result.mean_accuracy > 0.8
 
 
+def test_cross_validate_text_uses_shuffled_stratified_folds_seeded_by_random_state():
+    """The protocol of the documented rt-polarity figure: StratifiedKFold(shuffle, seed)."""
+    texts, y = corpus(n=90, seed=3)
+    texts = np.asarray(texts, dtype=object)
+    pipe = text_pipeline(model="nbsvm", ngrams=2)
+    result = cross_validate_text(pipe, texts, y, folds=5, grid=1.0, random_state=2)
+    expected = [pipe.fit(texts[train], y[train]).score(texts[test], y[test])
+                for train, test in StratifiedKFold(5, shuffle=True, random_state=2).split(texts, y)]
+    np.testing.assert_array_equal(result.fold_accuracy, expected)
+    assert result.fold_chosen == [1.0] * 5
+
+
 def test_cross_validate_text_checks_lengths(data):
     texts, y = data
     with pytest.raises(ValueError, match="60 texts but 59 labels"):
         cross_validate_text(text_pipeline(), texts, y[:-1], folds=2)
+
+
+def test_public_names_without_an_import_cycle():
+    import subprocess
+    import sys
+
+    import fasttext_lin
+    from fasttext_lin import text_model
+
+    for name in ("text_pipeline", "cross_validate_text", "save_text_model", "load_text_model"):
+        assert name in fasttext_lin.__all__ and getattr(fasttext_lin, name) is getattr(
+            text_model, name)
+    # benchmark (which text_model imports) must load first in a fresh interpreter too
+    subprocess.run([sys.executable, "-c", "import fasttext_lin.benchmark"], check=True)
 
 
 def test_grid_is_the_benchmark_grid():
@@ -168,6 +229,25 @@ def test_round_trip_of_pruned_and_fixed_vocabularies(data, tmp_path):
     assert loaded[0].vocabulary_ == {"good": 0, "bad": 1, "film": 2}
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("n_features, ngrams", [(None, 1), (None, 2), (64, 2)])
+def test_nbsvm_round_trip_predicts_the_same(data, tmp_path, n_features, ngrams, n_classes):
+    texts, y = data
+    if n_classes == 3:
+        y = np.where(np.arange(len(y)) % 3 == 0, "mixed", y)
+    pipe = text_pipeline(model="nbsvm", ngrams=ngrams, n_features=n_features).fit(texts, y)
+    path = tmp_path / "model.npz"
+    save_text_model(path, pipe)
+    loaded = load_text_model(path)
+    assert type(loaded[1]) is NBSVM and loaded[1].get_params() == pipe[1].get_params()
+    assert loaded[0].get_params() == pipe[0].get_params()
+    np.testing.assert_array_equal(loaded[1].ratios_, pipe[1].ratios_)
+    for docs in (texts, ["a great plot!", "", "unknown words only", "boring, boring film"]):
+        np.testing.assert_array_equal(loaded.decision_function(docs),
+                                      pipe.decision_function(docs))
+        np.testing.assert_array_equal(loaded.predict(docs), pipe.predict(docs))
+
+
 def test_loaded_pipeline_refits(data, tmp_path):
     texts, y = data
     pipe = text_pipeline().fit(texts, y)
@@ -182,7 +262,7 @@ def test_loaded_pipeline_refits(data, tmp_path):
 def test_save_refuses_other_pipelines_and_writes_nothing(data, tmp_path):
     texts, y = data
     path = tmp_path / "m.npz"
-    with pytest.raises(TypeError, match="a BagOfWords then a LinearClassifier"):
+    with pytest.raises(TypeError, match="a BagOfWords then a LinearClassifier or an NBSVM"):
         save_text_model(path, make_pipeline(CountVectorizer(), LinearSVC()).fit(texts, y))
     with pytest.raises(TypeError, match="text_pipeline builds one.*got LinearClassifier"):
         save_text_model(path, LinearClassifier())
