@@ -33,8 +33,12 @@ class NBSVM(ClassifierMixin, BaseEstimator):
     ----------
     C : float, default=1.0
         Regularisation of each binary model (see :class:`LinearClassifier`).
-    beta : float in (0, 1], default=0.25
-        Interpolation weight of the learned weights; 1 is no interpolation.
+    beta : float in (0, 1] or 'auto', default='auto'
+        Interpolation weight of the learned weights; 1 is no interpolation. 'auto' is
+        Wang and Manning's 0.25 for two classes and 1 for more: measured on 20
+        Newsgroups (unigrams, C=1), one-vs-rest interpolation costs accuracy (74.5% at
+        0.25, 85.1% at 0.5, 86.2% at 1), as the naive-Bayes scores of the classes'
+        one-vs-rest models are not on one scale.
     nb_alpha : float, default=1.0
         Smoothing count of the log-count ratios.
     norm : {'l2', None}, default='l2'
@@ -61,7 +65,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
     """
 
-    def __init__(self, C=1.0, *, beta=0.25, nb_alpha=1.0, norm="l2", loss="hinge",
+    def __init__(self, C=1.0, *, beta="auto", nb_alpha=1.0, norm="l2", loss="hinge",
                  max_iter=30, average=True, random_state=None):
         self.C = C
         self.beta = beta
@@ -73,8 +77,9 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _check_params(self):
-        if not (isinstance(self.beta, Real) and 0 < self.beta <= 1):
-            raise ValueError(f"NBSVM: beta={self.beta!r} is invalid; expected a number in (0, 1].")
+        if not (self.beta == "auto" or isinstance(self.beta, Real) and 0 < self.beta <= 1):
+            raise ValueError(f"NBSVM: beta={self.beta!r} is invalid; expected 'auto' or a "
+                             "number in (0, 1].")
         if not (isinstance(self.nb_alpha, Real) and self.nb_alpha > 0):
             raise ValueError(f"NBSVM: nb_alpha={self.nb_alpha!r} is invalid; expected a "
                              "number > 0.")
@@ -107,6 +112,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
                              f"{classes.tolist()}.")
         ratios = log_count_ratios(B, codes, classes.shape[0], self.nb_alpha)
         models = [1] if classes.shape[0] == 2 else range(classes.shape[0])
+        beta = self.beta if self.beta != "auto" else (0.25 if classes.shape[0] == 2 else 1.0)
         coef = np.empty((len(models), B.shape[1]))
         intercept = np.empty(len(models))
         for row, k in enumerate(models):
@@ -114,7 +120,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
                                    average=self.average, random_state=self.random_state)
             clf.fit(self._scaled(B, ratios[k]), codes == k)
             w = clf.coef_[0]
-            coef[row] = ratios[k] * ((1.0 - self.beta) * np.abs(w).mean() + self.beta * w)
+            coef[row] = ratios[k] * ((1.0 - beta) * np.abs(w).mean() + beta * w)
             intercept[row] = clf.intercept_[0]
         self.classes_ = classes
         self.ratios_ = ratios[models]

@@ -46,14 +46,14 @@ def _assert_csr_contract(X, n_rows, dtype=np.float64):
         assert np.all(np.diff(row) > 0)
 
 
-def _assert_same(X, Y):
+def _assert_same(X, Y, rtol=1e-14):
     """Same matrix, same explicit entries, values equal to the last bit or nearly."""
     assert X.shape == Y.shape
     Y = Y.tocsr()
     Y.sort_indices()
     np.testing.assert_array_equal(X.indptr, Y.indptr)
     np.testing.assert_array_equal(X.indices, Y.indices)
-    np.testing.assert_allclose(X.data, Y.data, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(X.data, Y.data, rtol=rtol, atol=0)
 
 
 def _reordered(ours, theirs_vocabulary, Y):
@@ -216,6 +216,36 @@ def test_rt_polarity_fixed_vocabulary(rt_polarity):
     theirs = CountVectorizer(vocabulary=vocabulary, ngram_range=(1, 2))
     _assert_same(ours.fit_transform(docs), theirs.fit_transform(docs))
     assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
+
+
+@pytest.fixture(scope="module")
+def newsgroups(shared_data):
+    from fasttext_lin.datasets import fetch_corpus
+
+    data = fetch_corpus("20newsgroups", data_home=shared_data, download=False)
+    return data.texts_test, data.texts_train[:2000]
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2)])
+def test_20newsgroups_vocabulary(newsgroups, ngram_range):
+    """Binary, count and tf-idf equal scikit-learn's: fit on the test split, transform
+    2,000 training documents (the counts computed once; TfidfVectorizer is
+    CountVectorizer then TfidfTransformer). A row's norm sums its squares in the
+    columns' order, which differs: long rows then differ in the last bits."""
+    fit_docs, other_docs = newsgroups
+    theirs = CountVectorizer(ngram_range=ngram_range)
+    counts = {"fit": theirs.fit_transform(fit_docs), "other": theirs.transform(other_docs)}
+    tfidf = TfidfTransformer(sublinear_tf=True).fit(counts["fit"])
+    for weighting in ("binary", "count", "tfidf"):
+        ours = BagOfWords(ngram_range=ngram_range, weighting=weighting, sublinear_tf=True,
+                          norm="l2" if weighting == "tfidf" else None)
+        X = {"fit": ours.fit_transform(fit_docs), "other": ours.transform(other_docs)}
+        for split, Y in counts.items():
+            if weighting == "binary":
+                Y = Y.sign()
+            elif weighting == "tfidf":
+                Y = tfidf.transform(Y)
+            _assert_same(X[split], _reordered(ours, theirs.vocabulary_, Y), rtol=1e-12)
 
 
 # ------------------------------------------------------------------ edges and API

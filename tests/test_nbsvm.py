@@ -71,7 +71,7 @@ def test_multiclass_is_one_model_per_class():
     assert model.score(X, y) > 0.8
 
 
-@pytest.mark.parametrize("params, message", [(dict(beta=0.0), "beta"),
+@pytest.mark.parametrize("params, message", [(dict(beta=0.0), "beta"), (dict(beta="none"), "beta"),
                                              (dict(nb_alpha=-1), "nb_alpha"),
                                              (dict(norm="l1"), "norm"),
                                              (dict(max_iter=0), "max_iter")])
@@ -103,3 +103,11 @@ def test_rt_polarity_10_fold_reaches_published_nbsvm(shared_data):
         pipe.fit([texts[i] for i in train], y[train])
         accuracies.append(pipe.score([texts[i] for i in test], y[test]))
     assert np.mean(accuracies) >= 0.794
+
+
+@pytest.mark.parametrize("n_classes, beta", [(2, 0.25), (3, 1.0)])
+def test_auto_beta_is_wang_manning_for_two_classes_and_none_for_more(n_classes, beta):
+    X, y = _corpus(n_classes=n_classes, n=150)
+    auto = NBSVM(random_state=0, max_iter=5).fit(X, y)
+    fixed = NBSVM(beta=beta, random_state=0, max_iter=5).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, fixed.coef_)
