@@ -147,9 +147,6 @@ def _progress(args, **kwargs):
 def _pipeline(args, C=1.0):
     from .text_model import text_pipeline
 
-    if args.beta is not None and args.model_type != "nbsvm":
-        raise ValueError("--beta interpolates the weights of an NBSVM: add --model nbsvm, or "
-                         "drop --beta")
     return text_pipeline(model=args.model_type, ngrams=args.ngrams, weighting=args.weighting,
                          tokenizer=args.tokenizer, n_features=args.hash, min_df=args.min_df,
                          loss=args.loss, C=C, beta=args.beta, epochs=args.epochs,

@@ -104,8 +104,8 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
     C : float, default=1.0
         LinearSVC-style regularisation (parameter ``classifier__C``).
     beta : float in (0, 1] or None, default=None
-        NBSVM interpolation weight (``model='nbsvm'`` only; 1 is no interpolation); None:
-        NBSVM's own default (Wang and Manning's 0.25 for two classes).
+        NBSVM interpolation weight (1 is no interpolation); None: NBSVM's own default
+        (Wang and Manning's 0.25 for two classes). Refused with ``model='linear'``.
     epochs : int or None, default=None
         ``max_iter`` of the SGD; None: 10 for 'linear', 30 for 'nbsvm'.
     average : bool or int, default=True
@@ -128,8 +128,10 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
                          f"{', '.join(map(repr, MODELS))}.")
     epochs = _EPOCHS[model] if epochs is None else epochs
     if model == "linear":
-        featurizer = BagOfWords(n_features, token_pattern=tokenizer, ngram_range=(1, ngrams),
-                                min_df=min_df, weighting=weighting or "tfidf", bias=True)
+        if beta is not None:
+            raise ValueError(f"text_pipeline: beta={beta!r} interpolates the weights of an "
+                             "NBSVM; give model='nbsvm', or no beta.")
+        values = {"weighting": weighting or "tfidf", "bias": True}
         classifier = LinearClassifier(loss, C=C, max_iter=epochs, tol=None, average=average,
                                       random_state=random_state, fit_intercept=False)
     else:
@@ -138,13 +140,14 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
                              "model='nbsvm', which binarises its features (x > 0) and weighs "
                              "them by its own log-count ratios; leave weighting unset or "
                              "give 'binary'.")
-        featurizer = BagOfWords(n_features, token_pattern=tokenizer, ngram_range=(1, ngrams),
-                                min_df=min_df, weighting="binary", norm=None,
-                                alternate_sign=False)
+        # Signed hashing would give NBSVM negative features.
+        values = {"weighting": "binary", "norm": None, "alternate_sign": False}
         classifier = NBSVM(C, loss=loss, max_iter=epochs, average=average,
                            random_state=random_state)
         if beta is not None:
             classifier.set_params(beta=beta)
+    featurizer = BagOfWords(n_features, token_pattern=tokenizer, ngram_range=(1, ngrams),
+                            min_df=min_df, **values)
     featurizer._check_params()
     persist._check_params(classifier)
     return Pipeline(list(zip(STEPS, (featurizer, classifier))))

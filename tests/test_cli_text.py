@@ -170,7 +170,7 @@ def test_predict_proba_with_nbsvm_is_one_line(nbsvm_model, corpus_file, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--beta", "0.5"], "--beta interpolates the weights of an NBSVM: add --model nbsvm"),
+    (["--beta", "0.5"], "beta=0.5 interpolates the weights of an NBSVM; give model='nbsvm'"),
     (["--model", "nbsvm", "--weighting", "tfidf"],
      "weighting='tfidf' contradicts model='nbsvm', which binarises its features"),
     (["--model", "nbsvm", "--beta", "1.5"], "NBSVM: beta=1.5 is invalid"),

@@ -98,6 +98,12 @@ def test_nbsvm_pipeline_checks_values_before_fitting(params, message):
         text_pipeline(**{"model": "nbsvm", **params})
 
 
+def test_beta_needs_nbsvm():
+    with pytest.raises(ValueError, match=re.escape("beta=0.5 interpolates the weights of an "
+                                                   "NBSVM; give model='nbsvm', or no beta.")):
+        text_pipeline(beta=0.5)
+
+
 def test_text_pipeline_learns_the_corpus(data):
     texts, y = data
     pipe = text_pipeline().fit(texts, y)
