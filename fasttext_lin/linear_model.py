@@ -14,6 +14,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, check_scalar, validate_data
 
 from . import _sgd_kernels as K
@@ -72,6 +73,11 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         Weights of the classes, multiplied into the sample weights.
     warm_start : bool, default=False
         Start :meth:`fit` from the previous solution.
+    n_jobs : int or None, default=None
+        Threads that train the one-vs-rest problems of a multi-class fit at the same
+        time (the epoch kernel releases the GIL); None is 1, -1 all cores. Each problem
+        has its own seed, drawn before the threads start: the model does not depend on
+        ``n_jobs``.
     verbose : int, default=0
         Print one line per epoch when > 0.
 
@@ -91,7 +97,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self, loss="hinge", *, alpha=1e-4, C=None, learning_rate="optimal", eta0=0.01,
         power_t=0.5, max_iter=1000, tol=1e-3, n_iter_no_change=5, shuffle=True,
         random_state=None, fit_intercept=True, average=False, class_weight=None,
-        warm_start=False, verbose=0,
+        warm_start=False, n_jobs=None, verbose=0,
     ):
         self.loss = loss
         self.alpha = alpha
@@ -108,6 +114,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.average = average
         self.class_weight = class_weight
         self.warm_start = warm_start
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def __sklearn_tags__(self):
@@ -303,11 +310,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         optimal_t0 = 0.0
         if self.learning_rate == "optimal":
             optimal_t0 = _optimal_t0(K.LOSS_CODES[self.loss], alpha, csr, weight)
-        n_iter = 0
-        for k, label in enumerate(positive):
-            target = np.where(y == label, 1.0, -1.0)
-            n_iter = max(n_iter, self._epochs(csr, target, weight, alpha, optimal_t0, sgd, k,
-                                              seeds[k], max_epochs))
+        # Problem k only touches row k of the state: threads share nothing they write.
+        epochs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(self._epochs)(csr, np.where(y == label, 1.0, -1.0), weight, alpha,
+                                  optimal_t0, sgd, k, seeds[k], max_epochs)
+            for k, label in enumerate(positive)
+        )
+        n_iter = max(epochs)
         self.classes_ = classes
         self._sgd = sgd
         self.coef_, self.intercept_ = sgd.solution()

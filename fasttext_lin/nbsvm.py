@@ -7,6 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .featurize import log_count_ratios
@@ -49,6 +50,9 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         Epochs of each binary model (run in full: no early stop).
     average : bool, default=True
         Averaged SGD.
+    n_jobs : int or None, default=None
+        Threads that fit the classes' models at the same time (None is 1, -1 all cores);
+        the model does not depend on it.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffles.
 
@@ -66,7 +70,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, C=1.0, *, beta="auto", nb_alpha=1.0, norm="l2", loss="hinge",
-                 max_iter=30, average=True, random_state=None):
+                 max_iter=30, average=True, n_jobs=None, random_state=None):
         self.C = C
         self.beta = beta
         self.nb_alpha = nb_alpha
@@ -74,6 +78,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         self.loss = loss
         self.max_iter = max_iter
         self.average = average
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     def _check_params(self):
@@ -113,21 +118,22 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         ratios = log_count_ratios(B, codes, classes.shape[0], self.nb_alpha)
         models = [1] if classes.shape[0] == 2 else range(classes.shape[0])
         beta = self.beta if self.beta != "auto" else (0.25 if classes.shape[0] == 2 else 1.0)
-        coef = np.empty((len(models), B.shape[1]))
-        intercept = np.empty(len(models))
-        for row, k in enumerate(models):
-            clf = LinearClassifier(loss=self.loss, C=self.C, max_iter=self.max_iter, tol=None,
-                                   average=self.average, random_state=self.random_state)
-            clf.fit(self._scaled(B, ratios[k]), codes == k)
-            w = clf.coef_[0]
-            coef[row] = ratios[k] * ((1.0 - beta) * np.abs(w).mean() + beta * w)
-            intercept[row] = clf.intercept_[0]
+        fits = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(self._fit_one)(B, ratios[k], codes == k, beta) for k in models)
         self.classes_ = classes
         self.ratios_ = ratios[models]
-        self.coef_ = coef
-        self.intercept_ = intercept
+        self.coef_ = np.stack([coef for coef, _ in fits])
+        self.intercept_ = np.array([intercept for _, intercept in fits])
         self.n_iter_ = self.max_iter
         return self
+
+    def _fit_one(self, B, r, target, beta):
+        """Interpolated weights on ``B`` and intercept of the model of one class."""
+        clf = LinearClassifier(loss=self.loss, C=self.C, max_iter=self.max_iter, tol=None,
+                               average=self.average, random_state=self.random_state)
+        clf.fit(self._scaled(B, r), target)
+        w = clf.coef_[0]
+        return r * ((1.0 - beta) * np.abs(w).mean() + beta * w), clf.intercept_[0]
 
     def _scaled(self, B, r):
         Z = B @ sp.diags(r)

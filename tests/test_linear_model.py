@@ -140,6 +140,17 @@ def test_one_vs_rest_multiclass_learns_as_well_as_liblinear():
     assert clf.score(X[450:], y[450:]) >= peer.score(X[450:], y[450:]) - 0.03
 
 
+@pytest.mark.parametrize("n_jobs", [2, -1])
+def test_one_vs_rest_threads_give_the_same_model(n_jobs):
+    X, y = blobs(n=400, n_classes=5)
+    params = dict(loss="log_loss", C=1.0, average=True, random_state=0)
+    one = LinearClassifier(**params).fit(X, y)
+    many = LinearClassifier(n_jobs=n_jobs, **params).fit(X, y)
+    np.testing.assert_array_equal(one.coef_, many.coef_)
+    np.testing.assert_array_equal(one.intercept_, many.intercept_)
+    assert one.n_iter_ == many.n_iter_ and one.t_ == many.t_
+
+
 def test_warm_start_starts_from_the_previous_solution():
     X, y = blobs()
     params = dict(max_iter=1, tol=None, random_state=0, learning_rate="constant", alpha=0.0)

@@ -111,3 +111,11 @@ def test_auto_beta_is_wang_manning_for_two_classes_and_none_for_more(n_classes, 
     auto = NBSVM(random_state=0, max_iter=5).fit(X, y)
     fixed = NBSVM(beta=beta, random_state=0, max_iter=5).fit(X, y)
     np.testing.assert_array_equal(auto.coef_, fixed.coef_)
+
+
+def test_threads_give_the_same_model():
+    X, y = _corpus(n_classes=4, n=200)
+    one = NBSVM(random_state=0, max_iter=5).fit(X, y)
+    two = NBSVM(random_state=0, max_iter=5, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+    np.testing.assert_array_equal(one.intercept_, two.intercept_)
