@@ -233,6 +233,13 @@ def save_model(path, estimator, extra=None, *, compress=False):
 
 
 def _estimator_arrays(est, kind):
+    stored = set(_SHARED_ARRAYS + _OPTIONAL_ARRAYS + kind.arrays + kind.fitted)
+    unknown = sorted(name for name in vars(est)
+                     if name.endswith("_") and not name.startswith("_") and name not in stored)
+    if unknown:
+        # A fitted attribute added to the estimator would otherwise be dropped silently.
+        raise _Problem(f"the {kind.cls.__name__} has fitted attribute(s) {unknown} that "
+                       "save_model does not know how to store.")
     arrays, object_arrays = {}, []
     named = {name: getattr(est, name) for name in _SHARED_ARRAYS}
     named.update(kind.own_arrays(est))

@@ -624,6 +624,18 @@ def test_nbsvm_fitted_scalars_are_its_own(nbsvm_saved):
     expect_error(nbsvm_saved, r"metadata\.json fitted has no 'n_features_in_'\.")
 
 
+@pytest.mark.parametrize("make", [lambda: fitted()[0], lambda: nbsvm_fitted()[0]])
+def test_save_refuses_fitted_state_it_would_drop(make, tmp_path):
+    model = make()
+    model.scale_ = np.ones(3)
+    with pytest.raises(ValueError, match=rf"cannot save model to '.*': the "
+                                         rf"{type(model).__name__} has fitted attribute\(s\) "
+                                         r"\['scale_'\] that save_model does not know how to "
+                                         r"store\."):
+        save_model(tmp_path / "m.npz", model)
+    assert os.listdir(tmp_path) == []
+
+
 def test_linear_classifier_with_non_finite_weights_is_refused(saved):
     rewrite(saved, arrays={"coef_": np.full((3, 15), np.nan)})
     expect_error(saved, r"coef_ holds NaN or infinite values: the model is broken; refit it\.")

@@ -73,9 +73,9 @@ def test_nbsvm_pipeline_maps_its_parameters():
     assert (featurizer.weighting, featurizer.norm, featurizer.bias) == ("binary", None, False)
     # signed hashing would give NBSVM negative features
     assert featurizer.alternate_sign is False and featurizer.ngram_range == (1, 2)
-    assert classifier.get_params() == dict(
-        C=0.5, beta=0.5, nb_alpha=1.0, norm="l2", loss="log_loss", max_iter=30, average=False,
-        random_state=4)
+    assert classifier.get_params() == NBSVM(
+        C=0.5, beta=0.5, loss="log_loss", max_iter=30, average=False,
+        random_state=4).get_params()
     assert text_pipeline(model="nbsvm", weighting="binary", epochs=5)[1].max_iter == 5
 
 
