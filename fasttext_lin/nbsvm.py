@@ -22,8 +22,8 @@ class NBSVM(ClassifierMixin, BaseEstimator):
     """NB-SVM: SGD on naive-Bayes-scaled binary features, interpolated with naive Bayes.
 
     For each class ``k`` (one model for two classes), the features are binarised
-    (``x > 0``), scaled by the log-count ratios ``r_k`` (:func:`~fasttext_lin.featurize.log_count_ratios`),
-    optionally scaled to unit norm, and a binary :class:`LinearClassifier` learns
+    (``x > 0``), scaled by the log-count ratios ``r_k``
+    (:func:`~fasttext_lin.featurize.log_count_ratios`), optionally scaled to unit norm, and a binary :class:`LinearClassifier` learns
     ``w_k`` and an intercept; the weights are then interpolated with their mean
     magnitude, ``w'_k = (1 - beta) mean|w_k| + beta w_k``, which moves the model
     towards multinomial naive Bayes (whose score is ``r_k . x``). This is the NB-SVM
@@ -93,6 +93,11 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         if not (isinstance(self.max_iter, Integral) and self.max_iter >= 1):
             raise ValueError(f"NBSVM: max_iter={self.max_iter!r} is invalid; expected an "
                              "int >= 1.")
+        self._binary_model()._check_params()  # C, loss, average
+
+    def _binary_model(self):
+        return LinearClassifier(loss=self.loss, C=self.C, max_iter=self.max_iter, tol=None,
+                                average=self.average, random_state=self.random_state)
 
     def fit(self, X, y):
         """Fit one scaled, interpolated linear model per class (one for two classes).
@@ -129,9 +134,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
 
     def _fit_one(self, B, r, target, beta):
         """Interpolated weights on ``B`` and intercept of the model of one class."""
-        clf = LinearClassifier(loss=self.loss, C=self.C, max_iter=self.max_iter, tol=None,
-                               average=self.average, random_state=self.random_state)
-        clf.fit(self._scaled(B, r), target)
+        clf = self._binary_model().fit(self._scaled(B, r), target)
         w = clf.coef_[0]
         return r * ((1.0 - beta) * np.abs(w).mean() + beta * w), clf.intercept_[0]
 

@@ -197,7 +197,8 @@ def test_error_non_finite_X(bad, word):
 
 def test_error_single_class():
     X, _ = blobs()
-    with pytest.raises(ValueError, match="at least 2 classes, got one class: every label in y is 1.0"):
+    message = "at least 2 classes, got one class: every label in y is 1.0"
+    with pytest.raises(ValueError, match=message):
         LinearClassifier().fit(X, np.ones(X.shape[0]))
 
 
