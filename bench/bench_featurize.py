@@ -2,7 +2,7 @@
 
 Usage::
 
-    FASTTEXT_LIN_DATA=/work/shared/data python bench/bench_featurize.py \\
+    FASTTEXT_LIN_DATA=../shared/data python bench/bench_featurize.py \\
         [--docs 200000] [--seed 0] [--repeats 3] [--corpora 20newsgroups synthetic] \\
         [--ngrams unigrams 1-2-grams] [--out bench/results]
     python bench/bench_featurize.py --report-only   # rewrite .md / .png from the .json
@@ -34,8 +34,9 @@ The peak is ``VmHWM`` of ``/proc/self/status``, not ``getrusage``'s ``ru_maxrss`
 inherits the parent's peak (the generated corpus), which a reset does not clear.
 
 Our children also time the steps apart (median of
-the repeats): ``str.lower`` of every document, the rest of ``_code_points``
-(joining, Latin-1 / UTF-32 encoding), the counting kernel, and the CSR wrap-up,
+the repeats): ``_code_points`` (validating, joining, Latin-1 / UTF-32 encoding; it
+calls ``str.lower`` only on text beyond Latin-1, which the kernels otherwise lower-case
+through a table), the counting kernel, and the CSR wrap-up,
 plus the peak memory of ``_code_points`` alone; hashing children also time the
 hashing kernel's stages (token layout, MurmurHash3, sorting each row's ids) with a
 jitted copy of its loop built from the package's own helpers.
@@ -155,13 +156,9 @@ def _fingerprint(X, names):
 
 
 def _split_times(est, texts):
-    """Seconds of the steps of our fit_transform: lower, encode, kernel, wrap-up."""
+    """Seconds of the steps of our fit_transform: code points, kernel, wrap-up."""
     from fasttext_lin import featurize
 
-    t0 = time.perf_counter()
-    lowered = [t.lower() for t in texts]
-    t1 = time.perf_counter()
-    del lowered
     gc.collect()
     _reset_peak()
     base = _rss_kib()
@@ -181,8 +178,7 @@ def _split_times(est, texts):
         est.n_features_out_ = est.n_features
     est._finish(indptr, indices, data)
     t5 = time.perf_counter()
-    return {"lower": t1 - t0, "encode": (t3 - t2) - (t1 - t0), "code_points": t3 - t2,
-            "kernel": t4 - t3, "finish": t5 - t4, "code_dtype": str(codes.dtype),
+    return {"code_points": t3 - t2, "kernel": t4 - t3, "finish": t5 - t4, "code_dtype": str(codes.dtype),
             "code_points_extra_peak_mib": code_points_peak,
             "code_points_held_mib": code_points_held}
 
@@ -199,7 +195,7 @@ def _stage_kernel():
     from fasttext_lin import _text_kernels as k
 
     @njit
-    def stages(codes, doc_ptr, is_word, stage, min_n, max_n, n_features):
+    def stages(codes, doc_ptr, is_word, lower, stage, min_n, max_n, n_features):
         n_docs = doc_ptr.shape[0] - 1
         longest = k._longest_doc(doc_ptr)
         max_tok = (longest + 1) // 3 + 1
@@ -209,8 +205,8 @@ def _stage_kernel():
         row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
         check = 0  # keeps every stage's work observable
         for d in range(n_docs):
-            n_tok = k._layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, 2, buf,
-                                     tok_lo, tok_hi, True)
+            n_tok = k._layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, 2, lower,
+                                     buf, tok_lo, tok_hi, True)
             check += n_tok
             if stage == 0:
                 continue
@@ -241,23 +237,25 @@ def _kernel_stages(spec, texts):
     stages = _stage_kernel()
     codes, doc_ptr = featurize._code_points(texts, True)
     table = featurize._word_table()
+    lower = featurize._lower_table(True).astype(codes.dtype)
     min_n, max_n = spec["ngram_range"]
     n = min(WARMUP_DOCS, doc_ptr.shape[0] - 1)
-    stages(codes[: doc_ptr[n]], doc_ptr[: n + 1], table, 2, min_n, max_n, HASH_FEATURES)
+    stages(codes[: doc_ptr[n]], doc_ptr[: n + 1], table, lower, 2, min_n, max_n,
+           HASH_FEATURES)
     lengths = np.diff(doc_ptr)
     out = {}
     for stage, name in ((0, "layout"), (1, "layout+murmur"), (2, "layout+murmur+sort")):
         times = []
         for _ in range(spec["repeats"]):
             t0 = time.perf_counter()
-            stages(codes, doc_ptr, table, stage, min_n, max_n, HASH_FEATURES)
+            stages(codes, doc_ptr, table, lower, stage, min_n, max_n, HASH_FEATURES)
             times.append(time.perf_counter() - t0)
         out[name] = float(np.median(times))
     times = []
     for _ in range(spec["repeats"]):
         t0 = time.perf_counter()
-        _, indices, _ = k.count_hashing(codes, doc_ptr, table, min_n, max_n, HASH_FEATURES,
-                                        True)
+        _, indices, _ = k.count_hashing(codes, doc_ptr, table, 2, lower, min_n, max_n,
+                                        HASH_FEATURES, True)
         times.append(time.perf_counter() - t0)
     out["full kernel"] = float(np.median(times))
     out["insertion_sort_max"] = int(k._INSERTION_SORT_MAX)
@@ -479,19 +477,19 @@ def report(result):
     lines += _bar_verdicts(result)
     lines += _limits(result)
     lines += ["", "## Where our time goes (median seconds of the steps, run apart)", "",
-              "| corpus | n-grams | mode | total | str.lower | join + encode | kernel | "
-              "CSR wrap-up | kernel alone MB/s | code points |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| corpus | n-grams | mode | total | code points | kernel | "
+              "CSR wrap-up | kernel alone MB/s | code dtype |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in result["runs"]:
         if "split" not in r:
             continue
         s = r["split"]
         lines.append(
             f"| {r['corpus']} | {r['ngrams']} | {r['mode']} | {r['median_seconds']:.2f} | "
-            f"{s['lower']:.2f} | {s['encode']:.2f} | {s['kernel']:.2f} | {s['finish']:.2f} | "
+            f"{s['code_points']:.2f} | {s['kernel']:.2f} | {s['finish']:.2f} | "
             f"{r['n_bytes'] / 1e6 / s['kernel']:.0f} | {s['code_dtype']} |")
-    lines += ["", "join + encode = `_code_points` minus `str.lower` (`_code_points` lower-cases, "
-              "joins and encodes). Memory of `_code_points` alone (peak over its call, and what "
+    lines += ["", "code points = `_code_points` (validates, joins and encodes; lower-cases "
+              "only text beyond Latin-1, the kernels lower-case the rest). Memory of `_code_points` alone (peak over its call, and what "
               "it leaves held, in MiB):", "",
               "| corpus | n-grams | mode | code points peak MiB | held after MiB | "
               "whole fit_transform extra peak MiB |", "|---|---|---|---|---|---|"]
@@ -561,12 +559,11 @@ def _limits(result):
         if r["corpus"] != "synthetic" or "split" not in r:
             continue
         s = r["split"]
-        prep = s["lower"] + s["encode"]
+        prep = s["code_points"]
         total = prep + s["kernel"] + s["finish"]
         peer = _find(result, "synthetic", r["ngrams"], r["mode"], _peer_of(r))
-        text = (f"- {r['ngrams']}, {r['mode']}: of {total:.2f} s, `str.lower` "
-                f"{s['lower']:.2f} s + join/encode {s['encode']:.2f} s "
-                f"({100 * prep / total:.0f}%), kernel {s['kernel']:.2f} s "
+        text = (f"- {r['ngrams']}, {r['mode']}: of {total:.2f} s, `_code_points` "
+                f"{prep:.2f} s ({100 * prep / total:.0f}%), kernel {s['kernel']:.2f} s "
                 f"({100 * s['kernel'] / total:.0f}%; "
                 f"{r['n_bytes'] / 1e6 / s['kernel']:.0f} MB/s alone, so the kernel alone "
                 f"{'reaches' if r['n_bytes'] / 1e6 / s['kernel'] >= 100 else 'misses'} "
@@ -579,8 +576,8 @@ def _limits(result):
                      f"ids {100 * (k['layout+murmur+sort'] - k['layout+murmur']) / f:.0f}%")
         if "code_points_extra_peak_mib" in s and peer:
             text += (f". Memory: `_code_points` alone peaks at "
-                     f"+{s['code_points_extra_peak_mib']:.0f} MiB (the lower-cased copies, "
-                     f"their join and its encoding live together), "
+                     f"+{s['code_points_extra_peak_mib']:.0f} MiB (the joined text and its "
+                     f"encoding live together), "
                      f"{100 * s['code_points_extra_peak_mib'] / peer['extra_peak_mib']:.0f}% "
                      f"of {peer['impl']}'s whole extra peak")
         out.append(text + ".")

@@ -156,14 +156,21 @@ def _slot_mix(h):
 # ---------------------------------------------------------------- shared pieces
 
 @njit(cache=True, inline="always")
-def _put_token(codes, p, r, buf, q, utf8):
-    """Copy ``codes[p:r]`` to ``buf`` at ``q`` followed by one space; return the new end."""
+def _char(codes, p, lower):
+    """Code point ``p``, through the 256-entry ``lower`` table when below 256."""
+    c = codes[p]
+    return lower[c] if c < 256 else c
+
+
+@njit(cache=True, inline="always")
+def _put_token(codes, p, r, lower, buf, q, utf8):
+    """Copy ``codes[p:r]`` (lowered) to ``buf`` at ``q``, then one space; return the end."""
     one = np.uint64(1)
     while p < r:
         if utf8:
-            q = np.uint64(_put_utf8(buf, q, codes[p]))
+            q = np.uint64(_put_utf8(buf, q, _char(codes, p, lower)))
         else:
-            buf[q] = codes[p]
+            buf[q] = _char(codes, p, lower)
             q += one
         p += one
     buf[q] = 32
@@ -171,9 +178,11 @@ def _put_token(codes, p, r, buf, q, utf8):
 
 
 @njit(cache=True, inline="always")
-def _layout_tokens(codes, start, stop, char_class, min_len, buf, tok_lo, tok_hi, utf8):
+def _layout_tokens(codes, start, stop, char_class, min_len, lower, buf, tok_lo, tok_hi, utf8):
     """Lay the tokens of ``codes[start:stop]`` out in ``buf``, each followed by one space.
 
+    Code points below 256 are first mapped through ``lower`` (lower-casing Latin-1 text
+    here costs less than ``str.lower`` before).
     A token is a maximal run of at least ``min_len`` characters of class 1, or one
     character of class 2; class 0 separates. ``buf`` receives UTF-8 bytes (``utf8``) or
     code points, so that the n-gram of tokens ``i .. j`` is the contiguous slice
@@ -188,19 +197,19 @@ def _layout_tokens(codes, start, stop, char_class, min_len, buf, tok_lo, tok_hi,
     p = np.uint64(start)
     stop = np.uint64(stop)
     while p < stop:
-        kind = char_class[codes[p]]
+        kind = char_class[_char(codes, p, lower)]
         if kind == 0:
             p += one
             continue
         r = p + one
         if kind == 1:
-            while r < stop and char_class[codes[r]] == 1:
+            while r < stop and char_class[_char(codes, r, lower)] == 1:
                 r += one
             if r - p < np.uint64(min_len):
                 p = r
                 continue
         tok_lo[n_tok] = q
-        q = _put_token(codes, p, r, buf, q, utf8)
+        q = _put_token(codes, p, r, lower, buf, q, utf8)
         tok_hi[n_tok] = q
         n_tok += 1
         q += one
@@ -286,7 +295,7 @@ def _buffers(codes, doc_ptr, min_len, min_n, max_n):
 # ---------------------------------------------------------------- hashing mode
 
 @njit(cache=True)
-def count_hashing(codes, doc_ptr, char_class, min_len, min_n, max_n, n_features,
+def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_features,
                   alternate_sign):
     """CSR ``(indptr, indices, data)`` of hashed n-gram counts, as HashingVectorizer's.
 
@@ -300,7 +309,7 @@ def count_hashing(codes, doc_ptr, char_class, min_len, min_n, max_n, n_features,
     nnz = 0
     for d in range(n_docs):
         n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, min_len,
-                               buf, tok_lo, tok_hi, True)
+                               lower, buf, tok_lo, tok_hi, True)
         m = 0
         for i in range(n_tok):
             for j in range(i + min_n - 1, min(i + max_n, n_tok)):
@@ -358,8 +367,8 @@ def _rehash(table, capacity):
 
 
 @njit(cache=True)
-def count_vocabulary(codes, doc_ptr, char_class, min_len, min_n, max_n, table, key_codes,
-                     key_ptr, n_keys, grow):
+def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, table,
+                     key_codes, key_ptr, n_keys, grow):
     """CSR n-gram counts over the vocabulary in the table; with ``grow`` new n-grams are added.
 
     Returns ``(indptr, indices, data, table, key_codes, key_ptr, n_keys)``: the table
@@ -377,7 +386,7 @@ def count_vocabulary(codes, doc_ptr, char_class, min_len, min_n, max_n, table, k
     nnz = 0
     for d in range(n_docs):
         n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, min_len,
-                               buf, tok_lo, tok_hi, False)
+                               lower, buf, tok_lo, tok_hi, False)
         # Two passes: hash every n-gram of the document and prefetch its slot, then
         # probe; the table's cache misses then overlap instead of following each other.
         n_grams = 0

@@ -54,15 +54,27 @@ def _whitespace_table():
     return table
 
 
-def _tokenizer(token_pattern):
-    """The kernels' ``(char_class, min_len)`` for a ``token_pattern``."""
-    if token_pattern == "default":
-        return _word_table(), 2
-    return _whitespace_table(), 1
+def _tokenizer(token_pattern, codes, lowercase):
+    """The kernels' ``(char_class, min_len, lower)`` for a ``token_pattern`` and codes.
+
+    ``lower`` maps the code points below 256 (of ``codes``' dtype): Latin-1
+    lower-casing, or the identity.
+    """
+    char_class, min_len = (_word_table(), 2) if token_pattern == "default" else (
+        _whitespace_table(), 1)
+    return char_class, min_len, _lower_table(lowercase).astype(codes.dtype)
 
 
-def _texts(raw_documents, lowercase):
-    """The documents as a validated list of str, lower-cased if asked."""
+@functools.cache
+def _lower_table(lowercase):
+    """``str.lower`` of the 256 Latin-1 code points (each stays one Latin-1 character)."""
+    latin1 = "".join(map(chr, range(256)))
+    return np.frombuffer((latin1.lower() if lowercase else latin1).encode("latin-1"),
+                         dtype=np.uint8)
+
+
+def _texts(raw_documents):
+    """The documents as a validated list of str."""
     if isinstance(raw_documents, (str, bytes)):
         raise ValueError(
             "BagOfWords: an iterable over raw text documents is expected, a single "
@@ -77,7 +89,7 @@ def _texts(raw_documents, lowercase):
                 f"BagOfWords: document {i} is a {type(doc).__name__}, not a str or bytes; "
                 "pass the texts themselves (replace missing values by '')."
             )
-        texts.append(doc.lower() if lowercase else doc)
+        texts.append(doc)
     if not texts:
         raise ValueError(
             "BagOfWords: the corpus is empty (0 documents); pass at least one document."
@@ -88,19 +100,22 @@ def _texts(raw_documents, lowercase):
 def _code_points(raw_documents, lowercase):
     """The documents as one code-point array and ``int64`` offsets (``n + 1``).
 
-    The code points are ``uint8`` when all are below 256, else ``uint32``.
+    The code points are ``uint8`` when all are below 256, else ``uint32``. Latin-1
+    text is not lower-cased here (the kernels map it through :func:`_lower_table`);
+    other text is, with ``str.lower`` when ``lowercase``.
     """
-    texts = _texts(raw_documents, lowercase)
-    doc_ptr = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=doc_ptr[1:])
-    joined = "".join(texts)
-    del texts  # free the lower-cased copies before encoding: one corpus copy less at peak
+    texts = _texts(raw_documents)
     try:
         # Most corpora are Latin-1: one byte per code point encodes 5x faster than UTF-32
         # (a failed attempt stops at the first wider character).
-        codes = np.frombuffer(joined.encode("latin-1"), dtype=np.uint8)
+        codes = np.frombuffer("".join(texts).encode("latin-1"), dtype=np.uint8)
     except UnicodeEncodeError:
-        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        if lowercase:
+            texts = [doc.lower() for doc in texts]  # may change lengths: before the offsets
+        codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"),
+                              dtype=np.uint32)
+    doc_ptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=doc_ptr[1:])
     return codes, doc_ptr
 
 
@@ -287,7 +302,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         if self.n_features is not None and self.weighting in ("binary", "count"):
             # Hashing without idf or nb weights learns nothing: validate, skip the counting.
             self._check_params()
-            _texts(raw_documents, lowercase=False)
+            _texts(raw_documents)
             self.n_features_out_ = self.n_features + (1 if self.bias else 0)
             return self
         self.fit_transform(raw_documents, y)
@@ -363,8 +378,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
                  np.empty(_TABLE_START, dtype=np.uint32),
                  np.zeros(_TABLE_START, dtype=np.int64))
         (indptr, indices, data, table, key_codes, key_ptr,
-         n_keys) = _k.count_vocabulary(codes, doc_ptr, *_tokenizer(self.token_pattern), min_n,
-                                       max_n, *table, 0, True)
+         n_keys) = _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
+                                       *table, 0, True)
         if n_keys == 0:
             raise ValueError(
                 "BagOfWords: empty vocabulary; the documents contain no token "
@@ -464,15 +479,18 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             data[:] = 1.0
         return self._finish(indptr, indices, data)
 
+    def _tokenizer(self, codes):
+        return _tokenizer(self.token_pattern, codes, self.lowercase)
+
     def _count_hashed(self, codes, doc_ptr):
         min_n, max_n = self.ngram_range
-        return _k.count_hashing(codes, doc_ptr, *_tokenizer(self.token_pattern), min_n, max_n,
+        return _k.count_hashing(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
                                 self.n_features, bool(self.alternate_sign))
 
     def _count_known(self, codes, doc_ptr):
         min_n, max_n = self.ngram_range
-        out = _k.count_vocabulary(codes, doc_ptr, *_tokenizer(self.token_pattern), min_n,
-                                  max_n, *self._table, self._n_keys, False)
+        out = _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
+                                  *self._table, self._n_keys, False)
         return out[:3]
 
     def _finish(self, indptr, indices, data):
