@@ -65,7 +65,7 @@ def _fake_result(ours_accuracy, ours_seconds):
     runs = [_fake("rt-polarity", "sklearn-tfidf-svc", "sklearn", 0.78, 50.0),
             _fake("rt-polarity", "sklearn-count-svc", "sklearn", 0.77, 40.0),
             _fake("rt-polarity", "fasttext-default", "fasttext", 0.76, 10.0),
-            _fake("rt-polarity", "ours-nb-hinge", "ours", ours_accuracy, ours_seconds)]
+            _fake("rt-polarity", "ours-nbsvm", "ours", ours_accuracy, ours_seconds)]
     machine = {"cpu": "cpu", "cores": 2, "python": "3", "numpy": "2", "scipy": "1",
                "scikit-learn": "1", "numba": "0", "date": "today", "load_average": [1, 1, 1]}
     return {"machine": machine, "git": None, "bar": bt.BAR, "runs": runs, "skipped": [],
@@ -78,13 +78,13 @@ def _fake_result(ours_accuracy, ours_seconds):
 
 
 def test_bar_needs_both_accuracy_within_points_and_less_time():
-    ok = bt.bar_verdict(_fake_result(0.7781, 9.0), "rt-polarity", "ours-nb-hinge")
+    ok = bt.bar_verdict(_fake_result(0.7781, 9.0), "rt-polarity", "ours-nbsvm")
     assert ok["passed"] and [c["peer"] for c in ok["checks"]] == ["sklearn-tfidf-svc",
                                                                   "fasttext-default"]
     assert ok["checks"][0]["points"] == pytest.approx(-0.19)
-    too_inaccurate = bt.bar_verdict(_fake_result(0.7779, 9.0), "rt-polarity", "ours-nb-hinge")
+    too_inaccurate = bt.bar_verdict(_fake_result(0.7779, 9.0), "rt-polarity", "ours-nbsvm")
     assert not too_inaccurate["passed"] and not too_inaccurate["checks"][0]["accuracy_ok"]
-    too_slow = bt.bar_verdict(_fake_result(0.80, 11.0), "rt-polarity", "ours-nb-hinge")
+    too_slow = bt.bar_verdict(_fake_result(0.80, 11.0), "rt-polarity", "ours-nbsvm")
     assert not too_slow["passed"] and too_slow["checks"][0]["time_ok"]
     assert not too_slow["checks"][1]["time_ok"]
 
@@ -93,8 +93,8 @@ def test_report_and_plot_render_from_the_json(tmp_path):
     result = json.loads(json.dumps(_fake_result(0.79, 5.0)))
     bt.write_results(result, tmp_path)
     md = (tmp_path / "text.md").read_text()
-    assert "| `ours-nb-hinge` | 79.00 ± 1.00 | 5.0 |" in md
+    assert "| `ours-nbsvm` | 79.00 ± 1.00 | 5.0 |" in md
     assert "+1.00 / 0.10" in md  # ours vs sklearn-tfidf-svc: points / time ratio
-    assert "rt-polarity, `ours-nb-hinge`: **PASS**" in md
+    assert "rt-polarity, `ours-nbsvm`: **PASS**" in md
     assert (tmp_path / "text.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((tmp_path / "text.json").read_text())["runs"][0]["method"]
