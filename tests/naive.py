@@ -60,3 +60,41 @@ def naive_sgd(X, y, orders, loss, schedule="constant", alpha=0.0, eta0=0.1, powe
     if n_avg == 0:
         return w, b, None, None
     return w, b, w_sum / n_avg, b_sum / n_avg
+
+
+def naive_softmax_sgd(X, y, n_classes, orders, schedule="constant", alpha=0.0, eta0=0.1,
+                      power_t=0.5, optimal_t0=1.0, fit_intercept=True, average_start=-1,
+                      sample_weight=None):
+    """Softmax (multinomial) SGD over the rows of dense ``X`` in each order of ``orders``.
+
+    Each step is ``W <- max(0, 1 - eta alpha) W - eta s_i (p - e_y) x_i^T`` with
+    ``p = softmax(W x_i + b)`` at the weights before the step; the intercepts take the same
+    step without shrinkage. ``W`` has shape (n_classes, n_features). Returns
+    ``(W, b, W_avg, b_avg, loss)``: the averages as in :func:`naive_sgd`, ``loss`` the sum
+    of ``s_i CE_i`` over the steps, each taken before its step.
+    """
+    sample_weight = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    W = np.zeros((n_classes, X.shape[1]))
+    b = np.zeros(n_classes)
+    W_sum, b_sum, n_avg = np.zeros_like(W), np.zeros_like(b), 0
+    loss = 0.0
+    t = 1
+    for order in orders:
+        for i in order:
+            z = W @ X[i] + b
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            loss += sample_weight[i] * -np.log(p[y[i]])
+            eta = naive_learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
+            g = sample_weight[i] * (p - np.eye(n_classes)[y[i]])
+            W = max(0.0, 1 - eta * alpha) * W - eta * np.outer(g, X[i])
+            if fit_intercept:
+                b = b - eta * g
+            if 0 <= average_start <= t:
+                W_sum += W
+                b_sum += b
+                n_avg += 1
+            t += 1
+    if n_avg == 0:
+        return W, b, None, None, loss
+    return W, b, W_sum / n_avg, b_sum / n_avg, loss
