@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
+from scipy.special import expit, log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -18,8 +18,10 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, check_scalar, validate_data
 
 from . import _sgd_kernels as K
+from . import _softmax_kernels as S
 
-_PROBA_LOSSES = ("log_loss", "modified_huber")
+_PROBA_LOSSES = ("log_loss", "modified_huber", "softmax")
+_LOSSES = sorted([*K.LOSS_CODES, "softmax"])
 
 # Stop lowering the 'adaptive' step below this, as scikit-learn does.
 _MIN_ADAPTIVE_ETA = 1e-6
@@ -30,12 +32,22 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
 
     Minimises ``(1/n) sum_i s_i L(y_i, w.x_i + b) + alpha/2 ||w||^2`` by SGD, where
     ``s_i`` is the sample weight times the class weight. Multi-class problems are
-    solved one-vs-rest. The parameters follow :class:`sklearn.linear_model.SGDClassifier`.
+    solved one-vs-rest, but for 'softmax', which trains one multinomial model of all
+    the classes. The parameters follow :class:`sklearn.linear_model.SGDClassifier`.
 
     Parameters
     ----------
-    loss : {'hinge', 'squared_hinge', 'log_loss', 'modified_huber', 'squared_error'}
-        The loss ``L``. 'hinge' is the linear SVM, 'log_loss' logistic regression.
+    loss : {'hinge', 'squared_hinge', 'log_loss', 'modified_huber', 'squared_error', \
+'softmax'}
+        The loss ``L``. 'hinge' is the linear SVM, 'log_loss' logistic regression,
+        'softmax' multinomial logistic regression: ``L = log sum_k exp(z_k) - z_y`` with
+        ``z_k = w_k.x + b_k``, one weight vector per class, regularised by
+        ``alpha/2 ||W||^2`` over all of them (``LogisticRegression``'s multinomial objective
+        divided by ``C n`` when ``C`` is given). With two classes it trains the two weight
+        vectors and exposes, as scikit-learn's binary models do, ``coef_ = w_1 - w_0`` and
+        ``intercept_ = b_1 - b_0`` (one row): the sigmoid of that score is the softmax
+        probability of ``classes_[1]``. At the optimum ``w_0 = -w_1``, so the two-class
+        softmax at ``alpha`` is 'log_loss' at ``alpha / 2``.
     alpha : float, default=1e-4
         L2 regularisation strength; ignored when ``C`` is given.
     C : float, default=None
@@ -46,7 +58,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         column and ``fit_intercept=False`` to compare like with like).
     learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive'}, default='optimal'
         Step size at step ``t``: 'optimal' ``1 / (alpha (t0 + t - 1))`` with Bottou's
-        heuristic ``t0``; 'constant' ``eta0``; 'invscaling' ``eta0 / t**power_t``;
+        heuristic ``t0``, capped so that the first step stays below
+        ``1 / (curvature max_i s_i ||x_i||^2)`` for the smooth losses (curvature 1/2 for
+        'softmax', 1/4 for 'log_loss'); 'constant' ``eta0``; 'invscaling' ``eta0 / t**power_t``;
         'adaptive' ``eta0``, divided by 5 each time ``n_iter_no_change`` epochs pass
         without improving the objective by ``tol``.
     eta0 : float, default=0.01
@@ -77,13 +91,14 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         Threads that train the one-vs-rest problems of a multi-class fit at the same
         time (the epoch kernel releases the GIL); None is 1, -1 all cores. Each problem
         has its own seed, drawn before the threads start: the model does not depend on
-        ``n_jobs``.
+        ``n_jobs``. Unused by 'softmax' (one problem).
     verbose : int, default=0
         Print one line per epoch when > 0.
 
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        One row for two classes (the score of ``classes_[1]``), else one per class.
     intercept_ : ndarray of shape (1,) or (n_classes,)
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
@@ -144,8 +159,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} needs samples of at least 2 classes, got one class: "
                 f"every label in y is {classes[0].tolist()!r}."
             )
-        warm = self.warm_start and hasattr(self, "_sgd") and np.array_equal(classes, self.classes_)
-        sgd = self._zeros(_n_problems(classes), X)
+        sgd = self._zeros(classes, X)
+        warm = (self.warm_start and hasattr(self, "_sgd") and type(self._sgd) is type(sgd)
+                and np.array_equal(classes, self.classes_))
         if warm:
             sgd.set_solution(*self._sgd.solution())
         self._run(X, y, classes, sample_weight, sgd, self.max_iter)
@@ -175,9 +191,15 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             classes = np.unique(np.asarray(classes))
             if classes.shape[0] < 2:
                 raise ValueError(f"classes must hold at least 2 classes; got {classes!r}.")
-            sgd = self._zeros(_n_problems(classes), X)
+            sgd = self._zeros(classes, X)
         else:
             classes = self.classes_
+            if type(self._sgd) is not _state_class(self.loss):
+                raise ValueError(
+                    f"loss={self.loss!r} cannot continue a model trained with another loss "
+                    "('softmax' keeps one model of all classes, the others one per class); "
+                    "call fit to start again."
+                )
             sgd = self._sgd.copy(bool(self.average))
         unseen = np.setdiff1d(y, classes)
         if unseen.size:
@@ -216,15 +238,18 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
 
     @available_if(lambda self: self.loss in _PROBA_LOSSES)
     def predict_proba(self, X):
-        """Class probabilities (losses 'log_loss' and 'modified_huber' only).
+        """Class probabilities (losses 'log_loss', 'modified_huber' and 'softmax' only).
 
-        One-vs-rest scores are turned into per-class probabilities (sigmoid for
-        'log_loss', ``(clip(d, -1, 1) + 1) / 2`` for 'modified_huber') and normalised.
+        'softmax' gives the softmax of the class scores. One-vs-rest scores are turned
+        into per-class probabilities (sigmoid for 'log_loss', ``(clip(d, -1, 1) + 1) / 2``
+        for 'modified_huber') and normalised.
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        if self.loss == "softmax":
+            return np.exp(self.predict_log_proba(X))
         scores = self.decision_function(X)
         if self.loss == "log_loss":
             prob = expit(scores)
@@ -241,14 +266,20 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
 
     @available_if(lambda self: self.loss in _PROBA_LOSSES)
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        return np.log(self.predict_proba(X))
+        """Logarithm of :meth:`predict_proba` (for 'softmax' the log-softmax of the scores)."""
+        if self.loss != "softmax":
+            return np.log(self.predict_proba(X))
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            # Two classes: the score is z_1 - z_0, and softmax is shift-invariant.
+            scores = np.column_stack([np.zeros_like(scores), scores])
+        return log_softmax(scores, axis=1)
 
     # -- internals ---------------------------------------------------------------------------
 
     def _check_params(self):
-        if self.loss not in K.LOSS_CODES:
-            raise ValueError(f"loss={self.loss!r} is not one of {sorted(K.LOSS_CODES)}.")
+        if self.loss not in _LOSSES:
+            raise ValueError(f"loss={self.loss!r} is not one of {_LOSSES}.")
         if self.learning_rate not in K.SCHEDULE_CODES:
             raise ValueError(
                 f"learning_rate={self.learning_rate!r} is not one of {sorted(K.SCHEDULE_CODES)}."
@@ -269,8 +300,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, min_val=1)
         check_scalar(int(self.average), "average", numbers.Integral, min_val=0)
 
-    def _zeros(self, n_problems, X):
-        return _SGDState.zeros(n_problems, X.shape[1], X.dtype, bool(self.average))
+    def _zeros(self, classes, X):
+        return _state_class(self.loss).zeros(classes.shape[0], X.shape[1], X.dtype,
+                                             bool(self.average))
 
     def _validate_input(self, X, y, reset):
         X, y = validate_data(
@@ -299,34 +331,39 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         return weight
 
     def _run(self, X, y, classes, sample_weight, sgd, max_epochs):
-        """Train every one-vs-rest problem from ``sgd``; publish the model if all went well."""
+        """Train every problem of ``sgd`` (one-vs-rest, or the softmax model); publish the
+        model if all went well."""
         weight = self._sample_weight(y, classes, sample_weight)
         alpha = 1.0 / (self.C * X.shape[0]) if self.C is not None else float(self.alpha)
         seeds = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=sgd.v.shape[0]
+            np.iinfo(np.int32).max, size=sgd.n_problems
         )
-        positive = classes[-1:] if sgd.v.shape[0] == 1 else classes
         csr = (_unsigned(X.indptr), _unsigned(X.indices), X.data)
         optimal_t0 = 0.0
         if self.learning_rate == "optimal":
-            optimal_t0 = _optimal_t0(K.LOSS_CODES[self.loss], alpha, csr, weight)
+            optimal_t0 = _optimal_t0(self.loss, alpha, csr, weight)
+        if self.loss == "softmax":
+            targets = [np.searchsorted(classes, y)]
+        else:
+            positive = classes[-1:] if classes.shape[0] == 2 else classes
+            targets = (np.where(y == label, 1.0, -1.0) for label in positive)
         # Problem k only touches row k of the state: threads share nothing they write.
         epochs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(self._epochs)(csr, np.where(y == label, 1.0, -1.0), weight, alpha,
-                                  optimal_t0, sgd, k, seeds[k], max_epochs)
-            for k, label in enumerate(positive)
+            delayed(self._epochs)(csr, target, weight, alpha, optimal_t0, sgd, k, seeds[k],
+                                  max_epochs)
+            for k, target in enumerate(targets)
         )
         n_iter = max(epochs)
         self.classes_ = classes
         self._sgd = sgd
-        self.coef_, self.intercept_ = sgd.solution()
+        self.coef_, self.intercept_ = sgd.coef_intercept()
         self.n_iter_ = n_iter
         self.t_ = int(sgd.state[0, K.T])
 
     def _epochs(self, csr, target, weight, alpha, optimal_t0, sgd, k, seed, max_epochs):
         """Run the epochs of problem ``k`` on CSR arrays; return how many ran."""
         n = target.shape[0]
-        loss = K.LOSS_CODES[self.loss]
+        loss = K.LOSS_CODES.get(self.loss)
         schedule = K.SCHEDULE_CODES[self.learning_rate]
         eta0 = float(self.eta0)
         average_start = max(1, int(self.average)) if self.average else -1
@@ -340,13 +377,12 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             if self.shuffle:
                 rng.shuffle(order)
             start = time.perf_counter()
-            sumloss = K.sgd_epoch(
-                *csr, target, weight, order, sgd.v[k], sgd.u[k],
-                sgd.state[k], loss, schedule, alpha, eta0, float(self.power_t), optimal_t0,
-                self.fit_intercept, average_start, track_loss,
+            sumloss = sgd.epoch(
+                k, csr, target, weight, order, loss, schedule, alpha, eta0,
+                float(self.power_t), optimal_t0, self.fit_intercept, average_start, track_loss,
             )
             objective = sumloss / n + 0.5 * alpha * sgd.squared_norm(k)
-            if not np.isfinite(objective + sgd.state[k, K.INTERCEPT]):
+            if not np.isfinite(objective + np.sum(sgd.intercepts(k))):
                 remedy = ("lower eta0 or use learning_rate='optimal'" if schedule != K.OPTIMAL
                           else "raise alpha (lower C)")
                 raise ValueError(
@@ -388,10 +424,6 @@ def _checked_csr(X):
     return X
 
 
-def _n_problems(classes):
-    return 1 if classes.shape[0] == 2 else classes.shape[0]
-
-
 def _unsigned(index_array):
     """View non-negative integers as unsigned, without a copy.
 
@@ -403,18 +435,30 @@ def _unsigned(index_array):
 
 
 def _optimal_t0(loss, alpha, csr, sample_weight):
-    """Offset of the 'optimal' schedule ``1 / (alpha (t0 + t - 1))``.
+    """Offset of the 'optimal' schedule ``1 / (alpha (t0 + t - 1))`` for loss ``loss`` (a name).
 
     Bottou's heuristic makes the first step about the typical weight size; for a
     smooth loss the steps are also kept below ``1 / (curvature * max s_i ||x_i||^2)``,
-    beyond which a step overshoots and SGD diverges.
+    beyond which a step overshoots and SGD diverges. The softmax gradient in each score,
+    ``p_k - 1[y=k]``, is below 1 in size, and its curvature is at most 1/2
+    (``_softmax_kernels.CURVATURE``).
     """
     typw = np.sqrt(1.0 / np.sqrt(alpha))
-    initial_eta = typw / max(1.0, abs(K.loss_derivative(loss, -typw, 1.0)))
+    if loss == "softmax":
+        derivative, curvature = 1.0, S.CURVATURE
+    else:
+        code = K.LOSS_CODES[loss]
+        derivative, curvature = abs(K.loss_derivative(code, -typw, 1.0)), K.CURVATURE[code]
+    initial_eta = typw / max(1.0, derivative)
     indptr, _, data = csr
     largest = K.max_weighted_squared_norm(indptr, data, sample_weight)
-    stable_eta = 1.0 / max(K.CURVATURE[loss] * largest, 1e-300)
+    stable_eta = 1.0 / max(curvature * largest, 1e-300)
     return 1.0 / (min(initial_eta, stable_eta) * alpha)
+
+
+def _state_class(loss):
+    """The class holding the SGD variables of a model trained with ``loss``."""
+    return _SoftmaxState if loss == "softmax" else _SGDState
 
 
 class _SGDState:
@@ -428,26 +472,48 @@ class _SGDState:
     def __init__(self, v, u, state):
         self.v, self.u, self.state = v, u, state
 
+    @property
+    def n_problems(self):
+        return self.state.shape[0]
+
+    @staticmethod
+    def shapes(n_classes, n_features):
+        """Shapes of ``v`` and ``state`` for ``n_classes`` classes and ``n_features`` features."""
+        n_problems = 1 if n_classes == 2 else n_classes
+        return (n_problems, n_features), (n_problems, K.STATE_SIZE)
+
     @classmethod
-    def zeros(cls, n_problems, n_features, dtype, average):
-        state = np.zeros((n_problems, K.STATE_SIZE))
+    def zeros(cls, n_classes, n_features, dtype, average):
+        v_shape, state_shape = cls.shapes(n_classes, n_features)
+        state = np.zeros(state_shape)
         state[:, K.SCALE] = 1.0
         state[:, K.T] = 1.0
-        u = np.zeros((n_problems, n_features if average else 0))
-        return cls(np.zeros((n_problems, n_features), dtype=dtype), u, state)
+        u = np.zeros(v_shape if average else (v_shape[0], 0))
+        return cls(np.zeros(v_shape, dtype=dtype), u, state)
 
     def copy(self, average):
         """A copy to work on, with an averaging accumulator if ``average`` needs one."""
         u = self.u.copy()
-        if average and u.shape[1] != self.v.shape[1]:
+        if average and u.shape != self.v.shape:
             u = np.zeros(self.v.shape)
-        return _SGDState(self.v.copy(), u, self.state.copy())
+        return type(self)(self.v.copy(), u, self.state.copy())
+
+    def epoch(self, k, csr, target, weight, order, loss, *params):
+        """Run one epoch of problem ``k``; return the loss sum.
+
+        The arguments are :func:`_sgd_kernels.sgd_epoch`'s but for the SGD variables.
+        """
+        return K.sgd_epoch(*csr, target, weight, order, self.v[k], self.u[k], self.state[k],
+                           loss, *params)
 
     def squared_norm(self, k):
         return float(self.state[k, K.SCALE] ** 2 * np.dot(self.v[k], self.v[k]))
 
+    def intercepts(self, k):
+        return self.state[k, K.INTERCEPT]
+
     def set_solution(self, coef, intercept):
-        """Start from ``coef`` and ``intercept``."""
+        """Start from ``coef`` and ``intercept`` (as :meth:`solution` returns them)."""
         self.v[:] = coef
         self.state[:, K.INTERCEPT] = intercept
 
@@ -463,3 +529,58 @@ class _SGDState:
                               * self.v[averaged]) / n
             intercept[averaged] = state[averaged, K.AVG_INTERCEPT] / n[:, 0]
         return coef.astype(self.v.dtype, copy=False), intercept
+
+    def coef_intercept(self):
+        """Return the estimator's ``(coef_, intercept_)``."""
+        return self.solution()
+
+
+class _SoftmaxState(_SGDState):
+    """The SGD variables of a softmax model, kept across partial_fit calls.
+
+    ``v`` (n_features, n_classes) unscaled feature-major weights in X's dtype; ``u``
+    (float64) laid out as ``v``, 0 columns wide when not averaging; ``state``
+    (n_classes, STATE_SIZE) the intercepts and the shared scalars, as
+    :func:`_softmax_kernels.softmax_epoch` keeps them.
+    """
+
+    n_problems = 1
+
+    @staticmethod
+    def shapes(n_classes, n_features):
+        return (n_features, n_classes), (n_classes, K.STATE_SIZE)
+
+    def epoch(self, k, csr, target, weight, order, loss, *params):
+        """Run one epoch (``k`` and ``loss`` are unused); return the cross-entropy sum."""
+        return S.softmax_epoch(*csr, target, weight, order, self.v.reshape(-1),
+                               self.u.reshape(-1), self.state, *params)
+
+    def squared_norm(self, k):
+        return float(self.state[0, K.SCALE] ** 2 * np.vdot(self.v, self.v))
+
+    def intercepts(self, k):
+        return self.state[:, K.INTERCEPT]
+
+    def set_solution(self, coef, intercept):
+        self.v[:] = coef.T
+        self.state[:, K.INTERCEPT] = intercept
+
+    def solution(self):
+        """Return ``(W, b)``, W (n_classes, n_features): the averaged ones if averaging ran."""
+        state = self.state
+        n = state[0, K.AVG_N]
+        if n > 0:
+            coef = (self.u + state[0, K.AVG_C] * self.v) / n
+            intercept = state[:, K.AVG_INTERCEPT] / n
+        else:
+            coef = self.v * state[0, K.SCALE]
+            intercept = state[:, K.INTERCEPT].copy()
+        return np.ascontiguousarray(coef.T, dtype=self.v.dtype), intercept
+
+    def coef_intercept(self):
+        """Return ``(coef_, intercept_)``: ``W`` and ``b``, or for two classes the single
+        row ``w_1 - w_0`` and ``b_1 - b_0`` (scikit-learn's binary convention)."""
+        coef, intercept = self.solution()
+        if coef.shape[0] == 2:
+            return coef[1:] - coef[:1], intercept[1:] - intercept[:1]
+        return coef, intercept

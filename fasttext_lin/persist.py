@@ -25,6 +25,13 @@ and the estimator's own arrays. A ``LinearClassifier``::
     sgd_u.npy              (K, d) float64, or (K, 0) when never averaged: the averaging sums
     sgd_state.npy          (K, 6) float64: the kernel's scalars (scale, intercept, t, ...)
 
+but for ``loss="softmax"``, whose one model of all classes keeps feature-major weights and
+one state row per class (two for two classes, although coef_ then has one row)::
+
+    sgd_v.npy              (d, n_classes) coef_'s dtype
+    sgd_u.npy              (d, n_classes) float64, or (d, 0) when never averaged
+    sgd_state.npy          (n_classes, 6) float64
+
 An ``NBSVM``::
 
     ratios_.npy            (K, d) float64, finite: the log-count ratios of each model
@@ -89,7 +96,7 @@ from numpy.lib import format as _npy
 from sklearn.utils.validation import check_is_fitted
 
 from . import _sgd_kernels as K
-from .linear_model import LinearClassifier, _SGDState
+from .linear_model import LinearClassifier, _state_class
 from .nbsvm import NBSVM
 
 FORMAT = "fasttext_lin-model"
@@ -123,7 +130,7 @@ class _Kind(NamedTuple):
     arrays: tuple  # its own arrays, all required
     fitted: tuple  # its int fitted attributes, in metadata "fitted"
     own_arrays: Callable  # estimator -> {name: value} of ``arrays``
-    check: Callable  # (arrays, fitted) -> None: ``arrays`` against coef_; raises _Problem
+    check: Callable  # (arrays, fitted, params) -> None: ``arrays`` against coef_; raises _Problem
     restore: Callable  # (estimator, arrays) -> None: sets the fitted state from ``arrays``
     check_params: Callable  # estimator -> None: raises TypeError or ValueError
 
@@ -134,22 +141,24 @@ def _linear_arrays(est):
     return {"sgd_v": est._sgd.v, "sgd_u": est._sgd.u, "sgd_state": est._sgd.state}
 
 
-def _check_linear(arrays, fitted):
+def _check_linear(arrays, fitted, params):
     coef = arrays["coef_"]
-    n_problems = coef.shape[0]
-    _expect(arrays, "sgd_v", [coef.shape], coef.dtype, "coef_")
-    _expect(arrays, "sgd_u", [coef.shape, (n_problems, 0)], np.float64, "coef_")
-    _expect(arrays, "sgd_state", [(n_problems, K.STATE_SIZE)], np.float64, "coef_")
+    # The loss is checked with the other parameters once the estimator is built.
+    v_shape, state_shape = _state_class(params.get("loss")).shapes(
+        arrays["classes_"].shape[0], coef.shape[1])
+    _expect(arrays, "sgd_v", [v_shape], coef.dtype, "coef_")
+    _expect(arrays, "sgd_u", [v_shape, (v_shape[0], 0)], np.float64, "coef_")
+    _expect(arrays, "sgd_state", [state_shape], np.float64, "coef_")
     t = int(arrays["sgd_state"][0, K.T])
     if fitted["t_"] != t:
         raise _Problem(f"t_={fitted['t_']} but the SGD state says {t}.")
 
 
 def _restore_linear(est, arrays):
-    est._sgd = _SGDState(arrays["sgd_v"], arrays["sgd_u"], arrays["sgd_state"])
+    est._sgd = _state_class(est.loss)(arrays["sgd_v"], arrays["sgd_u"], arrays["sgd_state"])
 
 
-def _check_nbsvm(arrays, fitted):
+def _check_nbsvm(arrays, fitted, params):
     _expect(arrays, "ratios_", [arrays["coef_"].shape], np.float64, "coef_")
     _expect_finite(arrays, "ratios_")
 
@@ -455,14 +464,15 @@ def _load(npz):
     _check_members(specs, names, kind)
     arrays = {name: _read_array(npz, name, spec) for name, spec in specs.items()}
     fitted = _check_fitted(_require(metadata, "fitted", dict), kind)
-    _check_consistency(arrays, fitted, kind)
+    params = _params_from_json(_require(metadata, "params", dict))
+    _check_consistency(arrays, fitted, params, kind)
     object_arrays = _require(metadata, "object_arrays", list)
     if not set(object_arrays) <= {"classes_", "feature_names_in_"}:
         raise _Problem(f"object_arrays={object_arrays!r} names arrays that cannot be objects.")
     extra = {"arrays": {name[len(EXTRA_PREFIX):]: arrays.pop(name) for name in list(arrays)
                         if name.startswith(EXTRA_PREFIX)},
              "metadata": _require(metadata, "extra", dict)}
-    estimator = _build(kind, _require(metadata, "params", dict), arrays, fitted, object_arrays)
+    estimator = _build(kind, params, arrays, fitted, object_arrays)
     return estimator, extra
 
 
@@ -588,7 +598,7 @@ def _check_fitted(fitted, kind):
     return {name: _require(fitted, name, int, where) for name in kind.fitted}
 
 
-def _check_consistency(arrays, fitted, kind):
+def _check_consistency(arrays, fitted, params, kind):
     """Check the arrays' shapes and dtypes against each other and the fitted scalars."""
     coef, classes = arrays["coef_"], arrays["classes_"]
     if coef.ndim != 2 or coef.dtype not in (np.float32, np.float64):
@@ -612,7 +622,7 @@ def _check_consistency(arrays, fitted, kind):
     if fitted["n_features_in_"] != n_features:
         raise _Problem(f"n_features_in_={fitted['n_features_in_']} but coef_ has "
                        f"{n_features} columns.")
-    kind.check(arrays, fitted)
+    kind.check(arrays, fitted, params)
 
 
 def _expect(arrays, name, shapes, dtype, reference):
@@ -631,7 +641,6 @@ def _expect_finite(arrays, name):
 
 
 def _build(kind, params, arrays, fitted, object_arrays):
-    params = _params_from_json(params)
     known = kind.cls().get_params(deep=False)
     unknown = sorted(set(params) - set(known))
     if unknown:

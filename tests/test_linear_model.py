@@ -29,7 +29,8 @@ EXPECTED_FAILED_CHECKS = {
 
 @parametrize_with_checks(
     [LinearClassifier(), LinearClassifier(loss="log_loss", average=True),
-     LinearClassifier(loss="modified_huber", C=1.0, learning_rate="adaptive")],
+     LinearClassifier(loss="modified_huber", C=1.0, learning_rate="adaptive"),
+     LinearClassifier(loss="softmax")],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible(estimator, check):

@@ -47,13 +47,14 @@ def saved(tmp_path):
 
 # -- round trips ------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("loss", ["log_loss", "softmax"])
 @pytest.mark.parametrize("average", [False, True])
 @pytest.mark.parametrize("labels", ["int", "str"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_round_trip_predicts_and_continues_like_the_unsaved_model(
-        n_classes, dtype, labels, average, tmp_path):
-    clf, X, y = fitted(n_classes, dtype, labels, average=average, loss="log_loss")
+        n_classes, dtype, labels, average, loss, tmp_path):
+    clf, X, y = fitted(n_classes, dtype, labels, average=average, loss=loss)
     path = tmp_path / "model.npz"
     save_model(path, clf)
     loaded = load_model(path)
@@ -461,6 +462,22 @@ def test_metadata_not_json(saved):
 def test_shape_mismatch(name, shape, message, saved):
     rewrite(saved, arrays={name: np.zeros(shape)})
     expect_error(saved, message)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_softmax_state_has_its_own_shapes(n_classes, tmp_path):
+    # Feature-major weights (d, n_classes) and a state row per class, also for two classes.
+    clf, _, _ = fitted(n_classes, loss="softmax", average=True)
+    path = tmp_path / "model.npz"
+    save_model(path, clf)
+    with np.load(path) as npz:
+        assert npz["sgd_v"].shape == npz["sgd_u"].shape == (15, n_classes)
+        assert npz["sgd_state"].shape == (n_classes, K.STATE_SIZE)
+        assert npz["coef_"].shape == (1 if n_classes == 2 else 3, 15)
+    # The one-vs-rest layout is refused for a softmax model.
+    rewrite(path, arrays={"sgd_v": np.zeros((n_classes, 15))})
+    expect_error(path, rf"shape mismatch: sgd_v has shape \({n_classes}, 15\), expected "
+                       rf"\(15, {n_classes}\)")
 
 
 def test_n_features_mismatch(saved):

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import log_softmax
+from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import MaxAbsScaler
 
@@ -14,6 +15,7 @@ from fasttext_lin import LinearClassifier
 from fasttext_lin import _sgd_kernels as K
 from fasttext_lin import _softmax_kernels as S
 from fasttext_lin.datasets import fetch_libsvm
+from fasttext_lin.linear_model import _optimal_t0
 from naive import naive_softmax_sgd
 
 
@@ -184,3 +186,150 @@ def test_kernel_step_is_the_gradient_of_cross_entropy_plus_l2():
     W1, b1, _, _ = weights(v, u, state)
     np.testing.assert_allclose((W0 - W1) / eta, grad_W, atol=1e-7)
     np.testing.assert_allclose((b0 - b1) / eta, grad_b, atol=1e-7)
+
+
+# -- the estimator ------------------------------------------------------------------------------
+
+def blobs(n_classes, n=300, seed=0):
+    X, y = make_classification(n_samples=n, n_features=20, n_informative=10,
+                               n_classes=n_classes, random_state=seed)
+    return sp.csr_matrix(X), y
+
+
+def full_scores(clf, X):
+    """Scores of every class from the full softmax weights (the SGD state)."""
+    W, b = clf._sgd.solution()
+    return X @ W.T + b
+
+
+@pytest.mark.parametrize("average", [False, True])
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_predict_proba_is_the_softmax_of_the_class_scores(n_classes, average):
+    X, y = blobs(n_classes)
+    clf = LinearClassifier(loss="softmax", average=average, random_state=0).fit(X, y)
+    Z = full_scores(clf, X)
+    np.testing.assert_allclose(clf.predict_log_proba(X), log_softmax(Z, axis=1), atol=1e-12)
+    np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0)
+    if n_classes == 2:
+        # One row, as scikit-learn's binary models: the score of classes_[1] against classes_[0].
+        assert clf.coef_.shape == (1, 20) and clf.intercept_.shape == (1,)
+        np.testing.assert_allclose(clf.decision_function(X), Z[:, 1] - Z[:, 0], atol=1e-12)
+    else:
+        np.testing.assert_allclose(clf.decision_function(X), Z, atol=1e-12)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[Z.argmax(axis=1)])
+
+
+def test_adding_one_vector_to_every_class_leaves_predict_proba_unchanged():
+    X, y = blobs(3)
+    clf = LinearClassifier(loss="softmax", random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    rng = np.random.default_rng(0)
+    clf.coef_ = clf.coef_ + 10 * rng.normal(size=20)
+    clf.intercept_ = clf.intercept_ + 7.0
+    np.testing.assert_allclose(clf.predict_proba(X), proba, rtol=1e-9, atol=1e-12)
+
+
+def test_log_proba_is_finite_for_huge_scores():
+    X, y = blobs(3)
+    clf = LinearClassifier(loss="softmax", random_state=0).fit(X, y)
+    clf.coef_ = clf.coef_ * 1e6
+    log_proba = clf.predict_log_proba(X)
+    assert np.isfinite(log_proba).all() and (log_proba <= 0).all()
+    np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_partial_fit_continues_like_fit_epochs():
+    X, y = blobs(3)
+    params = dict(loss="softmax", average=True, shuffle=False, tol=None, alpha=1e-3)
+    fitted = LinearClassifier(max_iter=3, **params).fit(X, y)
+    streamed = LinearClassifier(**params)
+    for _ in range(3):
+        streamed.partial_fit(X, y, classes=np.unique(y))
+    np.testing.assert_allclose(streamed.coef_, fitted.coef_, rtol=1e-12)
+    np.testing.assert_allclose(streamed.intercept_, fitted.intercept_, rtol=1e-12)
+    assert streamed.t_ == fitted.t_ == 3 * X.shape[0] + 1
+
+
+def test_class_weight_multiplies_sample_weight_and_n_jobs_changes_nothing():
+    X, y = blobs(3)
+    params = dict(loss="softmax", random_state=0, max_iter=5, tol=None)
+    balanced = LinearClassifier(class_weight={0: 2.0, 1: 0.5, 2: 1.0}, n_jobs=2, **params)
+    by_hand = LinearClassifier(**params).fit(X, y, sample_weight=np.array([2.0, 0.5, 1.0])[y])
+    np.testing.assert_array_equal(balanced.fit(X, y).coef_, by_hand.coef_)
+
+
+def test_warm_start_starts_from_the_previous_solution():
+    X, y = blobs(3)
+    params = dict(loss="softmax", max_iter=1, tol=None, random_state=0,
+                  learning_rate="constant", alpha=0.0)
+    clf = LinearClassifier(warm_start=True, eta0=0.1, **params)
+    first = clf.fit(X, y).coef_.copy()
+    clf.set_params(eta0=1e-12)
+    np.testing.assert_allclose(clf.fit(X, y).coef_, first, atol=1e-9)
+    # A model of another loss is not a start: the fit is cold.
+    clf.set_params(loss="log_loss").fit(X, y)
+    assert np.abs(clf.coef_).max() < 1e-9
+
+
+def test_error_changing_loss_between_partial_fits():
+    X, y = blobs(3)
+    clf = LinearClassifier(loss="log_loss").partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="loss='softmax' cannot continue a model trained with "
+                                         "another loss .* call fit"):
+        clf.set_params(loss="softmax").partial_fit(X, y)
+
+
+def test_error_diverging_learning_rate_names_the_epoch():
+    X, y = blobs(3)
+    clf = LinearClassifier(loss="softmax", learning_rate="constant", eta0=1e305, alpha=0.0)
+    with pytest.raises(ValueError, match="non-finite in epoch 1 .*'softmax'.* lower eta0"):
+        clf.fit(X * 1e3, y)
+    assert not hasattr(clf, "coef_")
+
+
+def test_optimal_schedule_starts_below_the_curvature_cap():
+    X, y = blobs(3)
+    X = X * 30.0
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, size=y.shape[0])
+    alpha = 1e-6
+    csr = (X.indptr, X.indices, X.data)
+    first_eta = 1.0 / (alpha * _optimal_t0("softmax", alpha, csr, weight))
+    largest = np.max(weight * np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    np.testing.assert_allclose(first_eta, 1.0 / (S.CURVATURE * largest))
+    clf = LinearClassifier(loss="softmax", alpha=alpha, max_iter=3, tol=None, random_state=0)
+    assert np.isfinite(clf.fit(X, y, sample_weight=weight).coef_).all()
+
+
+# -- real data ----------------------------------------------------------------------------------
+
+def scaled(name, shared_data):
+    data = fetch_libsvm(name, data_home=shared_data, download=False)
+    scaler = MaxAbsScaler().fit(data.X_train)
+    return (scaler.transform(data.X_train).tocsr(), data.y_train,
+            scaler.transform(data.X_test).tocsr(), data.y_test)
+
+
+def objective(clf, X, y, alpha):
+    """``(1/n) sum_i CE_i + alpha/2 ||W||^2`` of a softmax model of three classes or more."""
+    log_proba = clf.predict_log_proba(X)[np.arange(y.shape[0]), np.searchsorted(clf.classes_, y)]
+    return -log_proba.mean() + alpha / 2 * np.sum(clf.coef_ ** 2)
+
+
+def test_objective_decreases_over_epochs_on_dna(shared_data):
+    X, y, _, _ = scaled("dna", shared_data)
+    clf = LinearClassifier(loss="softmax", C=1.0, random_state=0)
+    values = [np.log(3)]  # the objective at zero weights
+    for _ in range(20):
+        values.append(objective(clf.partial_fit(X, y, classes=[1, 2, 3]), X, y,
+                                1.0 / X.shape[0]))
+    assert np.all(np.diff(values) < 0), values
+    # LogisticRegression's optimum at C=1 is 0.0796 (lbfgs, tol 1e-10).
+    assert values[-1] < 0.09
+
+
+@pytest.mark.parametrize("name", ["dna", "pendigits"])
+def test_accuracy_within_one_point_of_logistic_regression(name, shared_data):
+    X, y, X_test, y_test = scaled(name, shared_data)
+    reference = LogisticRegression(C=1.0, max_iter=1000).fit(X, y).score(X_test, y_test)
+    clf = LinearClassifier(loss="softmax", C=1.0, random_state=0).fit(X, y)
+    assert abs(clf.score(X_test, y_test) - reference) <= 0.01
