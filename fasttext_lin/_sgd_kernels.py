@@ -1,5 +1,8 @@
 """Jitted SGD epochs for binary (and regression) linear models on CSR data.
 
+The multinomial (softmax) epoch lives in :mod:`._softmax_kernels` and shares this module's
+schedule, prefetch and scale-folding helpers.
+
 The kernels trust their inputs: the Python layer (``linear_model``) validates
 dtypes, shapes and values, owns allocation and randomness, and calls one epoch
 at a time. Weights are kept as ``w = scale * v`` so that the L2 shrink of a step

@@ -19,7 +19,7 @@ from sklearn.datasets import make_classification
 from fasttext_lin import NBSVM, LinearClassifier
 from fasttext_lin import _sgd_kernels as K
 from fasttext_lin import persist
-from fasttext_lin.linear_model import _SGDState
+from fasttext_lin.linear_model import _state_class
 from fasttext_lin.persist import ModelFileError, load_model, save_model
 
 LABELS = {"int": np.array([3, 7, 11]), "str": np.array(["neg", "neutral", "pos"])}
@@ -681,19 +681,23 @@ def models(draw):
     classes = np.unique(np.array(labels))
     if classes.shape[0] != n_classes:  # e.g. 0.0 and -0.0
         classes = np.arange(n_classes)
-    k = 1 if n_classes == 2 else n_classes
+    loss = draw(st.sampled_from(["hinge", "softmax"]))
     d = draw(st.integers(1, 12))
+    v_shape, state_shape = _state_class(loss).shapes(n_classes, d)
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     finite = st.floats(-1e6, 1e6, width=32)
-    v = draw(hnp.arrays(dtype, (k, d), elements=finite))
+    v = draw(hnp.arrays(dtype, v_shape, elements=finite))
     averaged = draw(st.booleans())
-    u = draw(hnp.arrays(np.float64, (k, d if averaged else 0), elements=finite))
-    state = draw(hnp.arrays(np.float64, (k, K.STATE_SIZE), elements=finite))
+    u = draw(hnp.arrays(np.float64, v_shape if averaged else (v_shape[0], 0), elements=finite))
+    state = draw(hnp.arrays(np.float64, state_shape, elements=finite))
+    if loss == "softmax":
+        # The scalars a softmax model shares are the same in every row.
+        state[:, [K.SCALE, K.AVG_C]] = state[0, [K.SCALE, K.AVG_C]]
     state[:, K.T] = draw(st.integers(1, 10**6))
     state[:, K.AVG_N] = draw(st.integers(1, 10**6)) if averaged else 0
-    clf = LinearClassifier(average=averaged, random_state=draw(st.integers(0, 2**31 - 1)))
-    clf.classes_, clf._sgd = classes, _SGDState(v, u, state)
-    clf.coef_, clf.intercept_ = clf._sgd.solution()
+    clf = LinearClassifier(loss, average=averaged, random_state=draw(st.integers(0, 2**31 - 1)))
+    clf.classes_, clf._sgd = classes, _state_class(loss)(v, u, state)
+    clf.coef_, clf.intercept_ = clf._sgd.coef_intercept()
     clf.n_iter_, clf.t_, clf.n_features_in_ = draw(st.integers(1, 100)), int(state[0, K.T]), d
     return clf
 
