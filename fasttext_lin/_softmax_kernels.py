@@ -142,9 +142,10 @@ def softmax_epoch(
             z[c] *= weight
         z[label] -= weight
         avg_step = averaging and t >= average_start
+        inv_scale = 1.0 / scale
         for j in range(indptr[i], indptr[i + 1]):
             base = indices[j] * n_classes
-            x = data[j] / scale
+            x = data[j] * inv_scale
             if avg_step:
                 ux = avg_c * x
                 for c in range(n_classes):

@@ -363,7 +363,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     def _epochs(self, csr, target, weight, alpha, optimal_t0, sgd, k, seed, max_epochs):
         """Run the epochs of problem ``k`` on CSR arrays; return how many ran."""
         n = target.shape[0]
-        loss = K.LOSS_CODES.get(self.loss)
+        loss = K.LOSS_CODES.get(self.loss)  # None for 'softmax': its kernel has one loss
         schedule = K.SCHEDULE_CODES[self.learning_rate]
         eta0 = float(self.eta0)
         average_start = max(1, int(self.average)) if self.average else -1
