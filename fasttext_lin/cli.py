@@ -25,7 +25,7 @@ import time
 
 from . import __version__
 
-_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge")
+_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge", "softmax")
 _FORMATS = ("fasttext", "csv", "tsv", "lines", "folders")
 _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".txt": "fasttext", ".ft": "fasttext"}
 _PREDICT_CHUNK = 10_000  # documents featurized and written at a time
@@ -388,7 +388,8 @@ def _model_options(parser, with_C):
     group.add_argument("--min-df", type=_positive(int), default=1,
                        help="keep terms in at least this many documents (default 1)")
     group.add_argument("--loss", choices=_LOSSES, default="hinge",
-                       help="hinge: linear SVM (default); log_loss: logistic regression")
+                       help="hinge: linear SVM (default); log_loss: logistic regression "
+                            "(one-vs-rest); softmax: multinomial logistic regression")
     if with_C:
         group.add_argument("--C", type=_positive(float), default=1.0,
                            help="regularisation as LinearSVC's C (default 1)")

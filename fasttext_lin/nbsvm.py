@@ -45,7 +45,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
     norm : {'l2', None}, default='l2'
         Scale each scaled row to unit Euclidean norm.
     loss : str, default='hinge'
-        Loss of the binary models (see :class:`LinearClassifier`).
+        Loss of the binary models (see :class:`LinearClassifier`; not 'softmax').
     max_iter : int, default=30
         Epochs of each binary model (run in full: no early stop).
     average : bool, default=True
@@ -93,6 +93,9 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         if not (isinstance(self.max_iter, Integral) and self.max_iter >= 1):
             raise ValueError(f"NBSVM: max_iter={self.max_iter!r} is invalid; expected an "
                              "int >= 1.")
+        if self.loss == "softmax":
+            raise ValueError("NBSVM: loss='softmax' is invalid; each NB-SVM model is binary: "
+                             "use 'hinge', 'squared_hinge', 'log_loss' or 'modified_huber'.")
         self._binary_model()._check_params()  # C, loss, average
 
     def _binary_model(self):

@@ -100,7 +100,7 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         Keep terms found in at least this many documents (vocabulary mode).
     loss : str, default='hinge'
         Loss of the SGD models: 'hinge' (linear SVM), 'log_loss', 'modified_huber',
-        'squared_hinge'.
+        'squared_hinge', or 'softmax' (one multinomial model; not with 'nbsvm').
     C : float, default=1.0
         LinearSVC-style regularisation (parameter ``classifier__C``).
     beta : float in (0, 1] or None, default=None

@@ -252,6 +252,20 @@ def test_predict_proba_needs_a_probabilistic_loss(corpus_file, tmp_path, capsys)
            "modified_huber" in err
 
 
+def test_softmax_model_trains_tests_and_gives_probabilities(corpus_file, tmp_path, capsys,
+                                                            monkeypatch):
+    path = tmp_path / "softmax.npz"
+    assert main(["train", str(corpus_file), "-o", str(path), "--loss", "softmax", "-q"]) == 0
+    assert load_text_model(path).named_steps["classifier"].coef_.shape[0] == 3
+    status, out, _ = run(capsys, "test", path, corpus_file)
+    assert status == 0 and "accuracy: 1.0000" in out
+    stdin(monkeypatch, b"great lovely film\n")
+    _, out, _ = run(capsys, "predict", path, "--proba", "--k", "3")
+    fields = out.split()
+    assert fields[0] == "pos" and sorted(fields[2::2]) == ["mixed", "neg"]
+    assert sum(float(p) for p in fields[1::2]) == pytest.approx(1.0, abs=1e-5)
+
+
 def test_predict_errors(model, tmp_path, capsys, monkeypatch):
     err = one_line_error(capsys, "predict", model, tmp_path / "no.txt")
     assert "No such file or directory" in err and str(tmp_path / "no.txt") in err

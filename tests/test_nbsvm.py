@@ -75,7 +75,8 @@ def test_multiclass_is_one_model_per_class():
                                              (dict(nb_alpha=-1), "nb_alpha"),
                                              (dict(norm="l1"), "norm"),
                                              (dict(max_iter=0), "max_iter"),
-                                             (dict(C=-1.0), "C"), (dict(loss="nope"), "loss")])
+                                             (dict(C=-1.0), "C"), (dict(loss="nope"), "loss"),
+                                             (dict(loss="softmax"), "model is binary")])
 def test_invalid_parameters_are_named(params, message):
     X, y = _corpus()
     with pytest.raises(ValueError, match=message):
