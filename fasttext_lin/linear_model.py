@@ -6,9 +6,11 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, log_softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit, log_softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.class_weight import compute_class_weight
@@ -25,6 +27,8 @@ _LOSSES = sorted([*K.LOSS_CODES, "softmax"])
 
 # Stop lowering the 'adaptive' step below this, as scikit-learn does.
 _MIN_ADAPTIVE_ETA = 1e-6
+# Held-out folds of probability=True, as SVC's (libsvm's) and CalibratedClassifierCV's default.
+_CALIBRATION_FOLDS = 5
 
 
 class LinearClassifier(ClassifierMixin, BaseEstimator):
@@ -94,6 +98,22 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         ``n_jobs``. Unused by 'softmax' (one problem).
     verbose : int, default=0
         Print one line per epoch when > 0.
+    probability : bool, default=False
+        Give 'hinge', 'squared_hinge' and 'squared_error' models probabilities, as
+        ``SVC(probability=True)`` does: :meth:`fit` first trains the model on 5 stratified
+        folds, ``StratifiedKFold(5, shuffle=True, random_state=random_state)``, fits Platt's
+        sigmoid ``p_k = expit(a_k s_k + b_k)`` of each one-vs-rest score ``s_k`` to the
+        held-out scores, then trains the model on all the data (6 fits in all). Each
+        sigmoid maximises the (sample-weighted) likelihood of Platt's smoothed targets
+        ``(N+ + 1) / (N+ + 2)`` and ``1 / (N- + 2)`` by L-BFGS, as scikit-learn does: the
+        probabilities are ``CalibratedClassifierCV(LinearClassifier(...), method='sigmoid',
+        cv=StratifiedKFold(5, shuffle=True, random_state=random_state), ensemble=False)``'s
+        (to the solvers' tolerance). Multi-class probabilities are normalised to sum to 1,
+        binary ones are ``[1 - p, p]``. The sigmoid has its own intercept, so near the
+        decision boundary the most probable class may differ from :meth:`predict`'s, as
+        with SVC. Each class needs at least 5 samples, and :meth:`partial_fit` is
+        unavailable (the calibration needs held-out folds). Ignored by 'log_loss',
+        'modified_huber' and 'softmax', which have probabilities of their own.
 
     Attributes
     ----------
@@ -106,13 +126,16 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     t_ : int
         Steps taken plus one, the ``t`` of the learning-rate schedule.
     n_features_in_ : int
+    calibration_ : ndarray of shape (1, 2) or (n_classes, 2)
+        Only with ``probability=True`` and a loss without probabilities of its own: the
+        slope ``a_k`` and intercept ``b_k`` of the sigmoid of each row of ``coef_``.
     """
 
     def __init__(
         self, loss="hinge", *, alpha=1e-4, C=None, learning_rate="optimal", eta0=0.01,
         power_t=0.5, max_iter=1000, tol=1e-3, n_iter_no_change=5, shuffle=True,
         random_state=None, fit_intercept=True, average=False, class_weight=None,
-        warm_start=False, n_jobs=None, verbose=0,
+        warm_start=False, n_jobs=None, verbose=0, probability=False,
     ):
         self.loss = loss
         self.alpha = alpha
@@ -131,6 +154,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.probability = probability
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -159,14 +183,19 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} needs samples of at least 2 classes, got one class: "
                 f"every label in y is {classes[0].tolist()!r}."
             )
+        calibration = (self._platt(X, y, classes, sample_weight) if self._calibrates()
+                       else None)
         sgd = self._zeros(classes, X)
         warm = (self.warm_start and hasattr(self, "_sgd") and type(self._sgd) is type(sgd)
                 and np.array_equal(classes, self.classes_))
         if warm:
             sgd.set_solution(*self._sgd.solution())
         self._run(X, y, classes, sample_weight, sgd, self.max_iter)
+        if calibration is not None:
+            self.calibration_ = calibration
         return self
 
+    @available_if(lambda self: _without_calibration(self))
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of SGD over a batch, continuing from the current model.
 
@@ -236,13 +265,15 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         best = (scores > 0).astype(np.intp) if scores.ndim == 1 else scores.argmax(axis=1)
         return self.classes_[best]
 
-    @available_if(lambda self: self.loss in _PROBA_LOSSES)
+    @available_if(lambda self: _has_probabilities(self))
     def predict_proba(self, X):
-        """Class probabilities (losses 'log_loss', 'modified_huber' and 'softmax' only).
+        """Class probabilities (losses 'log_loss', 'modified_huber', 'softmax', or any
+        loss with ``probability=True``).
 
         'softmax' gives the softmax of the class scores. One-vs-rest scores are turned
         into per-class probabilities (sigmoid for 'log_loss', ``(clip(d, -1, 1) + 1) / 2``
-        for 'modified_huber') and normalised.
+        for 'modified_huber', the fitted Platt sigmoid ``expit(a_k d + b_k)`` with
+        ``probability=True``) and normalised.
 
         Returns
         -------
@@ -253,8 +284,16 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         scores = self.decision_function(X)
         if self.loss == "log_loss":
             prob = expit(scores)
-        else:
+        elif self.loss == "modified_huber":
             prob = (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
+        else:
+            if not hasattr(self, "calibration_"):
+                raise NotFittedError(
+                    f"This {type(self).__name__} was fitted with probability=False: call fit "
+                    "again with probability=True to calibrate its probabilities."
+                )
+            slope, intercept = self.calibration_.T
+            prob = expit(scores * slope + intercept)
         if prob.ndim == 1:
             return np.column_stack([1.0 - prob, prob])
         total = prob.sum(axis=1, keepdims=True)
@@ -264,7 +303,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         total[empty] = prob.shape[1]
         return prob / total
 
-    @available_if(lambda self: self.loss in _PROBA_LOSSES)
+    @available_if(lambda self: _has_probabilities(self))
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (for 'softmax' the log-softmax of the scores)."""
         if self.loss != "softmax":
@@ -299,6 +338,34 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
 
         check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, min_val=1)
         check_scalar(int(self.average), "average", numbers.Integral, min_val=0)
+        if not isinstance(self.probability, (bool, np.bool_)):
+            raise ValueError(f"probability={self.probability!r} must be True or False.")
+
+    def _calibrates(self):
+        """Whether fit calibrates probabilities (Platt) for want of the loss's own."""
+        return bool(self.probability) and self.loss not in _PROBA_LOSSES
+
+    def _platt(self, X, y, classes, sample_weight):
+        """Platt's ``(a_k, b_k)`` of each one-vs-rest score, fitted to the scores of
+        models trained on the other folds; shape (1, 2) or (n_classes, 2)."""
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() < _CALIBRATION_FOLDS:
+            raise ValueError(
+                f"probability=True calibrates on {_CALIBRATION_FOLDS} stratified folds, but "
+                f"class {classes[counts.argmin()].tolist()!r} has only {counts.min()} "
+                f"sample(s): give at least {_CALIBRATION_FOLDS} per class, or set "
+                "probability=False."
+            )
+        folds = StratifiedKFold(_CALIBRATION_FOLDS, shuffle=True,
+                                random_state=self.random_state)
+        params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        scores = cross_val_predict(clone(self).set_params(probability=False), X, y, cv=folds,
+                                   method="decision_function", params=params)
+        positive = classes[-1:] if classes.shape[0] == 2 else classes
+        weight = (np.ones(y.shape[0]) if sample_weight is None
+                  else np.asarray(sample_weight, dtype=np.float64))
+        return np.array([_fit_sigmoid(s, y == label, weight)
+                         for s, label in zip(scores.reshape(y.shape[0], -1).T, positive)])
 
     def _zeros(self, classes, X):
         return _state_class(self.loss).zeros(classes.shape[0], X.shape[1], X.dtype,
@@ -354,6 +421,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             for k, target in enumerate(targets)
         )
         n_iter = max(epochs)
+        # A calibration belongs to the weights it was fitted to.
+        vars(self).pop("calibration_", None)
         self.classes_ = classes
         self._sgd = sgd
         self.coef_, self.intercept_ = sgd.coef_intercept()
@@ -410,6 +479,51 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 "stopped improving by tol; raise max_iter or tol.", ConvergenceWarning,
             )
         return max_epochs
+
+
+def _has_probabilities(est):
+    if est.loss in _PROBA_LOSSES or est.probability:
+        return True
+    # available_if chains this message to its AttributeError.
+    raise AttributeError(
+        f"loss={est.loss!r} gives no probabilities: set probability=True to calibrate them "
+        f"(Platt scaling on held-out folds), or use a loss among {list(_PROBA_LOSSES)}."
+    )
+
+
+def _without_calibration(est):
+    if not est._calibrates():
+        return True
+    raise AttributeError(
+        f"partial_fit is unavailable with probability=True and loss={est.loss!r}: the "
+        "calibration is fitted on held-out folds by fit; use fit, or probability=False."
+    )
+
+
+def _fit_sigmoid(score, positive, weight):
+    """Platt's ``(a, b)``: ``expit(a * score + b)`` fitted to the smoothed targets.
+
+    Maximises ``sum_i w_i [t_i log p_i + (1 - t_i) log(1 - p_i)]`` with Platt's targets
+    ``t_i = (N+ + 1) / (N+ + 2)`` for positives, ``1 / (N- + 2)`` for the others (``N``
+    weighted counts), by L-BFGS from his starting point, as
+    ``sklearn.calibration._sigmoid_calibration`` does (whose ``A, B`` are ``-a, -b``).
+    """
+    n_pos, n_neg = weight[positive].sum(), weight[~positive].sum()
+    target = np.where(positive, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+    # Scores on the unit scale keep L-BFGS's steps well sized; a is rescaled at the end.
+    scale = max(1.0, float(np.abs(score).max()))
+    unit = score / scale
+
+    def loss_grad(ab):
+        z = ab[0] * unit + ab[1]
+        loss = -np.dot(weight, target * log_expit(z) + (1.0 - target) * log_expit(-z))
+        g = weight * (expit(z) - target)
+        return loss, np.array([np.dot(g, unit), g.sum()])
+
+    start = np.array([0.0, np.log((n_pos + 1.0) / (n_neg + 1.0))])
+    ab = minimize(loss_grad, start, method="L-BFGS-B", jac=True,
+                  options={"gtol": 1e-10, "ftol": 64 * np.finfo(float).eps}).x
+    return ab[0] / scale, ab[1]
 
 
 def _checked_csr(X):

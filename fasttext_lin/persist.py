@@ -7,7 +7,7 @@ Loading never executes code from the file: arrays are read with
 (never imported by name), and every array is checked against the metadata (shape, dtype,
 SHA-256) and against the others before a model is built.
 
-File layout (``format_version`` 1)
+File layout (``format_version`` 2)
 ----------------------------------
 A zip archive as :func:`numpy.savez` writes it, with the members::
 
@@ -24,6 +24,9 @@ and the estimator's own arrays. A ``LinearClassifier``::
     sgd_v.npy              (K, d) coef_'s dtype: the unscaled SGD weights
     sgd_u.npy              (K, d) float64, or (K, 0) when never averaged: the averaging sums
     sgd_state.npy          (K, 6) float64: the kernel's scalars (scale, intercept, t, ...)
+    calibration_.npy       (K, 2) float64, finite: the Platt sigmoids' slopes and
+                           intercepts; present exactly when the model was fitted with
+                           probability=True and a loss without probabilities of its own
 
 but for ``loss="softmax"``, whose one model of all classes keeps feature-major weights and
 one state row per class (two for two classes, although coef_ then has one row)::
@@ -38,7 +41,7 @@ An ``NBSVM``::
 
 ``metadata.json``::
 
-    {"format": "fasttext_lin-model", "format_version": 1, "package_version": "0.1.0",
+    {"format": "fasttext_lin-model", "format_version": 2, "package_version": "0.1.0",
      "estimator": "LinearClassifier",
      "params": {"loss": "hinge", ..., "class_weight": {"__pairs__": [[0, 1.0], [1, 3.0]]}},
      "fitted": {"n_iter_": 7, "t_": 2101, "n_features_in_": 20},
@@ -52,6 +55,10 @@ An ``NBSVM``::
 ...]}`` so that its keys keep their type (``class_weight={0: 1.0}`` stays an int key), a
 tuple comes back as a list. ``object_arrays`` names the arrays that were object arrays of
 ``str`` and are stored as unicode (they come back as object arrays).
+
+Version 2 added the ``LinearClassifier`` parameter ``probability`` and its
+``calibration_.npy``; files of version 1 still load (as ``probability=False`` models), and
+an older fasttext_lin refuses a version 2 file with a request to upgrade.
 
 Extra: data stored beside the model
 -----------------------------------
@@ -100,7 +107,7 @@ from .linear_model import LinearClassifier, _state_class
 from .nbsvm import NBSVM
 
 FORMAT = "fasttext_lin-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 METADATA_MEMBER = "metadata.json"
 EXTRA_PREFIX = "extra/"
 
@@ -128,6 +135,7 @@ class _Kind(NamedTuple):
 
     cls: type
     arrays: tuple  # its own arrays, all required
+    optional: tuple  # its own arrays that a fitted estimator may lack
     fitted: tuple  # its int fitted attributes, in metadata "fitted"
     own_arrays: Callable  # estimator -> {name: value} of ``arrays``
     check: Callable  # (arrays, fitted, params) -> None: ``arrays`` against coef_; raises _Problem
@@ -138,12 +146,32 @@ class _Kind(NamedTuple):
 def _linear_arrays(est):
     if not hasattr(est, "_sgd"):
         raise _Problem("the estimator has no SGD state (_sgd); fit it with fit or partial_fit.")
-    return {"sgd_v": est._sgd.v, "sgd_u": est._sgd.u, "sgd_state": est._sgd.state}
+    arrays = {"sgd_v": est._sgd.v, "sgd_u": est._sgd.u, "sgd_state": est._sgd.state}
+    if hasattr(est, "calibration_"):
+        arrays["calibration_"] = est.calibration_
+    _check_calibration(est, "calibration_" in arrays)
+    return arrays
+
+
+def _check_calibration(est, present):
+    """A calibration is there exactly when the parameters of ``est`` call for one."""
+    if est._calibrates() and not present:
+        raise _Problem(f"probability=True with loss={est.loss!r}, but no calibration_: the "
+                       "parameters were changed after fit; fit the model again.")
+    if present and not est._calibrates():
+        raise _Problem(f"calibration_ is present, but probability={est.probability!r} and "
+                       f"loss={est.loss!r} do not calibrate; fit the model again.")
 
 
 def _check_linear(arrays, fitted, params):
     coef = arrays["coef_"]
-    # The loss is checked with the other parameters once the estimator is built.
+    # The parameters' values (the loss, ...) are checked once the estimator is built.
+    _check_calibration(LinearClassifier(loss=params.get("loss", "hinge"),
+                                        probability=params.get("probability", False)),
+                       "calibration_" in arrays)
+    if "calibration_" in arrays:
+        _expect(arrays, "calibration_", [(coef.shape[0], 2)], np.float64, "coef_")
+        _expect_finite(arrays, "calibration_")
     v_shape, state_shape = _state_class(params.get("loss")).shapes(
         arrays["classes_"].shape[0], coef.shape[1])
     _expect(arrays, "sgd_v", [v_shape], coef.dtype, "coef_")
@@ -156,6 +184,8 @@ def _check_linear(arrays, fitted, params):
 
 def _restore_linear(est, arrays):
     est._sgd = _state_class(est.loss)(arrays["sgd_v"], arrays["sgd_u"], arrays["sgd_state"])
+    if "calibration_" in arrays:
+        est.calibration_ = arrays["calibration_"]
 
 
 def _check_nbsvm(arrays, fitted, params):
@@ -177,9 +207,10 @@ def _check_nbsvm_params(est):
 # The only classes a file may name: never import a class by a name read from a file.
 _KINDS = {
     "LinearClassifier": _Kind(LinearClassifier, ("sgd_v", "sgd_u", "sgd_state"),
+                              ("calibration_",),
                               ("n_iter_", "t_", "n_features_in_"), _linear_arrays,
                               _check_linear, _restore_linear, LinearClassifier._check_params),
-    "NBSVM": _Kind(NBSVM, ("ratios_",), ("n_iter_", "n_features_in_"),
+    "NBSVM": _Kind(NBSVM, ("ratios_",), (), ("n_iter_", "n_features_in_"),
                    lambda est: {"ratios_": est.ratios_}, _check_nbsvm, _restore_nbsvm,
                    _check_nbsvm_params),
 }
@@ -242,7 +273,7 @@ def save_model(path, estimator, extra=None, *, compress=False):
 
 
 def _estimator_arrays(est, kind):
-    stored = set(_SHARED_ARRAYS + _OPTIONAL_ARRAYS + kind.arrays + kind.fitted)
+    stored = set(_SHARED_ARRAYS + _OPTIONAL_ARRAYS + kind.arrays + kind.optional + kind.fitted)
     unknown = sorted(name for name in vars(est)
                      if name.endswith("_") and not name.startswith("_") and name not in stored)
     if unknown:
@@ -529,7 +560,7 @@ def _check_members(specs, names, kind):
             raise _Problem(f"missing array {name!r} ({METADATA_MEMBER} does not list it).")
     for name in specs:
         extra_name = name[len(EXTRA_PREFIX):] if name.startswith(EXTRA_PREFIX) else None
-        if name not in required + _OPTIONAL_ARRAYS and not (
+        if name not in required + _OPTIONAL_ARRAYS + kind.optional and not (
                 extra_name and _NAME.fullmatch(extra_name)):
             raise _Problem(f"unknown array {name!r} in {METADATA_MEMBER}.")
         if name + ".npy" not in names:

@@ -77,6 +77,76 @@ def test_round_trip_predicts_and_continues_like_the_unsaved_model(
     assert loaded.t_ == clf.t_
 
 
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_calibrated_round_trip_gives_the_same_probabilities(n_classes, loss, tmp_path):
+    clf, X, _ = fitted(n_classes, loss=loss, probability=True)
+    save_model(tmp_path / "m.npz", clf)
+    loaded = load_model(tmp_path / "m.npz")
+    assert loaded.get_params() == clf.get_params()
+    assert loaded.calibration_.shape == (1 if n_classes == 2 else n_classes, 2)
+    np.testing.assert_array_equal(loaded.calibration_, clf.calibration_)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as npz:
+        np.testing.assert_array_equal(npz["calibration_"], clf.calibration_)
+
+
+def test_version_1_file_loads_as_an_uncalibrated_model(saved):
+    # What fasttext_lin wrote before probability existed.
+    with zipfile.ZipFile(saved) as archive:
+        params = json.loads(archive.read("metadata.json"))["params"]
+    del params["probability"]
+    rewrite(saved, metadata={"format_version": 1, "params": params})
+    loaded = load_model(saved)
+    assert loaded.probability is False and not hasattr(loaded, "calibration_")
+    assert not hasattr(loaded, "predict_proba")
+
+
+@pytest.fixture
+def calibrated_saved(tmp_path):
+    clf, _, _ = fitted(n_classes=3, probability=True)
+    path = tmp_path / "calibrated.npz"
+    save_model(path, clf)
+    return path
+
+
+@pytest.mark.parametrize("array, message", [
+    (np.zeros((2, 2)), r"shape mismatch: calibration_ has shape \(2, 2\), expected \(3, 2\) "
+                       r"to match coef_ \(3, 15\)\."),
+    (np.zeros((3, 2), dtype=np.float32), r"calibration_ has dtype float32, expected float64\."),
+    (np.full((3, 2), np.inf), r"calibration_ holds NaN or infinite values"),
+])
+def test_bad_calibration_array(array, message, calibrated_saved):
+    rewrite(calibrated_saved, arrays={"calibration_": array})
+    expect_error(calibrated_saved, message)
+
+
+def test_calibration_must_agree_with_the_parameters(saved, calibrated_saved):
+    with zipfile.ZipFile(calibrated_saved) as archive:
+        params = json.loads(archive.read("metadata.json"))["params"]
+    rewrite(calibrated_saved, metadata={"params": {**params, "probability": False}})
+    expect_error(calibrated_saved, r"calibration_ is present, but probability=False and "
+                                   r"loss='hinge' do not calibrate; fit the model again\.")
+    with zipfile.ZipFile(saved) as archive:
+        params = json.loads(archive.read("metadata.json"))["params"]
+    rewrite(saved, metadata={"params": {**params, "probability": True}})
+    expect_error(saved, r"probability=True with loss='hinge', but no calibration_")
+
+
+def test_save_refuses_a_calibration_its_parameters_contradict(tmp_path):
+    clf, _, _ = fitted(probability=True)
+    clf.set_params(probability=False)
+    with pytest.raises(ValueError, match=r"calibration_ is present, but probability=False"):
+        save_model(tmp_path / "m.npz", clf)
+    clf, _, _ = fitted()
+    clf.set_params(probability=True)
+    with pytest.raises(ValueError, match=r"probability=True with loss='hinge', but no "
+                                         r"calibration_: the parameters were changed after "
+                                         r"fit; fit the model again\."):
+        save_model(tmp_path / "m.npz", clf)
+    assert os.listdir(tmp_path) == []
+
+
 def test_warm_start_fit_after_load_matches(tmp_path):
     clf, X, y = fitted(n_classes=3, warm_start=True)
     save_model(tmp_path / "m.npz", clf)
@@ -121,7 +191,7 @@ def test_file_layout(saved):
         metadata = json.loads(archive.read("metadata.json"))
     assert names == ["metadata.json", "coef_.npy", "intercept_.npy", "classes_.npy",
                      "sgd_v.npy", "sgd_u.npy", "sgd_state.npy"]
-    assert metadata["format"] == "fasttext_lin-model" and metadata["format_version"] == 1
+    assert metadata["format"] == "fasttext_lin-model" and metadata["format_version"] == 2
     assert metadata["estimator"] == "LinearClassifier"
     assert metadata["fitted"]["n_features_in_"] == 15
     assert metadata["arrays"]["coef_"]["shape"] == [3, 15]
@@ -386,8 +456,8 @@ def test_wrong_magic(saved):
 
 
 def test_newer_format_version(saved):
-    rewrite(saved, metadata={"format_version": 2})
-    expect_error(saved, r"model file written by a newer fasttext_lin \(format 2 > 1\): "
+    rewrite(saved, metadata={"format_version": 3})
+    expect_error(saved, r"model file written by a newer fasttext_lin \(format 3 > 2\): "
                         r"upgrade fasttext_lin \(this is .*\) to load it\.")
 
 
@@ -695,9 +765,13 @@ def models(draw):
         state[:, [K.SCALE, K.AVG_C]] = state[0, [K.SCALE, K.AVG_C]]
     state[:, K.T] = draw(st.integers(1, 10**6))
     state[:, K.AVG_N] = draw(st.integers(1, 10**6)) if averaged else 0
-    clf = LinearClassifier(loss, average=averaged, random_state=draw(st.integers(0, 2**31 - 1)))
+    calibrated = loss == "hinge" and draw(st.booleans())
+    clf = LinearClassifier(loss, average=averaged, random_state=draw(st.integers(0, 2**31 - 1)),
+                           probability=calibrated)
     clf.classes_, clf._sgd = classes, _state_class(loss)(v, u, state)
     clf.coef_, clf.intercept_ = clf._sgd.coef_intercept()
+    if calibrated:
+        clf.calibration_ = draw(hnp.arrays(np.float64, (v_shape[0], 2), elements=finite))
     clf.n_iter_, clf.t_, clf.n_features_in_ = draw(st.integers(1, 100)), int(state[0, K.T]), d
     return clf
 
@@ -715,6 +789,9 @@ def test_property_any_model_round_trips(clf, seed, tmp_path):
         np.testing.assert_array_equal(back, original)
     for name in ("v", "u", "state"):
         np.testing.assert_array_equal(getattr(loaded._sgd, name), getattr(clf._sgd, name))
+    assert hasattr(loaded, "calibration_") == hasattr(clf, "calibration_")
+    if hasattr(clf, "calibration_"):
+        np.testing.assert_array_equal(loaded.calibration_, clf.calibration_)
     assert (loaded.n_iter_, loaded.t_, loaded.n_features_in_) == (
         clf.n_iter_, clf.t_, clf.n_features_in_)
     assert loaded.get_params() == clf.get_params()
