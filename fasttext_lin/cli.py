@@ -2,7 +2,8 @@
 
 Text classification::
 
-    fasttext-lin train CORPUS -o MODEL [--model linear|nbsvm] [featurizer and trainer options]
+    fasttext-lin train CORPUS -o MODEL [--model linear|nbsvm] [--probability]
+                       [featurizer and trainer options]
     fasttext-lin test MODEL CORPUS
     fasttext-lin predict MODEL [FILE|-] [--proba --k K]
     fasttext-lin cv CORPUS [--model linear|nbsvm] [--folds 10] [--grid C ...]
@@ -150,15 +151,17 @@ def _pipeline(args, C=1.0):
     return text_pipeline(model=args.model_type, ngrams=args.ngrams, weighting=args.weighting,
                          tokenizer=args.tokenizer, n_features=args.hash, min_df=args.min_df,
                          loss=args.loss, C=C, beta=args.beta, epochs=args.epochs,
-                         random_state=args.seed)
+                         random_state=args.seed, probability=args.probability)
 
 
 def _classifier_line(classifier):
     """What trains: ``classifier: NBSVM (beta 0.25, hinge, 30 epochs, averaged)``."""
     beta = f"beta {classifier.beta}, " if hasattr(classifier, "beta") else ""
     averaged = ", averaged" if classifier.average else ""
+    calibrated = (", probabilities by Platt scaling on held-out folds"
+                  if hasattr(classifier, "calibration_") else "")
     return (f"classifier: {type(classifier).__name__} ({beta}{classifier.loss}, "
-            f"{classifier.max_iter} epochs{averaged})")
+            f"{classifier.max_iter} epochs{averaged}{calibrated})")
 
 
 # -- text: subcommands ------------------------------------------------------------------------
@@ -252,7 +255,8 @@ def _predict(args):
                          "--proba, or train with --model linear --loss log_loss for --proba")
     if args.proba and not hasattr(model, "predict_proba"):
         raise ValueError(f"the model's loss {model[-1].loss!r} gives no probabilities: train "
-                         f"with --loss {' or '.join(_PROBA_LOSSES)} for --proba")
+                         "it with --probability to calibrate them, or with --loss "
+                         f"{' or '.join(_PROBA_LOSSES)}, for --proba")
     classes = model.classes_.astype(str)
     k = min(args.k, len(classes))
     for chunk in _chunks(args):
@@ -410,6 +414,10 @@ def _text_parsers(commands):
     train.add_argument("corpus", nargs="?", metavar="CORPUS", help=corpus_help)
     train.add_argument("-o", "--output", required=True, metavar="MODEL",
                        help="model file to write")
+    train.add_argument("--probability", action="store_true",
+                       help="--model linear with --loss hinge or squared_hinge: calibrate "
+                            "probabilities for predict --proba (Platt scaling on 5 "
+                            "held-out folds: 6 fits)")
     _corpus_options(train)
     _model_options(train, with_C=True)
     train.set_defaults(run=_train)
@@ -442,7 +450,7 @@ def _text_parsers(commands):
                     help="folds of the search for C in each training fold (default 3)")
     _corpus_options(cv)
     _model_options(cv, with_C=False)
-    cv.set_defaults(run=_cv)
+    cv.set_defaults(run=_cv, probability=False)
 
 
 def _parser():

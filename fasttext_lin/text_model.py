@@ -67,7 +67,7 @@ _MAX_CODE_POINT = 0x10FFFF
 
 def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="default",
                   n_features=None, min_df=1, loss="hinge", C=1.0, beta=None, epochs=None,
-                  average=True, random_state=0):
+                  average=True, random_state=0, probability=False):
     """BagOfWords followed by LinearClassifier or NBSVM, as the command line trains them.
 
     ``model='linear'``: the featurizer adds a bias column (constant 1) and the
@@ -111,7 +111,12 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
     average : bool or int, default=True
         Averaged SGD, which steadies the result of few epochs.
     random_state : int, default=0
-        Seeds the shuffles of the epochs.
+        Seeds the shuffles of the epochs (and the folds of ``probability``).
+    probability : bool, default=False
+        ``model='linear'``: give a loss without probabilities of its own ('hinge',
+        'squared_hinge') calibrated probabilities, Platt's sigmoids fitted on 5 held-out
+        folds (:class:`LinearClassifier` ``probability``; 6 fits). Refused with
+        ``model='nbsvm'``, which gives scores only.
 
     Returns
     -------
@@ -133,8 +138,13 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
                              "NBSVM; give model='nbsvm', or no beta.")
         values = {"weighting": weighting or "tfidf", "bias": True}
         classifier = LinearClassifier(loss, C=C, max_iter=epochs, tol=None, average=average,
-                                      random_state=random_state, fit_intercept=False)
+                                      random_state=random_state, fit_intercept=False,
+                                      probability=probability)
     else:
+        if probability:
+            raise ValueError("text_pipeline: probability=True calibrates the probabilities "
+                             "of a LinearClassifier; an NBSVM gives scores only: give "
+                             "model='linear', or no probability.")
         if weighting not in (None, "binary"):
             raise ValueError(f"text_pipeline: weighting={weighting!r} contradicts "
                              "model='nbsvm', which binarises its features (x > 0) and weighs "

@@ -248,8 +248,35 @@ def test_predict_proba_needs_a_probabilistic_loss(corpus_file, tmp_path, capsys)
     assert main(["train", str(corpus_file), "-o", str(tmp_path / "h.npz"), "-q"]) == 0
     capsys.readouterr()
     err = one_line_error(capsys, "predict", tmp_path / "h.npz", corpus_file, "--proba")
-    assert "loss 'hinge' gives no probabilities: train with --loss log_loss or " \
-           "modified_huber" in err
+    assert "loss 'hinge' gives no probabilities: train it with --probability to calibrate " \
+           "them, or with --loss log_loss or modified_huber or softmax, for --proba" in err
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+def test_calibrated_hinge_model_gives_probabilities(corpus_file, tmp_path, capsys, monkeypatch,
+                                                    loss):
+    path = tmp_path / "calibrated.npz"
+    status, out, _ = run(capsys, "train", corpus_file, "-o", path, "--loss", loss,
+                         "--probability")
+    assert status == 0
+    assert f"({loss}, 10 epochs, averaged, probabilities by Platt scaling on held-out " \
+           "folds)" in out
+    assert load_text_model(path)[1].calibration_.shape == (3, 2)
+    stdin(monkeypatch, b"great lovely film\ndull awful\n")
+    status, out, _ = run(capsys, "predict", path, "--proba", "--k", "3")
+    assert status == 0
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert [row[0] for row in rows] == ["pos", "neg"]
+    for row in rows:
+        assert sorted(row[0::2]) == ["mixed", "neg", "pos"]
+        assert sum(float(p) for p in row[1::2]) == pytest.approx(1.0, abs=1e-5)
+        assert float(row[1]) >= float(row[3]) >= float(row[5])
+
+
+def test_probability_with_nbsvm_is_one_line(corpus_file, tmp_path, capsys):
+    err = one_line_error(capsys, "train", corpus_file, "-o", tmp_path / "m.npz", "--model",
+                         "nbsvm", "--probability")
+    assert "an NBSVM gives scores only" in err and not (tmp_path / "m.npz").exists()
 
 
 def test_softmax_model_trains_tests_and_gives_probabilities(corpus_file, tmp_path, capsys,

@@ -65,6 +65,24 @@ def test_text_pipeline_checks_values_before_fitting(params, message):
         text_pipeline(**params)
 
 
+def test_text_pipeline_calibrates_on_request():
+    pipe = text_pipeline(probability=True, random_state=3)
+    assert pipe.get_params()["classifier__probability"] is True
+    with pytest.raises(ValueError, match=r"an NBSVM gives scores only: give model='linear', "
+                                         r"or no probability\."):
+        text_pipeline(model="nbsvm", probability=True)
+
+
+def test_calibrated_text_model_round_trip(data, tmp_path):
+    texts, y = data
+    pipe = text_pipeline(probability=True).fit(texts, y)
+    proba = pipe.predict_proba(texts)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    save_text_model(tmp_path / "m.npz", pipe)
+    loaded = load_text_model(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.predict_proba(texts), proba)
+
+
 def test_nbsvm_pipeline_maps_its_parameters():
     pipe = text_pipeline(model="nbsvm", ngrams=2, n_features=64, min_df=2, loss="log_loss",
                          C=0.5, beta=0.5, average=False, random_state=4)
