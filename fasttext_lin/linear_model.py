@@ -183,14 +183,14 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} needs samples of at least 2 classes, got one class: "
                 f"every label in y is {classes[0].tolist()!r}."
             )
-        calibration = (self._platt(X, y, classes, sample_weight) if self._calibrates()
-                       else None)
+        weight = _checked_sample_weight(y, sample_weight)
+        calibration = self._platt(X, y, classes, weight) if self._calibrates() else None
         sgd = self._zeros(classes, X)
         warm = (self.warm_start and hasattr(self, "_sgd") and type(self._sgd) is type(sgd)
                 and np.array_equal(classes, self.classes_))
         if warm:
             sgd.set_solution(*self._sgd.solution())
-        self._run(X, y, classes, sample_weight, sgd, self.max_iter)
+        self._run(X, y, classes, weight, sgd, self.max_iter)
         if calibration is not None:
             self.calibration_ = calibration
         return self
@@ -236,7 +236,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 f"y holds label(s) {unseen.tolist()} not in classes {classes.tolist()} "
                 "given at the first call to partial_fit."
             )
-        self._run(X, y, classes, sample_weight, sgd, 1)
+        self._run(X, y, classes, _checked_sample_weight(y, sample_weight), sgd, 1)
         return self
 
     def decision_function(self, X):
@@ -345,9 +345,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         """Whether fit calibrates probabilities (Platt) for want of the loss's own."""
         return bool(self.probability) and self.loss not in _PROBA_LOSSES
 
-    def _platt(self, X, y, classes, sample_weight):
+    def _platt(self, X, y, classes, weight):
         """Platt's ``(a_k, b_k)`` of each one-vs-rest score, fitted to the scores of
-        models trained on the other folds; shape (1, 2) or (n_classes, 2)."""
+        models trained on the other folds; shape (1, 2) or (n_classes, 2).
+
+        ``weight`` (the sample weights) weighs the fold fits and the sigmoid fits; the
+        class weights, as in CalibratedClassifierCV, only the fold fits.
+        """
         _, counts = np.unique(y, return_counts=True)
         if counts.min() < _CALIBRATION_FOLDS:
             raise ValueError(
@@ -358,12 +362,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             )
         folds = StratifiedKFold(_CALIBRATION_FOLDS, shuffle=True,
                                 random_state=self.random_state)
-        params = {} if sample_weight is None else {"sample_weight": sample_weight}
         scores = cross_val_predict(clone(self).set_params(probability=False), X, y, cv=folds,
-                                   method="decision_function", params=params)
+                                   method="decision_function", params={"sample_weight": weight})
         positive = classes[-1:] if classes.shape[0] == 2 else classes
-        weight = (np.ones(y.shape[0]) if sample_weight is None
-                  else np.asarray(sample_weight, dtype=np.float64))
         return np.array([_fit_sigmoid(s, y == label, weight)
                          for s, label in zip(scores.reshape(y.shape[0], -1).T, positive)])
 
@@ -379,28 +380,17 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         return _checked_csr(X), y
 
-    def _sample_weight(self, y, classes, sample_weight):
-        if sample_weight is None:
-            weight = np.ones(y.shape[0])
-        else:
-            weight = np.asarray(sample_weight, dtype=np.float64)
-            if weight.shape != y.shape:
-                raise ValueError(
-                    f"sample_weight has shape {weight.shape}, expected {y.shape} (one per sample)."
-                )
-            if not np.all(np.isfinite(weight)) or np.any(weight < 0):
-                raise ValueError("sample_weight must be finite and non-negative.")
-            if not weight.any():
-                raise ValueError("sample_weight is zero for every sample: nothing to learn.")
+    def _class_weighted(self, y, classes, weight):
+        """The sample weights ``weight`` times the class weights."""
         if self.class_weight is not None:
             per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
             weight = weight * per_class[np.searchsorted(classes, y)]
         return weight
 
-    def _run(self, X, y, classes, sample_weight, sgd, max_epochs):
-        """Train every problem of ``sgd`` (one-vs-rest, or the softmax model); publish the
-        model if all went well."""
-        weight = self._sample_weight(y, classes, sample_weight)
+    def _run(self, X, y, classes, weight, sgd, max_epochs):
+        """Train every problem of ``sgd`` (one-vs-rest, or the softmax model) on the checked
+        sample weights ``weight``; publish the model if all went well."""
+        weight = self._class_weighted(y, classes, weight)
         alpha = 1.0 / (self.C * X.shape[0]) if self.C is not None else float(self.alpha)
         seeds = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=sgd.n_problems
@@ -481,6 +471,22 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         return max_epochs
 
 
+def _checked_sample_weight(y, sample_weight):
+    """``sample_weight`` as float64 weights, one per sample (ones for None), checked."""
+    if sample_weight is None:
+        return np.ones(y.shape[0])
+    weight = np.asarray(sample_weight, dtype=np.float64)
+    if weight.shape != y.shape:
+        raise ValueError(
+            f"sample_weight has shape {weight.shape}, expected {y.shape} (one per sample)."
+        )
+    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+        raise ValueError("sample_weight must be finite and non-negative.")
+    if not weight.any():
+        raise ValueError("sample_weight is zero for every sample: nothing to learn.")
+    return weight
+
+
 def _has_probabilities(est):
     if est.loss in _PROBA_LOSSES or est.probability:
         return True
@@ -507,6 +513,9 @@ def _fit_sigmoid(score, positive, weight):
     ``t_i = (N+ + 1) / (N+ + 2)`` for positives, ``1 / (N- + 2)`` for the others (``N``
     weighted counts), by L-BFGS from his starting point, as
     ``sklearn.calibration._sigmoid_calibration`` does (whose ``A, B`` are ``-a, -b``).
+    That function is private, and ``LogisticRegression`` takes no soft targets (short of
+    doubling the rows) and changes how its penalty is switched off across versions: scipy's
+    minimiser on the 2-parameter likelihood is the stable public route.
     """
     n_pos, n_neg = weight[positive].sum(), weight[~positive].sum()
     target = np.where(positive, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))

@@ -131,3 +131,23 @@ def test_a_class_smaller_than_the_folds_is_refused():
 def test_probability_must_be_a_bool():
     with pytest.raises(ValueError, match=r"probability='yes' must be True or False\."):
         LinearClassifier(probability="yes").fit(*blobs())
+
+
+def test_sample_weight_is_checked_before_the_folds_are_fitted(monkeypatch):
+    X, y = blobs()
+    monkeypatch.setattr("fasttext_lin.linear_model.cross_val_predict", None)
+    with pytest.raises(ValueError, match=r"sample_weight has shape \(3,\), expected \(400,\)"):
+        LinearClassifier(probability=True).fit(X, y, sample_weight=[1.0, 2.0, 3.0])
+
+
+def test_class_weight_weighs_the_fold_fits_not_the_sigmoids():
+    X, y = blobs(seed=2)
+    params = {**PARAMS, "class_weight": "balanced"}
+    ours = LinearClassifier(probability=True, **params).fit(X, y)
+    reference = CalibratedClassifierCV(
+        LinearClassifier(**params), method="sigmoid",
+        cv=StratifiedKFold(5, shuffle=True, random_state=PARAMS["random_state"]),
+        ensemble=False,
+    ).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X),
+                               rtol=0, atol=1e-6)
