@@ -392,8 +392,9 @@ def _model_options(parser, with_C):
     group.add_argument("--min-df", type=_positive(int), default=1,
                        help="keep terms in at least this many documents (default 1)")
     group.add_argument("--loss", choices=_LOSSES, default="hinge",
-                       help="hinge: linear SVM (default); log_loss: logistic regression "
-                            "(one-vs-rest); softmax: multinomial logistic regression")
+                       help="hinge: linear SVM (default; train --probability gives it "
+                            "probabilities); log_loss: logistic regression (one-vs-rest); "
+                            "softmax: multinomial logistic regression")
     if with_C:
         group.add_argument("--C", type=_positive(float), default=1.0,
                            help="regularisation as LinearSVC's C (default 1)")

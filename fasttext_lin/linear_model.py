@@ -10,7 +10,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, log_expit, log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.class_weight import compute_class_weight
@@ -362,11 +362,16 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             )
         folds = StratifiedKFold(_CALIBRATION_FOLDS, shuffle=True,
                                 random_state=self.random_state)
-        scores = cross_val_predict(clone(self).set_params(probability=False), X, y, cv=folds,
-                                   method="decision_function", params={"sample_weight": weight})
+        base = clone(self).set_params(probability=False)
         positive = classes[-1:] if classes.shape[0] == 2 else classes
+        scores = np.empty((y.shape[0], positive.shape[0]))
+        # cross_val_predict's loop, but for sample_weight, which it passes on only when
+        # metadata routing is off (or requested).
+        for train, test in folds.split(X, y):
+            fold = clone(base).fit(X[train], y[train], sample_weight=weight[train])
+            scores[test] = fold.decision_function(X[test]).reshape(test.shape[0], -1)
         return np.array([_fit_sigmoid(s, y == label, weight)
-                         for s, label in zip(scores.reshape(y.shape[0], -1).T, positive)])
+                         for s, label in zip(scores.T, positive)])
 
     def _zeros(self, classes, X):
         return _state_class(self.loss).zeros(classes.shape[0], X.shape[1], X.dtype,

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn
 from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
@@ -135,7 +136,7 @@ def test_probability_must_be_a_bool():
 
 def test_sample_weight_is_checked_before_the_folds_are_fitted(monkeypatch):
     X, y = blobs()
-    monkeypatch.setattr("fasttext_lin.linear_model.cross_val_predict", None)
+    monkeypatch.setattr("fasttext_lin.linear_model.StratifiedKFold", None)
     with pytest.raises(ValueError, match=r"sample_weight has shape \(3,\), expected \(400,\)"):
         LinearClassifier(probability=True).fit(X, y, sample_weight=[1.0, 2.0, 3.0])
 
@@ -151,3 +152,12 @@ def test_class_weight_weighs_the_fold_fits_not_the_sigmoids():
     ).fit(X, y)
     np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X),
                                rtol=0, atol=1e-6)
+
+
+def test_sample_weight_reaches_the_folds_with_metadata_routing_on():
+    X, y = blobs()
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, y.shape[0])
+    plain = LinearClassifier(probability=True, **PARAMS).fit(X, y, sample_weight=weight)
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = LinearClassifier(probability=True, **PARAMS).fit(X, y, sample_weight=weight)
+    np.testing.assert_array_equal(routed.calibration_, plain.calibration_)
