@@ -136,6 +136,19 @@ CURVATURE = {HINGE: 0.0, SQUARED_HINGE: 2.0, LOG_LOSS: 0.25, MODIFIED_HUBER: 2.0
 
 
 @njit(cache=True, nogil=True)
+def squared_sum(values):
+    """``sum(values ** 2)`` of a 1-D array, in float64.
+
+    Not ``np.dot``: a BLAS call per epoch stalled for milliseconds when its threads
+    waited for a core on a busy machine (bench/results/text.md).
+    """
+    total = 0.0
+    for x in values:
+        total += np.float64(x) * np.float64(x)
+    return total
+
+
+@njit(cache=True, nogil=True)
 def max_weighted_squared_norm(indptr, data, sample_weight):
     """Largest ``s_i ||x_i||^2`` over the rows of a CSR matrix."""
     best = 0.0

@@ -635,7 +635,7 @@ class _SGDState:
                            loss, *params)
 
     def squared_norm(self, k):
-        return float(self.state[k, K.SCALE] ** 2 * np.dot(self.v[k], self.v[k]))
+        return float(self.state[k, K.SCALE] ** 2 * K.squared_sum(self.v[k]))
 
     def intercepts(self, k):
         return self.state[k, K.INTERCEPT]
@@ -684,7 +684,7 @@ class _SoftmaxState(_SGDState):
                                self.u.reshape(-1), self.state, *params)
 
     def squared_norm(self, k):
-        return float(self.state[0, K.SCALE] ** 2 * np.vdot(self.v, self.v))
+        return float(self.state[0, K.SCALE] ** 2 * K.squared_sum(self.v.reshape(-1)))
 
     def intercepts(self, k):
         return self.state[:, K.INTERCEPT]

@@ -150,3 +150,11 @@ def test_max_weighted_squared_norm():
     assert K.max_weighted_squared_norm(X.indptr, X.data, np.ones(3)) == 25.0
     assert K.max_weighted_squared_norm(X.indptr, X.data, np.array([1.0, 1.0, 20.0])) == 40.0
 
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_squared_sum_is_numpy_sum_of_squares(dtype):
+    values = np.random.default_rng(0).normal(size=1001).astype(dtype)
+    expected = np.sum(values.astype(np.float64) ** 2)
+    assert K.squared_sum(values) == pytest.approx(expected, rel=1e-12)
+    assert K.squared_sum(values[:0]) == 0.0
