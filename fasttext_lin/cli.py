@@ -151,7 +151,8 @@ def _pipeline(args, C=1.0):
     return text_pipeline(model=args.model_type, ngrams=args.ngrams, weighting=args.weighting,
                          tokenizer=args.tokenizer, n_features=args.hash, min_df=args.min_df,
                          loss=args.loss, C=C, beta=args.beta, epochs=args.epochs,
-                         random_state=args.seed, probability=args.probability)
+                         random_state=args.seed, probability=args.probability,
+                         n_jobs=args.threads)
 
 
 def _classifier_line(classifier):
@@ -404,6 +405,9 @@ def _model_options(parser, with_C):
     group.add_argument("--epochs", type=_positive(int),
                        help="SGD epochs (default 10; 30 with --model nbsvm)")
     group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    group.add_argument("--threads", type=_positive(int), default=1,
+                       help="threads training the one-vs-rest models of a multi-class "
+                            "problem at the same time (default 1; same model for any value)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 

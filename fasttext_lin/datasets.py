@@ -792,7 +792,7 @@ _CORPORA = {c.name: c for c in [
             "d61ded09c99c0199d8c5bca946cd65864de2b296/data",
             reader_kwargs=(("label_prefix", ""),)),
     _Corpus("ag_news", "ag_news_test", "delimited", "utf-8",
-            "10-fold CV on the test split (train.csv is not included)",
+            "5-fold CV on the test split (train.csv is not included)",
             (("test", "test.csv", 7600),), 4,
             "https://github.com/zhangxiangxiao/Crepe",
             "https://drive.google.com/uc?export=download&id=0Bz8a_Dbh9QhbUDNpeUdjb0wxRms",

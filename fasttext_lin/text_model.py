@@ -67,7 +67,7 @@ _MAX_CODE_POINT = 0x10FFFF
 
 def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="default",
                   n_features=None, min_df=1, loss="hinge", C=1.0, beta=None, epochs=None,
-                  average=True, random_state=0, probability=False):
+                  average=True, random_state=0, probability=False, n_jobs=None):
     """BagOfWords followed by LinearClassifier or NBSVM, as the command line trains them.
 
     ``model='linear'``: the featurizer adds a bias column (constant 1) and the
@@ -117,6 +117,9 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         'squared_hinge') calibrated probabilities, Platt's sigmoids fitted on 5 held-out
         folds (:class:`LinearClassifier` ``probability``; 6 fits). Refused with
         ``model='nbsvm'``, which gives scores only.
+    n_jobs : int or None, default=None
+        Threads training the one-vs-rest models of a multi-class problem at the same
+        time; the model does not depend on it.
 
     Returns
     -------
@@ -139,7 +142,7 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         values = {"weighting": weighting or "tfidf", "bias": True}
         classifier = LinearClassifier(loss, C=C, max_iter=epochs, tol=None, average=average,
                                       random_state=random_state, fit_intercept=False,
-                                      probability=probability)
+                                      probability=probability, n_jobs=n_jobs)
     else:
         if probability:
             raise ValueError("text_pipeline: probability=True calibrates the probabilities "
@@ -153,7 +156,7 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         # Signed hashing would give NBSVM negative features.
         values = {"weighting": "binary", "norm": None, "alternate_sign": False}
         classifier = NBSVM(C, loss=loss, max_iter=epochs, average=average,
-                           random_state=random_state)
+                           random_state=random_state, n_jobs=n_jobs)
         if beta is not None:
             classifier.set_params(beta=beta)
     featurizer = BagOfWords(n_features, token_pattern=tokenizer, ngram_range=(1, ngrams),

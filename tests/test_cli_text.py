@@ -293,6 +293,17 @@ def test_softmax_model_trains_tests_and_gives_probabilities(corpus_file, tmp_pat
     assert sum(float(p) for p in fields[1::2]) == pytest.approx(1.0, abs=1e-5)
 
 
+def test_threads_give_the_same_model(corpus_file, tmp_path):
+    coefs = []
+    for threads in ("1", "2"):
+        path = tmp_path / f"t{threads}.npz"
+        assert main(["train", str(corpus_file), "-o", str(path), "--threads", threads,
+                     "-q"]) == 0
+        coefs.append(load_text_model(path).named_steps["classifier"].coef_)
+    assert coefs[0].shape[0] == 3
+    np.testing.assert_array_equal(coefs[0], coefs[1])
+
+
 def test_predict_errors(model, tmp_path, capsys, monkeypatch):
     err = one_line_error(capsys, "predict", model, tmp_path / "no.txt")
     assert "No such file or directory" in err and str(tmp_path / "no.txt") in err

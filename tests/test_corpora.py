@@ -212,7 +212,7 @@ def _sizes(data):
 @pytest.mark.parametrize("name, sizes, classes, protocol", [
     ("rt-polarity", (10662, None, None), ["neg", "pos"], "10-fold CV"),
     ("sst2", (6920, 872, 1821), ["0", "1"], "train->test (dev for model selection)"),
-    ("ag_news", (None, None, 7600), ["1", "2", "3", "4"], "10-fold CV on the test split"),
+    ("ag_news", (None, None, 7600), ["1", "2", "3", "4"], "5-fold CV on the test split"),
     ("20newsgroups", (11314, None, 7532), None, "train->test"),
 ])
 def test_fetch_shared_corpus(shared_data, name, sizes, classes, protocol):

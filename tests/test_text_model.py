@@ -43,7 +43,8 @@ def data():
 
 def test_text_pipeline_maps_its_parameters():
     pipe = text_pipeline(ngrams=3, weighting="count", n_features=64, min_df=2,
-                         loss="log_loss", C=0.5, epochs=7, average=False, random_state=4)
+                         loss="log_loss", C=0.5, epochs=7, average=False, random_state=4,
+                         n_jobs=2)
     assert [name for name, _ in pipe.steps] == list(STEPS)
     params = pipe.get_params()
     assert params["bagofwords__ngram_range"] == (1, 3)
@@ -53,6 +54,7 @@ def test_text_pipeline_maps_its_parameters():
     assert params["classifier__max_iter"] == 7 and params["classifier__tol"] is None
     assert params["classifier__fit_intercept"] is False
     assert params["classifier__average"] is False and params["classifier__random_state"] == 4
+    assert params["classifier__n_jobs"] == 2
 
 
 @pytest.mark.parametrize("params, message", [
@@ -85,7 +87,7 @@ def test_calibrated_text_model_round_trip(data, tmp_path):
 
 def test_nbsvm_pipeline_maps_its_parameters():
     pipe = text_pipeline(model="nbsvm", ngrams=2, n_features=64, min_df=2, loss="log_loss",
-                         C=0.5, beta=0.5, average=False, random_state=4)
+                         C=0.5, beta=0.5, average=False, random_state=4, n_jobs=2)
     featurizer, classifier = pipe[0], pipe[1]
     assert type(classifier) is NBSVM
     assert (featurizer.weighting, featurizer.norm, featurizer.bias) == ("binary", None, False)
@@ -93,7 +95,7 @@ def test_nbsvm_pipeline_maps_its_parameters():
     assert featurizer.alternate_sign is False and featurizer.ngram_range == (1, 2)
     assert classifier.get_params() == NBSVM(
         C=0.5, beta=0.5, loss="log_loss", max_iter=30, average=False,
-        random_state=4).get_params()
+        random_state=4, n_jobs=2).get_params()
     assert text_pipeline(model="nbsvm", weighting="binary", epochs=5)[1].max_iter == 5
 
 
