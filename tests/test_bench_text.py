@@ -43,6 +43,8 @@ def test_sklearn_api_run_follows_the_protocol(protocol, monkeypatch):
 
 
 def test_fasttext_run_uses_the_same_outer_folds():
+    pytest.importorskip("fasttext", reason="fastText (fasttext-wheel) comes with the bench "
+                                           "extra: pip install -e '.[bench]'")
     data = _toy_corpus("cv")
     run = bt.run_fasttext("fasttext-default", data)
     assert len(run["fold_accuracy"]) == 3 and len(run["fasttext_split"]) == 3
