@@ -111,9 +111,10 @@ def test_same_seed_same_model_and_shuffle_changes_it():
     assert not np.array_equal(a, c)
 
 
-def test_partial_fit_continues_like_fit_epochs():
-    X, y = blobs()
-    params = dict(loss="log_loss", average=True, shuffle=False, tol=None, alpha=1e-3)
+@pytest.mark.parametrize("loss, n_classes", [("log_loss", 2), ("softmax", 3)])
+def test_partial_fit_continues_like_fit_epochs(loss, n_classes):
+    X, y = blobs(n_classes=n_classes)
+    params = dict(loss=loss, average=True, shuffle=False, tol=None, alpha=1e-3)
     fitted = LinearClassifier(max_iter=3, **params).fit(X, y)
     streamed = LinearClassifier(**params)
     for _ in range(3):

@@ -238,18 +238,6 @@ def test_log_proba_is_finite_for_huge_scores():
     np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0)
 
 
-def test_partial_fit_continues_like_fit_epochs():
-    X, y = blobs(3)
-    params = dict(loss="softmax", average=True, shuffle=False, tol=None, alpha=1e-3)
-    fitted = LinearClassifier(max_iter=3, **params).fit(X, y)
-    streamed = LinearClassifier(**params)
-    for _ in range(3):
-        streamed.partial_fit(X, y, classes=np.unique(y))
-    np.testing.assert_allclose(streamed.coef_, fitted.coef_, rtol=1e-12)
-    np.testing.assert_allclose(streamed.intercept_, fitted.intercept_, rtol=1e-12)
-    assert streamed.t_ == fitted.t_ == 3 * X.shape[0] + 1
-
-
 def test_class_weight_multiplies_sample_weight_and_n_jobs_changes_nothing():
     X, y = blobs(3)
     params = dict(loss="softmax", random_state=0, max_iter=5, tol=None)
