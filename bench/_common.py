@@ -4,6 +4,7 @@ Kept free of numpy and the package: ``bench_coldstart.py`` imports it in the chi
 processes whose import times it measures.
 """
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -35,3 +36,12 @@ def save_png_atomic(figure, path):
     tmp = path.with_name(path.name + ".tmp")
     figure.savefig(tmp, format="png", dpi=110)
     os.replace(tmp, path)
+
+
+def write_bench_results(out, stem, result, report, plot):
+    """``<stem>.json``, ``<stem>.md`` (``report(result)``) and ``<stem>.png``
+    (``plot(result, path)``) in folder ``out``, each written atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / f"{stem}.json", json.dumps(result, indent=1) + "\n")
+    write_atomic(out / f"{stem}.md", report(result))
+    plot(result, out / f"{stem}.png")

@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import git_state, save_png_atomic, write_atomic  # noqa: E402
+from _common import git_state, save_png_atomic, write_bench_results  # noqa: E402
 
 SETS = ("dna", "pendigits", "20newsgroups", "ag_news")
 LIBSVM_SETS = ("dna", "pendigits")
@@ -492,10 +492,7 @@ def plot(result, path):
 
 
 def write_results(result, out):
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "multiclass.json", json.dumps(result, indent=1) + "\n")
-    write_atomic(out / "multiclass.md", report(result))
-    plot(result, out / "multiclass.png")
+    write_bench_results(out, "multiclass", result, report, plot)
 
 
 def main(argv=None):

@@ -89,7 +89,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_state, save_png_atomic, write_atomic  # noqa: E402
+from _common import git_state, save_png_atomic, write_bench_results  # noqa: E402
 
 GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
 INNER_FOLDS = 3
@@ -688,10 +688,7 @@ def plot(result, path):
 
 
 def write_results(result, out):
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "text.json", json.dumps(result, indent=1) + "\n")
-    write_atomic(out / "text.md", report(result))
-    plot(result, out / "text.png")
+    write_bench_results(out, "text", result, report, plot)
 
 
 def main(argv=None):
