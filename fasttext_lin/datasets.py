@@ -513,8 +513,36 @@ def read_fasttext(path, encoding="utf-8", errors="strict", label_prefix="__label
         holds no document; the message starts with ``path:line:`` (or ``path:``).
     """
     path = os.fspath(path)
+    texts, labels = fasttext_records(_lines(path, encoding, errors), path, label_prefix)
+    return _corpus(texts, labels, path)
+
+
+def fasttext_records(lines, path, label_prefix="__label__", first_line=1):
+    """``(texts, labels)`` of fastText-format lines, blank lines skipped.
+
+    Parameters
+    ----------
+    lines : iterable of str
+        Decoded lines without their line ends.
+    path : str
+        File the lines come from, for error messages.
+    label_prefix : str, default="__label__"
+        See :func:`read_fasttext`.
+    first_line : int, default=1
+        Line number of the first line in the file, for error messages.
+
+    Returns
+    -------
+    texts : list of str
+    labels : list of str
+
+    Raises
+    ------
+    ValueError
+        If a line has no label or an empty one; the message starts with ``path:line:``.
+    """
     texts, labels = [], []
-    for lineno, line in enumerate(_lines(path, encoding, errors), start=1):
+    for lineno, line in enumerate(lines, start=first_line):
         if not line.strip(_BLANK):
             continue
         label, text = _split_label(line, label_prefix)
@@ -524,7 +552,7 @@ def read_fasttext(path, encoding="utf-8", errors="strict", label_prefix="__label
                              f"'{label_prefix}<label>', got {line[:60]!r}")
         texts.append(text)
         labels.append(label)
-    return _corpus(texts, labels, path)
+    return texts, labels
 
 
 def _split_label(line, prefix):
@@ -713,7 +741,12 @@ def _corpus(texts, labels, where):
 
 def _lines(path, encoding, errors):
     """The decoded lines of a file, without their ``\\n`` or ``\\r\\n``."""
-    lines = _read_text(path, encoding, errors).split("\n")
+    return split_lines(_read_text(path, encoding, errors))
+
+
+def split_lines(text):
+    """The lines of decoded text, without their ``\\n`` or ``\\r\\n``."""
+    lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()  # the final newline ends the last line; it does not start a new one
     return [line[:-1] if line.endswith("\r") else line for line in lines]
@@ -736,18 +769,27 @@ def _check_codec(encoding, errors):
                          "lines on byte 0x0a: recode the file to UTF-8")
 
 
-def _decode(raw, path, encoding, errors):
+def decode_part(raw, path, encoding, errors, first_line, first_byte):
+    """Decode the bytes of a text file from line ``first_line`` (at byte ``first_byte``) on.
+
+    An error names the file's line and byte, as :func:`read_fasttext`'s do.
+    """
+    _check_codec(encoding, errors)
+    return _decode(raw, path, encoding, errors, first_line, first_byte)
+
+
+def _decode(raw, path, encoding, errors, first_line=1, first_byte=0):
     """Decode a whole file; an error names the line and the byte offset of the bad byte."""
     try:
         text = raw.decode(encoding, errors)
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + first_line
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1)
         raise ValueError(
             f"{path}:{line}: cannot decode byte 0x{raw[exc.start]:02x} at byte {column} of the "
-            f"line (byte {exc.start} of the file) as {encoding}: {exc.reason}. Pass "
+            f"line (byte {first_byte + exc.start} of the file) as {encoding}: {exc.reason}. Pass "
             "encoding='latin-1' if the file is Latin-1, or errors='replace'") from exc
-    if text.startswith("\ufeff") and codecs.lookup(encoding).name == "utf-8":
+    if first_byte == 0 and text.startswith("\ufeff") and codecs.lookup(encoding).name == "utf-8":
         text = text[1:]
     return text
 
