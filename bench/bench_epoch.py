@@ -33,8 +33,9 @@ that the shared machine's noise hits every configuration alike:
   control that the copy equals the package kernel. (f) the package kernel given the
   signed index arrays (int32 ``indptr`` / ``indices``, intp order) instead of the
   unsigned views the estimator passes: Numba then checks every index for wraparound
-  (checked bit-identical results). Two diagnostics bound the
-  update's share: the dot products alone, prefetched the same way, in the baseline
+  (checked bit-identical results). (g) the intercept on the sparse path: a constant
+  column appended to every row (``benchmark.with_bias_column``), no separate intercept,
+  against the kernel's scalar intercept. Two diagnostics bound the update's share: the dot products alone, prefetched the same way, in the baseline
   and in storage order;
 - (e) the estimator's Python overhead per epoch (fit time minus kernel time, split
   into setup, between-epoch gaps and finish, by wrapping ``sgd_epoch``) and what the
@@ -183,11 +184,12 @@ def kernel_args(**values):
     return [values[name] for name in names]
 
 
-def run_kernel(kernel, X, y, epochs, order_kind, seed, signed=False):
+def run_kernel(kernel, X, y, epochs, order_kind, seed, signed=False, fit_intercept=True):
     """Run ``epochs`` hinge epochs from zero weights; return timings and ``(w, b)``.
 
     The index arrays (``indptr``, ``indices``, ``order``) are passed as unsigned views,
     as the estimator passes them, unless ``signed`` (lever f: the signed arrays).
+    ``fit_intercept=False`` with a bias column in ``X`` is lever g.
     """
     rng = np.random.default_rng(seed)
     v, u, state = new_state(X.shape[1], X.data.dtype)
@@ -195,7 +197,7 @@ def run_kernel(kernel, X, y, epochs, order_kind, seed, signed=False):
     loss = K.HINGE
     index = (lambda a: a) if signed else unsigned
     indptr, indices = index(X.indptr), index(X.indices)
-    optimal_t0 = linear_model._optimal_t0(loss, ALPHA, (indptr, indices, X.data), weight)
+    optimal_t0 = linear_model._optimal_t0("hinge", ALPHA, (indptr, indices, X.data), weight)
     kernel_seconds, order_seconds = [], []
     for _ in range(epochs):
         start = time.perf_counter()
@@ -204,7 +206,7 @@ def run_kernel(kernel, X, y, epochs, order_kind, seed, signed=False):
         kernel(*kernel_args(
             indptr=indptr, indices=indices, data=X.data, y=y, sample_weight=weight, order=order,
             v=v, u=u, state=state, loss=loss, schedule=K.OPTIMAL, alpha=ALPHA, eta0=0.01,
-            power_t=0.5, optimal_t0=optimal_t0, fit_intercept=True, average_start=-1,
+            power_t=0.5, optimal_t0=optimal_t0, fit_intercept=fit_intercept, average_start=-1,
             track_loss=False))
         kernel_seconds.append(time.perf_counter() - mid)
         order_seconds.append(mid - start)
@@ -345,6 +347,8 @@ LEVERS = [
     ("(d) no prefetch, storage order", "d", "f32", "prefetch-off", "storage", False),
     ("(f) signed index arrays", "f", "f32", "package", "shuffled", True),
     ("(f) signed index arrays, storage order", "f", "f32", "package", "storage", True),
+    ("(g) intercept as a bias column (on the sparse path)", "g", "f32b", "package", "shuffled",
+     False),
     (f"combined: renumbered, block shuffle ({BLOCK})", "combined", "f32r", "package",
      f"block{BLOCK}", False),
     ("combined: renumbered, storage order", "combined", "f32r", "package", "storage", False),
@@ -429,8 +433,12 @@ def main(argv=None):
     start = time.perf_counter()
     X_train_r, rank = renumber_by_frequency(X_train)
     prep["renumber_s"] = time.perf_counter() - start
-    data = {"f32": X_train, "f64": X_train64, "f32r": X_train_r}
-    tests = {"f32": X_test, "f64": X_test, "f32r": renumbered(X_test, rank)}
+    start = time.perf_counter()
+    X_train_b = benchmark.with_bias_column(X_train)
+    prep["bias_column_s"] = time.perf_counter() - start
+    data = {"f32": X_train, "f64": X_train64, "f32r": X_train_r, "f32b": X_train_b}
+    tests = {"f32": X_test, "f64": X_test, "f32r": renumbered(X_test, rank),
+             "f32b": benchmark.with_bias_column(X_test)}
 
     start = time.perf_counter()
     kernels = make_kernels()
@@ -465,7 +473,8 @@ def main(argv=None):
                 run_ours(runs, loss, repeat, X_train, y_train, X_test, y_test, args.epochs)
         for name, lever, kind, kernel, order, signed in LEVERS:
             kernel_s, order_s, w, b = run_kernel(kernels[kernel], data[kind], y_train,
-                                                 args.epochs, order, seed=repeat, signed=signed)
+                                                 args.epochs, order, seed=repeat, signed=signed,
+                                                 fit_intercept=kind != "f32b")
             acc = accuracy(tests[kind], y_test, w, b) if kernel != "dot-only" else None
             runs.append({"kind": "kernel", "config": name, "lever": lever, "data": kind,
                          "kernel": kernel, "order": order, "signed_indices": signed,
@@ -629,11 +638,13 @@ def markdown(result):
     lines += [
         "",
         "Lever (c) renumbers the features and re-sorts each row's indices (scipy "
-        "`sort_indices`), the test set with the training set's numbering.",
+        "`sort_indices`), the test set with the training set's numbering. Lever (g) puts the "
+        "intercept on the sparse path: a constant column appended to every row, "
+        "`fit_intercept=False` (the kernel's own intercept is a scalar updated apart).",
         "",
         "Order ms/epoch: building the visiting order (not in the kernel time). One-off costs: "
         f"renumbering features by frequency {prep['renumber_s']:.2f} s, float64 copy "
-        f"{prep['to_float64_s']:.2f} s.",
+        f"{prep['to_float64_s']:.2f} s, bias column {prep.get('bias_column_s', 0):.2f} s.",
         "",
         "## First calls (compile or cache load), excluded above",
         "",

@@ -9,21 +9,21 @@ Usage::
 
 (the two OpenBLAS variables slow numpy on this machine: unset for this command only.)
 
-1. Scaling, on ``bench/synthetic.py`` sets of ``--sizes`` rows with ``NNZ_PER_ROW`` nonzeros
-   a row (2^20 features, float32, cached under ``bench/.cache``; the 10M set is 2 GB there),
-   the last 10% held out for test. Every fit runs in a fresh subprocess that imports and
-   warms up its library on 2000 rows, loads the set, resets its peak RSS
-   (``/proc/self/clear_refs``) and records the high-water mark minus the RSS after loading
-   (``VmHWM``, not ``getrusage``: see ``peak_rss_bytes``), the memory the fit adds to the
-   loaded data. Configurations, interleaved in each repeat: ours (``LinearClassifier``;
-   1 thread, 2 threads hogwild and deterministic, when the estimator has the ``parallel`` parameter), ``SGDClassifier`` (same loss, epochs,
-   alpha, ``tol=None``), ``LinearSVC`` (C=1; not epoch-based: its ns/nnz is per fit),
-   Vowpal Wabbit (Python package, ``--loss_function logistic --passes E``, reading a text
-   file written from the same rows, untimed; its time includes parsing it into its cache)
-   and fastText (``epoch=E``, 1 and 2 threads, a text file of the rows' feature ids; it
-   reads the file every epoch). A configuration whose predicted time (its seconds at the
-   previous size scaled by nonzeros) exceeds ``--budget`` gets fewer repeats or is skipped,
-   with the prediction recorded; file peers are skipped above ``--max-file-rows``.
+1. Scaling, on ``bench/synthetic.py`` sets of ``--sizes`` rows with ``NNZ_PER_ROW`` nonzeros a
+   row (2^20 features, float32, cached under ``bench/.cache``; the 10M set is 2 GB there), the
+   last 10% held out for test. Every fit runs in a fresh subprocess that imports and warms up
+   its library on 2000 rows, loads the set, resets its peak RSS (``/proc/self/clear_refs``) and
+   records the high-water mark minus the RSS after loading (``VmHWM``, not ``getrusage``: see
+   ``peak_rss_bytes``), the memory the fit adds to the loaded data. Configurations, interleaved
+   in each repeat: ours (``LinearClassifier``; 1 thread, 2 threads hogwild and deterministic,
+   when the estimator has the ``parallel`` parameter), ``SGDClassifier`` (same loss, epochs,
+   alpha, ``tol=None``), ``LinearSVC`` (C=1; not epoch-based: its ns/nnz is per fit), Vowpal
+   Wabbit (Python package, ``--loss_function logistic --passes E``, reading a text file written
+   from the same rows, untimed; its time includes parsing it into its cache) and fastText
+   (``epoch=E``, 1 and 2 threads, a text file of the rows' feature ids; it reads the file every
+   epoch). A configuration whose predicted time (its seconds at the previous size scaled by
+   nonzeros) exceeds ``--budget`` gets fewer repeats or is skipped, with the prediction
+   recorded; file peers are skipped above ``--max-file-rows``.
 2. The issue's bars on the 1M-row, 100-a-row set of ``bench_epoch.py`` (same protocol, hinge
    and log_loss): 2-thread speed-up, ratio to SGDClassifier, accuracy, deterministic weights
    identical on 1 and 2 threads (sha1 of ``coef_`` and ``intercept_``).
@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import git_state, save_png_atomic, write_bench_results  # noqa: E402
 from bench_epoch import split  # noqa: E402
+import synthetic  # noqa: E402
 from synthetic import load_or_make  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
@@ -62,7 +63,6 @@ SCALING_LOSS = "log_loss"
 BAR_LOSSES = ("hinge", "log_loss")
 WARMUP_ROWS = 2000
 FILE_PEERS = ("vw", "fasttext")
-CACHE = Path(__file__).resolve().parent / ".cache" / "scaling"
 
 # name: (peer, threads, extra parameters)
 CONFIGS = {
@@ -370,7 +370,8 @@ def scaling(sizes, repeats, budget, max_file_rows, epochs, progress):
         del X
         files = None
         if rows <= max_file_rows and any(not _missing(m) for m in ("vowpalwabbit", "fasttext")):
-            files, entry["text_files_s"] = text_files(spec, CACHE / f"{rows}_{NNZ_PER_ROW}")
+            files, entry["text_files_s"] = text_files(
+                spec, synthetic.CACHE / "scaling" / f"{rows}_{NNZ_PER_ROW}")
         progress(f"{rows} rows: {entry['nnz']} nonzeros")
         entry["configs"] = run_set(spec, list(CONFIGS), SCALING_LOSS, epochs, repeats, budget,
                                    previous, files, progress)
