@@ -35,8 +35,8 @@ that the shared machine's noise hits every configuration alike:
   unsigned views the estimator passes: Numba then checks every index for wraparound
   (checked bit-identical results). (g) the intercept on the sparse path: a constant
   column appended to every row (``benchmark.with_bias_column``), no separate intercept,
-  against the kernel's scalar intercept. Two diagnostics bound the update's share: the dot products alone, prefetched the same way, in the baseline
-  and in storage order;
+  against the kernel's scalar intercept. Two diagnostics bound the update's share: the
+  dot products alone, prefetched the same way, in the baseline and in storage order;
 - (e) the estimator's Python overhead per epoch (fit time minus kernel time, split
   into setup, between-epoch gaps and finish, by wrapping ``sgd_epoch``) and what the
   Python side allocates between kernel calls (tracemalloc, in an extra untimed fit).
