@@ -1,0 +1,240 @@
+"""Train one LinearClassifier across the workers of a Dask cluster by parameter mixing.
+
+:func:`featurize` turns a dask bag or dataframe of texts, or a list of files, into
+partitions of ``(X, y)`` built on the workers (text through a hashing
+:class:`~fasttext_lin.BagOfWords`, which learns nothing, so every partition is featurised
+alone). :func:`fit` keeps the partitions in the workers' memory and runs rounds of
+iterative parameter mixing: each partition runs one SGD epoch from the current model, on
+the worker that holds it, and the model becomes the mean of the partitions' models, taken
+in partition order. The model moves as a Dask future (scattered to the workers each
+round), never by hand. As the partitions, their seeds and the order of the mean do not
+depend on the workers, the model is the same on any number of workers, and a partition
+that a dying worker takes with it is rebuilt from its source by Dask, giving the same
+model again.
+
+Needs the ``dask`` extra: ``pip install "fasttext_lin[dask]"``.
+"""
+
+import copy
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import clone
+
+from . import _sgd_kernels as K
+from . import _threads
+from .stream import _stream_classifier, _stream_featurizer, index_lines, read_chunk
+
+
+@dataclass(frozen=True)
+class Partitions:
+    """Partitions of a data set to train on, from :func:`featurize`.
+
+    Attributes
+    ----------
+    parts : list of dask.delayed.Delayed
+        Each computes one partition's ``(X, y)``.
+    featurizer : BagOfWords or None
+        The featurizer of text partitions; None for LIBSVM files.
+    """
+
+    parts: list
+    featurizer: object
+
+
+def featurize(data, labels=None, *, featurizer=None, text_column="text", label_column="label",
+              format="fasttext", chunk_size=100_000, n_features=None,
+              label_prefix="__label__", encoding="utf-8", errors="strict"):
+    """Describe the partitions of ``(X, y)`` to build on the workers.
+
+    Parameters
+    ----------
+    data : dask.bag.Bag, dask.dataframe.DataFrame, or list of str or os.PathLike
+        A bag of texts (``labels``: a bag of their labels, partitioned alike); a dataframe
+        with ``text_column`` and ``label_column``; or files, each cut into partitions of
+        ``chunk_size`` lines: fastText-format corpora (``format='fasttext'``) or LIBSVM files
+        (``format='libsvm'``, ``n_features`` wide).
+    labels : dask.bag.Bag, default=None
+        With a bag of texts only.
+    featurizer : BagOfWords, default=None
+        Texts only: a hashing featurizer that learns nothing (see
+        :func:`fasttext_lin.stream.stream_fit`); default ``BagOfWords(2**20,
+        weighting='count', bias=True)``.
+    text_column, label_column : str
+        The columns of a dataframe.
+    format : {'fasttext', 'libsvm'}, default='fasttext'
+        The format of files.
+    chunk_size : int, default=100_000
+        Lines of a file per partition.
+    n_features : int, default=None
+        LIBSVM files only, required.
+    label_prefix, encoding, errors : str
+        fastText files only; see :func:`fasttext_lin.datasets.read_fasttext`.
+
+    Returns
+    -------
+    Partitions
+    """
+    from dask import delayed
+
+    if isinstance(data, (list, tuple)):
+        if format == "libsvm":
+            if n_features is None:
+                raise ValueError("n_features is required with LIBSVM files: pass the number "
+                                 "of features (a LIBSVM file does not say)")
+            read, featurizer = dict(n_features=n_features), None
+        else:
+            featurizer = _stream_featurizer(featurizer)
+            read = dict(featurizer=featurizer, label_prefix=label_prefix, encoding=encoding,
+                        errors=errors)
+        parts = []
+        for path in data:
+            index = index_lines(os.fspath(path), chunk_size, format, label_prefix, encoding)
+            parts += [delayed(read_chunk, pure=True)(index, k, **read)
+                      for k in range(index.n_chunks)]
+        return Partitions(parts, featurizer)
+    featurizer = _stream_featurizer(featurizer)
+    if hasattr(data, "columns"):
+        missing = {text_column, label_column} - set(data.columns)
+        if missing:
+            raise ValueError(f"the dataframe has no column(s) {sorted(missing)}; pass "
+                             "text_column and label_column")
+        parts = [delayed(_featurize_frame, pure=True)(frame, featurizer, text_column,
+                                                      label_column)
+                 for frame in data.to_delayed()]
+        return Partitions(parts, featurizer)
+    if labels is None:
+        raise ValueError("a bag of texts needs labels: a bag of their labels, partitioned "
+                         "alike")
+    if data.npartitions != labels.npartitions:
+        raise ValueError(f"texts and labels must be partitioned alike: {data.npartitions} and "
+                         f"{labels.npartitions} partitions")
+    parts = [delayed(_featurize_texts, pure=True)(texts, y, featurizer)
+             for texts, y in zip(data.to_delayed(), labels.to_delayed())]
+    return Partitions(parts, featurizer)
+
+
+def _featurize_texts(texts, labels, featurizer):
+    texts, labels = list(texts), np.asarray(list(labels))
+    if len(texts) != labels.shape[0]:
+        raise ValueError(f"a partition holds {len(texts)} texts but {labels.shape[0]} labels: "
+                         "partition texts and labels alike")
+    return featurizer.transform(texts), labels
+
+
+def _featurize_frame(frame, featurizer, text_column, label_column):
+    return (featurizer.transform(frame[text_column].tolist()),
+            frame[label_column].to_numpy())
+
+
+def fit(partitions, *, client=None, classifier=None, passes=5, random_state=None,
+        callback=None):
+    """Train one model on the partitions, across the workers of a Dask cluster.
+
+    Parameters
+    ----------
+    partitions : Partitions
+        From :func:`featurize`.
+    client : dask.distributed.Client, default=None
+        The cluster to run on; default: the current client (``Client()`` starts a
+        ``LocalCluster``; ``Client("tcp://host:8786")`` connects to a running scheduler).
+    classifier : LinearClassifier, default=None
+        The model's parameters; ``C`` refers to all the rows. Default
+        ``LinearClassifier(average=True)``.
+    passes : int, default=5
+        Rounds of parameter mixing: each is one epoch over every partition.
+    random_state : int or None, default=None
+        Seeds each partition's row order in each round.
+    callback : callable, default=None
+        Called after each round as ``callback(round, model)`` (round from 1).
+
+    Returns
+    -------
+    LinearClassifier, or sklearn.pipeline.Pipeline
+        The classifier, behind the featurizer in a pipeline for texts.
+
+    Raises
+    ------
+    RuntimeError
+        If the cluster loses a partition it cannot rebuild or a task fails; the model is
+        then not returned.
+    """
+    from distributed import get_client
+
+    if isinstance(passes, bool) or not isinstance(passes, (int, np.integer)) or passes < 1:
+        raise ValueError(f"passes must be a positive integer, got {passes!r}")
+    if not partitions.parts:
+        raise ValueError("no partitions to train on")
+    template = _stream_classifier(classifier)
+    client = get_client() if client is None else client
+    data = client.compute(partitions.parts)
+    try:
+        summaries = client.gather(client.map(_summary, data, pure=False))
+        labels = np.unique(np.concatenate([s[0] for s in summaries]))
+        n_rows = sum(s[1] for s in summaries)
+        if template.C is not None:
+            template.set_params(alpha=1.0 / (template.C * n_rows), C=None)
+        rng = np.random.default_rng(random_state)
+        model = None
+        for round_ in range(1, passes + 1):
+            seeds = rng.integers(np.iinfo(np.int32).max, size=len(data))
+            start = client.scatter(model, broadcast=True) if model is not None else None
+            tasks = [client.submit(_epoch, start, template, part, labels, int(seed),
+                                   pure=False) for part, seed in zip(data, seeds)]
+            model = _mix(client.gather(tasks), model)
+            model.n_iter_ = round_
+            if callback is not None:
+                callback(round_, model)
+    except Exception as exc:
+        if isinstance(exc, (ValueError, TypeError)):
+            raise
+        raise RuntimeError(f"Dask training failed ({type(exc).__name__}: {exc}); no model "
+                           "was returned. A partition lost with a worker is rebuilt from its "
+                           "source when Dask can; data scattered by hand cannot be.") from exc
+    finally:
+        client.cancel(data)
+    if partitions.featurizer is None:
+        return model
+    from sklearn.pipeline import Pipeline
+
+    from .text_model import STEPS
+
+    return Pipeline(list(zip(STEPS, (partitions.featurizer, model))))
+
+
+def _summary(part):
+    X, y = part
+    return np.unique(y), y.shape[0]
+
+
+def _epoch(start, template, part, labels, seed):
+    """One SGD epoch over a partition from the model ``start`` (from zero if None), with
+    the averaging sums restarted so that :func:`_threads.mix` can add them up."""
+    X, y = part
+    model = clone(template) if start is None else copy.deepcopy(start)
+    if start is not None:
+        for k in range(model._sgd.n_problems):
+            _, u, state = model._sgd.views(k)
+            u[:] = 0.0
+            state[:, [K.AVG_C, K.AVG_INTERCEPT, K.AVG_N]] = 0.0
+    model.set_params(random_state=seed)
+    return model.partial_fit(X, y, classes=labels)
+
+
+def _mix(models, start):
+    """The model whose weights are the mean of ``models``' (one round's partitions, from
+    ``start``, or from zero if None), in their order."""
+    first = models[0]
+    model = copy.deepcopy(first if start is None else start)
+    sgd = model._sgd
+    if start is None:
+        sgd = model._sgd = type(sgd).zeros(first.classes_.shape[0], first.n_features_in_,
+                                           sgd.v.dtype, bool(first.average))
+    for k in range(sgd.n_problems):
+        v, u, state = sgd.views(k)
+        _threads.mix(v, u, state, ((*m._sgd.views(k), 0.0) for m in models),
+                     np.empty(v.shape))
+    model.coef_, model.intercept_ = sgd.coef_intercept()
+    model.t_ = int(sgd.state[0, K.T])
+    return model

@@ -1,0 +1,171 @@
+"""Dask: featurizing partitions on the workers, parameter mixing, and a worker lost mid-way."""
+
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed", reason="the dask extra is not installed")
+import dask.bag as db  # noqa: E402
+import dask.dataframe as dd  # noqa: E402
+import pandas as pd  # noqa: E402
+from distributed import Client, LocalCluster  # noqa: E402
+
+from fasttext_lin import BagOfWords, LinearClassifier  # noqa: E402
+from fasttext_lin import dask as fdask  # noqa: E402
+from fasttext_lin.datasets import load_libsvm  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as c:
+        yield c
+
+
+def _write_libsvm(path, n, d=30, seed=0):
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=d)
+    with open(path, "w") as f:
+        for _ in range(n):
+            cols = np.sort(rng.choice(d, size=6, replace=False))
+            vals = rng.random(6)
+            label = 1 if vals @ w[cols] + 0.3 * rng.normal() > 0 else -1
+            f.write(f"{label} " + " ".join(f"{c + 1}:{v:.4f}" for c, v in zip(cols, vals)) + "\n")
+
+
+def _parts(path, chunk_size, n_features=30):
+    X, y = load_libsvm(path, n_features=n_features)
+    return [(X[i:i + chunk_size], y[i:i + chunk_size]) for i in range(0, len(y), chunk_size)]
+
+
+def _seeds(random_state, passes, n_parts):
+    rng = np.random.default_rng(random_state)
+    return [rng.integers(np.iinfo(np.int32).max, size=n_parts) for _ in range(passes)]
+
+
+@pytest.mark.parametrize("average", [False, True])
+def test_a_round_is_the_mean_of_the_partitions_epochs(client, tmp_path, average):
+    path = tmp_path / "a.svm"
+    _write_libsvm(path, 300)
+    clf = LinearClassifier(loss="log_loss", alpha=1e-3, average=average)
+    got = fdask.fit(fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100),
+                    client=client, classifier=clf, passes=1, random_state=3)
+    models = [LinearClassifier(**clf.get_params()).set_params(random_state=int(seed))
+              .partial_fit(X, y, classes=[-1.0, 1.0])
+              for (X, y), seed in zip(_parts(path, 100), _seeds(3, 1, 3)[0])]
+    # Averaged SGD sums the weights after every step of every partition: the mean of the
+    # partitions' averages, weighted by their steps (equal here).
+    np.testing.assert_allclose(got.coef_, np.mean([m.coef_ for m in models], axis=0),
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got.intercept_, np.mean([m.intercept_ for m in models], axis=0),
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_one_partition_is_partial_fit_epoch_after_epoch(client, tmp_path):
+    path = tmp_path / "a.svm"
+    _write_libsvm(path, 200)
+    clf = LinearClassifier(loss="hinge", alpha=1e-3, average=True)
+    got = fdask.fit(fdask.featurize([path], format="libsvm", n_features=30, chunk_size=1000),
+                    client=client, classifier=clf, passes=4, random_state=5)
+    (X, y), = _parts(path, 1000)
+    want = LinearClassifier(**clf.get_params())
+    for (seed,) in _seeds(5, 4, 1):
+        want.set_params(random_state=int(seed)).partial_fit(X, y, classes=[-1.0, 1.0])
+    np.testing.assert_allclose(got.coef_, want.coef_, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(got.intercept_, want.intercept_, rtol=1e-10)
+    assert got.n_iter_ == 4 and got.t_ == want.t_
+
+
+def _texts(n, seed=0):
+    rng = np.random.default_rng(seed)
+    vocab = {"a": ["good", "great", "fine"], "b": ["bad", "poor", "dull"],
+             "c": ["news", "vote", "court"]}
+    labels = rng.choice(list(vocab), size=n)
+    texts = [" ".join(rng.choice(vocab[y] + ["the", "film", "a"], size=5)) for y in labels]
+    return texts, labels
+
+
+def test_bag_dataframe_and_files_give_the_same_model_on_any_number_of_workers(client,
+                                                                               tmp_path):
+    texts, labels = _texts(240)
+    path = tmp_path / "c.txt"
+    path.write_text("".join(f"__label__{y} {t}\n" for t, y in zip(texts, labels)))
+    bow = BagOfWords(1 << 10, weighting="binary", bias=True)
+    clf = LinearClassifier(loss="softmax", C=1.0, average=True)
+    fit = dict(classifier=clf, passes=3, random_state=0)
+    bag = fdask.fit(fdask.featurize(db.from_sequence(texts, npartitions=3),
+                                    db.from_sequence(labels.tolist(), npartitions=3),
+                                    featurizer=bow), client=client, **fit)
+    frame = dd.from_pandas(pd.DataFrame({"text": texts, "label": labels}), npartitions=3)
+    by_frame = fdask.fit(fdask.featurize(frame, featurizer=bow), client=client, **fit)
+    by_file = fdask.fit(fdask.featurize([path], featurizer=bow, chunk_size=80), client=client,
+                        **fit)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as one, Client(one) as solo:
+        alone = fdask.fit(fdask.featurize([path], featurizer=bow, chunk_size=80), client=solo,
+                          **fit)
+    for other in (by_frame, by_file, alone):
+        np.testing.assert_array_equal(other[-1].coef_, bag[-1].coef_)
+        np.testing.assert_array_equal(other[-1].intercept_, bag[-1].intercept_)
+    assert bag.score(texts, labels) > 0.9
+
+
+def test_a_worker_killed_mid_training_changes_nothing(client, tmp_path):
+    path = tmp_path / "a.svm"
+    _write_libsvm(path, 600)
+    parts = fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100)
+    clf = LinearClassifier(loss="hinge", C=1.0, average=True)
+    clean = fdask.fit(parts, client=client, classifier=clf, passes=4, random_state=0)
+    killed = []
+
+    def kill_one(round_, model):
+        if round_ == 1:
+            victim = sorted(client.scheduler_info()["workers"])[0]
+            try:
+                client.run(os._exit, 1, workers=[victim])
+            except Exception:  # noqa: BLE001 - the worker dies before it can answer
+                pass
+            killed.append(victim)
+
+    again = fdask.fit(parts, client=client, classifier=clf, passes=4, random_state=0,
+                      callback=kill_one)
+    assert killed
+    np.testing.assert_array_equal(again.coef_, clean.coef_)
+    np.testing.assert_array_equal(again.intercept_, clean.intercept_)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
+
+
+def test_bad_input_fails_with_the_files_line(client, tmp_path):
+    path = tmp_path / "bad.svm"
+    _write_libsvm(path, 50)
+    lines = path.read_text().splitlines()
+    lines[41] = "1 5:1 3:1"
+    path.write_text("\n".join(lines) + "\n")
+    parts = fdask.featurize([path], format="libsvm", n_features=30, chunk_size=20)
+    with pytest.raises(ValueError, match="bad.svm:42: indices are not increasing"):
+        fdask.fit(parts, client=client, passes=1)
+    with pytest.raises(ValueError, match="n_features is required"):
+        fdask.featurize([path], format="libsvm")
+    texts, labels = _texts(20)
+    with pytest.raises(ValueError, match="partitioned alike"):
+        fdask.featurize(db.from_sequence(texts, npartitions=2),
+                        db.from_sequence(labels.tolist(), npartitions=3))
+    with pytest.raises(ValueError, match=r"no column\(s\) \['label'\]"):
+        fdask.featurize(dd.from_pandas(pd.DataFrame({"text": texts}), npartitions=2))
+    with pytest.raises(ValueError, match="passes must be a positive integer"):
+        fdask.fit(parts, client=client, passes=0)
+
+
+def test_a9a_on_the_cluster_scores_as_in_one_process(client, shared_data):
+    from fasttext_lin.datasets import load_libsvm_files
+
+    train, test = shared_data / "libsvm" / "a9a", shared_data / "libsvm" / "a9a.t"
+    X, y, X_test, y_test = load_libsvm_files([train, test], n_features=123)
+    clf = LinearClassifier(C=0.1, average=True)
+    parts = fdask.featurize([train], format="libsvm", n_features=123, chunk_size=8200)
+    distributed = fdask.fit(parts, client=client, classifier=clf, passes=5, random_state=0)
+    alone = LinearClassifier(C=0.1, average=True, max_iter=5, tol=None,
+                             random_state=0).fit(X, y)
+    assert distributed.score(X_test, y_test) == pytest.approx(alone.score(X_test, y_test),
+                                                              abs=0.003)
