@@ -1,11 +1,29 @@
-"""Fast linear classifiers on sparse data: Numba-jitted SGD behind scikit-learn estimators."""
+"""Fast linear classifiers on sparse data: Numba-jitted SGD behind scikit-learn estimators.
 
-from .featurize import BagOfWords
-from .linear_model import LinearClassifier
-from .nbsvm import NBSVM
-from .persist import load_model, save_model
-from .text_model import cross_validate_text, load_text_model, save_text_model, text_pipeline
+The public names are imported on first use (PEP 562), so that ``import fasttext_lin`` and the
+command line's start cost no scikit-learn or Numba import until a name is needed.
+"""
+
+import importlib
 
 __all__ = ["BagOfWords", "LinearClassifier", "NBSVM", "cross_validate_text", "load_model",
            "load_text_model", "save_model", "save_text_model", "text_pipeline"]
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_HOME = {"BagOfWords": "featurize", "LinearClassifier": "linear_model", "NBSVM": "nbsvm",
+         "load_model": "persist", "save_model": "persist", "cross_validate_text": "text_model",
+         "load_text_model": "text_model", "save_text_model": "text_model",
+         "text_pipeline": "text_model"}
+
+
+def __getattr__(name):
+    if name not in _HOME:
+        raise AttributeError(f"module 'fasttext_lin' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -52,14 +52,9 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
-from .datasets import fetch_libsvm
-from .linear_model import LinearClassifier
+# scikit-learn's estimators, the data sets and LinearClassifier are imported in the functions
+# that use them: the command line reads GRID and EPOCH_LADDER from here at every start.
 
 GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
 GAP_TARGET = 1e-3
@@ -113,6 +108,8 @@ def our_estimator(loss, C, n_samples, epochs=None, fit_intercept=True):
     -------
     LinearClassifier
     """
+    from .linear_model import LinearClassifier
+
     epochs = OUR_EPOCHS[loss] if epochs is None else epochs
     return LinearClassifier(
         loss=loss, C=C, learning_rate="optimal", max_iter=epochs, tol=None,
@@ -123,6 +120,9 @@ def our_estimator(loss, C, n_samples, epochs=None, fit_intercept=True):
 
 def _estimator(model, C, n_samples):
     """Estimator ``model`` of the accuracy protocol (scikit-learn defaults for liblinear)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
     if model == _LINEARSVC:
         return LinearSVC(C=C, random_state=0)
     if model == _LOGREG:
@@ -132,6 +132,9 @@ def _estimator(model, C, n_samples):
 
 def _reference(loss, C):
     """liblinear solving our ``loss`` tightly, without intercept (X carries a bias column)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
     if loss == "log_loss":
         return LogisticRegression(C=C, solver="liblinear", fit_intercept=False, tol=_REF_TOL,
                                   max_iter=_REF_MAX_ITER)
@@ -200,6 +203,8 @@ def _key(C):
 
 
 def _time_fit(estimator, X, y):
+    from sklearn.base import clone
+
     estimator = clone(estimator)
     start = time.perf_counter()
     estimator.fit(X, y)
@@ -219,6 +224,8 @@ def _fit_times(candidates, X, y, repeats):
 
 def _add_fit_times(models, X, y, repeats):
     """Time every model at its ``C*``, and LinearSVC at every model's ``C*`` for the ratios."""
+    from sklearn.svm import LinearSVC
+
     n = X.shape[0]
     candidates = {model: _estimator(model, r["C_star"], n) for model, r in models.items()}
     for C in {r["C_star"] for r in models.values()}:
@@ -260,6 +267,8 @@ def primal_objective(w, X, y, loss, C):
 
 def _fit_quietly(estimator, X, y):
     """Fit, ignoring ConvergenceWarning (the iterations are reported); return seconds."""
+    from sklearn.exceptions import ConvergenceWarning
+
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -287,6 +296,8 @@ def _epoch_ladder(loss, C, Xb, y, gap, max_epochs, time_budget):
 
 def _objective_case(loss, C, Xb, y, max_epochs, time_budget):
     """Gap of LinearClassifier against liblinear at one C, over the epoch ladder."""
+    from .linear_model import LinearClassifier
+
     reference = _reference(loss, C)
     ref_time = _fit_quietly(reference, Xb, y)
     p_ref = primal_objective(reference.coef_.ravel(), Xb, y, loss, C)
@@ -469,6 +480,8 @@ def run_libsvm_benchmark(names, repeats=5, out_dir=None, progress=print, *, grid
         ``protocol``, ``machine``, ``jit`` and ``sets``: per set, per model ``C_star``,
         ``cv_accuracy``, ``test_accuracy``, fit times and ratios; per loss, objective gaps.
     """
+    from .datasets import fetch_libsvm
+
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     progress = progress or (lambda line: None)
@@ -519,6 +532,8 @@ def _protocol(grid, repeats, max_epochs):
 
 
 def _run_set(data, repeats, grid, objective, max_epochs, time_budget, progress):
+    from sklearn.model_selection import StratifiedKFold
+
     X, y = data.X_train, data.y_train
     folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
     models = {}

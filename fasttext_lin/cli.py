@@ -16,10 +16,24 @@ path: a fastText file (``__label__X text`` lines; ``.txt``, ``.ft``), a CSV or T
 (``.csv``, ``.tsv``), or a folder with one subfolder of documents per class. One file
 per class, one document per line (as ``rt-polarity.pos`` / ``.neg``), is given with
 ``--class LABEL=PATH`` for each class in place of CORPUS.
+
+LIBSVM data sets::
+
+    fasttext-lin train DATA -o MODEL [--loss ... --C ... --epochs ... --seed ... --threads ...]
+    fasttext-lin test MODEL DATA
+
+DATA is LIBSVM when it is a named LIBSVM set (``a9a``, ``dna``, ...: its train split for
+``train``, its test split for ``test``), a file ending in ``.libsvm`` or ``.svm``, or any file
+given with ``--format libsvm``; ``train`` then fits a LinearClassifier (with an intercept) on
+the features as they are.
+
+``train --verbose`` (and ``test --verbose``) print to stderr the wall time of each stage:
+Python start and imports, data load, kernel compile or cache load, training, saving.
 """
 
 import argparse
 import contextlib
+import importlib
 import os
 import sys
 import time
@@ -27,8 +41,14 @@ import time
 from . import __version__
 
 _LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge", "softmax")
-_FORMATS = ("fasttext", "csv", "tsv", "lines", "folders")
-_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".txt": "fasttext", ".ft": "fasttext"}
+_FORMATS = ("fasttext", "csv", "tsv", "lines", "folders", "libsvm")
+_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".txt": "fasttext", ".ft": "fasttext",
+               ".libsvm": "libsvm", ".svm": "libsvm"}
+# Text-only options (destination: flag, default): LIBSVM data refuses other values.
+_TEXT_ONLY = {"model_type": ("--model", "linear"), "ngrams": ("--ngrams", 1),
+              "weighting": ("--weighting", None), "tokenizer": ("--tokenizer", "default"),
+              "hash": ("--hash", None), "min_df": ("--min-df", 1), "beta": ("--beta", None),
+              "classes": ("--class", None)}
 _PREDICT_CHUNK = 10_000  # documents featurized and written at a time
 
 
@@ -165,27 +185,138 @@ def _classifier_line(classifier):
             f"{classifier.max_iter} epochs{averaged}{calibrated})")
 
 
+# -- --verbose: where the time goes ---------------------------------------------------------
+
+class _Timings:
+    """Wall time of a command's stages, printed to stderr as ``time: <stage>: ...`` lines.
+
+    Parameters
+    ----------
+    verbose : bool
+        Print the lines at :meth:`report`; otherwise only measure.
+    """
+
+    def __init__(self, verbose):
+        self.verbose = verbose
+        self.lines = []
+
+    @contextlib.contextmanager
+    def __call__(self, stage):
+        start = time.perf_counter()
+        yield
+        self.lines.append(f"{stage}: {time.perf_counter() - start:.3f} s")
+
+    @contextlib.contextmanager
+    def imports(self):
+        """Time the command's imports; with /proc, from the start of the Python process."""
+        start = time.perf_counter()
+        yield
+        since_start = _process_age()
+        if since_start is None:
+            self.lines.append(f"import: {time.perf_counter() - start:.3f} s (this command's "
+                              "imports)")
+        else:
+            self.lines.append(f"import: {since_start:.3f} s (Python start and all imports, "
+                              "since the process started)")
+
+    @contextlib.contextmanager
+    def kernels(self, stage="train"):
+        """Split the time of the block into Numba compile or cache load, and ``stage``.
+
+        The compile or cache load time is the time Numba holds its compiler lock (the
+        ``numba:compiler_lock`` event); the package's dispatchers' cache hits and misses
+        and the ``numba:compile`` events say which of the two it was.
+        """
+        from numba.core import event
+
+        locked = []
+        before = _kernel_cache_stats()
+        start = time.perf_counter()
+        with event.install_timer("numba:compiler_lock", locked.append), \
+                event.install_recorder("numba:compile") as compiles:
+            yield
+        total = time.perf_counter() - start
+        kernels = sum(locked)
+        hits, misses = (after - earlier for after, earlier in
+                        zip(_kernel_cache_stats(), before))
+        n_compiles = sum(1 for _, ev in compiles.buffer if ev.is_start)
+        what = ("compile" if misses or n_compiles else "cache load") if kernels else "none"
+        self.lines.append(f"kernels: {kernels:.3f} s {what} ({hits} loaded from Numba's cache, "
+                          f"{misses} compiled; {n_compiles} numba:compile events)")
+        self.lines.append(f"{stage}: {total - kernels:.3f} s (without the kernels' compile or "
+                          "cache load)")
+
+    def report(self):
+        """Print the lines to stderr, and the whole wall time so far, if verbose."""
+        if not self.verbose:
+            return
+        age = _process_age()
+        lines = self.lines + ([f"total: {age:.3f} s since the process started"]
+                              if age is not None else [])
+        print("\n".join("time: " + line for line in lines), file=sys.stderr)
+
+
+def _process_age():
+    """Seconds since this process started (Linux /proc, 10 ms steps), or None."""
+    try:
+        with open("/proc/self/stat", "rb") as stat:
+            # Field 22, counted after the command name, which may hold spaces.
+            ticks = int(stat.read().rsplit(b")", 1)[1].split()[19])
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _kernel_cache_stats():
+    """``(cache hits, cache misses)`` summed over the package's Numba dispatchers."""
+    hits = misses = 0
+    for dispatcher in _package_dispatchers().values():
+        hits += sum(dispatcher.stats.cache_hits.values())
+        misses += sum(dispatcher.stats.cache_misses.values())
+    return hits, misses
+
+
+def _package_dispatchers():
+    """Every Numba dispatcher defined in a loaded ``fasttext_lin`` module, by qualified name."""
+    from numba.core.dispatcher import Dispatcher
+
+    found = {}
+    for module_name, module in list(sys.modules.items()):
+        if module_name.split(".")[0] != __package__ or module is None:
+            continue
+        for name, value in vars(module).items():
+            if isinstance(value, Dispatcher) and value.py_func.__module__ == module_name:
+                found[f"{module_name}.{name}"] = value
+    return found
+
+
 # -- text: subcommands ------------------------------------------------------------------------
 
 def _train(args):
-    from .text_model import save_text_model
-
-    pipeline = _pipeline(args, args.C)
+    timings = _Timings(args.verbose)
     folder = os.path.dirname(os.path.abspath(args.output))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot write the model to '{args.output}': no folder "
                                 f"'{folder}'")
+    if _is_libsvm(args):
+        return _train_libsvm(args, timings)
+    with timings.imports():
+        from .text_model import save_text_model
+
+    pipeline = _pipeline(args, args.C)
     with _progress(args, total=3, desc="read corpus") as bar:
-        texts, y, shown = _read_corpus(args, "train")
+        with timings("load"):
+            texts, y, shown = _read_corpus(args, "train")
         bar.update()
         bar.set_description("featurize")
         start = time.perf_counter()
-        X = pipeline[0].fit_transform(texts, y)
-        featurized = time.perf_counter()
-        bar.update()
-        bar.set_description("fit")
-        pipeline[1].fit(X, y)
-        end = time.perf_counter()
+        with timings.kernels():
+            X = pipeline[0].fit_transform(texts, y)
+            featurized = time.perf_counter()
+            bar.update()
+            bar.set_description("fit")
+            pipeline[1].fit(X, y)
+            end = time.perf_counter()
         bar.update()
     featurizer, classes = pipeline[0], pipeline[1].classes_
     print(f"corpus: {shown}: {len(texts)} rows, {len(classes)} classes "
@@ -197,9 +328,80 @@ def _train(args):
     print(f"train time: {end - start:.2f} s (featurize {featurized - start:.2f} s, "
           f"fit {end - featurized:.2f} s)")
     print(f"training accuracy: {pipeline[1].score(X, y):.4f}")
-    save_text_model(args.output, pipeline)
+    with timings("save"):
+        save_text_model(args.output, pipeline)
     print(f"model: {args.output}")
+    timings.report()
     return 0
+
+
+def _train_libsvm(args, timings):
+    """``train`` on LIBSVM data: a LinearClassifier as the LIBSVM benchmark runs it."""
+    given = [flag for name, (flag, default) in _TEXT_ONLY.items()
+             if getattr(args, name) != default]
+    if given:
+        raise ValueError(f"{', '.join(given)}: text featurizer option(s), but {args.corpus} is "
+                         "LIBSVM data (numeric features): drop them")
+    if args.epochs is None and args.loss not in _benchmark_epochs():
+        raise ValueError(f"--loss {args.loss} on LIBSVM data: give --epochs (default epochs "
+                         f"are set for {', '.join(_benchmark_epochs())} only)")
+    with timings.imports():
+        from .benchmark import our_estimator
+        from .persist import save_model
+
+    with timings("load"):
+        X, y, shown = _read_libsvm(args, "train")
+    classifier = our_estimator(args.loss, args.C, X.shape[0], epochs=args.epochs).set_params(
+        random_state=args.seed, probability=args.probability, n_jobs=args.threads)
+    start = time.perf_counter()
+    with timings.kernels():
+        classifier.fit(X, y)
+    end = time.perf_counter()
+    print(f"data: {shown}: {X.shape[0]} rows, {X.shape[1]} features, "
+          f"{len(classifier.classes_)} classes ({_shown_labels(classifier.classes_)})")
+    print(_classifier_line(classifier))
+    print(f"train time: {end - start:.2f} s")
+    print(f"training accuracy: {classifier.score(X, y):.4f}")
+    with timings("save"):
+        save_model(args.output, classifier)
+    print(f"model: {args.output}")
+    timings.report()
+    return 0
+
+
+def _benchmark_epochs():
+    from .benchmark import OUR_EPOCHS
+
+    return OUR_EPOCHS
+
+
+def _is_libsvm(args):
+    """Whether the data argument is LIBSVM data (see the module docstring)."""
+    if args.format == "libsvm" and args.corpus is None:
+        raise ValueError("--format libsvm: give the LIBSVM file or set name as DATA")
+    if args.format is not None or args.corpus is None:
+        return args.format == "libsvm"
+    if os.path.exists(args.corpus):
+        return _EXTENSIONS.get(os.path.splitext(args.corpus)[1].lower()) == "libsvm"
+    return _is_libsvm_name(args.corpus)
+
+
+def _is_libsvm_name(data):
+    from .datasets import LIBSVM_SETS
+
+    return data in LIBSVM_SETS and not os.path.exists(data)
+
+
+def _read_libsvm(args, split, n_features=None):
+    """``(X, y, shown)``: the ``split`` of a named LIBSVM set, or the LIBSVM file given."""
+    from . import datasets
+
+    if _is_libsvm_name(args.corpus):
+        data = datasets.fetch_libsvm(args.corpus, data_home=args.data_home, subset=split)
+        return (data[f"X_{split}"], data[f"y_{split}"],
+                f"{data.name} ({split} split, {data[f'{split}_path']})")
+    X, y = datasets.load_libsvm(args.corpus, n_features=n_features)
+    return X, y, args.corpus
 
 
 def _shown_labels(labels, limit=10):
@@ -208,28 +410,60 @@ def _shown_labels(labels, limit=10):
 
 
 def _test(args):
-    import numpy as np
-    from sklearn.metrics import classification_report, confusion_matrix
+    timings = _Timings(args.verbose)
+    libsvm = _is_libsvm(args)
+    with timings.imports():
+        import numpy as np
 
-    from .text_model import load_text_model
+        importlib.import_module(".persist" if libsvm else ".text_model", __package__)
 
-    model = load_text_model(args.model)
-    texts, y, shown = _read_corpus(args, "test")
+    with timings("load"):
+        model = _load_libsvm_model(args.model) if libsvm else _load_text_model(args.model)
+        if libsvm:
+            X, y, shown = _read_libsvm(args, "test", n_features=model.n_features_in_)
+        else:
+            X, y, shown = _read_corpus(args, "test")
     classes = model.classes_
     unseen = ~np.isin(y, classes)
     if unseen.any():
         raise ValueError(f"{shown}: {int(unseen.sum())} of {len(y)} rows have labels the model "
                          f"never saw: {_shown_labels(np.unique(y[unseen]))} (model classes: "
                          f"{_shown_labels(classes)})")
-    with _progress(args, total=1, desc="predict") as bar:
-        predicted = model.predict(texts)
+    with _progress(args, total=1, desc="predict") as bar, timings.kernels("predict"):
+        predicted = model.predict(X)
         bar.update()
-    print(f"corpus: {shown}: {len(y)} rows")
+    print(f"{'data' if libsvm else 'corpus'}: {shown}: {len(y)} rows")
+    _report(y, predicted, classes)
+    timings.report()
+    return 0
+
+
+def _load_libsvm_model(path):
+    """A model file of ``train`` on LIBSVM data; a text model is refused."""
+    from .persist import load_model
+
+    model, extra = load_model(path, return_extra=True)
+    if extra["metadata"]:
+        raise ValueError(f"{path} is a text model (it holds a featurizer): test it on a text "
+                         "corpus, not on LIBSVM data")
+    return model
+
+
+def _load_text_model(path):
+    from .text_model import load_text_model
+
+    return load_text_model(path)
+
+
+def _report(y, predicted, classes):
+    """Accuracy, scikit-learn's classification report and the confusion matrix."""
+    import numpy as np
+    from sklearn.metrics import classification_report, confusion_matrix
+
     print(f"accuracy: {np.mean(predicted == y):.4f}")
     print(classification_report(y, predicted, labels=classes, digits=4, zero_division=0))
     print("confusion matrix (rows: true label, columns: predicted label):")
     print(_matrix_table(confusion_matrix(y, predicted, labels=classes), classes))
-    return 0
 
 
 def _matrix_table(matrix, labels):
@@ -357,7 +591,8 @@ def _encoding_options(parser):
 def _corpus_options(parser):
     parser.add_argument("--format", choices=_FORMATS,
                         help="format of CORPUS (default: from its extension: .csv, .tsv, "
-                             ".txt/.ft = fasttext; a folder = one subfolder per class)")
+                             ".txt/.ft = fasttext, .libsvm/.svm = libsvm; a folder = one "
+                             "subfolder per class; a LIBSVM set name = libsvm)")
     parser.add_argument("--class", dest="classes", action="append", metavar="LABEL=PATH",
                         help="one file per class, one document per line (format 'lines'); "
                              "repeat for each class, without CORPUS")
@@ -375,11 +610,28 @@ def _corpus_options(parser):
     _data_home_option(parser)
 
 
-def _model_options(parser, with_C):
-    from .text_model import MODELS
+class _LazyChoices:
+    """Choices read from a module when argparse first looks at them (a value given, an error,
+    --help): building the parser then imports no text module and no scikit-learn."""
 
+    def __init__(self, module, name):
+        self.module, self.name = module, name
+
+    def _values(self):
+        return getattr(importlib.import_module(self.module, __package__), self.name)
+
+    def __contains__(self, value):
+        return value in self._values()
+
+    def __iter__(self):
+        return iter(self._values())
+
+
+def _model_options(parser, with_C):
     group = parser.add_argument_group("featurizer and trainer")
-    group.add_argument("--model", dest="model_type", choices=MODELS, default="linear",
+    # metavar: argparse would otherwise list the choices as the parser is built.
+    group.add_argument("--model", dest="model_type", default="linear", metavar="MODEL",
+                       choices=_LazyChoices(".text_model", "MODELS"),
                        help="linear: BagOfWords (bias column) + LinearClassifier (default); "
                             "nbsvm: binary features + NBSVM (Wang and Manning's NB-SVM)")
     group.add_argument("--ngrams", type=_positive(int), default=1,
@@ -403,7 +655,9 @@ def _model_options(parser, with_C):
                        help="--model nbsvm: interpolation weight in (0, 1] (default: "
                             "NBSVM's, 0.25 for two classes)")
     group.add_argument("--epochs", type=_positive(int),
-                       help="SGD epochs (default 10; 30 with --model nbsvm)")
+                       help="SGD epochs (default 10; 30 with --model nbsvm; LIBSVM data: "
+                            "the LIBSVM benchmark's, 20 for the hinge losses, 10 for log_loss, "
+                            "averaged over the last half)")
     group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     group.add_argument("--threads", type=_positive(int), default=1,
                        help="threads training the one-vs-rest models of a multi-class "
@@ -411,11 +665,20 @@ def _model_options(parser, with_C):
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
-def _text_parsers(commands):
-    from .text_model import GRID
+def _verbose_option(parser):
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print to stderr the wall time of each stage: Python start and "
+                             "imports, data load, Numba kernel compile or cache load, "
+                             "training or predicting, saving")
 
-    corpus_help = "a file, a folder of class folders, or a corpus name (rt-polarity, ...)"
-    train = commands.add_parser("train", help="train a text classifier and save it")
+
+def _text_parsers(commands):
+    from .benchmark import GRID
+
+    corpus_help = ("a file, a folder of class folders, a corpus name (rt-polarity, ...), or "
+                   "LIBSVM data: a set name (a9a, ...) or a file with --format libsvm")
+    train = commands.add_parser("train", help="train a classifier on a text corpus or LIBSVM "
+                                              "data and save it")
     train.add_argument("corpus", nargs="?", metavar="CORPUS", help=corpus_help)
     train.add_argument("-o", "--output", required=True, metavar="MODEL",
                        help="model file to write")
@@ -425,6 +688,7 @@ def _text_parsers(commands):
                             "held-out folds: 6 fits)")
     _corpus_options(train)
     _model_options(train, with_C=True)
+    _verbose_option(train)
     train.set_defaults(run=_train)
 
     test = commands.add_parser("test", help="accuracy, per-class scores and confusion matrix")
@@ -433,6 +697,7 @@ def _text_parsers(commands):
                       help=corpus_help + "; its test split")
     _corpus_options(test)
     test.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _verbose_option(test)
     test.set_defaults(run=_test)
 
     predict = commands.add_parser("predict", help="label one document per line")

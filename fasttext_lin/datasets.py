@@ -4,7 +4,9 @@
 return CSR matrices in the project's data contract (int32 indices, sorted, float32 or float64).
 scikit-learn's parse errors carry no line number, so when it fails the file is read again in plain
 Python, with the same rules, to name the first bad line. ``fetch_libsvm`` finds a named set under
-the data home, downloads what is missing from the LIBSVM data page and verifies every file.
+the data home, downloads what is missing from the LIBSVM data page and verifies every file; it
+keeps each parsed file as a checked binary copy (``.npz``, no pickle), which later loads read in
+milliseconds instead of parsing the text again.
 
 The text readers (``read_fasttext``, ``read_delimited``, ``read_file_per_class``,
 ``read_folder_per_class``) return ``(texts, labels)`` and name file, line and byte offset in every
@@ -30,6 +32,7 @@ import shutil
 import tarfile
 import tempfile
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -297,6 +300,8 @@ _SETS = {s.name: s for s in [
     _LibsvmSet("pendigits", "multiclass", "pendigits", "pendigits.t", 7494,  3498,  16,  10),
 ]}
 
+LIBSVM_SETS = tuple(_SETS)
+
 # sha256 of the files verified byte for byte (see shared/data/sources/*.SOURCE.txt); the other
 # files are checked by row count and largest index only.
 _SHA256 = {
@@ -335,21 +340,30 @@ def _user_cache_home():
     return Path(cache) / "fasttext_lin"
 
 
-def fetch_libsvm(name, data_home=None, download=True):
+def fetch_libsvm(name, data_home=None, download=True, subset="all"):
     """Load a named LIBSVM data set, downloading missing files, and verify it.
 
     Files live at ``<data_home>/libsvm/<file>``. A missing file is downloaded from the LIBSVM
     data page and only kept once verified. Every file, present or downloaded, must match its
     known sha256 (where known), its expected row count and the set's number of features.
 
+    A parsed file is kept as a binary copy named by the text file's sha256 (so it never
+    outlives a change of the file) in the per-user cache folder,
+    ``$XDG_CACHE_HOME/fasttext_lin/libsvm-npz/`` (default ``~/.cache/...``): the data home
+    may be shared or read-only. A copy is used only if its zip checksums, its own sha256 of
+    the arrays and the CSR structure check out; otherwise the text file is parsed and the
+    copy written again (atomically; a folder that cannot be written only costs the parse).
+
     Parameters
     ----------
     name : str
-        One of a1a ... a9a, w1a ... w8a, dna, pendigits.
+        One of a1a ... a9a, w1a ... w8a, dna, pendigits (``LIBSVM_SETS``).
     data_home : str or os.PathLike, optional
         See :func:`get_data_home`.
     download : bool, default=True
         If False, never use the network: a missing file is an error.
+    subset : {'all', 'train', 'test'}, default='all'
+        The split(s) to load; the other split's entries are None.
 
     Returns
     -------
@@ -361,7 +375,7 @@ def fetch_libsvm(name, data_home=None, download=True):
     Raises
     ------
     ValueError
-        If the name is unknown or a file fails verification.
+        If the name or subset is unknown, or a file fails verification.
     FileNotFoundError
         If a file is missing and cannot be downloaded; the message says where to get it and
         where to put it.
@@ -369,12 +383,17 @@ def fetch_libsvm(name, data_home=None, download=True):
     spec = _SETS.get(name)
     if spec is None:
         raise ValueError(f"unknown LIBSVM data set {name!r}; known sets: {', '.join(_SETS)}")
+    if subset not in ("all", "train", "test"):
+        raise ValueError(f"subset={subset!r} is invalid; expected 'all', 'train' or 'test'")
     folder = get_data_home(data_home) / "libsvm"
-    X_train, y_train = _fetch_file(spec, spec.train_file, spec.n_train, folder, download)
-    X_test, y_test = _fetch_file(spec, spec.test_file, spec.n_test, folder, download)
-    return Bunch(X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
-                 n_features=spec.n_features, n_classes=spec.n_classes, name=spec.name,
-                 train_path=folder / spec.train_file, test_path=folder / spec.test_file)
+    data = Bunch(n_features=spec.n_features, n_classes=spec.n_classes, name=spec.name)
+    for split, filename, n_rows in (("train", spec.train_file, spec.n_train),
+                                    ("test", spec.test_file, spec.n_test)):
+        loaded = (_fetch_file(spec, filename, n_rows, folder, download)
+                  if subset in ("all", split) else (None, None))
+        data.update({f"X_{split}": loaded[0], f"y_{split}": loaded[1],
+                     f"{split}_path": folder / filename})
+    return data
 
 
 def _fetch_file(spec, filename, n_rows, folder, download):
@@ -382,7 +401,7 @@ def _fetch_file(spec, filename, n_rows, folder, download):
     url = f"{_BASE_URL}/{spec.folder}/{filename}"
     if path.exists():
         try:
-            return _verified_load(path, str(path), spec, filename, n_rows)
+            return _cached_load(path, spec, filename, n_rows)
         except ValueError as exc:
             raise ValueError(f"{exc}. This is not the expected {spec.name} file: delete {path} "
                              f"to download it again from {url}") from exc
@@ -398,16 +417,85 @@ def _fetch_file(spec, filename, n_rows, folder, download):
 def _verified_load(path, shown, spec, filename, n_rows):
     """Load one file of ``spec``; ``shown`` names it in messages (its URL while downloading)."""
     _check_sha256(path, _SHA256.get(filename), shown)
+    return _load_rows(path, shown, spec, n_rows)
+
+
+def _load_rows(path, shown, spec, n_rows):
     X, y = load_libsvm(path, n_features=spec.n_features)
     if X.shape[0] != n_rows:
         raise ValueError(f"{shown}: {X.shape[0]} data rows, expected {n_rows}")
     return X, y
 
 
-def _check_sha256(path, expected, shown):
-    """Raise if ``path`` does not hash to ``expected`` (None: not known, nothing to check)."""
+# ---------------------------------------------------------------------------------------------
+# Binary copies of the parsed named sets
+
+_BINARY_ARRAYS = {"data": np.float64, "indices": np.int32, "indptr": np.int32, "y": np.float64}
+
+
+def _cached_load(path, spec, filename, n_rows):
+    """Load a present file of ``spec`` from its binary copy, parsing it only without one."""
+    digest = _sha256(path)
+    _check_sha256(path, _SHA256.get(filename), str(path), found=digest)
+    binary = _user_cache_home() / "libsvm-npz" / f"{filename}.{digest[:32]}.npz"
+    loaded = _read_binary(binary, spec.n_features, n_rows)
+    if loaded is None:
+        loaded = _load_rows(path, str(path), spec, n_rows)
+        _write_binary(binary, *loaded)
+    return loaded
+
+
+def _arrays_sha256(arrays):
+    digest = hashlib.sha256()
+    for name in _BINARY_ARRAYS:
+        digest.update(np.ascontiguousarray(arrays[name]).data)
+    return digest.hexdigest()
+
+
+def _read_binary(path, n_features, n_rows):
+    """``(X, y)`` from a binary copy that passes every check, else None (absent or bad)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in (*_BINARY_ARRAYS, "sha256")}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+    if any(arrays[name].dtype != dtype or arrays[name].ndim != 1
+           for name, dtype in _BINARY_ARRAYS.items()) or str(arrays["sha256"]) != \
+            _arrays_sha256(arrays):
+        return None
+    data, indices, indptr, y = (arrays[name] for name in _BINARY_ARRAYS)
+    if not (indptr.shape[0] == n_rows + 1 == y.shape[0] + 1 and indptr[0] == 0
+            and indptr[-1] == indices.shape[0] == data.shape[0]
+            and np.all(np.diff(indptr) >= 0)
+            and (indices.size == 0 or 0 <= indices.min() <= indices.max() < n_features)):
+        return None
+    X = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_features))
+    return (X, y) if X.has_sorted_indices else None
+
+
+def _write_binary(path, X, y):
+    """Write the binary copy atomically; a folder that cannot be written is skipped."""
+    arrays = {"data": X.data, "indices": X.indices, "indptr": X.indptr, "y": y}
+    if any(arrays[name].dtype != dtype for name, dtype in _BINARY_ARRAYS.items()):
+        return  # int64 indices (huge sets): parsed each time
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, sha256=np.array(_arrays_sha256(arrays)), **arrays)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _check_sha256(path, expected, shown, found=None):
+    """Raise if ``path`` does not hash to ``expected`` (None: not known, nothing to check);
+    ``found``: its sha256 if already computed."""
     if expected is not None:
-        found = _sha256(path)
+        found = found or _sha256(path)
         if found != expected:
             raise ValueError(f"{shown}: sha256 is {found}, expected {expected}")
 
@@ -851,6 +939,8 @@ _CORPORA = {c.name: c for c in [
 ]}
 #: Names of the review and topic corpora :func:`fetch_corpus` knows.
 CORPORA = tuple(_CORPORA)
+
+LIBSVM_SETS = tuple(_SETS)
 
 # sha256 of the files verified byte for byte, as "<folder>/<path>" (shared/data/sources/).
 _CORPUS_SHA256 = {

@@ -55,3 +55,106 @@ def test_bench_prints_the_table_and_writes_results(shared_data, tmp_path, capsys
     assert "| LinearSVC | 1 |" in out and "LinearClassifier(hinge)" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["libsvm.json", "libsvm.md",
                                                            "libsvm.png"]
+
+
+# -- LIBSVM data: train, test, --verbose ------------------------------------------------------
+
+@pytest.fixture
+def user_cache(tmp_path, monkeypatch):
+    """Binary copies of the LIBSVM sets go to a temporary per-user cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def test_train_and_test_on_a_named_libsvm_set(shared_data, user_cache, tmp_path, capsys):
+    model = tmp_path / "a1a.npz"
+    argv = ["train", "a1a", "-o", str(model), "--data-home", str(shared_data), "--seed", "3"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "data: a1a (train split, " in out and "1605 rows, 123 features, 2 classes" in out
+    assert "LinearClassifier (hinge, 20 epochs, averaged)" in out
+    assert main(["test", str(model), "a1a", "--data-home", str(shared_data)]) == 0
+    out = capsys.readouterr().out
+    assert "data: a1a (test split, " in out and "30956 rows" in out
+    assert 0.8 < float(out.split("accuracy: ")[1].split()[0]) < 0.9  # liblinear: 0.84
+    from fasttext_lin import LinearClassifier, load_model
+
+    assert type(load_model(model)) is LinearClassifier and load_model(model).random_state == 3
+
+
+def write_libsvm(path, rows):
+    path.write_text("".join(f"{label} " + " ".join(f"{j}:{v}" for j, v in cells) + "\n"
+                            for label, cells in rows))
+    return path
+
+
+@pytest.fixture
+def libsvm_file(tmp_path):
+    rows = [(1 if i % 2 else 0, [(1 if i % 2 else 2, 1.0), (3 + i % 5, 0.5)]) for i in range(60)]
+    return write_libsvm(tmp_path / "tiny.txt", rows)
+
+
+def test_verbose_train_and_test_on_a_libsvm_file(libsvm_file, tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    assert main(["train", str(libsvm_file), "--format", "libsvm", "-o", str(model), "--loss",
+                 "log_loss", "--C", "10", "--epochs", "3", "--verbose"]) == 0
+    out, err = capsys.readouterr()
+    assert "data: " + str(libsvm_file) + ": 60 rows, 7 features, 2 classes (0.0, 1.0)" in out
+    assert "LinearClassifier (log_loss, 3 epochs, averaged)" in out
+    assert "training accuracy: 1.0000" in out
+    labels = [line.split(":")[1].strip() for line in err.splitlines()]
+    assert labels == ["import", "load", "kernels", "train", "save", "total"]
+    assert all(line.startswith("time: ") and " s" in line for line in err.splitlines())
+    assert "loaded from Numba's cache" in err and "numba:compile events" in err
+    assert main(["test", str(model), str(libsvm_file), "--format", "libsvm", "-v"]) == 0
+    out, err = capsys.readouterr()
+    assert "accuracy: 1.0000" in out
+    assert [line.split(":")[1].strip() for line in err.splitlines()] == [
+        "import", "load", "kernels", "predict", "total"]
+
+
+def test_libsvm_extension_needs_no_format(libsvm_file, tmp_path, capsys):
+    renamed = libsvm_file.rename(tmp_path / "tiny.libsvm")
+    assert main(["train", str(renamed), "-o", str(tmp_path / "m.npz"), "--epochs", "2"]) == 0
+    assert "60 rows, 7 features" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--ngrams", "2"], "--ngrams: text featurizer option(s), but "),
+    (["--model", "nbsvm"], "--model: text featurizer option(s)"),
+    (["--loss", "softmax"], "--loss softmax on LIBSVM data: give --epochs"),
+])
+def test_libsvm_refuses_what_does_not_apply(libsvm_file, tmp_path, capsys, extra, message):
+    argv = ["train", str(libsvm_file), "--format", "libsvm", "-o", str(tmp_path / "m.npz")]
+    assert main(argv + extra) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fasttext-lin train: error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_test_refuses_a_text_model_on_libsvm_data(libsvm_file, tmp_path, capsys):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("".join(f"__label__{'ab'[i % 2]} word{i % 2} other\n" for i in range(20)))
+    model = tmp_path / "text.npz"
+    assert main(["train", str(corpus), "-o", str(model), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["test", str(model), str(libsvm_file), "--format", "libsvm"]) == 1
+    err = capsys.readouterr().err
+    assert "is a text model (it holds a featurizer)" in err and err.count("\n") == 1
+
+
+def test_libsvm_test_file_wider_than_the_model_is_one_line_error(libsvm_file, tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    assert main(["train", str(libsvm_file), "--format", "libsvm", "-o", str(model)]) == 0
+    wide = write_libsvm(tmp_path / "wide.txt", [(1, [(1, 1.0), (9, 1.0)]), (0, [(2, 1.0)])])
+    capsys.readouterr()
+    assert main(["test", str(model), str(wide), "--format", "libsvm"]) == 1
+    err = capsys.readouterr().err
+    assert f"{wide}:1:" in err and "exceeds n_features=7" in err
+
+
+def test_cli_start_imports_no_scikit_learn():
+    code = ("import sys; from fasttext_lin.cli import _parser; _parser(); "
+            "print(sorted(m for m in ('sklearn', 'numba', 'fasttext_lin.text_model') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr
