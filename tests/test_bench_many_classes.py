@@ -1,0 +1,84 @@
+"""The many-classes bench's helpers on a tiny set: the generator, the bound, one measured fit
+in a child process, and the written results."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.svm import LinearSVC
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import bench_many_classes as bm  # noqa: E402
+from _common import write_bench_results  # noqa: E402
+
+TINY = {"n_rows": 300, "n_features": 3000, "draws": 40}
+
+
+def test_sector_like_set_is_seeded_normalised_and_balanced():
+    X, y = bm.make_sector_like(6, **TINY)
+    again, y_again = bm.make_sector_like(6, **TINY)
+    assert (X != again).nnz == 0 and np.array_equal(y, y_again)
+    assert (X != bm.make_sector_like(6, seed=1, **TINY)[0]).nnz > 0
+    assert X.shape == (300, 3000) and X.indices.dtype == np.int32 and X.has_sorted_indices
+    assert np.bincount(y).tolist() == [50] * 6
+    np.testing.assert_allclose(np.sqrt(X.multiply(X).sum(axis=1)), 1.0)
+    assert 25 < X.nnz / X.shape[0] <= 40  # repeated draws fold into one nonzero
+
+
+def test_topic_words_make_the_classes_learnable():
+    X, y = bm.make_sector_like(6, topic_share=0.3, **TINY)
+    model = LinearSVC().fit(X[:200], y[:200])
+    assert np.mean(model.predict(X[200:]) == y[200:]) > 0.8  # chance: 1/6
+
+
+def test_memory_bound():
+    assert bm.memory_bound(100, 1000, 8, False, 10) == 800_000 + 120
+    assert bm.memory_bound(100, 1000, 8, True, 10) == 1_600_000 + 120
+
+
+@pytest.fixture(scope="module")
+def measured():
+    X, y = bm.make_sector_like(5, topic_share=0.3, **TINY)
+    n = int(bm.TRAIN_SHARE * X.shape[0])
+    return X, {m: bm.measure(m, X[:n], y[:n], X[n:], y[n:], epochs=3, repeats=2)
+               for m in ("softmax", "linearsvc")}
+
+
+def test_a_child_process_returns_the_measures(tmp_path):
+    X, y = bm.make_sector_like(5, topic_share=0.3, **TINY)
+    bm.save_set(tmp_path / "set.npz", X, y)
+    run = bm.run_child({"data": str(tmp_path / "set.npz"), "epochs": 3, "repeats": 1,
+                        "method": "softmax"})
+    assert run["accuracy"] > 0.8 and run["n_iter"] == 3 and run["rss_peak_bytes"] > 0
+
+
+def test_measure_gives_accuracy_time_and_both_peaks(measured):
+    X, runs = measured
+    ours, svc = runs["softmax"], runs["linearsvc"]
+    n_train = int(bm.TRAIN_SHARE * X.shape[0])
+    assert ours["bound_bytes"] == bm.memory_bound(5, 3000, 8, True, X[:n_train].nnz)
+    assert svc["bound_bytes"] == bm.memory_bound(5, 3000, 8, False, X[:n_train].nnz)
+    for run in runs.values():
+        assert run["accuracy"] > 0.8 and len(run["fit_seconds"]) == 2
+        assert run["fit_median"] == pytest.approx(np.median(run["fit_seconds"]))
+        assert run["rss_peak_bytes"] >= 0 and run["peak_reset"] in (True, False)
+    assert ours["n_iter"] == 3
+    # The weights (5 x 3000 x 8 bytes, x2 averaged) are allocated by NumPy: traced.
+    assert ours["traced_peak_bytes"] >= 2 * 5 * 3000 * 8
+    assert ours["traced_ratio"] == ours["traced_peak_bytes"] / ours["bound_bytes"]
+    assert svc["traced_peak_bytes"] is None and svc["traced_ratio"] is None
+
+
+def test_results_are_written_and_reported(measured, tmp_path):
+    X, runs = measured
+    result = {"machine": {"cpu": "cpu", "cores": 2, "numpy": "n", "scikit-learn": "s",
+                          "numba": "b", "date": "d"},
+              "params": {"rows": 300, "features": 3000, "epochs": 3, "repeats": 2, "C": 1.0,
+                         "train_share": bm.TRAIN_SHARE},
+              "sets": {"5": {"nnz_per_row": X.nnz / X.shape[0], "methods": runs}}}
+    write_bench_results(tmp_path, "many_classes", result, bm.report, bm.plot)
+    md = (tmp_path / "many_classes.md").read_text()
+    assert "| 5 |" in md and "`softmax`" in md and "`linearsvc`" in md
+    assert (tmp_path / "many_classes.png").stat().st_size > 0
+    assert bm.main(["--report-only", "--out", str(tmp_path)]) == 0
