@@ -80,6 +80,28 @@ def _prefetch_row(indptr, indices, data, row):
 
 
 @njit(cache=True, inline="always")
+def _row_dot(indptr, indices, data, i, v):
+    """``x_i . v`` for row ``i`` of a CSR matrix."""
+    dot = 0.0
+    for j in range(indptr[i], indptr[i + 1]):
+        dot += data[j] * v[indices[j]]
+    return dot
+
+
+@njit(cache=True, inline="always")
+def _row_add(indptr, indices, data, i, v, u, coef, avg_c, averaging):
+    """``v += coef x_i``; when ``averaging``, also ``u -= avg_c coef x_i`` (module docstring)."""
+    if averaging:
+        ucoef = avg_c * coef
+        for j in range(indptr[i], indptr[i + 1]):
+            v[indices[j]] += coef * data[j]
+            u[indices[j]] -= ucoef * data[j]
+    else:
+        for j in range(indptr[i], indptr[i + 1]):
+            v[indices[j]] += coef * data[j]
+
+
+@njit(cache=True, inline="always")
 def loss_value(loss, p, y):
     """Loss of prediction ``p`` for target ``y`` (y in {-1, +1} but for squared error)."""
     if loss == HINGE:
@@ -230,11 +252,7 @@ def sgd_epoch(
         if k + _PREFETCH_ROWS < n_rows:
             _prefetch_row(indptr, indices, data, order[k + _PREFETCH_ROWS])
         i = order[k]
-        start, end = indptr[i], indptr[i + 1]
-        dot = 0.0
-        for j in range(start, end):
-            dot += data[j] * v[indices[j]]
-        p = dot * scale + intercept
+        p = _row_dot(indptr, indices, data, i, v) * scale + intercept
         eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
         if track_loss:
             sumloss += sample_weight[i] * loss_value(loss, p, y[i])
@@ -252,14 +270,8 @@ def sgd_epoch(
             scale *= shrink
         if step != 0.0:
             coef = step / scale
-            if averaging and t >= average_start:
-                ucoef = avg_c * coef
-                for j in range(start, end):
-                    v[indices[j]] += coef * data[j]
-                    u[indices[j]] -= ucoef * data[j]
-            else:
-                for j in range(start, end):
-                    v[indices[j]] += coef * data[j]
+            _row_add(indptr, indices, data, i, v, u, coef, avg_c,
+                     averaging and t >= average_start)
             if fit_intercept:
                 intercept += step
         if averaging and t >= average_start:
@@ -280,3 +292,112 @@ def sgd_epoch(
     state[AVG_INTERCEPT] = avg_intercept
     state[AVG_N] = avg_n
     return sumloss
+
+
+# Slots of a thread's ``out`` array after a Hogwild segment (``sgd_segment``).
+DONE, SHRINK, SCALE_SUM, AVG_STEPS, LOSS_SUM = range(5)
+SEGMENT_SIZE = 5
+
+
+@njit(cache=True, inline="always")
+def concurrent_shrink(schedule, t, stride, eta0, alpha, power_t, optimal_t0):
+    """``(shrink, shrink ** stride)`` of step ``t``: the L2 shrink of one step, and of the
+    ``stride`` steps that the threads of a Hogwild segment take at about the same time."""
+    if alpha <= 0.0:
+        return 1.0, 1.0
+    shrink = 1.0 - learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0) * alpha
+    concurrent = 1.0
+    for _ in range(stride):
+        concurrent *= shrink
+    return shrink, concurrent
+
+
+@njit(cache=True, nogil=True)
+def sgd_segment(
+    indptr, indices, data, y, sample_weight, rows, v, u, intercept, state, stride, offset,
+    local, out, loss, schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start, track_loss,
+):
+    """Run one thread's share of a Hogwild segment: SGD steps on ``rows`` into the shared
+    ``v``, ``u`` and ``intercept``, the other scalars kept thread-local; ``_threads.Hogwild``
+    merges them.
+
+    ``state`` (the shared scalars at the segment's start) is only read. Thread ``offset``
+    of ``stride`` threads takes global steps ``t = state[T] + offset + k * stride``, and
+    its view of the scale also shrinks by the ``stride - 1`` steps the other threads take
+    meanwhile (``concurrent_shrink``), so that all threads write ``v`` on about one scale;
+    averaging counts ``stride`` scales a step the same way. The segment stops before a
+    step that would take the scale below the fold threshold (the fold rescales all of
+    ``v``, which only the merge may do): ``out[DONE]`` says how many rows ran. The
+    caller never gives a step whose shrink is <= 0 (a serial epoch handles those).
+
+    Parameters
+    ----------
+    indptr, indices, data, y, sample_weight, v, u, loss, schedule, alpha, eta0, power_t, \
+optimal_t0, fit_intercept, average_start, track_loss :
+        As :func:`sgd_epoch`.
+    rows : ndarray of int
+        This thread's rows, in visiting order.
+    intercept : ndarray of float64, shape (1,)
+        The shared intercept (a weight like the others, written without locks).
+    state : ndarray of float64, shape (STATE_SIZE,)
+        Shared scalars at the segment's start (read only; its intercept is not used).
+    stride, offset : int
+        Number of threads, and this thread's number.
+    local : ndarray of float64, shape (2, 1)
+        Row 0 is filled with the sum of the intercept over this thread's averaged steps;
+        row 1 is unused (softmax's scratch).
+    out : ndarray of float64, shape (SEGMENT_SIZE,)
+        Filled with the rows done, the product of this thread's own shrinks, the sum of
+        its scales over averaged steps, the count of averaged steps and the loss sum.
+    """
+    scale = state[SCALE]
+    avg_c = state[AVG_C]
+    t_start = state[T] + offset
+    averaging = average_start >= 0
+    min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
+    relative, own, scale_sum, avg_steps, int_sum, sumloss = 1.0, 1.0, 0.0, 0.0, 0.0, 0.0
+    n_rows = rows.shape[0]
+    done = n_rows
+    for k in range(n_rows):
+        t = t_start + k * stride
+        shrink, concurrent = concurrent_shrink(schedule, t, stride, eta0, alpha, power_t,
+                                               optimal_t0)
+        if k > 0 and scale * relative * concurrent < min_scale:
+            done = k
+            break
+        if k + _PREFETCH_ROWS < n_rows:
+            _prefetch_row(indptr, indices, data, rows[k + _PREFETCH_ROWS])
+        i = rows[k]
+        p = _row_dot(indptr, indices, data, i, v) * (scale * relative) + intercept[0]
+        eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
+        if track_loss:
+            sumloss += sample_weight[i] * loss_value(loss, p, y[i])
+        step = -eta * sample_weight[i] * loss_derivative(loss, p, y[i])
+        relative *= concurrent
+        own *= shrink
+        averaging_now = averaging and t >= average_start
+        if step != 0.0:
+            _row_add(indptr, indices, data, i, v, u, step / (scale * relative),
+                     avg_c + stride * scale_sum, averaging_now)
+            if fit_intercept:
+                intercept[0] += step
+        if averaging_now:
+            scale_sum += scale * relative
+            int_sum += intercept[0]
+            avg_steps += 1.0
+    local[0, 0] = int_sum
+    out[DONE] = done
+    out[SHRINK] = own
+    out[SCALE_SUM] = scale_sum
+    out[AVG_STEPS] = avg_steps
+    out[LOSS_SUM] = sumloss
+
+
+@njit(cache=True, nogil=True)
+def add_block(acc, u, v_block, u_block, scale, avg_c):
+    """Add one block's weights ``scale * v_block`` to ``acc``, and the sum of its averaged
+    weights ``u_block + avg_c * v_block`` to ``u`` (length 0 when not averaging)."""
+    for j in range(v_block.shape[0]):
+        acc[j] += scale * v_block[j]
+    for j in range(u.shape[0]):
+        u[j] += u_block[j] + avg_c * v_block[j]

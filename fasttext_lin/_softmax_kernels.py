@@ -27,10 +27,16 @@ from ._sgd_kernels import (
     AVG_C,
     AVG_INTERCEPT,
     AVG_N,
+    AVG_STEPS,
+    DONE,
     INTERCEPT,
+    LOSS_SUM,
     SCALE,
+    SCALE_SUM,
+    SHRINK,
     T,
     _prefetch_row,
+    concurrent_shrink,
     fold_scale,
     learning_rate,
 )
@@ -43,7 +49,7 @@ CURVATURE = 0.5
 
 
 @njit(cache=True, inline="always")
-def _probabilities(indptr, indices, data, i, label, v, scale, state, z):
+def _probabilities(indptr, indices, data, i, label, v, scale, intercept, z):
     """Fill ``z`` with ``p = softmax(z)`` of row ``i``; return its cross-entropy.
 
     The max score is subtracted before ``exp``, and the cross-entropy is taken as
@@ -59,7 +65,7 @@ def _probabilities(indptr, indices, data, i, label, v, scale, state, z):
             z[c] += x * v[base + c]
     top = -np.inf
     for c in range(n_classes):
-        z[c] = z[c] * scale + state[c, INTERCEPT]
+        z[c] = z[c] * scale + intercept[c]
         top = max(top, z[c])
     true_score = z[label]
     total = 0.0
@@ -69,6 +75,24 @@ def _probabilities(indptr, indices, data, i, label, v, scale, state, z):
     for c in range(n_classes):
         z[c] /= total
     return top + np.log(total) - true_score
+
+
+@njit(cache=True, inline="always")
+def _softmax_add(indptr, indices, data, i, v, u, z, inv_scale, avg_c, averaging):
+    """``v += outer(x_i, z) / scale`` (feature-major); when ``averaging``, also
+    ``u -= avg_c outer(x_i, z) / scale`` (``u + c v`` as in :mod:`._sgd_kernels`)."""
+    n_classes = z.shape[0]
+    for j in range(indptr[i], indptr[i + 1]):
+        base = indices[j] * n_classes
+        x = data[j] * inv_scale
+        if averaging:
+            ux = avg_c * x
+            for c in range(n_classes):
+                v[base + c] += z[c] * x
+                u[base + c] -= z[c] * ux
+        else:
+            for c in range(n_classes):
+                v[base + c] += z[c] * x
 
 
 @njit(cache=True, nogil=True)
@@ -115,6 +139,7 @@ def softmax_epoch(
     min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
     # Scores, then probabilities, then steps of the current row.
     z = np.empty(n_classes)
+    intercept = state[:, INTERCEPT]
     sumloss = 0.0
     n_rows = order.shape[0]
     for k in range(n_rows):
@@ -122,7 +147,7 @@ def softmax_epoch(
             _prefetch_row(indptr, indices, data, order[k + _PREFETCH_ROWS])
         i = order[k]
         label = y[i]
-        cross_entropy = _probabilities(indptr, indices, data, i, label, v, scale, state, z)
+        cross_entropy = _probabilities(indptr, indices, data, i, label, v, scale, intercept, z)
         if track_loss:
             sumloss += sample_weight[i] * cross_entropy
         eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
@@ -142,18 +167,7 @@ def softmax_epoch(
             z[c] *= weight
         z[label] -= weight
         avg_step = averaging and t >= average_start
-        inv_scale = 1.0 / scale
-        for j in range(indptr[i], indptr[i + 1]):
-            base = indices[j] * n_classes
-            x = data[j] * inv_scale
-            if avg_step:
-                ux = avg_c * x
-                for c in range(n_classes):
-                    v[base + c] += z[c] * x
-                    u[base + c] -= z[c] * ux
-            else:
-                for c in range(n_classes):
-                    v[base + c] += z[c] * x
+        _softmax_add(indptr, indices, data, i, v, u, z, 1.0 / scale, avg_c, avg_step)
         if fit_intercept:
             for c in range(n_classes):
                 state[c, INTERCEPT] += z[c]
@@ -175,3 +189,67 @@ def softmax_epoch(
         state[c, AVG_C] = avg_c
         state[c, AVG_N] = avg_n
     return sumloss
+
+
+@njit(cache=True, nogil=True)
+def softmax_segment(
+    indptr, indices, data, y, sample_weight, rows, v, u, intercept, state, stride, offset,
+    local, out, schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start, track_loss,
+):
+    """Run one thread's share of a Hogwild segment of softmax SGD.
+
+    The softmax counterpart of :func:`._sgd_kernels.sgd_segment` (same rules for steps,
+    scale, averaging and stopping): the arguments are :func:`softmax_epoch`'s, with
+    ``intercept`` (n_classes,) shared, ``state`` (n_classes, STATE_SIZE) read only, and
+    ``local`` of shape (2, n_classes): row 0 filled with the sums of the intercepts over
+    this thread's averaged steps, row 1 scratch for the row's probabilities.
+    """
+    n_classes = state.shape[0]
+    scale = state[0, SCALE]
+    avg_c = state[0, AVG_C]
+    averaging = average_start >= 0
+    min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
+    int_sum, z = local[0], local[1]
+    int_sum[:] = 0.0
+    t_start = state[0, T] + offset
+    relative, own, scale_sum, avg_steps, sumloss = 1.0, 1.0, 0.0, 0.0, 0.0
+    n_rows = rows.shape[0]
+    done = n_rows
+    for k in range(n_rows):
+        t = t_start + k * stride
+        shrink, concurrent = concurrent_shrink(schedule, t, stride, eta0, alpha, power_t,
+                                               optimal_t0)
+        if k > 0 and scale * relative * concurrent < min_scale:
+            done = k
+            break
+        if k + _PREFETCH_ROWS < n_rows:
+            _prefetch_row(indptr, indices, data, rows[k + _PREFETCH_ROWS])
+        i = rows[k]
+        label = y[i]
+        cross_entropy = _probabilities(indptr, indices, data, i, label, v, scale * relative,
+                                       intercept, z)
+        if track_loss:
+            sumloss += sample_weight[i] * cross_entropy
+        eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
+        relative *= concurrent
+        own *= shrink
+        weight = -eta * sample_weight[i]
+        for c in range(n_classes):
+            z[c] *= weight
+        z[label] -= weight
+        avg_step = averaging and t >= average_start
+        _softmax_add(indptr, indices, data, i, v, u, z, 1.0 / (scale * relative),
+                     avg_c + stride * scale_sum, avg_step)
+        if fit_intercept:
+            for c in range(n_classes):
+                intercept[c] += z[c]
+        if avg_step:
+            scale_sum += scale * relative
+            avg_steps += 1.0
+            for c in range(n_classes):
+                int_sum[c] += intercept[c]
+    out[DONE] = done
+    out[SHRINK] = own
+    out[SCALE_SUM] = scale_sum
+    out[AVG_STEPS] = avg_steps
+    out[LOSS_SUM] = sumloss

@@ -3,9 +3,12 @@
 import numbers
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import effective_n_jobs
 from scipy.optimize import minimize
 from scipy.special import expit, log_expit, log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -21,9 +24,11 @@ from sklearn.utils.validation import check_is_fitted, check_scalar, validate_dat
 
 from . import _sgd_kernels as K
 from . import _softmax_kernels as S
+from . import _threads
 
 _PROBA_LOSSES = ("log_loss", "modified_huber", "softmax")
 _LOSSES = sorted([*K.LOSS_CODES, "softmax"])
+_PARALLEL_MODES = ("hogwild", "deterministic")
 
 # Stop lowering the 'adaptive' step below this, as scikit-learn does.
 _MIN_ADAPTIVE_ETA = 1e-6
@@ -92,10 +97,27 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         Start :meth:`fit` from the previous solution.
     n_jobs : int or None, default=None
-        Threads that train the one-vs-rest problems of a multi-class fit at the same
-        time (the epoch kernel releases the GIL); None is 1, -1 all cores. Each problem
-        has its own seed, drawn before the threads start: the model does not depend on
-        ``n_jobs``. Unused by 'softmax' (one problem).
+        Threads (the epoch kernels release the GIL); None is 1, -1 all cores. A model of
+        one problem (two classes, or 'softmax') is trained on ``n_jobs`` threads as
+        ``parallel`` says. A one-vs-rest multi-class fit trains its problems on
+        ``n_jobs`` threads at the same time, each problem on one thread; each has its own
+        seed, drawn before the threads start, so that model does not depend on ``n_jobs``.
+    parallel : {'hogwild', 'deterministic'}, default='hogwild'
+        How several threads train one model; each epoch's rows are shuffled first.
+        'hogwild': each thread runs SGD on its contiguous slice of the shuffled rows,
+        writing the shared weights without locks (Hogwild; at least 1024 rows a thread, so
+        smaller epochs run on fewer threads, down to one); every 16384 rows per thread
+        the threads meet to merge their intercepts, L2 scale and averaging sums (each
+        thread takes every ``n_jobs``-th step of the schedule and shrinks its view of the
+        weights by the other threads' steps too). The model depends on the threads'
+        timing, hence on ``n_jobs`` and the run; with one thread it is the serial model.
+        'deterministic': iterative parameter mixing: the shuffled rows are cut into
+        ``min(8, max(1, n // 2048))`` blocks (``n`` rows in the epoch), each block runs
+        serial SGD from the same weights on a private copy, and the epoch ends with the
+        mean of the blocks' weights, summed in block order. The model depends on the seed
+        only, not on ``n_jobs`` (bit for bit); its step count ``t_`` advances by the
+        largest block's length each epoch, and averaging sums the weights after every step of
+        every block. With one block it is serial SGD (up to rounding).
     verbose : int, default=0
         Print one line per epoch when > 0.
     probability : bool, default=False
@@ -135,7 +157,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self, loss="hinge", *, alpha=1e-4, C=None, learning_rate="optimal", eta0=0.01,
         power_t=0.5, max_iter=1000, tol=1e-3, n_iter_no_change=5, shuffle=True,
         random_state=None, fit_intercept=True, average=False, class_weight=None,
-        warm_start=False, n_jobs=None, verbose=0, probability=False,
+        warm_start=False, n_jobs=None, parallel="hogwild", verbose=0, probability=False,
     ):
         self.loss = loss
         self.alpha = alpha
@@ -153,12 +175,15 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.n_jobs = n_jobs
+        self.parallel = parallel
         self.verbose = verbose
         self.probability = probability
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        # Hogwild threads race: the model depends on their timing.
+        tags.non_deterministic = self.parallel == "hogwild" and self.n_jobs not in (None, 1)
         return tags
 
     def fit(self, X, y, sample_weight=None):
@@ -338,6 +363,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
 
         check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, min_val=1)
         check_scalar(int(self.average), "average", numbers.Integral, min_val=0)
+        if self.n_jobs is not None:
+            check_scalar(self.n_jobs, "n_jobs", numbers.Integral)
+            if self.n_jobs == 0:
+                raise ValueError("n_jobs=0 runs nothing: give a number of threads >= 1, "
+                                 "-1 for all cores, or None for one.")
+        if self.parallel not in _PARALLEL_MODES:
+            raise ValueError(f"parallel={self.parallel!r} is not one of {list(_PARALLEL_MODES)}.")
         if not isinstance(self.probability, (bool, np.bool_)):
             raise ValueError(f"probability={self.probability!r} must be True or False.")
 
@@ -409,12 +441,19 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         else:
             positive = classes[-1:] if classes.shape[0] == 2 else classes
             targets = (np.where(y == label, 1.0, -1.0) for label in positive)
-        # Problem k only touches row k of the state: threads share nothing they write.
-        epochs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(self._epochs)(csr, target, weight, alpha, optimal_t0, sgd, k, seeds[k],
-                                  max_epochs)
-            for k, target in enumerate(targets)
-        )
+        # One problem: its threads train it. Several: threads over the problems, each on
+        # one thread (problem k only touches row k of the state: they share nothing they
+        # write).
+        n_threads = effective_n_jobs(self.n_jobs) if sgd.n_problems == 1 else 1
+        with ThreadPoolExecutor(n_threads) if n_threads > 1 else nullcontext() as pool:
+            epochs = Parallel(n_jobs=self.n_jobs if n_threads == 1 else 1, prefer="threads")(
+                delayed(self._epochs)(
+                    csr, target, weight, alpha, optimal_t0,
+                    _threads.make_runner(self.parallel, sgd, k, n_threads, pool), k, seeds[k],
+                    max_epochs,
+                )
+                for k, target in enumerate(targets)
+            )
         n_iter = max(epochs)
         # A calibration belongs to the weights it was fitted to.
         vars(self).pop("calibration_", None)
@@ -424,8 +463,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = n_iter
         self.t_ = int(sgd.state[0, K.T])
 
-    def _epochs(self, csr, target, weight, alpha, optimal_t0, sgd, k, seed, max_epochs):
-        """Run the epochs of problem ``k`` on CSR arrays; return how many ran."""
+    def _epochs(self, csr, target, weight, alpha, optimal_t0, runner, k, seed, max_epochs):
+        """Run the epochs of problem ``k`` by ``runner`` (``_threads.make_runner``) on CSR
+        arrays; return how many ran."""
         n = target.shape[0]
         loss = K.LOSS_CODES.get(self.loss)  # None for 'softmax': its kernel has one loss
         schedule = K.SCHEDULE_CODES[self.learning_rate]
@@ -441,12 +481,12 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             if self.shuffle:
                 rng.shuffle(order)
             start = time.perf_counter()
-            sumloss = sgd.epoch(
-                k, csr, target, weight, order, loss, schedule, alpha, eta0,
-                float(self.power_t), optimal_t0, self.fit_intercept, average_start, track_loss,
-            )
-            objective = sumloss / n + 0.5 * alpha * sgd.squared_norm(k)
-            if not np.isfinite(objective + np.sum(sgd.intercepts(k))):
+            sumloss = runner(csr, target, weight, order, (
+                loss, schedule, alpha, eta0, float(self.power_t), optimal_t0,
+                self.fit_intercept, average_start, track_loss,
+            ))
+            objective = sumloss / n + 0.5 * alpha * runner.sgd.squared_norm(k)
+            if not np.isfinite(objective + np.sum(runner.sgd.intercepts(k))):
                 remedy = ("lower eta0 or use learning_rate='optimal'" if schedule != K.OPTIMAL
                           else "raise alpha (lower C)")
                 raise ValueError(
@@ -456,7 +496,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 )
             if self.verbose:
                 print(f"-- Problem {k + 1}, epoch {epoch}: objective {objective:.6g}, "
-                      f"norm {np.sqrt(sgd.squared_norm(k)):.4g}, "
+                      f"norm {np.sqrt(runner.sgd.squared_norm(k)):.4g}, "
                       f"{time.perf_counter() - start:.3f} s")
             if self.tol is None:
                 continue
@@ -626,13 +666,23 @@ class _SGDState:
             u = np.zeros(self.v.shape)
         return type(self)(self.v.copy(), u, self.state.copy())
 
-    def epoch(self, k, csr, target, weight, order, loss, *params):
-        """Run one epoch of problem ``k``; return the loss sum.
+    def views(self, k):
+        """``(v, u, state)`` of problem ``k``: 1-D views of its weights, and its row of
+        the state as a 2-D view (the layout :mod:`._threads` works on)."""
+        return self.v[k], self.u[k], self.state[k:k + 1]
 
-        The arguments are :func:`_sgd_kernels.sgd_epoch`'s but for the SGD variables.
-        """
-        return K.sgd_epoch(*csr, target, weight, order, self.v[k], self.u[k], self.state[k],
-                           loss, *params)
+    @staticmethod
+    def run(csr, target, weight, rows, v, u, state, params):
+        """Run one serial epoch over ``rows`` (:func:`_sgd_kernels.sgd_epoch`, whose
+        arguments from ``loss`` on are ``params``); return the loss sum."""
+        return K.sgd_epoch(*csr, target, weight, rows, v, u, state[0], *params)
+
+    @staticmethod
+    def run_segment(csr, target, weight, rows, v, u, intercept, state, stride, offset, local,
+                    out, params):
+        """Run one thread's Hogwild segment (:func:`_sgd_kernels.sgd_segment`)."""
+        K.sgd_segment(*csr, target, weight, rows, v, u, intercept, state[0], stride, offset,
+                      local, out, *params)
 
     def squared_norm(self, k):
         return float(self.state[k, K.SCALE] ** 2 * K.squared_sum(self.v[k]))
@@ -678,10 +728,20 @@ class _SoftmaxState(_SGDState):
     def shapes(n_classes, n_features):
         return (n_features, n_classes), (n_classes, K.STATE_SIZE)
 
-    def epoch(self, k, csr, target, weight, order, loss, *params):
-        """Run one epoch (``k`` and ``loss`` are unused); return the cross-entropy sum."""
-        return S.softmax_epoch(*csr, target, weight, order, self.v.reshape(-1),
-                               self.u.reshape(-1), self.state, *params)
+    def views(self, k):
+        return self.v.reshape(-1), self.u.reshape(-1), self.state
+
+    @staticmethod
+    def run(csr, target, weight, rows, v, u, state, params):
+        """As :meth:`_SGDState.run` (``params[0]``, the loss, is unused); return the
+        cross-entropy sum."""
+        return S.softmax_epoch(*csr, target, weight, rows, v, u, state, *params[1:])
+
+    @staticmethod
+    def run_segment(csr, target, weight, rows, v, u, intercept, state, stride, offset, local,
+                    out, params):
+        S.softmax_segment(*csr, target, weight, rows, v, u, intercept, state, stride, offset,
+                          local, out, *params[1:])
 
     def squared_norm(self, k):
         return float(self.state[0, K.SCALE] ** 2 * K.squared_sum(self.v.reshape(-1)))

@@ -49,7 +49,9 @@ def expected_failed_checks(estimator):
     [LinearClassifier(), LinearClassifier(loss="log_loss", average=True),
      LinearClassifier(loss="modified_huber", C=1.0, learning_rate="adaptive"),
      LinearClassifier(loss="softmax"), LinearClassifier(probability=True),
-     LinearClassifier(loss="squared_hinge", probability=True, average=True)],
+     LinearClassifier(loss="squared_hinge", probability=True, average=True),
+     LinearClassifier(n_jobs=2, average=True),
+     LinearClassifier(loss="softmax", n_jobs=2, parallel="deterministic")],
     expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):

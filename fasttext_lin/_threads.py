@@ -1,0 +1,215 @@
+"""One SGD problem on several threads: Hogwild segments, or deterministic parameter mixing.
+
+A problem is a weight vector of a binary (or one-vs-rest) model, or the softmax model,
+given by its state object (``linear_model._SGDState``) and number ``k``: ``views(k)``
+gives ``(v, u, state)`` with ``v`` and ``u`` 1-D and ``state`` 2-D (one row, or one per
+softmax class, the shared scalars in every row), ``run`` its serial epoch and
+``run_segment`` its Hogwild segment kernel. Each runner here is called once per epoch with
+the rows in visiting order and returns the loss sum, as the serial kernel does.
+"""
+
+import numpy as np
+
+from . import _sgd_kernels as K
+
+# Rows a thread runs between two Hogwild barriers: about 8 ms at 5 ns/nnz and 100 nnz a
+# row, where a barrier (thread hand-over and merge) costs tens of microseconds.
+SEGMENT_ROWS = 1 << 14
+# Hogwild gives each thread at least this many rows of an epoch (fewer threads, down to
+# one, on smaller sets): below it a thread's work is not worth its hand-over.
+MIN_THREAD_ROWS = 1 << 10
+# Deterministic mode: at most this many blocks, each of at least this many rows.
+MAX_BLOCKS = 8
+MIN_BLOCK_ROWS = 1 << 11
+
+
+def n_blocks(n_rows):
+    """Number of blocks of the deterministic mode for an epoch over ``n_rows`` rows.
+
+    It depends on ``n_rows`` only, never on the number of threads, so the model does not.
+    """
+    return int(min(MAX_BLOCKS, max(1, n_rows // MIN_BLOCK_ROWS)))
+
+
+def make_runner(mode, sgd, k, n_threads, pool):
+    """The epoch runner of problem ``k`` of ``sgd`` for ``mode`` ('hogwild' or
+    'deterministic') on ``n_threads`` threads of ``pool`` (None for one thread)."""
+    cls = Hogwild if mode == "hogwild" else Mixing
+    return cls(sgd, k, n_threads, pool)
+
+
+def _map(pool, fn, args):
+    """``[fn(*a) for a in args]``, on the threads of ``pool`` if there is one."""
+    if pool is None or len(args) == 1:
+        return [fn(*a) for a in args]
+    return [f.result() for f in [pool.submit(fn, *a) for a in args]]
+
+
+def _min_scale(params):
+    return K._MIN_SCALE_AVERAGING if params[7] >= 0 else K._MIN_SCALE
+
+
+def _fold(v, u, state):
+    """Fold the shared scale into ``v`` (and the average's ``c v`` into ``u``)."""
+    K.fold_scale(v, u, state[0])
+    state[:, K.SCALE] = 1.0
+    state[:, K.AVG_C] = 0.0
+
+
+class Hogwild:
+    """Lock-free epochs: each thread steps through its slice of the rows, writing the
+    shared weights without locks.
+
+    The epoch's rows (already shuffled) are cut into one contiguous slice per thread; the
+    threads run segments of up to ``SEGMENT_ROWS`` of their rows (sharing the weights and
+    the intercepts), then meet at a barrier where their scalars (L2 scale, averaging sums,
+    step count) are merged and
+    the scale is folded if it got small (:func:`._sgd_kernels.sgd_segment`). Each thread
+    gets at least ``MIN_THREAD_ROWS`` rows. One thread (so any epoch of fewer than
+    ``2 * MIN_THREAD_ROWS`` rows), or an epoch in which a step's L2 shrink
+    ``1 - eta alpha`` is <= 0, runs the serial epoch: on one thread the model is the
+    serial one, bit for bit.
+    """
+
+    def __init__(self, sgd, k, n_threads, pool):
+        self.sgd, self.pool = sgd, pool
+        self.v, self.u, self.state = sgd.views(k)
+        self.n_threads = n_threads
+        self.out = np.zeros((n_threads, K.SEGMENT_SIZE))
+        self.local = np.zeros((n_threads, 2, self.state.shape[0]))
+        self.intercept = np.zeros(self.state.shape[0])
+
+    def __call__(self, csr, target, weight, order, params):
+        n = order.shape[0]
+        threads = max(1, min(self.n_threads, n // MIN_THREAD_ROWS))
+        if threads == 1 or self._wipes(n, params):
+            return self.sgd.run(csr, target, weight, order, self.v, self.u, self.state, params)
+        pos = [n * j // threads for j in range(threads)]
+        ends = pos[1:] + [n]
+        sumloss = 0.0
+        self.intercept[:] = self.state[:, K.INTERCEPT]
+        while True:
+            live = [j for j in range(threads) if pos[j] < ends[j]]
+            if not live:
+                return sumloss
+            rows = [order[pos[j]:min(pos[j] + SEGMENT_ROWS, ends[j])] for j in live]
+            _map(self.pool, self.sgd.run_segment, [
+                (csr, target, weight, r, self.v, self.u, self.intercept, self.state, len(live),
+                 m, self.local[m], self.out[m], params) for m, r in enumerate(rows)
+            ])
+            done = self.out[:len(live), K.DONE].astype(np.intp)
+            sumloss += self._merge(len(live), params,
+                                   any(d < r.shape[0] for d, r in zip(done, rows)))
+            for m, j in enumerate(live):
+                pos[j] += done[m]
+
+    def _wipes(self, n, params):
+        """Whether a step of the epoch has a shrink ``1 - eta alpha`` <= 0 (the steps are
+        monotone in t, so the first and last tell)."""
+        _, schedule, alpha, eta0, power_t, optimal_t0 = params[:6]
+        t = self.state[0, K.T]
+        return alpha * max(K.learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0),
+                           K.learning_rate(schedule, t + n - 1, eta0, alpha, power_t,
+                                           optimal_t0)) >= 1.0
+
+    def _merge(self, threads, params, stopped):
+        """Merge the scalars of the ``threads`` threads of a segment into the shared state;
+        fold the scale if a thread stopped for it; return the segment's loss sum."""
+        state, out, local = self.state, self.out[:threads], self.local[:threads]
+        state[:, K.INTERCEPT] = self.intercept
+        state[:, K.AVG_INTERCEPT] += local[:, 0].sum(axis=0)
+        state[:, K.SCALE] *= np.prod(out[:, K.SHRINK])
+        state[:, K.AVG_C] += out[:, K.SCALE_SUM].sum()
+        state[:, K.AVG_N] += out[:, K.AVG_STEPS].sum()
+        state[:, K.T] += out[:, K.DONE].sum()
+        if stopped or state[0, K.SCALE] < _min_scale(params):
+            _fold(self.v, self.u, state)
+        return float(out[:, K.LOSS_SUM].sum())
+
+
+class Mixing:
+    """Deterministic epochs by iterative parameter mixing.
+
+    The epoch's rows (already shuffled) are cut into ``n_blocks(n)`` contiguous blocks;
+    each block runs the serial SGD epoch from the same weights on a thread's private copy,
+    and :func:`mix` averages the blocks' weights and intercepts in block order. Neither the
+    blocks nor the order of the sums depend on the number of threads, so neither does the
+    model. Each block continues the step count ``t``, which then advances by the largest
+    block's length; averaging (``average``) sums the weights after every step of every
+    block. Copies are allocated once, one per thread.
+    """
+
+    def __init__(self, sgd, k, n_threads, pool):
+        self.sgd, self.pool = sgd, pool
+        self.v, self.u, self.state = sgd.views(k)
+        n_threads = min(n_threads, MAX_BLOCKS)
+        self.v_blocks = np.empty((n_threads, *self.v.shape), dtype=self.v.dtype)
+        self.u_blocks = np.empty((n_threads, *self.u.shape))
+        self.state_blocks = np.empty((n_threads, *self.state.shape))
+        self.acc = np.empty(self.v.shape)
+
+    def __call__(self, csr, target, weight, order, params):
+        _fold(self.v, self.u, self.state)
+        return mix(self.v, self.u, self.state, self._blocks(csr, target, weight, order, params),
+                   self.acc)
+
+    def _blocks(self, csr, target, weight, order, params):
+        """Yield ``(v_b, u_b, state_b, loss_b)`` of each block in block order (the buffers
+        are reused by the next wave of blocks: consume each before asking for the next)."""
+        blocks = np.array_split(order, n_blocks(order.shape[0]))
+        n_threads = self.v_blocks.shape[0]
+        for first in range(0, len(blocks), n_threads):
+            wave = blocks[first:first + n_threads]
+            losses = _map(self.pool, self._run_block, [
+                (csr, target, weight, rows, m, params) for m, rows in enumerate(wave)
+            ])
+            for m, loss in enumerate(losses):
+                yield self.v_blocks[m], self.u_blocks[m], self.state_blocks[m], loss
+
+    def _run_block(self, csr, target, weight, rows, m, params):
+        v, u, state = self.v_blocks[m], self.u_blocks[m], self.state_blocks[m]
+        np.copyto(v, self.v)
+        u[:] = 0.0
+        state[:] = self.state
+        state[:, [K.AVG_C, K.AVG_INTERCEPT, K.AVG_N]] = 0.0
+        return self.sgd.run(csr, target, weight, rows, v, u, state, params)
+
+
+def mix(v, u, state, blocks, acc):
+    """Set a problem's weights to the mean of its blocks' (one step of parameter mixing).
+
+    Parameters
+    ----------
+    v, u : ndarray
+        The shared unscaled weights (scale 1, as every block started from them) and the
+        averaging sum (length 0 when not averaging); updated in place.
+    state : ndarray of float64, shape (n_rows, STATE_SIZE)
+        The shared scalars; updated in place.
+    blocks : iterable of (v_b, u_b, state_b, loss_b)
+        Each block's SGD variables after its epoch (from ``v``, ``state``, with averaging
+        sums started at zero) and loss sum, in block order: the sums run in that order.
+    acc : ndarray of float64
+        Scratch of ``v``'s shape.
+
+    Returns
+    -------
+    float
+        The blocks' loss sum.
+    """
+    acc[:] = 0.0
+    intercept = np.zeros(state.shape[0])
+    sums = np.zeros((state.shape[0], 2))
+    steps, sumloss, count = 0.0, 0.0, 0
+    for v_b, u_b, state_b, loss_b in blocks:
+        K.add_block(acc, u, v_b, u_b, state_b[0, K.SCALE], state_b[0, K.AVG_C])
+        intercept += state_b[:, K.INTERCEPT]
+        sums += state_b[:, [K.AVG_INTERCEPT, K.AVG_N]]
+        steps = max(steps, state_b[0, K.T] - state[0, K.T])
+        sumloss += loss_b
+        count += 1
+    acc /= count
+    v[:] = acc
+    state[:, K.INTERCEPT] = intercept / count
+    state[:, [K.AVG_INTERCEPT, K.AVG_N]] += sums
+    state[:, K.T] += steps
+    return sumloss

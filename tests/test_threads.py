@@ -1,0 +1,206 @@
+"""One model on several threads: deterministic parameter mixing and Hogwild segments."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fasttext_lin import LinearClassifier
+from fasttext_lin import _sgd_kernels as K
+from fasttext_lin import _softmax_kernels as S
+from fasttext_lin import _threads
+from naive import naive_sgd, naive_softmax_sgd
+
+
+def sparse_set(n, n_classes=2, n_features=60, seed=0):
+    """Sparse rows (about 8 nonzeros) labelled by a hidden linear model."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, n_features, density=8 / n_features, format="csr", random_state=seed,
+                  dtype=np.float64)
+    scores = X @ rng.standard_normal((n_features, n_classes))
+    y = scores.argmax(axis=1) if n_classes > 2 else (scores[:, 0] > np.median(scores[:, 0]))
+    return X, y.astype(int)
+
+
+def test_blocks_depend_on_the_rows_only():
+    assert _threads.n_blocks(100) == 1
+    assert _threads.n_blocks(3 * _threads.MIN_BLOCK_ROWS) == 3
+    assert _threads.n_blocks(10**9) == _threads.MAX_BLOCKS
+
+
+@pytest.mark.parametrize("loss,n_classes", [("hinge", 2), ("log_loss", 2), ("softmax", 3),
+                                            ("hinge", 3)])
+@pytest.mark.parametrize("average", [False, True])
+def test_deterministic_mode_is_identical_on_1_2_3_threads(loss, n_classes, average):
+    X, y = sparse_set(5 * _threads.MIN_BLOCK_ROWS, n_classes)
+    assert _threads.n_blocks(X.shape[0]) == 5
+    params = dict(loss=loss, average=average, parallel="deterministic", max_iter=3, tol=None,
+                  random_state=0)
+    models = [LinearClassifier(n_jobs=n_jobs, **params).fit(X, y) for n_jobs in (1, 2, 3)]
+    for other in models[1:]:
+        np.testing.assert_array_equal(other.coef_, models[0].coef_)
+        np.testing.assert_array_equal(other.intercept_, models[0].intercept_)
+    assert models[0].score(X, y) > 0.7
+
+
+@pytest.mark.parametrize("loss", ["hinge", "log_loss", "softmax"])
+def test_deterministic_mode_with_one_block_is_serial_sgd(loss):
+    X, y = sparse_set(_threads.MIN_BLOCK_ROWS, 3 if loss == "softmax" else 2)
+    params = dict(loss=loss, average=True, max_iter=4, tol=None, random_state=0)
+    serial = LinearClassifier(**params).fit(X, y)
+    mixed = LinearClassifier(parallel="deterministic", n_jobs=2, **params).fit(X, y)
+    np.testing.assert_allclose(mixed.coef_, serial.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(mixed.intercept_, serial.intercept_, rtol=1e-9, atol=1e-12)
+    assert mixed.t_ == serial.t_
+
+
+@pytest.mark.parametrize("average", [False, True])
+def test_one_mixing_epoch_against_numpy(average):
+    """Each block runs plain SGD from zero, then weights and intercepts are averaged."""
+    X, y = sparse_set(3 * _threads.MIN_BLOCK_ROWS)
+    blocks = np.array_split(np.arange(X.shape[0]), 3)
+    params = dict(schedule="constant", alpha=1e-3, eta0=0.05, average_start=1 if average else -1)
+    runs = [naive_sgd(X.toarray(), 2.0 * y - 1, [rows], "hinge", **params) for rows in blocks]
+    clf = LinearClassifier(parallel="deterministic", n_jobs=2, learning_rate="constant",
+                           eta0=0.05, alpha=1e-3, average=average, shuffle=False, max_iter=1,
+                           tol=None).fit(X, y)
+    if average:
+        # The mean of the weights after every step of every block.
+        sizes = np.array([rows.shape[0] for rows in blocks])
+        w = sum(run[2] * size for run, size in zip(runs, sizes)) / sizes.sum()
+        b = sum(run[3] * size for run, size in zip(runs, sizes)) / sizes.sum()
+    else:
+        w = np.mean([run[0] for run in runs], axis=0)
+        b = np.mean([run[1] for run in runs])
+    np.testing.assert_allclose(clf.coef_[0], w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(clf.intercept_[0], b, rtol=1e-9)
+    assert clf.t_ == 1 + blocks[0].shape[0]
+
+
+def test_one_softmax_mixing_epoch_against_numpy():
+    X, y = sparse_set(2 * _threads.MIN_BLOCK_ROWS, 3)
+    blocks = np.array_split(np.arange(X.shape[0]), 2)
+    runs = [naive_softmax_sgd(X.toarray(), y, 3, [rows], alpha=1e-3, eta0=0.05)
+            for rows in blocks]
+    clf = LinearClassifier(loss="softmax", parallel="deterministic", learning_rate="constant",
+                           eta0=0.05, alpha=1e-3, shuffle=False, max_iter=1, tol=None).fit(X, y)
+    np.testing.assert_allclose(clf.coef_, np.mean([r[0] for r in runs], axis=0), rtol=1e-9,
+                               atol=1e-12)
+    np.testing.assert_allclose(clf.intercept_, np.mean([r[1] for r in runs], axis=0), rtol=1e-9)
+
+
+def segment(X, y, rows, loss, average_start, **params):
+    """Run ``K.sgd_segment`` on one thread from zero weights; return ``(w, b, w_avg, b_avg)``."""
+    v = np.zeros(X.shape[1])
+    u = np.zeros(X.shape[1] if average_start >= 0 else 0)
+    state = np.zeros(K.STATE_SIZE)
+    state[[K.SCALE, K.T]] = 1.0
+    intercept, local, out = np.zeros(1), np.zeros((2, 1)), np.zeros(K.SEGMENT_SIZE)
+    K.sgd_segment(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, y,
+                  np.ones(X.shape[0]), rows.astype(np.uintp), v, u, intercept, state, 1, 0,
+                  local, out,
+                  K.LOSS_CODES[loss], K.SCHEDULE_CODES["constant"], params["alpha"],
+                  params["eta0"], 0.5, 1.0, True, average_start, True)
+    assert out[K.DONE] == rows.shape[0]
+    w = v * out[K.SHRINK]
+    if average_start < 0:
+        return w, intercept[0], None, None
+    n = out[K.AVG_STEPS]
+    return w, intercept[0], (u + out[K.SCALE_SUM] * v) / n, local[0, 0] / n
+
+
+@pytest.mark.parametrize("loss", ["hinge", "log_loss", "squared_error"])
+@pytest.mark.parametrize("average_start", [-1, 1, 40])
+def test_hogwild_segment_on_one_thread_is_plain_sgd(loss, average_start):
+    X, y = sparse_set(300)
+    target = 2.0 * y - 1
+    rows = np.random.default_rng(1).permutation(300)
+    params = dict(alpha=1e-2, eta0=0.05)
+    got = segment(X, target, rows, loss, average_start, **params)
+    want = naive_sgd(X.toarray(), target, [rows], loss, schedule="constant",
+                     average_start=average_start, **params)
+    assert (got[2] is None) == (want[2] is None)
+    for g, w in zip(got, want):
+        if w is not None:
+            np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
+
+
+def test_hogwild_softmax_segment_on_one_thread_is_plain_sgd():
+    X, y = sparse_set(300, 3)
+    rows = np.random.default_rng(1).permutation(300)
+    v, u = np.zeros(X.shape[1] * 3), np.zeros(0)
+    state = np.zeros((3, K.STATE_SIZE))
+    state[:, [K.SCALE, K.T]] = 1.0
+    intercept, local, out = np.zeros(3), np.zeros((2, 3)), np.zeros(K.SEGMENT_SIZE)
+    S.softmax_segment(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, y,
+                      np.ones(300), rows.astype(np.uintp), v, u, intercept, state, 1, 0, local,
+                      out,
+                      K.SCHEDULE_CODES["constant"], 1e-2, 0.05, 0.5, 1.0, True, -1, True)
+    W, b, _, _, loss = naive_softmax_sgd(X.toarray(), y, 3, [rows], alpha=1e-2, eta0=0.05)
+    np.testing.assert_allclose(out[K.SHRINK] * v.reshape(-1, 3).T, W, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(intercept, b, rtol=1e-9)
+    np.testing.assert_allclose(out[K.LOSS_SUM], loss, rtol=1e-9)
+
+
+def test_hogwild_segment_stops_before_the_scale_underflows():
+    X, y = sparse_set(300)
+    params = dict(alpha=0.5, eta0=0.1)  # shrink 0.95 a step: 1e-9 after ~400 steps
+    v, u, state = np.zeros(X.shape[1]), np.zeros(0), np.zeros(K.STATE_SIZE)
+    state[[K.SCALE, K.T]] = [1e-8, 1.0]
+    intercept, local, out = np.zeros(1), np.zeros((2, 1)), np.zeros(K.SEGMENT_SIZE)
+    K.sgd_segment(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, 2.0 * y - 1,
+                  np.ones(300), np.arange(300, dtype=np.uintp), v, u, intercept, state, 2, 0,
+                  local, out, K.HINGE, K.CONSTANT, params["alpha"], params["eta0"], 0.5, 1.0, True, -1, True)
+    # Each step shrinks the view by 0.95**2 (two threads): 22 steps keep it above 1e-9, the
+    # 23rd would not.
+    assert 1e-8 * 0.95**44 >= 1e-9 > 1e-8 * 0.95**46
+    assert out[K.DONE] == 22
+    assert state[K.SCALE] * out[K.SHRINK] == pytest.approx(1e-8 * 0.95**22)
+
+
+@pytest.mark.parametrize("loss,n_classes", [("hinge", 2), ("softmax", 3)])
+def test_hogwild_on_one_thread_is_the_serial_model(loss, n_classes):
+    X, y = sparse_set(3000, n_classes)
+    params = dict(loss=loss, average=True, max_iter=3, tol=None, random_state=0)
+    serial = LinearClassifier(**params).fit(X, y)
+    one = LinearClassifier(n_jobs=1, parallel="hogwild", **params).fit(X, y)
+    np.testing.assert_array_equal(one.coef_, serial.coef_)
+    np.testing.assert_array_equal(one.intercept_, serial.intercept_)
+
+
+def test_hogwild_on_one_thread_replays_the_kernel():
+    """No shuffle, constant steps: the fit is epoch after epoch of ``sgd_epoch``."""
+    X, y = sparse_set(500)
+    target = 2.0 * y - 1
+    v, u, state = np.zeros(X.shape[1]), np.zeros(X.shape[1]), np.zeros(K.STATE_SIZE)
+    state[[K.SCALE, K.T]] = 1.0
+    for _ in range(3):
+        K.sgd_epoch(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, target,
+                    np.ones(500), np.arange(500, dtype=np.uintp), v, u, state, K.HINGE,
+                    K.CONSTANT, 1e-3, 0.05, 0.5, 0.0, True, 1, True)
+    clf = LinearClassifier(n_jobs=1, learning_rate="constant", eta0=0.05, alpha=1e-3,
+                           average=True, shuffle=False, max_iter=3, tol=None).fit(X, y)
+    w = (u + state[K.AVG_C] * v) / state[K.AVG_N]
+    np.testing.assert_array_equal(clf.coef_[0], w)
+    assert clf.intercept_[0] == state[K.AVG_INTERCEPT] / state[K.AVG_N]
+
+
+def test_hogwild_epoch_with_a_wiping_step_runs_serially():
+    """alpha * eta0 >= 1: each step zeroes the weights; the threads hand the epoch to the
+    serial kernel, which knows how."""
+    X, y = sparse_set(2 * _threads.MIN_THREAD_ROWS)
+    params = dict(learning_rate="constant", eta0=2.0, alpha=0.5, max_iter=2, tol=None,
+                  random_state=0)
+    serial = LinearClassifier(**params).fit(X, y)
+    two = LinearClassifier(n_jobs=2, **params).fit(X, y)
+    np.testing.assert_array_equal(two.coef_, serial.coef_)
+
+
+@pytest.mark.parametrize("params,message", [
+    (dict(parallel="locks"), "parallel='locks' is not one of"),
+    (dict(n_jobs=0), "n_jobs=0 runs nothing"),
+    (dict(n_jobs=1.5), "n_jobs must be an instance of"),
+])
+def test_parameter_errors(params, message):
+    X, y = sparse_set(50)
+    with pytest.raises((ValueError, TypeError), match=message):
+        LinearClassifier(**params).fit(X, y)
