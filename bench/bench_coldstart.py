@@ -2,7 +2,8 @@
 
 Usage::
 
-    python bench/bench_coldstart.py [--repeats 3] [--rows 2000] [--out bench/results]
+    flock /tmp/fasttext_lin_bench.lock python bench/bench_coldstart.py [--repeats 3]
+        [--rows 2000] [--cli-runs 5] [--data-home DIR] [--out bench/results]
 
 Each repeat makes an empty ``NUMBA_CACHE_DIR`` and runs two fresh Python processes on
 it, one after the other. Each process times ``import numba`` and ``import
@@ -13,6 +14,15 @@ steady fits (median). The first process compiles and writes the cache; the secon
 should only load it. Numba's ``numba:compile`` events give each kernel's share of
 the first call (compile or cache load), and the dispatchers' ``stats`` say whether
 each kernel came from the cache.
+
+Then the command a user runs: ``fasttext-lin train a9a -o MODEL --verbose`` in fresh
+processes on a warm kernel cache (a temporary ``NUMBA_CACHE_DIR`` and per-user cache,
+warmed by one untimed run that compiles the kernels and writes a9a's binary copy), timed
+``--cli-runs`` times from outside (process wall) with the command's own stage times. In the
+same rounds, as references: ``python -c pass``, and a process that only imports numpy,
+scipy.sparse, numba and sklearn.base (what LinearClassifier needs before any work); and
+the same train command with ``OPENBLAS_NUM_THREADS=1`` (information: the OpenBLAS thread
+pools' shutdown at process exit).
 
 Writes ``coldstart.json`` and ``coldstart.md`` to ``--out``.
 """
@@ -50,6 +60,8 @@ def child(rows):
 
         package_import = time.perf_counter() - start
     import_events = len(during_import.buffer)
+    from fasttext_lin.cli import _package_dispatchers
+
     dispatchers = _package_dispatchers()
     compiled_at_import = {name: len(d.signatures) for name, d in dispatchers.items()
                           if d.signatures}
@@ -95,20 +107,6 @@ def child(rows):
                   for name, d in dispatchers.items() if d.signatures},
         "numba": numba.__version__,
     }))
-
-
-def _package_dispatchers():
-    """Every Numba dispatcher defined in a loaded ``fasttext_lin`` module, by name."""
-    from numba.core.dispatcher import Dispatcher
-
-    found = {}
-    for module_name, module in list(sys.modules.items()):
-        if module_name.split(".")[0] != "fasttext_lin" or module is None:
-            continue
-        for name, value in vars(module).items():
-            if isinstance(value, Dispatcher) and value.py_func.__module__ == module_name:
-                found[f"{module_name}.{name}"] = value
-    return found
 
 
 def _time_cache_loads(dispatchers):
@@ -159,6 +157,89 @@ def run_child(cache_dir, rows):
     record = json.loads(done.stdout.strip().splitlines()[-1])
     record["process_wall_s"] = wall
     return record
+
+
+# The command timed, its references, and the environment each runs with (beside the caches).
+CLI_CASES = {
+    "train_a9a": ("cli", {}),
+    "train_a9a_openblas_1_thread": ("cli", {"OPENBLAS_NUM_THREADS": "1"}),
+    "train_a9a_without_pandas": ("cli", {}),
+    "python_pass": ("python", {}),
+    "import_floor": ("python", {}),
+}
+_PYTHON_CODE = {"python_pass": "pass",
+                "import_floor": "import numpy, scipy.sparse, numba, sklearn.base"}
+
+
+def _cli_command(case, model):
+    argv = ["train", "a9a", "-o", str(model), "--verbose"]
+    if case == "train_a9a_without_pandas":
+        # As on an install of the runtime dependencies only (pandas is a test extra):
+        # scikit-learn imports pandas only if it can.
+        return [sys.executable, "-c", "import sys; sys.modules['pandas'] = None; "
+                f"from fasttext_lin.cli import main; sys.exit(main({argv!r}))"]
+    script = Path(sys.executable).with_name("fasttext-lin")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "fasttext_lin.cli"]
+    return command + argv
+
+
+def _run_case(case, env, model):
+    kind, extra = CLI_CASES[case]
+    command = (_cli_command(case, model) if kind == "cli"
+               else [sys.executable, "-c", _PYTHON_CODE[case]])
+    start = time.perf_counter()
+    done = subprocess.run(command, env=dict(env, **extra), capture_output=True, text=True,
+                          check=False)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
+    return {"wall_s": wall, "stages": _stages(done.stderr), "kernels": _kernels_line(done.stderr)}
+
+
+def _stages(stderr):
+    """``{stage: seconds}`` from the ``time: <stage>: <seconds> s`` lines of --verbose."""
+    stages = {}
+    for line in stderr.splitlines():
+        if line.startswith("time: "):
+            _, stage, rest = line.split(": ", 2)
+            stages[stage] = float(rest.split(" s")[0])
+    return stages
+
+
+def _kernels_line(stderr):
+    return next((line for line in stderr.splitlines() if line.startswith("time: kernels")),
+                None)
+
+
+def cli_rounds(runs, data_home):
+    """Warm the caches with one run, then ``runs`` rounds of every case, interleaved."""
+    with tempfile.TemporaryDirectory(prefix="coldstart-cli-") as tmp:
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / "numba"),
+                   XDG_CACHE_HOME=str(Path(tmp) / "user-cache"))
+        if data_home:
+            env["FASTTEXT_LIN_DATA"] = str(data_home)
+        model = Path(tmp) / "a9a.npz"
+        warm_up = _run_case("train_a9a", env, model)
+        rounds = []
+        for i in range(runs):
+            rounds.append({case: _run_case(case, env, model) for case in CLI_CASES})
+            print(f"cli round {i}: train a9a {rounds[-1]['train_a9a']['wall_s']:.2f} s wall",
+                  flush=True)
+    return {"warm_up": warm_up, "rounds": rounds}
+
+
+def summarize_cli(cli):
+    rounds = cli["rounds"]
+    out = {case: {"wall_s": _median([r[case]["wall_s"] for r in rounds]),
+                  "wall_all_s": [r[case]["wall_s"] for r in rounds]} for case in CLI_CASES}
+    for case, (kind, _) in CLI_CASES.items():
+        if kind == "cli":
+            stages = rounds[0][case]["stages"]
+            out[case]["stages_s"] = {stage: _median([r[case]["stages"][stage] for r in rounds])
+                                     for stage in stages}
+            out[case]["exit_s"] = _median([r[case]["wall_s"] - r[case]["stages"]["total"]
+                                           for r in rounds])
+    return out
 
 
 def _median(values):
@@ -245,13 +326,57 @@ def markdown(result):
             lookup = sum(a[0] for a in first[which]["cache_load_attempts_first_fit"].get(name, []))
             cells += [f"{c['hits']} / {c['misses']}", f"{lookup:.3f}"]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if "cli" in result:
+        lines += cli_markdown(result)
     return "\n".join(lines) + "\n"
+
+
+def _loads(values):
+    return "?" if values is None else "/".join(f"{v:.1f}" for v in values)
+
+
+def cli_markdown(result):
+    s, cli = result["cli_summary"], result["cli"]
+    train = s["train_a9a"]
+    lines = ["", "## `fasttext-lin train a9a -o MODEL --verbose`, warm kernel cache", "",
+             f"Fresh processes; medians of {len(cli['rounds'])} rounds, each round running every "
+             "row once, in this order. Load average (1, 5, 15 min) before these rounds "
+             f"{_loads(result['machine']['load_before_cli'])}, after them "
+             f"{_loads(result['machine']['load_average'])} (2 cores, shared). "
+             "Bar: under 1.5 s wall.", "",
+             "| process | wall, s (median) | runs, s |", "|---|---|---|"]
+    labels = {"train_a9a": "`fasttext-lin train a9a -o m.npz --verbose`",
+              "train_a9a_openblas_1_thread": "the same, OPENBLAS_NUM_THREADS=1 (information)",
+              "train_a9a_without_pandas": "the same, pandas not importable (information)",
+              "python_pass": "`python -c pass`",
+              "import_floor": "`python -c 'import numpy, scipy.sparse, numba, sklearn.base'`"}
+    for case, label in labels.items():
+        runs = ", ".join(f"{w:.2f}" for w in s[case]["wall_all_s"])
+        lines.append(f"| {label} | {s[case]['wall_s']:.2f} | {runs} |")
+    variants = ["train_a9a", "train_a9a_openblas_1_thread", "train_a9a_without_pandas"]
+    lines += ["", "Stages of the train command (its --verbose lines, medians; 'import' counts "
+              "from the process start, 'total' is the process age when the command is done; "
+              "'process exit' is the wall time after it, interpreter shutdown):", "",
+              "| stage | s | OPENBLAS_NUM_THREADS=1, s | without pandas, s |",
+              "|---|---|---|---|"]
+    for stage in list(train["stages_s"]) + ["exit"]:
+        cells = [s[v]["exit_s"] if stage == "exit" else s[v]["stages_s"][stage]
+                 for v in variants]
+        lines.append(f"| {'process exit' if stage == 'exit' else stage} | "
+                     + " | ".join(f"{c:.3f}" for c in cells) + " |")
+    lines += ["", f"Kernels line of the last round: `{cli['rounds'][-1]['train_a9a']['kernels']}`"
+              f"; of the warm-up run (compiles): `{cli['warm_up']['kernels']}`."]
+    return lines
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--cli-runs", type=int, default=5,
+                        help="rounds of the fasttext-lin train a9a timing (0: skip it)")
+    parser.add_argument("--data-home", help="folder with libsvm/a9a (default: "
+                                            "$FASTTEXT_LIN_DATA, then the per-user cache)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -273,12 +398,19 @@ def main(argv=None):
     # Imported here, not at the top: the --child runs of this file time the package import.
     from fasttext_lin.benchmark import machine_info
 
+    from fasttext_lin.benchmark import _load_average
+
+    load_before_cli = _load_average()
+    cli = cli_rounds(args.cli_runs, args.data_home) if args.cli_runs else None
     result = {
-        "machine": machine_info() | {"git": git_state()},
-        "params": {"repeats": args.repeats, "rows": args.rows, "steady_fits": STEADY_FITS},
+        "machine": machine_info() | {"git": git_state(), "load_before_cli": load_before_cli},
+        "params": {"repeats": args.repeats, "rows": args.rows, "steady_fits": STEADY_FITS,
+                   "cli_runs": args.cli_runs},
         "summary": summarize(pairs),
         "pairs": pairs,
     }
+    if cli:
+        result |= {"cli": cli, "cli_summary": summarize_cli(cli)}
     write_atomic(args.out / "coldstart.json", json.dumps(result, indent=1))
     write_atomic(args.out / "coldstart.md", markdown(result))
     print(markdown(result))

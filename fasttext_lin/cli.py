@@ -660,8 +660,9 @@ def _model_options(parser, with_C):
                             "averaged over the last half)")
     group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     group.add_argument("--threads", type=_positive(int), default=1,
-                       help="threads training the one-vs-rest models of a multi-class "
-                            "problem at the same time (default 1; same model for any value)")
+                       help="threads (default 1): within one model for binary and softmax "
+                            "(Hogwild: the model then varies from run to run), over classes "
+                            "for one-vs-rest (same model for any value)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
