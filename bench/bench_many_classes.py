@@ -228,6 +228,7 @@ def save_set(path, X, y):
 def run(args):
     from fasttext_lin.benchmark import machine_info
 
+    start_run = time.perf_counter()
     result = {"machine": machine_info() | {"git": git_state()},
               "params": {"rows": args.rows, "features": args.features, "epochs": args.epochs,
                          "repeats": args.repeats, "C": C, "train_share": TRAIN_SHARE},
@@ -251,6 +252,7 @@ def run(args):
                       f" s, RSS +{r['rss_peak_bytes'] / 2**20:.0f} MiB "
                       f"({r['rss_ratio']:.2f}x bound)", file=sys.stderr)
             result["sets"][str(k)] = info
+    result["wall_seconds"] = time.perf_counter() - start_run
     return result
 
 
@@ -287,7 +289,8 @@ def report(result):
         f"allocations only).", "",
         f"Machine: {m['cpu']}, {m['cores']} cores (shared), load average "
         f"{_load(m.get('load_average'))}; numpy {m['numpy']}, scikit-learn "
-        f"{m['scikit-learn']}, numba {m['numba']}; {_git(m.get('git'))}; {m['date']}.", "",
+        f"{m['scikit-learn']}, numba {m['numba']}; {_git(m.get('git'))}; {m['date']}; "
+        f"whole run {result.get('wall_seconds', float('nan')):.0f} s.", "",
         "| K | nnz/row | method | accuracy % | fit s | bound MiB | RSS peak MiB (x bound) "
         "| traced peak MiB (x bound) |",
         "|---|---|---|---|---|---|---|---|"]
