@@ -171,13 +171,26 @@ _PYTHON_CODE = {"python_pass": "pass",
                 "import_floor": "import numpy, scipy.sparse, numba, sklearn.base"}
 
 
+_NO_PANDAS = """import sys
+
+
+class NoPandas:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "pandas":
+            raise ModuleNotFoundError("No module named 'pandas'", name=name)
+
+
+sys.meta_path.insert(0, NoPandas())
+"""
+
+
 def _cli_command(case, model):
     argv = ["train", "a9a", "-o", str(model), "--verbose"]
     if case == "train_a9a_without_pandas":
         # As on an install of the runtime dependencies only (pandas is a test extra):
         # scikit-learn imports pandas only if it can.
-        return [sys.executable, "-c", "import sys; sys.modules['pandas'] = None; "
-                f"from fasttext_lin.cli import main; sys.exit(main({argv!r}))"]
+        return [sys.executable, "-c", _NO_PANDAS + "from fasttext_lin.cli import main\n"
+                f"sys.exit(main({argv!r}))"]
     script = Path(sys.executable).with_name("fasttext-lin")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "fasttext_lin.cli"]
     return command + argv
