@@ -102,6 +102,40 @@ def _row_add(indptr, indices, data, i, v, u, coef, avg_c, averaging):
 
 
 @njit(cache=True, inline="always")
+def _lazy_average_add(indptr, indices, data, i, v, u, last, z, inv_scale, avg_c):
+    """``v += outer(x_i, z) * inv_scale`` (feature-major, ``len(z)`` weights a feature),
+    first bringing the average's sum of each touched feature up to date.
+
+    The sum of the weights over the steps is ``u + (c - last_f) v`` for feature ``f``:
+    its weights count ``c - last_f`` scales since they last changed. Before ``v_f``
+    changes, ``u_f += (avg_c - last_f) v_f`` and ``last_f = avg_c``. A racing thread can
+    only misplace one such interval (``u - c delta`` would misplace ``c delta``: a whole
+    history), which is why Hogwild segments average this way.
+    """
+    n = z.shape[0]
+    for j in range(indptr[i], indptr[i + 1]):
+        f = indices[j]
+        gap = avg_c - last[f]
+        last[f] = avg_c
+        base = f * n
+        x = data[j] * inv_scale
+        for c in range(n):
+            u[base + c] += gap * v[base + c]
+            v[base + c] += z[c] * x
+
+
+@njit(cache=True, nogil=True)
+def settle_average(v, u, last):
+    """Turn the lazy form ``u + (c - last) v`` of the average's sum back into ``u + c v``
+    (``len(v) // len(last)`` weights a feature) and zero ``last``."""
+    n = v.shape[0] // max(1, last.shape[0])
+    for f in range(last.shape[0]):
+        for c in range(f * n, (f + 1) * n):
+            u[c] -= last[f] * v[c]
+        last[f] = 0.0
+
+
+@njit(cache=True, inline="always")
 def loss_value(loss, p, y):
     """Loss of prediction ``p`` for target ``y`` (y in {-1, +1} but for squared error)."""
     if loss == HINGE:
@@ -295,40 +329,28 @@ def sgd_epoch(
 
 
 # Slots of a thread's ``out`` array after a Hogwild segment (``sgd_segment``).
-DONE, SHRINK, SCALE_SUM, AVG_STEPS, LOSS_SUM = range(5)
-SEGMENT_SIZE = 5
-
-
-@njit(cache=True, inline="always")
-def concurrent_shrink(schedule, t, stride, eta0, alpha, power_t, optimal_t0):
-    """``(shrink, shrink ** stride)`` of step ``t``: the L2 shrink of one step, and of the
-    ``stride`` steps that the threads of a Hogwild segment take at about the same time."""
-    if alpha <= 0.0:
-        return 1.0, 1.0
-    shrink = 1.0 - learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0) * alpha
-    concurrent = 1.0
-    for _ in range(stride):
-        concurrent *= shrink
-    return shrink, concurrent
+DONE, AVG_STEPS, LOSS_SUM = range(3)
+SEGMENT_SIZE = 3
 
 
 @njit(cache=True, nogil=True)
 def sgd_segment(
-    indptr, indices, data, y, sample_weight, rows, v, u, intercept, state, stride, offset,
-    local, out, loss, schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start, track_loss,
+    indptr, indices, data, y, sample_weight, rows, v, u, last, state, local, out,
+    loss, schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start, track_loss,
 ):
-    """Run one thread's share of a Hogwild segment: SGD steps on ``rows`` into the shared
-    ``v``, ``u`` and ``intercept``, the other scalars kept thread-local; ``_threads.Hogwild``
-    merges them.
+    """Run one thread's share of a Hogwild segment: SGD steps on ``rows`` into the weights
+    and scalars that all the threads share, without locks; ``_threads.Hogwild`` runs it.
 
-    ``state`` (the shared scalars at the segment's start) is only read. Thread ``offset``
-    of ``stride`` threads takes global steps ``t = state[T] + offset + k * stride``, and
-    its view of the scale also shrinks by the ``stride - 1`` steps the other threads take
-    meanwhile (``concurrent_shrink``), so that all threads write ``v`` on about one scale;
-    averaging counts ``stride`` scales a step the same way. The segment stops before a
-    step that would take the scale below the fold threshold (the fold rescales all of
-    ``v``, which only the merge may do): ``out[DONE]`` says how many rows ran. The
-    caller never gives a step whose shrink is <= 0 (a serial epoch handles those).
+    The threads share ``v``, ``u``, ``last`` and ``state``'s scale, intercept, step count
+    and scale sum, each read before and written after every step (so every thread's
+    schedule, weights and scale agree, whatever the threads' relative speed; a racing
+    write may lose one step's shrink or count, never more). The averaged sums of the
+    intercept and the count of averaged steps stay thread-local, in ``local`` and ``out``.
+    Averaged steps keep the average's sum in the lazy form of ``_lazy_average_add``.
+    The segment never folds the scale (that rescales all of ``v``, which only a barrier
+    may do): it stops before a step from a scale below the fold threshold, and
+    ``out[DONE]`` says how many rows ran. The caller never gives a step whose shrink
+    ``1 - eta alpha`` is <= 0 (a serial epoch handles those).
 
     Parameters
     ----------
@@ -337,58 +359,58 @@ optimal_t0, fit_intercept, average_start, track_loss :
         As :func:`sgd_epoch`.
     rows : ndarray of int
         This thread's rows, in visiting order.
-    intercept : ndarray of float64, shape (1,)
-        The shared intercept (a weight like the others, written without locks).
+    last : ndarray of float64
+        Per feature, the scale sum at which its share of ``u`` was last brought up to date
+        (``_lazy_average_add``); length 0 when not averaging.
     state : ndarray of float64, shape (STATE_SIZE,)
-        Shared scalars at the segment's start (read only; its intercept is not used).
-    stride, offset : int
-        Number of threads, and this thread's number.
+        The shared scalars; ``AVG_INTERCEPT`` and ``AVG_N`` are neither read nor written.
     local : ndarray of float64, shape (2, 1)
         Row 0 is filled with the sum of the intercept over this thread's averaged steps;
-        row 1 is unused (softmax's scratch).
+        row 1 is scratch.
     out : ndarray of float64, shape (SEGMENT_SIZE,)
-        Filled with the rows done, the product of this thread's own shrinks, the sum of
-        its scales over averaged steps, the count of averaged steps and the loss sum.
+        Filled with the rows done, the count of averaged steps and the loss sum.
     """
-    scale = state[SCALE]
-    avg_c = state[AVG_C]
-    t_start = state[T] + offset
     averaging = average_start >= 0
     min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
-    relative, own, scale_sum, avg_steps, int_sum, sumloss = 1.0, 1.0, 0.0, 0.0, 0.0, 0.0
+    avg_steps, int_sum, sumloss = 0.0, 0.0, 0.0
     n_rows = rows.shape[0]
     done = n_rows
     for k in range(n_rows):
-        t = t_start + k * stride
-        shrink, concurrent = concurrent_shrink(schedule, t, stride, eta0, alpha, power_t,
-                                               optimal_t0)
-        if k > 0 and scale * relative * concurrent < min_scale:
+        scale = state[SCALE]
+        if k > 0 and scale < min_scale:
             done = k
             break
         if k + _PREFETCH_ROWS < n_rows:
             _prefetch_row(indptr, indices, data, rows[k + _PREFETCH_ROWS])
+        t = state[T]
+        state[T] = t + 1.0
         i = rows[k]
-        p = _row_dot(indptr, indices, data, i, v) * (scale * relative) + intercept[0]
+        p = _row_dot(indptr, indices, data, i, v) * scale + state[INTERCEPT]
         eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
         if track_loss:
             sumloss += sample_weight[i] * loss_value(loss, p, y[i])
         step = -eta * sample_weight[i] * loss_derivative(loss, p, y[i])
-        relative *= concurrent
-        own *= shrink
+        if alpha > 0.0:
+            # Read again just before writing: a long read-modify-write would let the
+            # threads undo each other's shrinks (or a preempted thread many of them).
+            scale = state[SCALE] * (1.0 - eta * alpha)
+            state[SCALE] = scale
         averaging_now = averaging and t >= average_start
         if step != 0.0:
-            _row_add(indptr, indices, data, i, v, u, step / (scale * relative),
-                     avg_c + stride * scale_sum, averaging_now)
+            if averaging_now:
+                local[1, 0] = step
+                _lazy_average_add(indptr, indices, data, i, v, u, last, local[1], 1.0 / scale,
+                                  state[AVG_C])
+            else:
+                _row_add(indptr, indices, data, i, v, u, step / scale, 0.0, False)
             if fit_intercept:
-                intercept[0] += step
+                state[INTERCEPT] += step
         if averaging_now:
-            scale_sum += scale * relative
-            int_sum += intercept[0]
+            state[AVG_C] += scale
+            int_sum += state[INTERCEPT]
             avg_steps += 1.0
     local[0, 0] = int_sum
     out[DONE] = done
-    out[SHRINK] = own
-    out[SCALE_SUM] = scale_sum
     out[AVG_STEPS] = avg_steps
     out[LOSS_SUM] = sumloss
 

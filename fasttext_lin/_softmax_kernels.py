@@ -32,11 +32,9 @@ from ._sgd_kernels import (
     INTERCEPT,
     LOSS_SUM,
     SCALE,
-    SCALE_SUM,
-    SHRINK,
     T,
+    _lazy_average_add,
     _prefetch_row,
-    concurrent_shrink,
     fold_scale,
     learning_rate,
 )
@@ -193,63 +191,65 @@ def softmax_epoch(
 
 @njit(cache=True, nogil=True)
 def softmax_segment(
-    indptr, indices, data, y, sample_weight, rows, v, u, intercept, state, stride, offset,
-    local, out, schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start, track_loss,
+    indptr, indices, data, y, sample_weight, rows, v, u, last, state, local, out,
+    schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start, track_loss,
 ):
     """Run one thread's share of a Hogwild segment of softmax SGD.
 
-    The softmax counterpart of :func:`._sgd_kernels.sgd_segment` (same rules for steps,
-    scale, averaging and stopping): the arguments are :func:`softmax_epoch`'s, with
-    ``intercept`` (n_classes,) shared, ``state`` (n_classes, STATE_SIZE) read only, and
-    ``local`` of shape (2, n_classes): row 0 filled with the sums of the intercepts over
-    this thread's averaged steps, row 1 scratch for the row's probabilities.
+    The softmax counterpart of :func:`._sgd_kernels.sgd_segment` (same sharing, averaging
+    and stopping rules): the arguments are :func:`softmax_epoch`'s, with ``last``
+    (n_features,) the lazy average's (length 0 when not averaging), ``state``
+    (n_classes, STATE_SIZE) shared, its common scalars in row 0 only (the caller copies
+    them to the other rows), and ``local`` of shape (2, n_classes): row 0 filled with the
+    sums of the intercepts over this thread's averaged steps, row 1 scratch for the row's
+    probabilities.
     """
     n_classes = state.shape[0]
-    scale = state[0, SCALE]
-    avg_c = state[0, AVG_C]
     averaging = average_start >= 0
     min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
     int_sum, z = local[0], local[1]
     int_sum[:] = 0.0
-    t_start = state[0, T] + offset
-    relative, own, scale_sum, avg_steps, sumloss = 1.0, 1.0, 0.0, 0.0, 0.0
+    intercept = state[:, INTERCEPT]
+    avg_steps, sumloss = 0.0, 0.0
     n_rows = rows.shape[0]
     done = n_rows
     for k in range(n_rows):
-        t = t_start + k * stride
-        shrink, concurrent = concurrent_shrink(schedule, t, stride, eta0, alpha, power_t,
-                                               optimal_t0)
-        if k > 0 and scale * relative * concurrent < min_scale:
+        scale = state[0, SCALE]
+        if k > 0 and scale < min_scale:
             done = k
             break
         if k + _PREFETCH_ROWS < n_rows:
             _prefetch_row(indptr, indices, data, rows[k + _PREFETCH_ROWS])
+        t = state[0, T]
+        state[0, T] = t + 1.0
         i = rows[k]
         label = y[i]
-        cross_entropy = _probabilities(indptr, indices, data, i, label, v, scale * relative,
-                                       intercept, z)
+        cross_entropy = _probabilities(indptr, indices, data, i, label, v, scale, intercept, z)
         if track_loss:
             sumloss += sample_weight[i] * cross_entropy
         eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
-        relative *= concurrent
-        own *= shrink
+        if alpha > 0.0:
+            # Read again just before writing (see _sgd_kernels.sgd_segment).
+            scale = state[0, SCALE] * (1.0 - eta * alpha)
+            state[0, SCALE] = scale
         weight = -eta * sample_weight[i]
         for c in range(n_classes):
             z[c] *= weight
         z[label] -= weight
         avg_step = averaging and t >= average_start
-        _softmax_add(indptr, indices, data, i, v, u, z, 1.0 / (scale * relative),
-                     avg_c + stride * scale_sum, avg_step)
+        if avg_step:
+            _lazy_average_add(indptr, indices, data, i, v, u, last, z, 1.0 / scale,
+                              state[0, AVG_C])
+        else:
+            _softmax_add(indptr, indices, data, i, v, u, z, 1.0 / scale, 0.0, False)
         if fit_intercept:
             for c in range(n_classes):
                 intercept[c] += z[c]
         if avg_step:
-            scale_sum += scale * relative
+            state[0, AVG_C] += scale
             avg_steps += 1.0
             for c in range(n_classes):
                 int_sum[c] += intercept[c]
     out[DONE] = done
-    out[SHRINK] = own
-    out[SCALE_SUM] = scale_sum
     out[AVG_STEPS] = avg_steps
     out[LOSS_SUM] = sumloss

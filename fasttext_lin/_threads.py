@@ -57,15 +57,16 @@ def _fold(v, u, state):
 
 
 class Hogwild:
-    """Lock-free epochs: each thread steps through its slice of the rows, writing the
-    shared weights without locks.
+    """Lock-free epochs: each thread steps through its slice of the rows, sharing the
+    weights and the scalars (L2 scale, intercepts, step count, averaging's scale sum)
+    without locks.
 
     The epoch's rows (already shuffled) are cut into one contiguous slice per thread; the
-    threads run segments of up to ``SEGMENT_ROWS`` of their rows (sharing the weights and
-    the intercepts), then meet at a barrier where their scalars (L2 scale, averaging sums,
-    step count) are merged and
-    the scale is folded if it got small (:func:`._sgd_kernels.sgd_segment`). Each thread
-    gets at least ``MIN_THREAD_ROWS`` rows. One thread (so any epoch of fewer than
+    threads run segments of up to ``SEGMENT_ROWS`` of their rows
+    (:func:`._sgd_kernels.sgd_segment`), then meet at a barrier that adds up their
+    thread-local sums (averaged intercepts, averaged steps, loss), sets the step count to
+    the steps taken and folds the scale if it got small. Each thread gets at least
+    ``MIN_THREAD_ROWS`` rows. One thread (so any epoch of fewer than
     ``2 * MIN_THREAD_ROWS`` rows), or an epoch in which a step's L2 shrink
     ``1 - eta alpha`` is <= 0, runs the serial epoch: on one thread the model is the
     serial one, bit for bit.
@@ -77,7 +78,8 @@ class Hogwild:
         self.n_threads = n_threads
         self.out = np.zeros((n_threads, K.SEGMENT_SIZE))
         self.local = np.zeros((n_threads, 2, self.state.shape[0]))
-        self.intercept = np.zeros(self.state.shape[0])
+        # Lazy averaging's per-feature scale sums (_sgd_kernels._lazy_average_add).
+        self.last = np.zeros(self.u.shape[0] // self.state.shape[0])
 
     def __call__(self, csr, target, weight, order, params):
         n = order.shape[0]
@@ -87,18 +89,19 @@ class Hogwild:
         pos = [n * j // threads for j in range(threads)]
         ends = pos[1:] + [n]
         sumloss = 0.0
-        self.intercept[:] = self.state[:, K.INTERCEPT]
         while True:
             live = [j for j in range(threads) if pos[j] < ends[j]]
             if not live:
+                K.settle_average(self.v, self.u, self.last)
                 return sumloss
             rows = [order[pos[j]:min(pos[j] + SEGMENT_ROWS, ends[j])] for j in live]
+            t = self.state[0, K.T]
             _map(self.pool, self.sgd.run_segment, [
-                (csr, target, weight, r, self.v, self.u, self.intercept, self.state, len(live),
-                 m, self.local[m], self.out[m], params) for m, r in enumerate(rows)
+                (csr, target, weight, r, self.v, self.u, self.last, self.state, self.local[m],
+                 self.out[m], params) for m, r in enumerate(rows)
             ])
             done = self.out[:len(live), K.DONE].astype(np.intp)
-            sumloss += self._merge(len(live), params,
+            sumloss += self._merge(len(live), t, params,
                                    any(d < r.shape[0] for d, r in zip(done, rows)))
             for m, j in enumerate(live):
                 pos[j] += done[m]
@@ -112,17 +115,18 @@ class Hogwild:
                            K.learning_rate(schedule, t + n - 1, eta0, alpha, power_t,
                                            optimal_t0)) >= 1.0
 
-    def _merge(self, threads, params, stopped):
-        """Merge the scalars of the ``threads`` threads of a segment into the shared state;
-        fold the scale if a thread stopped for it; return the segment's loss sum."""
+    def _merge(self, threads, t, params, stopped):
+        """Add up the thread-local sums of a segment of ``threads`` threads that started at
+        step ``t``; fold the scale if a thread stopped for it; return the loss sum."""
         state, out, local = self.state, self.out[:threads], self.local[:threads]
-        state[:, K.INTERCEPT] = self.intercept
+        # A racing write may have lost a count: the step count is the steps taken.
+        state[:, K.T] = t + out[:, K.DONE].sum()
+        state[:, K.SCALE] = state[0, K.SCALE]
+        state[:, K.AVG_C] = state[0, K.AVG_C]
         state[:, K.AVG_INTERCEPT] += local[:, 0].sum(axis=0)
-        state[:, K.SCALE] *= np.prod(out[:, K.SHRINK])
-        state[:, K.AVG_C] += out[:, K.SCALE_SUM].sum()
         state[:, K.AVG_N] += out[:, K.AVG_STEPS].sum()
-        state[:, K.T] += out[:, K.DONE].sum()
         if stopped or state[0, K.SCALE] < _min_scale(params):
+            K.settle_average(self.v, self.u, self.last)
             _fold(self.v, self.u, state)
         return float(out[:, K.LOSS_SUM].sum())
 

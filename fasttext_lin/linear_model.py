@@ -105,12 +105,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     parallel : {'hogwild', 'deterministic'}, default='hogwild'
         How several threads train one model; each epoch's rows are shuffled first.
         'hogwild': each thread runs SGD on its contiguous slice of the shuffled rows,
-        writing the shared weights without locks (Hogwild; at least 1024 rows a thread, so
-        smaller epochs run on fewer threads, down to one); every 16384 rows per thread
-        the threads meet to merge their intercepts, L2 scale and averaging sums (each
-        thread takes every ``n_jobs``-th step of the schedule and shrinks its view of the
-        weights by the other threads' steps too). The model depends on the threads'
-        timing, hence on ``n_jobs`` and the run; with one thread it is the serial model.
+        sharing the weights, intercepts, L2 scale and step count without locks (Hogwild;
+        at least 1024 rows a thread, so smaller epochs run on fewer threads, down to one);
+        every 16384 rows per thread the threads meet to add up their averaging sums and
+        fold the scale. Averaged SGD then keeps its sum lazily per feature (one more
+        float64 per feature), which a lost update cannot derail. The model depends on the
+        threads' timing, hence on ``n_jobs`` and the run; with one thread it is the serial
+        model.
         'deterministic': iterative parameter mixing: the shuffled rows are cut into
         ``min(8, max(1, n // 2048))`` blocks (``n`` rows in the epoch), each block runs
         serial SGD from the same weights on a private copy, and the epoch ends with the
@@ -678,11 +679,9 @@ class _SGDState:
         return K.sgd_epoch(*csr, target, weight, rows, v, u, state[0], *params)
 
     @staticmethod
-    def run_segment(csr, target, weight, rows, v, u, intercept, state, stride, offset, local,
-                    out, params):
+    def run_segment(csr, target, weight, rows, v, u, last, state, local, out, params):
         """Run one thread's Hogwild segment (:func:`_sgd_kernels.sgd_segment`)."""
-        K.sgd_segment(*csr, target, weight, rows, v, u, intercept, state[0], stride, offset,
-                      local, out, *params)
+        K.sgd_segment(*csr, target, weight, rows, v, u, last, state[0], local, out, *params)
 
     def squared_norm(self, k):
         return float(self.state[k, K.SCALE] ** 2 * K.squared_sum(self.v[k]))
@@ -738,10 +737,9 @@ class _SoftmaxState(_SGDState):
         return S.softmax_epoch(*csr, target, weight, rows, v, u, state, *params[1:])
 
     @staticmethod
-    def run_segment(csr, target, weight, rows, v, u, intercept, state, stride, offset, local,
-                    out, params):
-        S.softmax_segment(*csr, target, weight, rows, v, u, intercept, state, stride, offset,
-                          local, out, *params[1:])
+    def run_segment(csr, target, weight, rows, v, u, last, state, local, out, params):
+        S.softmax_segment(*csr, target, weight, rows, v, u, last, state, local, out,
+                          *params[1:])
 
     def squared_norm(self, k):
         return float(self.state[0, K.SCALE] ** 2 * K.squared_sum(self.v.reshape(-1)))

@@ -8,6 +8,7 @@ from fasttext_lin import LinearClassifier
 from fasttext_lin import _sgd_kernels as K
 from fasttext_lin import _softmax_kernels as S
 from fasttext_lin import _threads
+from fasttext_lin.datasets import fetch_libsvm
 from naive import naive_sgd, naive_softmax_sgd
 
 
@@ -92,20 +93,20 @@ def segment(X, y, rows, loss, average_start, **params):
     """Run ``K.sgd_segment`` on one thread from zero weights; return ``(w, b, w_avg, b_avg)``."""
     v = np.zeros(X.shape[1])
     u = np.zeros(X.shape[1] if average_start >= 0 else 0)
+    last = np.zeros(u.shape[0])
     state = np.zeros(K.STATE_SIZE)
     state[[K.SCALE, K.T]] = 1.0
-    intercept, local, out = np.zeros(1), np.zeros((2, 1)), np.zeros(K.SEGMENT_SIZE)
+    local, out = np.zeros((2, 1)), np.zeros(K.SEGMENT_SIZE)
     K.sgd_segment(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, y,
-                  np.ones(X.shape[0]), rows.astype(np.uintp), v, u, intercept, state, 1, 0,
-                  local, out,
+                  np.ones(X.shape[0]), rows.astype(np.uintp), v, u, last, state, local, out,
                   K.LOSS_CODES[loss], K.SCHEDULE_CODES["constant"], params["alpha"],
                   params["eta0"], 0.5, 1.0, True, average_start, True)
-    assert out[K.DONE] == rows.shape[0]
-    w = v * out[K.SHRINK]
+    assert out[K.DONE] == rows.shape[0] and state[K.T] == rows.shape[0] + 1
+    w = v * state[K.SCALE]
     if average_start < 0:
-        return w, intercept[0], None, None
+        return w, state[K.INTERCEPT], None, None
     n = out[K.AVG_STEPS]
-    return w, intercept[0], (u + out[K.SCALE_SUM] * v) / n, local[0, 0] / n
+    return w, state[K.INTERCEPT], (u + (state[K.AVG_C] - last) * v) / n, local[0, 0] / n
 
 
 @pytest.mark.parametrize("loss", ["hinge", "log_loss", "squared_error"])
@@ -124,37 +125,47 @@ def test_hogwild_segment_on_one_thread_is_plain_sgd(loss, average_start):
             np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
 
 
-def test_hogwild_softmax_segment_on_one_thread_is_plain_sgd():
+@pytest.mark.parametrize("average_start", [-1, 30])
+def test_hogwild_softmax_segment_on_one_thread_is_plain_sgd(average_start):
     X, y = sparse_set(300, 3)
     rows = np.random.default_rng(1).permutation(300)
-    v, u = np.zeros(X.shape[1] * 3), np.zeros(0)
+    v = np.zeros(X.shape[1] * 3)
+    u = np.zeros(v.shape[0] if average_start >= 0 else 0)
+    last = np.zeros(u.shape[0] // 3)
     state = np.zeros((3, K.STATE_SIZE))
     state[:, [K.SCALE, K.T]] = 1.0
-    intercept, local, out = np.zeros(3), np.zeros((2, 3)), np.zeros(K.SEGMENT_SIZE)
+    local, out = np.zeros((2, 3)), np.zeros(K.SEGMENT_SIZE)
     S.softmax_segment(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, y,
-                      np.ones(300), rows.astype(np.uintp), v, u, intercept, state, 1, 0, local,
-                      out,
-                      K.SCHEDULE_CODES["constant"], 1e-2, 0.05, 0.5, 1.0, True, -1, True)
-    W, b, _, _, loss = naive_softmax_sgd(X.toarray(), y, 3, [rows], alpha=1e-2, eta0=0.05)
-    np.testing.assert_allclose(out[K.SHRINK] * v.reshape(-1, 3).T, W, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(intercept, b, rtol=1e-9)
+                      np.ones(300), rows.astype(np.uintp), v, u, last, state, local, out,
+                      K.SCHEDULE_CODES["constant"], 1e-2, 0.05, 0.5, 1.0, True, average_start,
+                      True)
+    W, b, W_avg, b_avg, loss = naive_softmax_sgd(X.toarray(), y, 3, [rows], alpha=1e-2,
+                                                 eta0=0.05, average_start=average_start)
+    np.testing.assert_allclose(state[0, K.SCALE] * v.reshape(-1, 3).T, W, rtol=1e-9,
+                               atol=1e-12)
+    np.testing.assert_allclose(state[:, K.INTERCEPT], b, rtol=1e-9)
     np.testing.assert_allclose(out[K.LOSS_SUM], loss, rtol=1e-9)
+    if average_start >= 0:
+        K.settle_average(v, u, last)
+        n = out[K.AVG_STEPS]
+        np.testing.assert_allclose(((u + state[0, K.AVG_C] * v) / n).reshape(-1, 3).T, W_avg,
+                                   rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(local[0] / n, b_avg, rtol=1e-9)
 
 
-def test_hogwild_segment_stops_before_the_scale_underflows():
+def test_hogwild_segment_stops_before_a_step_from_a_scale_below_the_fold_threshold():
     X, y = sparse_set(300)
-    params = dict(alpha=0.5, eta0=0.1)  # shrink 0.95 a step: 1e-9 after ~400 steps
     v, u, state = np.zeros(X.shape[1]), np.zeros(0), np.zeros(K.STATE_SIZE)
     state[[K.SCALE, K.T]] = [1e-8, 1.0]
-    intercept, local, out = np.zeros(1), np.zeros((2, 1)), np.zeros(K.SEGMENT_SIZE)
+    local, out = np.zeros((2, 1)), np.zeros(K.SEGMENT_SIZE)
     K.sgd_segment(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, 2.0 * y - 1,
-                  np.ones(300), np.arange(300, dtype=np.uintp), v, u, intercept, state, 2, 0,
-                  local, out, K.HINGE, K.CONSTANT, params["alpha"], params["eta0"], 0.5, 1.0, True, -1, True)
-    # Each step shrinks the view by 0.95**2 (two threads): 22 steps keep it above 1e-9, the
-    # 23rd would not.
-    assert 1e-8 * 0.95**44 >= 1e-9 > 1e-8 * 0.95**46
-    assert out[K.DONE] == 22
-    assert state[K.SCALE] * out[K.SHRINK] == pytest.approx(1e-8 * 0.95**22)
+                  np.ones(300), np.arange(300, dtype=np.uintp), v, u, u, state, local, out,
+                  K.HINGE, K.CONSTANT, 0.5, 0.1, 0.5, 1.0, True, -1, True)
+    # Each step shrinks the scale by 1 - 0.1 * 0.5 = 0.95: 45 steps keep it at or above
+    # 1e-9, so the 46th is the first from below.
+    assert 1e-8 * 0.95**44 >= 1e-9 > 1e-8 * 0.95**45
+    assert out[K.DONE] == 45 and state[K.T] == 46
+    assert state[K.SCALE] == pytest.approx(1e-8 * 0.95**45)
 
 
 @pytest.mark.parametrize("loss,n_classes", [("hinge", 2), ("softmax", 3)])
@@ -182,6 +193,40 @@ def test_hogwild_on_one_thread_replays_the_kernel():
     w = (u + state[K.AVG_C] * v) / state[K.AVG_N]
     np.testing.assert_array_equal(clf.coef_[0], w)
     assert clf.intercept_[0] == state[K.AVG_INTERCEPT] / state[K.AVG_N]
+
+
+@pytest.mark.parametrize("loss", ["hinge", "log_loss"])
+def test_hogwild_on_two_threads_reaches_the_serial_accuracy_on_a9a(shared_data, loss):
+    data = fetch_libsvm("a9a", data_home=shared_data, download=False)
+    params = dict(loss=loss, average=True, max_iter=5, tol=None, random_state=0, alpha=1e-5)
+    serial = LinearClassifier(**params).fit(data.X_train, data.y_train)
+    two = LinearClassifier(n_jobs=2, **params).fit(data.X_train, data.y_train)
+    serial_acc = serial.score(data.X_test, data.y_test)
+    assert serial_acc > 0.845
+    assert abs(two.score(data.X_test, data.y_test) - serial_acc) < 0.003
+    assert two.t_ == serial.t_
+
+
+def test_hogwild_softmax_on_two_threads_learns():
+    X, y = sparse_set(6000, 3)
+    params = dict(loss="softmax", max_iter=5, tol=None, random_state=0)
+    serial = LinearClassifier(**params).fit(X, y).score(X, y)
+    two = LinearClassifier(n_jobs=2, **params).fit(X, y).score(X, y)
+    assert serial > 0.7 and abs(two - serial) < 0.02
+
+
+@pytest.mark.parametrize("average", [False, True])
+def test_hogwild_folds_the_scale_at_barriers_and_stays_near_the_serial_model(average):
+    """Shrink 0.9995 a step: the scale crosses the fold threshold several times."""
+    X, y = sparse_set(4 * _threads.MIN_THREAD_ROWS)
+    params = dict(learning_rate="constant", eta0=0.05, alpha=0.01, average=average,
+                  max_iter=5, tol=None, random_state=0)
+    serial = LinearClassifier(**params).fit(X, y)
+    two = LinearClassifier(n_jobs=2, **params).fit(X, y)
+    assert np.isfinite(two.coef_).all() and two.t_ == serial.t_
+    assert np.corrcoef(two.coef_[0], serial.coef_[0])[0, 1] > 0.99
+    # Constant-step SGD without averaging moves by a few points from seed to seed.
+    assert abs(two.score(X, y) - serial.score(X, y)) < 0.03
 
 
 def test_hogwild_epoch_with_a_wiping_step_runs_serially():
