@@ -128,14 +128,21 @@ def _featurize_frame(frame, featurizer, text_column, label_column):
             frame[label_column].to_numpy())
 
 
-def fit(partitions, *, client=None, classifier=None, passes=5, random_state=None,
-        callback=None):
+def fit(partitions, *, client=None, classifier=None, passes=5, groups=None,
+        random_state=None, callback=None):
     """Train one model on the partitions, across the workers of a Dask cluster.
+
+    The partitions are dealt into ``groups`` groups (partition ``i`` to group
+    ``i % groups``), each kept in one worker's memory. A round runs, for each group on the
+    worker holding it, one SGD epoch over each of its partitions in turn (in a fresh random
+    order), starting from the current model; the model becomes the mean of the groups'
+    models. One group is plain SGD over all the data; more groups train in parallel.
 
     Parameters
     ----------
     partitions : Partitions
-        From :func:`featurize`.
+        From :func:`featurize`. Parameter mixing assumes they are drawn alike: shuffle data
+        sorted by class before partitioning it.
     client : dask.distributed.Client, default=None
         The cluster to run on; default: the current client (``Client()`` starts a
         ``LocalCluster``; ``Client("tcp://host:8786")`` connects to a running scheduler).
@@ -144,8 +151,12 @@ def fit(partitions, *, client=None, classifier=None, passes=5, random_state=None
         ``LinearClassifier(average=True)``.
     passes : int, default=5
         Rounds of parameter mixing: each is one epoch over every partition.
+    groups : int, default=None
+        Groups trained in parallel; default: the cluster's workers when ``fit`` starts (at
+        most one group a partition). The model depends on ``groups`` and ``random_state``
+        only: fix ``groups`` to get the same model on any cluster.
     random_state : int or None, default=None
-        Seeds each partition's row order in each round.
+        Seeds the partition orders and each partition's row order in each round.
     callback : callable, default=None
         Called after each round as ``callback(round, model)`` (round from 1).
 
@@ -157,41 +168,53 @@ def fit(partitions, *, client=None, classifier=None, passes=5, random_state=None
     Raises
     ------
     RuntimeError
-        If the cluster loses a partition it cannot rebuild or a task fails; the model is
-        then not returned.
+        If the cluster loses data it cannot rebuild, or a task fails for a reason other
+        than bad data (which raises the ValueError naming the file and line); no model is
+        returned then.
     """
+    from dask import delayed
     from distributed import get_client
 
-    if isinstance(passes, bool) or not isinstance(passes, (int, np.integer)) or passes < 1:
-        raise ValueError(f"passes must be a positive integer, got {passes!r}")
-    if not partitions.parts:
+    for name, value in (("passes", passes), ("groups", 1 if groups is None else groups)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    parts = partitions.parts
+    if not parts:
         raise ValueError("no partitions to train on")
     template = _stream_classifier(classifier)
     client = get_client() if client is None else client
-    data = client.compute(partitions.parts)
+    if groups is None:
+        groups = max(1, len(client.scheduler_info()["workers"]))
+    groups = min(groups, len(parts))
+    members = [list(range(g, len(parts), groups)) for g in range(groups)]
+    data = client.compute([delayed(list)([parts[i] for i in m]) for m in members])
+    seed_rng, order_rng = (np.random.default_rng(s)
+                           for s in np.random.SeedSequence(random_state).spawn(2))
     try:
-        summaries = client.gather(client.map(_summary, data, pure=False))
+        summaries = [s for group in client.gather(client.map(_summary, data, pure=False))
+                     for s in group]
         labels = np.unique(np.concatenate([s[0] for s in summaries]))
-        n_rows = sum(s[1] for s in summaries)
         if template.C is not None:
+            n_rows = sum(s[1] for s in summaries)
             template.set_params(alpha=1.0 / (template.C * n_rows), C=None)
-        rng = np.random.default_rng(random_state)
         model = None
         for round_ in range(1, passes + 1):
-            seeds = rng.integers(np.iinfo(np.int32).max, size=len(data))
-            start = client.scatter(model, broadcast=True) if model is not None else None
-            tasks = [client.submit(_epoch, start, template, part, labels, int(seed),
-                                   pure=False) for part, seed in zip(data, seeds)]
+            seeds = seed_rng.integers(np.iinfo(np.int32).max, size=len(parts))
+            start = None if model is None else client.scatter(_light(model), broadcast=True)
+            tasks = [client.submit(_epoch, start, template, group, labels,
+                                   [int(seeds[i]) for i in m], order_rng.permutation(len(m)),
+                                   pure=False)
+                     for group, m in zip(data, members)]
             model = _mix(client.gather(tasks), model)
             model.n_iter_ = round_
             if callback is not None:
                 callback(round_, model)
+    except (ValueError, TypeError):
+        raise
     except Exception as exc:
-        if isinstance(exc, (ValueError, TypeError)):
-            raise
         raise RuntimeError(f"Dask training failed ({type(exc).__name__}: {exc}); no model "
-                           "was returned. A partition lost with a worker is rebuilt from its "
-                           "source when Dask can; data scattered by hand cannot be.") from exc
+                           "was returned. Data lost with a worker is rebuilt from its source "
+                           "when Dask can; data scattered by hand cannot be.") from exc
     finally:
         client.cancel(data)
     if partitions.featurizer is None:
@@ -203,23 +226,33 @@ def fit(partitions, *, client=None, classifier=None, passes=5, random_state=None
     return Pipeline(list(zip(STEPS, (partitions.featurizer, model))))
 
 
-def _summary(part):
-    X, y = part
-    return np.unique(y), y.shape[0]
+def _summary(group):
+    return [(np.unique(y), y.shape[0]) for _, y in group]
 
 
-def _epoch(start, template, part, labels, seed):
-    """One SGD epoch over a partition from the model ``start`` (from zero if None), with
-    the averaging sums restarted so that :func:`_threads.mix` can add them up."""
-    X, y = part
+def _epoch(start, template, group, labels, seeds, order):
+    """One SGD epoch over each partition of ``group`` in ``order``, from the model
+    ``start`` (from zero if None), the averaging sums restarted so that
+    :func:`_threads.mix` can add them up."""
     model = clone(template) if start is None else copy.deepcopy(start)
     if start is not None:
         for k in range(model._sgd.n_problems):
             _, u, state = model._sgd.views(k)
             u[:] = 0.0
             state[:, [K.AVG_C, K.AVG_INTERCEPT, K.AVG_N]] = 0.0
-    model.set_params(random_state=seed)
-    return model.partial_fit(X, y, classes=labels)
+    for i in order:
+        X, y = group[i]
+        model.set_params(random_state=seeds[i])
+        model.partial_fit(X, y, classes=labels)
+    return _light(model)
+
+
+def _light(model):
+    """``model`` without ``coef_`` and ``intercept_``, which its SGD state gives again: a
+    third less to move between the workers."""
+    light = copy.copy(model)
+    del light.coef_, light.intercept_
+    return light
 
 
 def _mix(models, start):

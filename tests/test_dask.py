@@ -40,22 +40,23 @@ def _parts(path, chunk_size, n_features=30):
 
 
 def _seeds(random_state, passes, n_parts):
-    rng = np.random.default_rng(random_state)
+    """The partitions' seeds of each round, as fit draws them."""
+    rng = np.random.default_rng(np.random.SeedSequence(random_state).spawn(2)[0])
     return [rng.integers(np.iinfo(np.int32).max, size=n_parts) for _ in range(passes)]
 
 
 @pytest.mark.parametrize("average", [False, True])
-def test_a_round_is_the_mean_of_the_partitions_epochs(client, tmp_path, average):
+def test_a_round_is_the_mean_of_the_groups_epochs(client, tmp_path, average):
     path = tmp_path / "a.svm"
     _write_libsvm(path, 300)
     clf = LinearClassifier(loss="log_loss", alpha=1e-3, average=average)
     got = fdask.fit(fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100),
-                    client=client, classifier=clf, passes=1, random_state=3)
+                    client=client, classifier=clf, passes=1, groups=3, random_state=3)
     models = [LinearClassifier(**clf.get_params()).set_params(random_state=int(seed))
               .partial_fit(X, y, classes=[-1.0, 1.0])
               for (X, y), seed in zip(_parts(path, 100), _seeds(3, 1, 3)[0])]
-    # Averaged SGD sums the weights after every step of every partition: the mean of the
-    # partitions' averages, weighted by their steps (equal here).
+    # One partition a group. Averaged SGD sums the weights after every step of every
+    # group: the mean of the groups' averages, weighted by their steps (equal here).
     np.testing.assert_allclose(got.coef_, np.mean([m.coef_ for m in models], axis=0),
                                rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(got.intercept_, np.mean([m.intercept_ for m in models], axis=0),
@@ -77,6 +78,23 @@ def test_one_partition_is_partial_fit_epoch_after_epoch(client, tmp_path):
     assert got.n_iter_ == 4 and got.t_ == want.t_
 
 
+def test_one_group_runs_its_partitions_in_turn(client, tmp_path):
+    path = tmp_path / "a.svm"
+    _write_libsvm(path, 300)
+    clf = LinearClassifier(loss="log_loss", alpha=1e-3, average=True)
+    got = fdask.fit(fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100),
+                    client=client, classifier=clf, passes=2, groups=1, random_state=1)
+    parts = _parts(path, 100)
+    orders = np.random.default_rng(np.random.SeedSequence(1).spawn(2)[1])
+    want = LinearClassifier(**clf.get_params())
+    for seeds in _seeds(1, 2, 3):
+        for i in orders.permutation(3):
+            want.set_params(random_state=int(seeds[i])).partial_fit(*parts[i],
+                                                                   classes=[-1.0, 1.0])
+    np.testing.assert_allclose(got.coef_, want.coef_, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(got.intercept_, want.intercept_, rtol=1e-10)
+
+
 def _texts(n, seed=0):
     rng = np.random.default_rng(seed)
     vocab = {"a": ["good", "great", "fine"], "b": ["bad", "poor", "dull"],
@@ -93,7 +111,7 @@ def test_bag_dataframe_and_files_give_the_same_model_on_any_number_of_workers(cl
     path.write_text("".join(f"__label__{y} {t}\n" for t, y in zip(texts, labels)))
     bow = BagOfWords(1 << 10, weighting="binary", bias=True)
     clf = LinearClassifier(loss="softmax", C=1.0, average=True)
-    fit = dict(classifier=clf, passes=3, random_state=0)
+    fit = dict(classifier=clf, passes=3, groups=2, random_state=0)
     bag = fdask.fit(fdask.featurize(db.from_sequence(texts, npartitions=3),
                                     db.from_sequence(labels.tolist(), npartitions=3),
                                     featurizer=bow), client=client, **fit)
@@ -116,7 +134,8 @@ def test_a_worker_killed_mid_training_changes_nothing(client, tmp_path):
     _write_libsvm(path, 600)
     parts = fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100)
     clf = LinearClassifier(loss="hinge", C=1.0, average=True)
-    clean = fdask.fit(parts, client=client, classifier=clf, passes=4, random_state=0)
+    fit = dict(classifier=clf, passes=4, groups=2, random_state=0)
+    clean = fdask.fit(parts, client=client, **fit)
     killed = []
 
     def kill_one(round_, model):
@@ -128,8 +147,7 @@ def test_a_worker_killed_mid_training_changes_nothing(client, tmp_path):
                 pass
             killed.append(victim)
 
-    again = fdask.fit(parts, client=client, classifier=clf, passes=4, random_state=0,
-                      callback=kill_one)
+    again = fdask.fit(parts, client=client, callback=kill_one, **fit)
     assert killed
     np.testing.assert_array_equal(again.coef_, clean.coef_)
     np.testing.assert_array_equal(again.intercept_, clean.intercept_)
