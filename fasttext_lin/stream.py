@@ -288,6 +288,9 @@ def stream_fit(path, *, format="libsvm", chunk_size=100_000, passes=5, classifie
                     errors=errors)
     model = _stream_classifier(classifier)
     index = index_lines(path, chunk_size, format, label_prefix, encoding)
+    if index.labels.shape[0] < 2:
+        raise ValueError(f"{index.path}: every row has the label {index.labels[0].item()!r}: a "
+                         "classifier needs at least two classes")
     if model.C is not None:
         # partial_fit would read C against one chunk's rows; C refers to the whole file.
         model.set_params(alpha=1.0 / (model.C * index.n_rows), C=None)

@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -16,3 +17,22 @@ def shared_data():
     if beside_checkout.is_dir():
         return beside_checkout
     pytest.skip("shared data directory not found: set FASTTEXT_LIN_DATA to ../shared/data")
+
+
+@pytest.fixture(scope="session")
+def write_libsvm():
+    """A function writing ``n`` seeded rows of ``per_row`` of ``d`` features to a LIBSVM
+    file, labelled -1/+1 by a hidden linear model."""
+
+    def write(path, n, d=20, per_row=5, seed=0):
+        rng = np.random.default_rng(seed)
+        w = rng.normal(size=d)
+        with open(path, "w") as f:
+            for _ in range(n):
+                cols = np.sort(rng.choice(d, size=per_row, replace=False))
+                vals = rng.random(per_row)
+                label = 1 if vals @ w[cols] > 0 else -1
+                f.write(f"{label} " + " ".join(f"{c + 1}:{v:.4f}" for c, v in zip(cols, vals))
+                        + "\n")
+
+    return write

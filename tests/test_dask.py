@@ -23,17 +23,6 @@ def client():
         yield c
 
 
-def _write_libsvm(path, n, d=30, seed=0):
-    rng = np.random.default_rng(seed)
-    w = rng.normal(size=d)
-    with open(path, "w") as f:
-        for _ in range(n):
-            cols = np.sort(rng.choice(d, size=6, replace=False))
-            vals = rng.random(6)
-            label = 1 if vals @ w[cols] + 0.3 * rng.normal() > 0 else -1
-            f.write(f"{label} " + " ".join(f"{c + 1}:{v:.4f}" for c, v in zip(cols, vals)) + "\n")
-
-
 def _parts(path, chunk_size, n_features=30):
     X, y = load_libsvm(path, n_features=n_features)
     return [(X[i:i + chunk_size], y[i:i + chunk_size]) for i in range(0, len(y), chunk_size)]
@@ -46,9 +35,9 @@ def _seeds(random_state, passes, n_parts):
 
 
 @pytest.mark.parametrize("average", [False, True])
-def test_a_round_is_the_mean_of_the_groups_epochs(client, tmp_path, average):
+def test_a_round_is_the_mean_of_the_groups_epochs(client, tmp_path, average, write_libsvm):
     path = tmp_path / "a.svm"
-    _write_libsvm(path, 300)
+    write_libsvm(path, 300, d=30)
     clf = LinearClassifier(loss="log_loss", alpha=1e-3, average=average)
     got = fdask.fit(fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100),
                     client=client, classifier=clf, passes=1, groups=3, random_state=3)
@@ -63,9 +52,9 @@ def test_a_round_is_the_mean_of_the_groups_epochs(client, tmp_path, average):
                                rtol=1e-12, atol=1e-15)
 
 
-def test_one_partition_is_partial_fit_epoch_after_epoch(client, tmp_path):
+def test_one_partition_is_partial_fit_epoch_after_epoch(client, tmp_path, write_libsvm):
     path = tmp_path / "a.svm"
-    _write_libsvm(path, 200)
+    write_libsvm(path, 200, d=30)
     clf = LinearClassifier(loss="hinge", alpha=1e-3, average=True)
     got = fdask.fit(fdask.featurize([path], format="libsvm", n_features=30, chunk_size=1000),
                     client=client, classifier=clf, passes=4, random_state=5)
@@ -78,9 +67,9 @@ def test_one_partition_is_partial_fit_epoch_after_epoch(client, tmp_path):
     assert got.n_iter_ == 4 and got.t_ == want.t_
 
 
-def test_one_group_runs_its_partitions_in_turn(client, tmp_path):
+def test_one_group_runs_its_partitions_in_turn(client, tmp_path, write_libsvm):
     path = tmp_path / "a.svm"
-    _write_libsvm(path, 300)
+    write_libsvm(path, 300, d=30)
     clf = LinearClassifier(loss="log_loss", alpha=1e-3, average=True)
     got = fdask.fit(fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100),
                     client=client, classifier=clf, passes=2, groups=1, random_state=1)
@@ -129,9 +118,9 @@ def test_bag_dataframe_and_files_give_the_same_model_on_any_number_of_workers(cl
     assert bag.score(texts, labels) > 0.9
 
 
-def test_a_worker_killed_mid_training_changes_nothing(client, tmp_path):
+def test_a_worker_killed_mid_training_changes_nothing(client, tmp_path, write_libsvm):
     path = tmp_path / "a.svm"
-    _write_libsvm(path, 600)
+    write_libsvm(path, 600, d=30)
     parts = fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100)
     clf = LinearClassifier(loss="hinge", C=1.0, average=True)
     fit = dict(classifier=clf, passes=4, groups=2, random_state=0)
@@ -154,9 +143,9 @@ def test_a_worker_killed_mid_training_changes_nothing(client, tmp_path):
     client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
 
 
-def test_bad_input_fails_with_the_files_line(client, tmp_path):
+def test_bad_input_fails_with_the_files_line(client, tmp_path, write_libsvm):
     path = tmp_path / "bad.svm"
-    _write_libsvm(path, 50)
+    write_libsvm(path, 50, d=30)
     lines = path.read_text().splitlines()
     lines[41] = "1 5:1 3:1"
     path.write_text("\n".join(lines) + "\n")

@@ -50,20 +50,9 @@ def test_index_splits_the_file_at_line_starts(tmp_path_factory, lines, chunk, fi
     assert index.labels.tolist() == sorted({float(ln.split()[0]) for ln in rows})
 
 
-def _write_libsvm(path, n, d=20, seed=0):
-    rng = np.random.default_rng(seed)
-    w = rng.normal(size=d)
-    with open(path, "w") as f:
-        for _ in range(n):
-            cols = np.sort(rng.choice(d, size=5, replace=False))
-            vals = rng.random(5)
-            label = 1 if vals @ w[cols] > 0 else -1
-            f.write(f"{label} " + " ".join(f"{c + 1}:{v:.4f}" for c, v in zip(cols, vals)) + "\n")
-
-
-def test_chunks_are_the_rows_of_the_file(tmp_path):
+def test_chunks_are_the_rows_of_the_file(tmp_path, write_libsvm):
     path = tmp_path / "a.svm"
-    _write_libsvm(path, 103)
+    write_libsvm(path, 103)
     X, y = load_libsvm(path, n_features=20)
     index = index_lines(path, 10)
     assert index.n_chunks == 11 and index.n_rows == 103
@@ -80,9 +69,9 @@ def test_chunks_are_the_rows_of_the_file(tmp_path):
     ("1 25:1", "feature index 25 exceeds n_features=20"),
     ("1 3:nan", "not a finite number"),
 ])
-def test_a_bad_row_names_its_line_in_the_file(tmp_path, bad, problem):
+def test_a_bad_row_names_its_line_in_the_file(tmp_path, bad, problem, write_libsvm):
     path = tmp_path / "bad.svm"
-    _write_libsvm(path, 30)
+    write_libsvm(path, 30)
     lines = path.read_text().splitlines()
     lines[26] = bad  # line 27, in the third chunk of 10
     path.write_text("\n".join(lines) + "\n")
@@ -90,9 +79,9 @@ def test_a_bad_row_names_its_line_in_the_file(tmp_path, bad, problem):
         stream_fit(path, n_features=20, chunk_size=10, passes=1, random_state=0)
 
 
-def test_bad_arguments_are_named(tmp_path):
+def test_bad_arguments_are_named(tmp_path, write_libsvm):
     path = tmp_path / "a.svm"
-    _write_libsvm(path, 20)
+    write_libsvm(path, 20)
     with pytest.raises(ValueError, match="n_features is required"):
         stream_fit(path, chunk_size=10)
     with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
@@ -110,9 +99,9 @@ def test_bad_arguments_are_named(tmp_path):
         stream_fit(path, n_features=20, classifier=LinearSVC())
 
 
-def test_one_chunk_is_partial_fit_with_c_over_the_whole_file(tmp_path):
+def test_one_chunk_is_partial_fit_with_c_over_the_whole_file(tmp_path, write_libsvm):
     path = tmp_path / "a.svm"
-    _write_libsvm(path, 200)
+    write_libsvm(path, 200)
     X, y = load_libsvm(path, n_features=20)
     got = stream_fit(path, n_features=20, chunk_size=1000, passes=3, random_state=7,
                      classifier=LinearClassifier(loss="log_loss", C=2.0, average=True))
@@ -126,11 +115,11 @@ def test_one_chunk_is_partial_fit_with_c_over_the_whole_file(tmp_path):
     np.testing.assert_array_equal(got.intercept_, want.intercept_)
 
 
-def test_memory_holds_one_chunk_whatever_the_file_size(tmp_path):
+def test_memory_holds_one_chunk_whatever_the_file_size(tmp_path, write_libsvm):
     peaks = []
     for n in (4000, 16000):
         path = tmp_path / f"{n}.svm"
-        _write_libsvm(path, n, d=50)
+        write_libsvm(path, n, d=50)
         stream_fit(path, n_features=50, chunk_size=1000, passes=1, random_state=0)  # compile
         tracemalloc.start()
         stream_fit(path, n_features=50, chunk_size=1000, passes=2, random_state=0)
@@ -159,7 +148,7 @@ def test_text_stream_trains_a_pipeline_that_saves(tmp_path):
 
 def test_text_errors_name_the_files_line_and_byte(tmp_path):
     path = tmp_path / "c.txt"
-    good = "__label__a fine words\n" * 9
+    good = "__label__a fine words\n__label__b dull words\n" * 4 + "__label__a fine\n"
     path.write_bytes(good.encode() + b"__label__b caf\xe9 au lait\n")
     byte = len(good) + len("__label__b caf")
     message = rf"c\.txt:10: cannot decode byte 0xe9 at byte 14 of the line \(byte {byte} of"
@@ -167,6 +156,9 @@ def test_text_errors_name_the_files_line_and_byte(tmp_path):
         stream_fit(path, format="fasttext", chunk_size=4, passes=1)
     path.write_bytes(good.encode() + b"no label here\n")
     with pytest.raises(ValueError, match=r"c\.txt:10: no label"):
+        stream_fit(path, format="fasttext", chunk_size=4, passes=1)
+    path.write_bytes(b"__label__a fine words\n" * 3)
+    with pytest.raises(ValueError, match="every row has the label 'a': a classifier needs"):
         stream_fit(path, format="fasttext", chunk_size=4, passes=1)
 
 
