@@ -333,6 +333,20 @@ DONE, AVG_STEPS, LOSS_SUM = range(3)
 SEGMENT_SIZE = 3
 
 
+# Rows a Hogwild thread runs on local copies of the shared scalars before publishing.
+_SYNC_ROWS = 32
+
+
+@njit(cache=True, inline="always")
+def _publish(state, steps, shrinks, int_delta, c_delta):
+    """Add a thread's changes since its last publish to the shared scalars of ``state``
+    (each a short read-modify-write)."""
+    state[T] += steps
+    state[SCALE] *= shrinks
+    state[INTERCEPT] += int_delta
+    state[AVG_C] += c_delta
+
+
 @njit(cache=True, nogil=True)
 def sgd_segment(
     indptr, indices, data, y, sample_weight, rows, v, u, last, state, local, out,
@@ -342,10 +356,13 @@ def sgd_segment(
     and scalars that all the threads share, without locks; ``_threads.Hogwild`` runs it.
 
     The threads share ``v``, ``u``, ``last`` and ``state``'s scale, intercept, step count
-    and scale sum, each read before and written after every step (so every thread's
-    schedule, weights and scale agree, whatever the threads' relative speed; a racing
-    write may lose one step's shrink or count, never more). The averaged sums of the
-    intercept and the count of averaged steps stay thread-local, in ``local`` and ``out``.
+    and scale sum. Each thread works on local copies of these scalars and, every
+    ``_SYNC_ROWS`` rows, adds its changes to the shared ones and reloads them
+    (``_publish``): the threads' schedules, weights and scales then agree to within a few
+    dozen steps whatever their relative speed, without writing one contended cache line
+    every row; a racing publish may lose one batch of changes, never more. The averaged
+    sums of the intercept and the count of averaged steps stay thread-local, in ``local``
+    and ``out``.
     Averaged steps keep the average's sum in the lazy form of ``_lazy_average_add``.
     The segment never folds the scale (that rescales all of ``v``, which only a barrier
     may do): it stops before a step from a scale below the fold threshold, and
@@ -364,7 +381,7 @@ optimal_t0, fit_intercept, average_start, track_loss :
         (``_lazy_average_add``); length 0 when not averaging.
     state : ndarray of float64, shape (STATE_SIZE,)
         The shared scalars; ``AVG_INTERCEPT`` and ``AVG_N`` are neither read nor written.
-    local : ndarray of float64, shape (2, 1)
+    local : ndarray of float64, shape (2, 1) or more rows
         Row 0 is filled with the sum of the intercept over this thread's averaged steps;
         row 1 is scratch.
     out : ndarray of float64, shape (SEGMENT_SIZE,)
@@ -373,42 +390,50 @@ optimal_t0, fit_intercept, average_start, track_loss :
     averaging = average_start >= 0
     min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
     avg_steps, int_sum, sumloss = 0.0, 0.0, 0.0
+    # Local copies of the shared scalars, and this thread's changes since it last published.
+    t, scale, intercept, avg_c = state[T], state[SCALE], state[INTERCEPT], state[AVG_C]
+    steps, shrinks, int_delta, c_delta = 0, 1.0, 0.0, 0.0
     n_rows = rows.shape[0]
     done = n_rows
     for k in range(n_rows):
-        scale = state[SCALE]
+        if steps == _SYNC_ROWS:
+            _publish(state, steps, shrinks, int_delta, c_delta)
+            t, scale, intercept, avg_c = state[T], state[SCALE], state[INTERCEPT], state[AVG_C]
+            steps, shrinks, int_delta, c_delta = 0, 1.0, 0.0, 0.0
         if k > 0 and scale < min_scale:
             done = k
             break
         if k + _PREFETCH_ROWS < n_rows:
             _prefetch_row(indptr, indices, data, rows[k + _PREFETCH_ROWS])
-        t = state[T]
-        state[T] = t + 1.0
         i = rows[k]
-        p = _row_dot(indptr, indices, data, i, v) * scale + state[INTERCEPT]
+        p = _row_dot(indptr, indices, data, i, v) * scale + intercept
         eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
         if track_loss:
             sumloss += sample_weight[i] * loss_value(loss, p, y[i])
         step = -eta * sample_weight[i] * loss_derivative(loss, p, y[i])
         if alpha > 0.0:
-            # Read again just before writing: a long read-modify-write would let the
-            # threads undo each other's shrinks (or a preempted thread many of them).
-            scale = state[SCALE] * (1.0 - eta * alpha)
-            state[SCALE] = scale
+            shrink = 1.0 - eta * alpha
+            scale *= shrink
+            shrinks *= shrink
         averaging_now = averaging and t >= average_start
         if step != 0.0:
             if averaging_now:
                 local[1, 0] = step
                 _lazy_average_add(indptr, indices, data, i, v, u, last, local[1], 1.0 / scale,
-                                  state[AVG_C])
+                                  avg_c)
             else:
                 _row_add(indptr, indices, data, i, v, u, step / scale, 0.0, False)
             if fit_intercept:
-                state[INTERCEPT] += step
+                intercept += step
+                int_delta += step
         if averaging_now:
-            state[AVG_C] += scale
-            int_sum += state[INTERCEPT]
+            avg_c += scale
+            c_delta += scale
+            int_sum += intercept
             avg_steps += 1.0
+        t += 1.0
+        steps += 1
+    _publish(state, steps, shrinks, int_delta, c_delta)
     local[0, 0] = int_sum
     out[DONE] = done
     out[AVG_STEPS] = avg_steps

@@ -33,8 +33,10 @@ from ._sgd_kernels import (
     LOSS_SUM,
     SCALE,
     T,
+    _SYNC_ROWS,
     _lazy_average_add,
     _prefetch_row,
+    _publish,
     fold_scale,
     learning_rate,
 )
@@ -200,28 +202,35 @@ def softmax_segment(
     and stopping rules): the arguments are :func:`softmax_epoch`'s, with ``last``
     (n_features,) the lazy average's (length 0 when not averaging), ``state``
     (n_classes, STATE_SIZE) shared, its common scalars in row 0 only (the caller copies
-    them to the other rows), and ``local`` of shape (2, n_classes): row 0 filled with the
-    sums of the intercepts over this thread's averaged steps, row 1 scratch for the row's
-    probabilities.
+    them to the other rows), and ``local`` of shape (4, n_classes): row 0 filled with the
+    sums of the intercepts over this thread's averaged steps; rows 1-3 scratch (the row's
+    probabilities, the local intercepts and their changes since the last publish).
     """
     n_classes = state.shape[0]
     averaging = average_start >= 0
     min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
-    int_sum, z = local[0], local[1]
+    int_sum, z, intercept, int_delta = local[0], local[1], local[2], local[3]
     int_sum[:] = 0.0
-    intercept = state[:, INTERCEPT]
     avg_steps, sumloss = 0.0, 0.0
+    # Local copies of the shared scalars, and this thread's changes since it last published.
+    t, scale, avg_c = state[0, T], state[0, SCALE], state[0, AVG_C]
+    intercept[:] = state[:, INTERCEPT]
+    int_delta[:] = 0.0
+    steps, shrinks, c_delta = 0, 1.0, 0.0
     n_rows = rows.shape[0]
     done = n_rows
     for k in range(n_rows):
-        scale = state[0, SCALE]
+        if steps == _SYNC_ROWS:
+            _publish_softmax(state, steps, shrinks, int_delta, c_delta)
+            t, scale, avg_c = state[0, T], state[0, SCALE], state[0, AVG_C]
+            intercept[:] = state[:, INTERCEPT]
+            int_delta[:] = 0.0
+            steps, shrinks, c_delta = 0, 1.0, 0.0
         if k > 0 and scale < min_scale:
             done = k
             break
         if k + _PREFETCH_ROWS < n_rows:
             _prefetch_row(indptr, indices, data, rows[k + _PREFETCH_ROWS])
-        t = state[0, T]
-        state[0, T] = t + 1.0
         i = rows[k]
         label = y[i]
         cross_entropy = _probabilities(indptr, indices, data, i, label, v, scale, intercept, z)
@@ -229,27 +238,40 @@ def softmax_segment(
             sumloss += sample_weight[i] * cross_entropy
         eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
         if alpha > 0.0:
-            # Read again just before writing (see _sgd_kernels.sgd_segment).
-            scale = state[0, SCALE] * (1.0 - eta * alpha)
-            state[0, SCALE] = scale
+            shrink = 1.0 - eta * alpha
+            scale *= shrink
+            shrinks *= shrink
         weight = -eta * sample_weight[i]
         for c in range(n_classes):
             z[c] *= weight
         z[label] -= weight
         avg_step = averaging and t >= average_start
         if avg_step:
-            _lazy_average_add(indptr, indices, data, i, v, u, last, z, 1.0 / scale,
-                              state[0, AVG_C])
+            _lazy_average_add(indptr, indices, data, i, v, u, last, z, 1.0 / scale, avg_c)
         else:
             _softmax_add(indptr, indices, data, i, v, u, z, 1.0 / scale, 0.0, False)
         if fit_intercept:
             for c in range(n_classes):
                 intercept[c] += z[c]
+                int_delta[c] += z[c]
         if avg_step:
-            state[0, AVG_C] += scale
+            avg_c += scale
+            c_delta += scale
             avg_steps += 1.0
             for c in range(n_classes):
                 int_sum[c] += intercept[c]
+        t += 1.0
+        steps += 1
+    _publish_softmax(state, steps, shrinks, int_delta, c_delta)
     out[DONE] = done
     out[AVG_STEPS] = avg_steps
     out[LOSS_SUM] = sumloss
+
+
+@njit(cache=True, inline="always")
+def _publish_softmax(state, steps, shrinks, int_delta, c_delta):
+    """``_sgd_kernels._publish`` for the softmax state: the common scalars in row 0, one
+    intercept a class."""
+    _publish(state[0], steps, shrinks, int_delta[0], c_delta)
+    for c in range(1, state.shape[0]):
+        state[c, INTERCEPT] += int_delta[c]

@@ -77,7 +77,7 @@ class Hogwild:
         self.v, self.u, self.state = sgd.views(k)
         self.n_threads = n_threads
         self.out = np.zeros((n_threads, K.SEGMENT_SIZE))
-        self.local = np.zeros((n_threads, 2, self.state.shape[0]))
+        self.local = np.zeros((n_threads, 4, self.state.shape[0]))
         # Lazy averaging's per-feature scale sums (_sgd_kernels._lazy_average_add).
         self.last = np.zeros(self.u.shape[0] // self.state.shape[0])
 

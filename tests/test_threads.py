@@ -134,7 +134,7 @@ def test_hogwild_softmax_segment_on_one_thread_is_plain_sgd(average_start):
     last = np.zeros(u.shape[0] // 3)
     state = np.zeros((3, K.STATE_SIZE))
     state[:, [K.SCALE, K.T]] = 1.0
-    local, out = np.zeros((2, 3)), np.zeros(K.SEGMENT_SIZE)
+    local, out = np.zeros((4, 3)), np.zeros(K.SEGMENT_SIZE)
     S.softmax_segment(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, y,
                       np.ones(300), rows.astype(np.uintp), v, u, last, state, local, out,
                       K.SCHEDULE_CODES["constant"], 1e-2, 0.05, 0.5, 1.0, True, average_start,
