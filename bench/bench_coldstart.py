@@ -307,7 +307,8 @@ def markdown(result):
     a, b = s["first_process"], s["second_process"]
     rows = [
         ("import numba, s", "numba_import_s", "{:.3f}"),
-        ("import fasttext_lin (after numba), s", "fasttext_lin_import_s", "{:.3f}"),
+        ("import fasttext_lin, LinearClassifier (after numba), s", "fasttext_lin_import_s",
+         "{:.3f}"),
         ("first fit, s", "first_fit_s", "{:.3f}"),
         ("  of which sgd_epoch compile / load event, s", "sgd_epoch_compile_event_s", "{:.3f}"),
         ("  of which sgd_epoch cache lookup (load or miss), s", "sgd_epoch_cache_lookup_s",
