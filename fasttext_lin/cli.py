@@ -298,6 +298,8 @@ def _train(args):
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot write the model to '{args.output}': no folder "
                                 f"'{folder}'")
+    if args.stream:
+        return _train_stream(args, timings)
     if _is_libsvm(args):
         return _train_libsvm(args, timings)
     with timings.imports():
@@ -337,11 +339,7 @@ def _train(args):
 
 def _train_libsvm(args, timings):
     """``train`` on LIBSVM data: a LinearClassifier as the LIBSVM benchmark runs it."""
-    given = [flag for name, (flag, default) in _TEXT_ONLY.items()
-             if getattr(args, name) != default]
-    if given:
-        raise ValueError(f"{', '.join(given)}: text featurizer option(s), but {args.corpus} is "
-                         "LIBSVM data (numeric features): drop them")
+    _refuse_text_options(args)
     if args.epochs is None and args.loss not in _benchmark_epochs():
         raise ValueError(f"--loss {args.loss} on LIBSVM data: give --epochs (default epochs "
                          f"are set for {', '.join(_benchmark_epochs())} only)")
@@ -367,6 +365,83 @@ def _train_libsvm(args, timings):
     print(f"model: {args.output}")
     timings.report()
     return 0
+
+
+def _refuse_text_options(args):
+    given = [flag for name, (flag, default) in _TEXT_ONLY.items()
+             if getattr(args, name) != default]
+    if given:
+        raise ValueError(f"{', '.join(given)}: text featurizer option(s), but {args.corpus} is "
+                         "LIBSVM data (numeric features): drop them")
+
+
+def _train_stream(args, timings):
+    """``train --stream``: :func:`fasttext_lin.stream.stream_fit` on a fastText or LIBSVM
+    file."""
+    if args.probability:
+        raise ValueError("--probability needs held-out folds in memory: drop it or --stream")
+    libsvm = _is_libsvm(args)
+    path, n_features = _stream_source(args, libsvm)
+    with timings.imports():
+        from .stream import stream_fit
+
+    if libsvm:
+        _refuse_text_options(args)
+        from .linear_model import LinearClassifier
+
+        read = dict(format="libsvm", n_features=n_features, classifier=LinearClassifier(
+            loss=args.loss, C=args.C, average=True, n_jobs=args.threads))
+    else:
+        if args.format not in (None, "fasttext") or args.model_type != "linear":
+            raise ValueError("--stream trains --model linear on a fastText or LIBSVM file")
+        # Hashing, and no weights learned from the whole corpus: a stream sees it once.
+        pipeline = _pipeline(argparse.Namespace(**{
+            **vars(args), "hash": args.hash or 1 << 20, "weighting": args.weighting or "binary"}),
+            args.C)
+        read = dict(format="fasttext", featurizer=pipeline[0], classifier=pipeline[1],
+                    label_prefix=args.label_prefix, encoding=args.encoding,
+                    errors=args.encoding_errors)
+    start = time.perf_counter()
+    with timings.kernels():
+        model = stream_fit(path, chunk_size=args.chunk_size, passes=args.epochs or 5,
+                           random_state=args.seed, progress=not args.quiet, **read)
+    seconds = time.perf_counter() - start
+    classifier = model if libsvm else model[-1]
+    print(f"data: {path}, streamed in chunks of {args.chunk_size} lines: "
+          f"{len(classifier.classes_)} classes ({_shown_labels(classifier.classes_)})")
+    print(_classifier_line(classifier))
+    print(f"train time: {seconds:.2f} s ({classifier.n_iter_} passes)")
+    with timings("save"):
+        if libsvm:
+            from .persist import save_model
+
+            save_model(args.output, model)
+        else:
+            from .text_model import save_text_model
+
+            save_text_model(args.output, model)
+    print(f"model: {args.output}")
+    timings.report()
+    return 0
+
+
+def _stream_source(args, libsvm):
+    """``(path, n_features)`` of the file to stream (a named LIBSVM set's train file)."""
+    if args.classes or args.corpus is None:
+        raise ValueError("--stream reads one fastText or LIBSVM file: give it as CORPUS")
+    if libsvm and _is_libsvm_name(args.corpus):
+        from .datasets import fetch_libsvm
+
+        # A named set is small: fetching verifies (or downloads) its file.
+        data = fetch_libsvm(args.corpus, data_home=args.data_home, subset="train")
+        return str(data.train_path), args.n_features or data.n_features
+    if not os.path.isfile(args.corpus):
+        raise ValueError(f"--stream reads one fastText or LIBSVM file; '{args.corpus}' is not "
+                         "a file")
+    if libsvm and args.n_features is None:
+        raise ValueError("--stream on a LIBSVM file needs --n-features (the file does not say "
+                         "how many features there are)")
+    return args.corpus, args.n_features
 
 
 def _benchmark_epochs():
@@ -687,6 +762,17 @@ def _text_parsers(commands):
                        help="--model linear with --loss hinge or squared_hinge: calibrate "
                             "probabilities for predict --proba (Platt scaling on 5 "
                             "held-out folds: 6 fits)")
+    stream = train.add_argument_group("out of core")
+    stream.add_argument("--stream", action="store_true",
+                        help="read a fastText or LIBSVM file in chunks of lines, never whole: "
+                             "memory holds one chunk and the model; text is hashed (--hash, "
+                             "default 2^20), weighting binary or count (default binary); "
+                             "--epochs passes (default 5)")
+    stream.add_argument("--chunk-size", type=_positive(int), default=100_000, metavar="N",
+                        help="--stream: lines a chunk (default %(default)s)")
+    stream.add_argument("--n-features", type=_positive(int), metavar="N",
+                        help="--stream on a LIBSVM file: its number of features (a named "
+                             "set's is known)")
     _corpus_options(train)
     _model_options(train, with_C=True)
     _verbose_option(train)
@@ -780,5 +866,18 @@ def main(argv=None):
         return 130
 
 
+def console():
+    """The ``fasttext-lin`` command: :func:`main`, then exit without the interpreter's
+    teardown (half a second after numba and scikit-learn are loaded; the model file is
+    already written and closed)."""
+    status = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        status = status or 1
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -267,7 +267,7 @@ def stream_fit(path, *, format="libsvm", chunk_size=100_000, passes=5, classifie
     random_state : int or None, default=None
         Seeds the chunk orders and the row orders.
     progress : bool, default=False
-        Show a progress bar (rows and rows per second) on stderr.
+        Show a progress bar (rows and rows per second) on stderr, if it is a terminal.
 
     Returns
     -------
@@ -286,7 +286,7 @@ def stream_fit(path, *, format="libsvm", chunk_size=100_000, passes=5, classifie
         featurizer = _stream_featurizer(featurizer)
         read = dict(featurizer=featurizer, label_prefix=label_prefix, encoding=encoding,
                     errors=errors)
-    model = _stream_classifier(classifier)
+    model = _stream_classifier(classifier).set_params(max_iter=passes)
     index = index_lines(path, chunk_size, format, label_prefix, encoding)
     if index.labels.shape[0] < 2:
         raise ValueError(f"{index.path}: every row has the label {index.labels[0].item()!r}: a "
@@ -307,6 +307,7 @@ def stream_fit(path, *, format="libsvm", chunk_size=100_000, passes=5, classifie
                 bar.update(y.shape[0])
     finally:
         bar.close()
+    model.n_iter_ = passes
     if format == "libsvm":
         return model
     from .text_model import STEPS
@@ -336,5 +337,6 @@ def _stream_classifier(classifier):
 def _progress_bar(enabled, total):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="rows", unit_scale=True, disable=not enabled,
+    # disable=None: no bar when stderr is not a terminal.
+    return tqdm(total=total, unit="rows", unit_scale=True, disable=None if enabled else True,
                 desc="training", leave=False)

@@ -174,3 +174,73 @@ def test_streamed_a9a_scores_as_the_in_memory_model(shared_data):
                                   random_state=0).fit(X, y)
     assert streamed.score(X_test, y_test) == pytest.approx(in_memory.score(X_test, y_test),
                                                            abs=0.003)
+
+
+def _corpus(path, n=300):
+    rng = np.random.default_rng(0)
+    words = {"pos": ["good", "great", "fine"], "neg": ["bad", "poor", "dull"]}
+    labels = rng.choice(list(words), size=n)
+    path.write_text("".join(f"__label__{y} " + " ".join(rng.choice(words[y] + ["film"], 5))
+                            + "\n" for y in labels))
+    return path
+
+
+def test_cli_trains_on_a_stream_and_the_model_tests(tmp_path, write_libsvm, capsys):
+    from fasttext_lin.cli import main
+
+    corpus = _corpus(tmp_path / "c.txt")
+    model = tmp_path / "m.npz"
+    assert main(["train", str(corpus), "--stream", "--chunk-size", "64", "--epochs", "3",
+                 "-q", "-o", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "streamed in chunks of 64 lines: 2 classes (neg, pos)" in out
+    assert "3 epochs" in out and model.exists()
+    assert main(["test", str(model), str(corpus), "-q"]) == 0
+    assert "accuracy: 1.0000" in capsys.readouterr().out
+    svm = tmp_path / "a.svm"
+    write_libsvm(svm, 200)
+    assert main(["train", str(svm), "--stream", "--n-features", "20", "--chunk-size", "50",
+                 "-q", "-o", str(tmp_path / "s.npz")]) == 0
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--weighting", "tfidf"], "a featurizer that learns nothing"),
+    (["--model", "nbsvm"], "--stream trains --model linear"),
+    (["--probability"], "--probability needs held-out folds in memory"),
+    (["--format", "csv"], "--stream trains --model linear on a fastText or LIBSVM file"),
+])
+def test_cli_stream_refuses_what_a_stream_cannot_do(tmp_path, capsys, extra, message):
+    from fasttext_lin.cli import main
+
+    corpus = _corpus(tmp_path / "c.txt")
+    model = tmp_path / "m.npz"
+    assert main(["train", str(corpus), "--stream", "-q", "-o", str(model), *extra]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fasttext-lin train: error: ") and message in err
+    assert len(err.strip().splitlines()) == 1 and not model.exists()
+
+
+def test_cli_stream_needs_the_width_of_a_libsvm_file(tmp_path, write_libsvm, capsys):
+    from fasttext_lin.cli import main
+
+    svm = tmp_path / "a.svm"
+    write_libsvm(svm, 20)
+    assert main(["train", str(svm), "--stream", "-q", "-o", str(tmp_path / "m.npz")]) == 1
+    assert "needs --n-features" in capsys.readouterr().err
+
+
+def test_the_command_exits_at_once_with_its_output_flushed(tmp_path):
+    import subprocess
+    import sys
+
+    corpus = _corpus(tmp_path / "c.txt")
+    model = tmp_path / "m.npz"
+    done = subprocess.run([sys.executable, "-m", "fasttext_lin.cli", "train", str(corpus),
+                           "--stream", "-q", "-o", str(model)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith(f"model: {model}")
+    assert load_text_model(model).predict(["good"])[0] == "pos"
+    bad = subprocess.run([sys.executable, "-m", "fasttext_lin.cli", "train", str(corpus),
+                          "--stream", "--model", "nbsvm", "-o", str(model)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "--stream trains --model linear" in bad.stderr
