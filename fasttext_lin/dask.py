@@ -183,11 +183,15 @@ def fit(partitions, *, client=None, classifier=None, passes=5, groups=None,
         raise ValueError("no partitions to train on")
     template = _stream_classifier(classifier)
     client = get_client() if client is None else client
-    if groups is None:
-        groups = max(1, len(client.scheduler_info()["workers"]))
-    groups = min(groups, len(parts))
+    workers = sorted(client.scheduler_info()["workers"])
+    groups = min(groups or max(1, len(workers)), len(parts))
     members = [list(range(g, len(parts), groups)) for g in range(groups)]
-    data = client.compute([delayed(list)([parts[i] for i in m]) for m in members])
+    # A group's partitions are built on one worker, which then trains on them: no data moves
+    # between workers, unless that worker dies and Dask rebuilds them elsewhere.
+    data = [client.compute(delayed(list)([parts[i] for i in m]),
+                           workers=workers[g % len(workers)] if workers else None,
+                           allow_other_workers=True)
+            for g, m in enumerate(members)]
     seed_rng, order_rng = (np.random.default_rng(s)
                            for s in np.random.SeedSequence(random_state).spawn(2))
     try:
