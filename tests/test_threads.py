@@ -203,7 +203,9 @@ def test_hogwild_on_two_threads_reaches_the_serial_accuracy_on_a9a(shared_data, 
     two = LinearClassifier(n_jobs=2, **params).fit(data.X_train, data.y_train)
     serial_acc = serial.score(data.X_test, data.y_test)
     assert serial_acc > 0.845
-    assert abs(two.score(data.X_test, data.y_test) - serial_acc) < 0.003
+    # Races move the 2-thread model a little from run to run (seen: -0.6 to +0.1 points);
+    # broken averaging or scale bookkeeping cost 1-20 points.
+    assert abs(two.score(data.X_test, data.y_test) - serial_acc) < 0.01
     assert two.t_ == serial.t_
 
 
