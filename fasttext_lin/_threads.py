@@ -173,10 +173,15 @@ class Mixing:
     def _run_block(self, csr, target, weight, rows, m, params):
         v, u, state = self.v_blocks[m], self.u_blocks[m], self.state_blocks[m]
         np.copyto(v, self.v)
-        u[:] = 0.0
         state[:] = self.state
-        state[:, [K.AVG_C, K.AVG_INTERCEPT, K.AVG_N]] = 0.0
+        restart_averaging(u, state)
         return self.sgd.run(csr, target, weight, rows, v, u, state, params)
+
+
+def restart_averaging(u, state):
+    """Zero a block's averaging sums before its epoch, so that :func:`mix` can add them."""
+    u[:] = 0.0
+    state[:, [K.AVG_C, K.AVG_INTERCEPT, K.AVG_N]] = 0.0
 
 
 def mix(v, u, state, blocks, acc):

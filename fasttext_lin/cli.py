@@ -172,7 +172,7 @@ def _pipeline(args, C=1.0):
                          tokenizer=args.tokenizer, n_features=args.hash, min_df=args.min_df,
                          loss=args.loss, C=C, beta=args.beta, epochs=args.epochs,
                          random_state=args.seed, probability=args.probability,
-                         n_jobs=args.threads)
+                         n_jobs=args.threads, parallel=args.parallel)
 
 
 def _classifier_line(classifier):
@@ -350,7 +350,8 @@ def _train_libsvm(args, timings):
     with timings("load"):
         X, y, shown = _read_libsvm(args, "train")
     classifier = our_estimator(args.loss, args.C, X.shape[0], epochs=args.epochs).set_params(
-        random_state=args.seed, probability=args.probability, n_jobs=args.threads)
+        random_state=args.seed, probability=args.probability, n_jobs=args.threads,
+        parallel=args.parallel)
     start = time.perf_counter()
     with timings.kernels():
         classifier.fit(X, y)
@@ -390,7 +391,8 @@ def _train_stream(args, timings):
         from .linear_model import LinearClassifier
 
         read = dict(format="libsvm", n_features=n_features, classifier=LinearClassifier(
-            loss=args.loss, C=args.C, average=True, n_jobs=args.threads))
+            loss=args.loss, C=args.C, average=True, n_jobs=args.threads,
+            parallel=args.parallel))
     else:
         if args.format not in (None, "fasttext") or args.model_type != "linear":
             raise ValueError("--stream trains --model linear on a fastText or LIBSVM file")
@@ -738,6 +740,10 @@ def _model_options(parser, with_C):
                        help="threads (default 1): within one model for binary and softmax "
                             "(Hogwild: the model then varies from run to run), over classes "
                             "for one-vs-rest (same model for any value)")
+    group.add_argument("--parallel", choices=("hogwild", "deterministic"), default="hogwild",
+                       help="--threads within one model: hogwild (default; lock-free, the "
+                            "model varies from run to run) or deterministic (parameter mixing "
+                            "over fixed blocks: the same model for any --threads)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 

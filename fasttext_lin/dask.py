@@ -241,9 +241,7 @@ def _epoch(start, template, group, labels, seeds, order):
     model = clone(template) if start is None else copy.deepcopy(start)
     if start is not None:
         for k in range(model._sgd.n_problems):
-            _, u, state = model._sgd.views(k)
-            u[:] = 0.0
-            state[:, [K.AVG_C, K.AVG_INTERCEPT, K.AVG_N]] = 0.0
+            _threads.restart_averaging(*model._sgd.views(k)[1:])
     for i in order:
         X, y = group[i]
         model.set_params(random_state=seeds[i])

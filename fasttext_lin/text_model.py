@@ -67,7 +67,8 @@ _MAX_CODE_POINT = 0x10FFFF
 
 def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="default",
                   n_features=None, min_df=1, loss="hinge", C=1.0, beta=None, epochs=None,
-                  average=True, random_state=0, probability=False, n_jobs=None):
+                  average=True, random_state=0, probability=False, n_jobs=None,
+                  parallel="hogwild"):
     """BagOfWords followed by LinearClassifier or NBSVM, as the command line trains them.
 
     ``model='linear'``: the featurizer adds a bias column (constant 1) and the
@@ -118,8 +119,11 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         folds (:class:`LinearClassifier` ``probability``; 6 fits). Refused with
         ``model='nbsvm'``, which gives scores only.
     n_jobs : int or None, default=None
-        Threads training the one-vs-rest models of a multi-class problem at the same
-        time; the model does not depend on it.
+        Threads: over the one-vs-rest models of a multi-class problem (the model does not
+        depend on it), or within one binary or softmax model (see ``parallel``).
+    parallel : {'hogwild', 'deterministic'}, default='hogwild'
+        ``model='linear'``: how ``n_jobs`` threads train one model
+        (:class:`LinearClassifier` ``parallel``).
 
     Returns
     -------
@@ -142,7 +146,8 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         values = {"weighting": weighting or "tfidf", "bias": True}
         classifier = LinearClassifier(loss, C=C, max_iter=epochs, tol=None, average=average,
                                       random_state=random_state, fit_intercept=False,
-                                      probability=probability, n_jobs=n_jobs)
+                                      probability=probability, n_jobs=n_jobs,
+                                      parallel=parallel)
     else:
         if probability:
             raise ValueError("text_pipeline: probability=True calibrates the probabilities "

@@ -158,3 +158,17 @@ def test_cli_start_imports_no_scikit_learn():
             "if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr
+
+
+def test_deterministic_threads_give_the_same_model_file(shared_data, user_cache, tmp_path,
+                                                        capsys):
+    from fasttext_lin.persist import load_model
+
+    models = []
+    for threads in ("1", "2"):
+        path = tmp_path / f"m{threads}.npz"
+        assert main(["train", "a9a", "-o", str(path), "--threads", threads, "--parallel",
+                     "deterministic", "--epochs", "3", "--data-home", str(shared_data)]) == 0
+        models.append(load_model(path))
+    assert (models[0].coef_ == models[1].coef_).all()
+    assert models[1].n_jobs == 2 and models[1].parallel == "deterministic"
