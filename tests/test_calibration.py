@@ -136,7 +136,7 @@ def test_probability_must_be_a_bool():
 
 def test_sample_weight_is_checked_before_the_folds_are_fitted(monkeypatch):
     X, y = blobs()
-    monkeypatch.setattr("fasttext_lin.linear_model.StratifiedKFold", None)
+    monkeypatch.setattr("sklearn.model_selection.StratifiedKFold", None)
     with pytest.raises(ValueError, match=r"sample_weight has shape \(3,\), expected \(400,\)"):
         LinearClassifier(probability=True).fit(X, y, sample_weight=[1.0, 2.0, 3.0])
 
