@@ -243,7 +243,8 @@ def fold_scale(v, u, state):
 @njit(cache=True, nogil=True)
 def sgd_epoch(
     indptr, indices, data, y, sample_weight, order, v, u, state,
-    loss, schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start, track_loss,
+    loss, schedule, alpha, eta0, power_t, optimal_t0, intercept_decay, average_start,
+    track_loss,
 ):
     """Run one SGD epoch over the rows in ``order``; return the weighted loss sum.
 
@@ -265,8 +266,9 @@ def sgd_epoch(
         Codes from ``LOSS_CODES`` and ``SCHEDULE_CODES``.
     alpha, eta0, power_t, optimal_t0 : float
         L2 strength and learning-rate parameters.
-    fit_intercept : bool
-        Whether to learn the (unregularised) intercept.
+    intercept_decay : float
+        The intercept's step is the weights' step times this (scikit-learn's
+        ``SPARSE_INTERCEPT_DECAY`` 0.01 damps it on sparse data); 0 keeps it fixed.
     average_start : int
         Average the weights from this step on; negative disables averaging.
     track_loss : bool
@@ -306,8 +308,7 @@ def sgd_epoch(
             coef = step / scale
             _row_add(indptr, indices, data, i, v, u, coef, avg_c,
                      averaging and t >= average_start)
-            if fit_intercept:
-                intercept += step
+            intercept += intercept_decay * step
         if averaging and t >= average_start:
             avg_c += scale
             avg_intercept += intercept
@@ -350,7 +351,8 @@ def _publish(state, steps, shrinks, int_delta, c_delta):
 @njit(cache=True, nogil=True)
 def sgd_segment(
     indptr, indices, data, y, sample_weight, rows, v, u, last, state, local, out,
-    loss, schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start, track_loss,
+    loss, schedule, alpha, eta0, power_t, optimal_t0, intercept_decay, average_start,
+    track_loss,
 ):
     """Run one thread's share of a Hogwild segment: SGD steps on ``rows`` into the weights
     and scalars that all the threads share, without locks; ``_threads.Hogwild`` runs it.
@@ -372,7 +374,7 @@ def sgd_segment(
     Parameters
     ----------
     indptr, indices, data, y, sample_weight, v, u, loss, schedule, alpha, eta0, power_t, \
-optimal_t0, fit_intercept, average_start, track_loss :
+optimal_t0, intercept_decay, average_start, track_loss :
         As :func:`sgd_epoch`.
     rows : ndarray of int
         This thread's rows, in visiting order.
@@ -423,9 +425,8 @@ optimal_t0, fit_intercept, average_start, track_loss :
                                   avg_c)
             else:
                 _row_add(indptr, indices, data, i, v, u, step / scale, 0.0, False)
-            if fit_intercept:
-                intercept += step
-                int_delta += step
+            intercept += intercept_decay * step
+            int_delta += intercept_decay * step
         if averaging_now:
             avg_c += scale
             c_delta += scale

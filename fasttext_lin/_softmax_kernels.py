@@ -4,7 +4,7 @@ Minimises ``(1/n) sum_i s_i CE_i + alpha/2 ||W||^2`` with
 ``CE_i = log sum_k exp(z_k) - z_{y_i}`` and ``z_k = w_k . x_i + b_k``, the binary kernel's
 convention (:mod:`._sgd_kernels`). One step on row ``i`` is
 ``W <- (1 - eta alpha) W - eta s_i (p - e_{y_i}) x_i^T`` with ``p = softmax(z)``; the
-intercepts ``b`` take the same step without shrinkage.
+intercepts ``b`` take the same step, without shrinkage, times ``intercept_decay``.
 
 The weights are stored feature-major, ``W^T = scale * v`` with ``v`` of shape
 ``(n_features, n_classes)`` flattened: the K weights of a feature are contiguous, so a row
@@ -98,7 +98,7 @@ def _softmax_add(indptr, indices, data, i, v, u, z, inv_scale, avg_c, averaging)
 @njit(cache=True, nogil=True)
 def softmax_epoch(
     indptr, indices, data, y, sample_weight, order, v, u, state,
-    schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start, track_loss,
+    schedule, alpha, eta0, power_t, optimal_t0, intercept_decay, average_start, track_loss,
 ):
     """Run one softmax SGD epoch over the rows in ``order``; return the weighted loss sum.
 
@@ -123,8 +123,9 @@ def softmax_epoch(
         Code from ``SCHEDULE_CODES``.
     alpha, eta0, power_t, optimal_t0 : float
         L2 strength and learning-rate parameters.
-    fit_intercept : bool
-        Whether to learn the (unregularised) intercepts.
+    intercept_decay : float
+        The intercepts' steps are the weights' times this (as in :func:`._sgd_kernels.sgd_epoch`);
+        0 keeps them fixed.
     average_start : int
         Average the weights from this step on; negative disables averaging.
     track_loss : bool
@@ -168,9 +169,9 @@ def softmax_epoch(
         z[label] -= weight
         avg_step = averaging and t >= average_start
         _softmax_add(indptr, indices, data, i, v, u, z, 1.0 / scale, avg_c, avg_step)
-        if fit_intercept:
+        if intercept_decay != 0.0:
             for c in range(n_classes):
-                state[c, INTERCEPT] += z[c]
+                state[c, INTERCEPT] += intercept_decay * z[c]
         if avg_step:
             avg_c += scale
             avg_n += 1.0
@@ -194,7 +195,7 @@ def softmax_epoch(
 @njit(cache=True, nogil=True)
 def softmax_segment(
     indptr, indices, data, y, sample_weight, rows, v, u, last, state, local, out,
-    schedule, alpha, eta0, power_t, optimal_t0, fit_intercept, average_start, track_loss,
+    schedule, alpha, eta0, power_t, optimal_t0, intercept_decay, average_start, track_loss,
 ):
     """Run one thread's share of a Hogwild segment of softmax SGD.
 
@@ -250,10 +251,10 @@ def softmax_segment(
             _lazy_average_add(indptr, indices, data, i, v, u, last, z, 1.0 / scale, avg_c)
         else:
             _softmax_add(indptr, indices, data, i, v, u, z, 1.0 / scale, 0.0, False)
-        if fit_intercept:
+        if intercept_decay != 0.0:
             for c in range(n_classes):
-                intercept[c] += z[c]
-                int_delta[c] += z[c]
+                intercept[c] += intercept_decay * z[c]
+                int_delta[c] += intercept_decay * z[c]
         if avg_step:
             avg_c += scale
             c_delta += scale

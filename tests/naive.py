@@ -30,14 +30,14 @@ def naive_learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0):
 
 
 def naive_sgd(X, y, orders, loss, schedule="constant", alpha=0.0, eta0=0.1, power_t=0.5,
-              optimal_t0=1.0, fit_intercept=True, average_start=-1, sample_weight=None):
+              optimal_t0=1.0, intercept_decay=1.0, average_start=-1, sample_weight=None):
     """Run SGD over the rows of dense ``X`` in each order of ``orders``.
 
     Each step is ``w <- max(0, 1 - eta alpha) w - eta s_i L'(p) x_i`` with the
     gradient taken at the weights before the step; the intercept takes the same
-    step without shrinkage. Returns ``(w, b, w_avg, b_avg)``; the averages are
-    the means of the weights after each step from ``average_start`` on (None
-    when not averaging).
+    step times ``intercept_decay``, without shrinkage (0: no intercept). Returns
+    ``(w, b, w_avg, b_avg)``; the averages are the means of the weights after each step
+    from ``average_start`` on (None when not averaging).
     """
     sample_weight = np.ones(X.shape[0]) if sample_weight is None else sample_weight
     w = np.zeros(X.shape[1])
@@ -50,8 +50,7 @@ def naive_sgd(X, y, orders, loss, schedule="constant", alpha=0.0, eta0=0.1, powe
             eta = naive_learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
             g = sample_weight[i] * naive_loss_derivative(loss, p, y[i])
             w = max(0.0, 1 - eta * alpha) * w - eta * g * X[i]
-            if fit_intercept:
-                b -= eta * g
+            b -= intercept_decay * eta * g
             if 0 <= average_start <= t:
                 w_sum += w
                 b_sum += b
@@ -63,13 +62,14 @@ def naive_sgd(X, y, orders, loss, schedule="constant", alpha=0.0, eta0=0.1, powe
 
 
 def naive_softmax_sgd(X, y, n_classes, orders, schedule="constant", alpha=0.0, eta0=0.1,
-                      power_t=0.5, optimal_t0=1.0, fit_intercept=True, average_start=-1,
+                      power_t=0.5, optimal_t0=1.0, intercept_decay=1.0, average_start=-1,
                       sample_weight=None):
     """Softmax (multinomial) SGD over the rows of dense ``X`` in each order of ``orders``.
 
     Each step is ``W <- max(0, 1 - eta alpha) W - eta s_i (p - e_y) x_i^T`` with
     ``p = softmax(W x_i + b)`` at the weights before the step; the intercepts take the same
-    step without shrinkage. ``W`` has shape (n_classes, n_features). Returns
+    step times ``intercept_decay``, without shrinkage. ``W`` has shape
+    (n_classes, n_features). Returns
     ``(W, b, W_avg, b_avg, loss)``: the averages as in :func:`naive_sgd`, ``loss`` the sum
     of ``s_i CE_i`` over the steps, each taken before its step.
     """
@@ -88,8 +88,7 @@ def naive_softmax_sgd(X, y, n_classes, orders, schedule="constant", alpha=0.0, e
             eta = naive_learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
             g = sample_weight[i] * (p - np.eye(n_classes)[y[i]])
             W = max(0.0, 1 - eta * alpha) * W - eta * np.outer(g, X[i])
-            if fit_intercept:
-                b = b - eta * g
+            b = b - intercept_decay * eta * g
             if 0 <= average_start <= t:
                 W_sum += W
                 b_sum += b

@@ -72,12 +72,15 @@ def test_held_out_log_loss_beats_a_sigmoid_of_the_raw_score():
     X, y = blobs(n=1000, flip_y=0.2)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0,
                                                         stratify=y)
-    clf = LinearClassifier(probability=True, **PARAMS).fit(X_train, y_train)
+    # Averaged: the last iterate of 10 epochs at alpha=1e-4 wanders (held-out log loss
+    # 0.50-0.55 of the hinge model as the intercept decay or the seed change).
+    params = {**PARAMS, "average": True}
+    clf = LinearClassifier(probability=True, **params).fit(X_train, y_train)
     calibrated = log_loss(y_test, clf.predict_proba(X_test))
     naive = log_loss(y_test, expit(clf.decision_function(X_test)))
     assert calibrated < 0.9 * naive
     # No worse than logistic regression trained by the same SGD.
-    logistic = LinearClassifier("log_loss", **PARAMS).fit(X_train, y_train)
+    logistic = LinearClassifier("log_loss", **params).fit(X_train, y_train)
     assert calibrated < log_loss(y_test, logistic.predict_proba(X_test)) + 0.02
 
 

@@ -11,7 +11,7 @@ from naive import naive_sgd
 
 
 def run_kernel(X, y, orders, loss, schedule="constant", alpha=0.0, eta0=0.1, power_t=0.5,
-               optimal_t0=1.0, fit_intercept=True, average_start=-1, sample_weight=None,
+               optimal_t0=1.0, intercept_decay=1.0, average_start=-1, sample_weight=None,
                dtype=np.float64):
     """Train with the kernel, one call per order; return ``(w, b, w_avg, b_avg)``."""
     X = sp.csr_matrix(X, dtype=dtype)
@@ -26,7 +26,7 @@ def run_kernel(X, y, orders, loss, schedule="constant", alpha=0.0, eta0=0.1, pow
                     np.asarray(y, dtype=np.float64), sample_weight,
                     np.asarray(order, dtype=np.uintp), v, u, state,
                     K.LOSS_CODES[loss], K.SCHEDULE_CODES[schedule], alpha, eta0, power_t,
-                    optimal_t0, fit_intercept, average_start, True)
+                    optimal_t0, intercept_decay, average_start, True)
     w = state[K.SCALE] * v
     if state[K.AVG_N] == 0:
         return w, state[K.INTERCEPT], None, None
@@ -44,7 +44,7 @@ def test_hinge_worked_example():
         for word in text.split():
             X[i, vocab.index(word)] += 1
     y = [label for _, label in docs]
-    w, b, _, _ = run_kernel(X, y, [range(4)], "hinge", eta0=0.1, fit_intercept=False)
+    w, b, _, _ = run_kernel(X, y, [range(4)], "hinge", eta0=0.1, intercept_decay=0.0)
     expected = dict(bias=0, pretty=0, good=0, bad=-0.1, plot=0.1, not_=-0.1, scenery=0.1)
     np.testing.assert_allclose(w, list(expected.values()), rtol=0, atol=1e-12)
     assert b == 0.0
@@ -53,11 +53,11 @@ def test_hinge_worked_example():
 def test_hinge_takes_no_step_at_margin_exactly_one():
     X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
     # After rows 0 and 1 (margin 0, steps of 1.0): w = [1, -1]; row 2 has margin exactly 1.
-    w, _, _, _ = run_kernel(X, [1, -1, 1], [range(3)], "hinge", eta0=1.0, fit_intercept=False)
+    w, _, _, _ = run_kernel(X, [1, -1, 1], [range(3)], "hinge", eta0=1.0, intercept_decay=0.0)
     np.testing.assert_array_equal(w, [1.0, -1.0])
     # Just inside the margin, the step is taken.
     X[2, 0] = 0.999
-    w, _, _, _ = run_kernel(X, [1, -1, 1], [range(3)], "hinge", eta0=1.0, fit_intercept=False)
+    w, _, _, _ = run_kernel(X, [1, -1, 1], [range(3)], "hinge", eta0=1.0, intercept_decay=0.0)
     np.testing.assert_allclose(w, [1.999, -1.0])
 
 
@@ -80,7 +80,7 @@ def sgd_problems(draw):
         power_t=draw(st.sampled_from([0.25, 0.5])),
         # 'optimal' starts at the step eta0, as Python's heuristic sets it up.
         optimal_t0=1.0 / (alpha * eta0) if alpha else 1.0,
-        fit_intercept=draw(st.booleans()),
+        intercept_decay=draw(st.sampled_from([0.0, 0.01, 1.0])),
         average_start=draw(st.sampled_from([-1, 1, 3])),
         sample_weight=rng.uniform(0.2, 2.0, size=n),
     )
@@ -140,7 +140,7 @@ def test_squared_error_sgd_converges_to_ridge_solution():
 
     orders = [rng.permutation(n) for _ in range(300)]
     _, _, w_avg, _ = run_kernel(X, y, orders, "squared_error", schedule="optimal", alpha=lam,
-                                optimal_t0=1.0 / (lam * 0.05), fit_intercept=False,
+                                optimal_t0=1.0 / (lam * 0.05), intercept_decay=0.0,
                                 average_start=1)
     assert np.linalg.norm(w_avg - w_star) / np.linalg.norm(w_star) <= 1e-3
 

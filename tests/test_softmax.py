@@ -29,14 +29,14 @@ def new_state(n_features, n_classes, average, dtype=np.float64):
 
 
 def epoch(X, y, order, v, u, state, schedule="constant", alpha=0.0, eta0=0.1, power_t=0.5,
-          optimal_t0=1.0, fit_intercept=True, average_start=-1, sample_weight=None):
+          optimal_t0=1.0, intercept_decay=1.0, average_start=-1, sample_weight=None):
     """One kernel epoch over ``order`` on CSR ``X``; return the loss sum."""
     sample_weight = np.ones(X.shape[0]) if sample_weight is None else sample_weight
     return S.softmax_epoch(
         X.indptr.astype(np.uint32), X.indices.astype(np.uint32), X.data,
         np.asarray(y, dtype=np.intp), sample_weight, np.asarray(order, dtype=np.uintp),
         v.reshape(-1), u.reshape(-1), state, K.SCHEDULE_CODES[schedule], alpha, eta0, power_t,
-        optimal_t0, fit_intercept, average_start, True,
+        optimal_t0, intercept_decay, average_start, True,
     )
 
 
@@ -74,7 +74,8 @@ def softmax_problems(draw):
         orders=[rng.permutation(n) for _ in range(draw(st.integers(1, 3)))],
         schedule=schedule, alpha=alpha, eta0=eta0, power_t=draw(st.sampled_from([0.25, 0.5])),
         optimal_t0=1.0 / (alpha * eta0) if alpha else 1.0,
-        fit_intercept=draw(st.booleans()), average_start=draw(st.sampled_from([-1, 1, 3])),
+        intercept_decay=draw(st.sampled_from([0.0, 0.01, 1.0])),
+        average_start=draw(st.sampled_from([-1, 1, 3])),
         sample_weight=rng.uniform(0.2, 2.0, size=n) if draw(st.booleans()) else None,
     )
 
@@ -138,7 +139,7 @@ def test_two_class_softmax_steps_are_logistic_steps(alpha, average_start):
         epoch(X, y, row, v, u, state, alpha=alpha, eta0=eps / 2, sample_weight=weight,
               average_start=average_start)
         K.sgd_epoch(indptr, indices, X.data, 2.0 * y - 1.0, weight, row, lv, lu, lstate,
-                    K.LOG_LOSS, K.CONSTANT, alpha / 2, eps, 0.5, 1.0, True, average_start, True)
+                    K.LOG_LOSS, K.CONSTANT, alpha / 2, eps, 0.5, 1.0, 1.0, average_start, True)
         W, b, W_avg, b_avg = weights(v, u, state)
         np.testing.assert_allclose(W[1] - W[0], lstate[K.SCALE] * lv, rtol=0, atol=1e-10)
         np.testing.assert_allclose(b[1] - b[0], lstate[K.INTERCEPT], rtol=0, atol=1e-10)

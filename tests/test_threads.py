@@ -59,7 +59,9 @@ def test_one_mixing_epoch_against_numpy(average):
     """Each block runs plain SGD from zero, then weights and intercepts are averaged."""
     X, y = sparse_set(3 * _threads.MIN_BLOCK_ROWS)
     blocks = np.array_split(np.arange(X.shape[0]), 3)
-    params = dict(schedule="constant", alpha=1e-3, eta0=0.05, average_start=1 if average else -1)
+    # Sparse X: the estimator's intercept_decay='auto' is 0.01.
+    params = dict(schedule="constant", alpha=1e-3, eta0=0.05, intercept_decay=0.01,
+                  average_start=1 if average else -1)
     runs = [naive_sgd(X.toarray(), 2.0 * y - 1, [rows], "hinge", **params) for rows in blocks]
     clf = LinearClassifier(parallel="deterministic", n_jobs=2, learning_rate="constant",
                            eta0=0.05, alpha=1e-3, average=average, shuffle=False, max_iter=1,
@@ -80,8 +82,8 @@ def test_one_mixing_epoch_against_numpy(average):
 def test_one_softmax_mixing_epoch_against_numpy():
     X, y = sparse_set(2 * _threads.MIN_BLOCK_ROWS, 3)
     blocks = np.array_split(np.arange(X.shape[0]), 2)
-    runs = [naive_softmax_sgd(X.toarray(), y, 3, [rows], alpha=1e-3, eta0=0.05)
-            for rows in blocks]
+    runs = [naive_softmax_sgd(X.toarray(), y, 3, [rows], alpha=1e-3, eta0=0.05,
+                              intercept_decay=0.01) for rows in blocks]
     clf = LinearClassifier(loss="softmax", parallel="deterministic", learning_rate="constant",
                            eta0=0.05, alpha=1e-3, shuffle=False, max_iter=1, tol=None).fit(X, y)
     np.testing.assert_allclose(clf.coef_, np.mean([r[0] for r in runs], axis=0), rtol=1e-9,
@@ -100,7 +102,8 @@ def segment(X, y, rows, loss, average_start, **params):
     K.sgd_segment(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, y,
                   np.ones(X.shape[0]), rows.astype(np.uintp), v, u, last, state, local, out,
                   K.LOSS_CODES[loss], K.SCHEDULE_CODES["constant"], params["alpha"],
-                  params["eta0"], 0.5, 1.0, True, average_start, True)
+                  params["eta0"], 0.5, 1.0, params["intercept_decay"], average_start,
+                  True)
     assert out[K.DONE] == rows.shape[0] and state[K.T] == rows.shape[0] + 1
     w = v * state[K.SCALE]
     if average_start < 0:
@@ -115,7 +118,7 @@ def test_hogwild_segment_on_one_thread_is_plain_sgd(loss, average_start):
     X, y = sparse_set(300)
     target = 2.0 * y - 1
     rows = np.random.default_rng(1).permutation(300)
-    params = dict(alpha=1e-2, eta0=0.05)
+    params = dict(alpha=1e-2, eta0=0.05, intercept_decay=0.01)
     got = segment(X, target, rows, loss, average_start, **params)
     want = naive_sgd(X.toarray(), target, [rows], loss, schedule="constant",
                      average_start=average_start, **params)
@@ -137,10 +140,11 @@ def test_hogwild_softmax_segment_on_one_thread_is_plain_sgd(average_start):
     local, out = np.zeros((4, 3)), np.zeros(K.SEGMENT_SIZE)
     S.softmax_segment(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, y,
                       np.ones(300), rows.astype(np.uintp), v, u, last, state, local, out,
-                      K.SCHEDULE_CODES["constant"], 1e-2, 0.05, 0.5, 1.0, True, average_start,
+                      K.SCHEDULE_CODES["constant"], 1e-2, 0.05, 0.5, 1.0, 0.01, average_start,
                       True)
     W, b, W_avg, b_avg, loss = naive_softmax_sgd(X.toarray(), y, 3, [rows], alpha=1e-2,
-                                                 eta0=0.05, average_start=average_start)
+                                                 eta0=0.05, intercept_decay=0.01,
+                                                 average_start=average_start)
     np.testing.assert_allclose(state[0, K.SCALE] * v.reshape(-1, 3).T, W, rtol=1e-9,
                                atol=1e-12)
     np.testing.assert_allclose(state[:, K.INTERCEPT], b, rtol=1e-9)
@@ -160,7 +164,7 @@ def test_hogwild_segment_stops_before_a_step_from_a_scale_below_the_fold_thresho
     local, out = np.zeros((2, 1)), np.zeros(K.SEGMENT_SIZE)
     K.sgd_segment(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, 2.0 * y - 1,
                   np.ones(300), np.arange(300, dtype=np.uintp), v, u, u, state, local, out,
-                  K.HINGE, K.CONSTANT, 0.5, 0.1, 0.5, 1.0, True, -1, True)
+                  K.HINGE, K.CONSTANT, 0.5, 0.1, 0.5, 1.0, 1.0, -1, True)
     # Each step shrinks the scale by 1 - 0.1 * 0.5 = 0.95: 45 steps keep it at or above
     # 1e-9, so the 46th is the first from below.
     assert 1e-8 * 0.95**44 >= 1e-9 > 1e-8 * 0.95**45
@@ -187,9 +191,10 @@ def test_hogwild_on_one_thread_replays_the_kernel():
     for _ in range(3):
         K.sgd_epoch(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, target,
                     np.ones(500), np.arange(500, dtype=np.uintp), v, u, state, K.HINGE,
-                    K.CONSTANT, 1e-3, 0.05, 0.5, 0.0, True, 1, True)
+                    K.CONSTANT, 1e-3, 0.05, 0.5, 0.0, 0.01, 1, True)
     clf = LinearClassifier(n_jobs=1, learning_rate="constant", eta0=0.05, alpha=1e-3,
-                           average=True, shuffle=False, max_iter=3, tol=None).fit(X, y)
+                           average=True, shuffle=False, max_iter=3, tol=None,
+                           intercept_decay=0.01).fit(X, y)
     w = (u + state[K.AVG_C] * v) / state[K.AVG_N]
     np.testing.assert_array_equal(clf.coef_[0], w)
     assert clf.intercept_[0] == state[K.AVG_INTERCEPT] / state[K.AVG_N]
