@@ -33,6 +33,8 @@ _PARALLEL_MODES = ("hogwild", "deterministic")
 _MIN_ADAPTIVE_ETA = 1e-6
 # Held-out folds of probability=True, as SVC's (libsvm's) and CalibratedClassifierCV's default.
 _CALIBRATION_FOLDS = 5
+# Features per block when the softmax solution is read out (_SoftmaxState.solution).
+_SOLUTION_BLOCK = 4096
 # SGDClassifier's damping of the intercept's steps on sparse X (sklearn.linear_model._base).
 _SPARSE_INTERCEPT_DECAY = 0.01
 
@@ -248,6 +250,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self._check_params()
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            # A batch's class counts are not the data's (a batch may miss a class).
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: pass a dict, e.g. "
+                "dict(zip(classes, compute_class_weight('balanced', classes=classes, y=y))) "
+                "with y a large enough sample of all the training labels, or use fit."
+            )
         first = not hasattr(self, "classes_")
         decay = self._intercept_decay(X)
         X, y = self._validate_input(X, y, reset=first)
@@ -723,17 +732,22 @@ class _SGDState:
         self.state[:, K.INTERCEPT] = intercept
 
     def solution(self):
-        """Return ``(coef, intercept)``: the averaged weights where averaging ran."""
+        """Return ``(coef, intercept)``: the averaged weights where averaging ran.
+
+        ``coef`` is filled one row at a time: beside ``v`` and ``u`` it takes ``coef`` and
+        temporaries of one row, not several of ``v``'s size.
+        """
         state = self.state
-        coef = self.v * state[:, K.SCALE, None]
+        coef = np.empty_like(self.v)
         intercept = state[:, K.INTERCEPT].copy()
-        averaged = state[:, K.AVG_N] > 0
-        if averaged.any():
-            n = state[averaged, K.AVG_N, None]
-            coef[averaged] = (self.u[averaged] + state[averaged, K.AVG_C, None]
-                              * self.v[averaged]) / n
-            intercept[averaged] = state[averaged, K.AVG_INTERCEPT] / n[:, 0]
-        return coef.astype(self.v.dtype, copy=False), intercept
+        for k in range(coef.shape[0]):
+            n = state[k, K.AVG_N]
+            if n > 0:
+                coef[k] = (self.u[k] + state[k, K.AVG_C] * self.v[k]) / n
+                intercept[k] = state[k, K.AVG_INTERCEPT] / n
+            else:
+                coef[k] = self.v[k] * state[k, K.SCALE]
+        return coef, intercept
 
     def coef_intercept(self):
         """Return the estimator's ``(coef_, intercept_)``."""
@@ -782,14 +796,18 @@ class _SoftmaxState(_SGDState):
     def solution(self):
         """Return ``(W, b)``, W (n_classes, n_features): the averaged ones if averaging ran."""
         state = self.state
-        n = state[0, K.AVG_N]
+        n, c, scale = state[0, K.AVG_N], state[0, K.AVG_C], state[0, K.SCALE]
+        coef = np.empty(self.v.shape[::-1], dtype=self.v.dtype)
+        # Blocks of features: the temporaries stay _SOLUTION_BLOCK x n_classes.
+        for start in range(0, self.v.shape[0], _SOLUTION_BLOCK):
+            block = slice(start, start + _SOLUTION_BLOCK)
+            if n > 0:
+                coef[:, block] = ((self.u[block] + c * self.v[block]) / n).T
+            else:
+                coef[:, block] = (self.v[block] * scale).T
         if n > 0:
-            coef = (self.u + state[0, K.AVG_C] * self.v) / n
-            intercept = state[:, K.AVG_INTERCEPT] / n
-        else:
-            coef = self.v * state[0, K.SCALE]
-            intercept = state[:, K.INTERCEPT].copy()
-        return np.ascontiguousarray(coef.T, dtype=self.v.dtype), intercept
+            return coef, state[:, K.AVG_INTERCEPT] / n
+        return coef, state[:, K.INTERCEPT].copy()
 
     def coef_intercept(self):
         """Return ``(coef_, intercept_)``: ``W`` and ``b``, or for two classes the single

@@ -16,7 +16,8 @@ from sklearn.model_selection import (GridSearchCV, KFold, StratifiedKFold, cross
                                      cross_val_score, cross_validate)
 
 from fasttext_lin.cli import main
-from fasttext_lin.linear_model import LinearClassifier
+from fasttext_lin import _sgd_kernels as K
+from fasttext_lin.linear_model import LinearClassifier, _SGDState, _SoftmaxState
 from fasttext_lin.nbsvm import NBSVM
 from fasttext_lin.text_model import cross_validate_text, text_pipeline
 
@@ -188,11 +189,6 @@ def test_partial_fit_on_a_batch_without_a_class_keeps_every_class(loss):
     assert model.predict(X[~first]).tolist() == [RARE_CLASS] * 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "linear_model.py: partial_fit with class_weight='balanced' on a batch without a class "
-    "raises scikit-learn's 'classes should have valid labels that are in y', which names "
-    "neither class_weight nor partial_fit (SGDClassifier refuses 'balanced' in partial_fit "
-    "and says to pass compute_class_weight's weights)"))
 def test_partial_fit_balanced_on_a_batch_without_a_class_says_what_to_do():
     X, y = rare_class_data()
     first = y != RARE_CLASS
@@ -228,8 +224,8 @@ def test_many_class_one_vs_rest_is_as_accurate_as_sgdclassifier():
 
 N_CLASSES, N_FEATURES, MEM_ROWS, NNZ_PER_ROW = 200, 128, 20_000, 4
 # What fit should hold at once, in units of K x d x itemsize: the weights v, the averaging
-# accumulator u, and while the solution is read out two temporaries and coef_ (the softmax
-# transposes a (d, K) array to (K, d); one-vs-rest also copies the averaged rows): up to 7.
+# accumulator u, and while the solution is read out coef_ (filled by rows or blocks of
+# features, test_reading_the_solution_out_takes_one_coef_and_small_blocks): up to 7 is slack.
 # Per row: y's class codes or one-vs-rest targets, the sample weights, the visiting order and
 # np.unique's sorted copy of y, 8 bytes each (two problems at a time in the threads' queue):
 # under 6 x 8 = 48 bytes = NNZ_PER_ROW x 12, so one unit of nnz x 12; the CSR checks of
@@ -275,3 +271,17 @@ def test_fit_memory_is_bounded_by_the_weights_plus_nnz(loss, n_jobs):
     assert peak <= MEMORY_CONSTANT * unit, f"peak {peak / unit:.2f} x (K d itemsize + 12 nnz)"
     # The bound bites: a dense (n, K) array of scores on top of the fit breaks it.
     assert peak_bytes(lambda: make().fit(X, y).decision_function(X)) > MEMORY_CONSTANT * unit
+
+
+@pytest.mark.parametrize("state_class", [_SGDState, _SoftmaxState])
+@pytest.mark.parametrize("averaged", [False, True])
+def test_reading_the_solution_out_takes_one_coef_and_small_blocks(state_class, averaged):
+    n_classes, n_features = 64, 65536
+    v_shape, state_shape = state_class.shapes(n_classes, n_features)
+    rng = np.random.default_rng(0)
+    state = np.ones(state_shape)
+    state[:, K.AVG_N] = 3.0 if averaged else 0.0
+    sgd = state_class(rng.normal(size=v_shape), rng.normal(size=v_shape), state)
+    coef_bytes = n_classes * n_features * 8
+    # Was 4x (one-vs-rest, averaged) and 2x (softmax): whole-size temporaries.
+    assert peak_bytes(sgd.solution) <= 1.2 * coef_bytes
