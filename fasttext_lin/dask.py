@@ -3,14 +3,14 @@
 :func:`featurize` turns a dask bag or dataframe of texts, or a list of files, into
 partitions of ``(X, y)`` built on the workers (text through a hashing
 :class:`~fasttext_lin.BagOfWords`, which learns nothing, so every partition is featurised
-alone). :func:`fit` keeps the partitions in the workers' memory and runs rounds of
-iterative parameter mixing: each partition runs one SGD epoch from the current model, on
-the worker that holds it, and the model becomes the mean of the partitions' models, taken
-in partition order. The model moves as a Dask future (scattered to the workers each
-round), never by hand. As the partitions, their seeds and the order of the mean do not
-depend on the workers, the model is the same on any number of workers, and a partition
-that a dying worker takes with it is rebuilt from its source by Dask, giving the same
-model again.
+alone). :func:`fit` deals the partitions into groups (by default one a worker), builds and
+keeps each group on one worker, and runs rounds of iterative parameter mixing: each group
+runs SGD over its partitions from the current model on the worker that holds it, and the
+model becomes the mean of the groups' models, taken in group order. The model moves with
+each round's tasks, by Dask, never by hand. As the groups, their seeds and the order of the
+mean do not depend on where the tasks run, a fixed number of groups gives the same model on
+any number of workers, and a group that a dying worker takes with it is rebuilt from its
+source by Dask, giving the same model again.
 
 Needs the ``dask`` extra: ``pip install "fasttext_lin[dask]"``.
 """
@@ -204,7 +204,9 @@ def fit(partitions, *, client=None, classifier=None, passes=5, groups=None,
         model = None
         for round_ in range(1, passes + 1):
             seeds = seed_rng.integers(np.iinfo(np.int32).max, size=len(parts))
-            start = None if model is None else client.scatter(_light(model), broadcast=True)
+            # The model rides in each group's task (not scattered: a broadcast waits for every
+            # worker, a dying one too, and a scattered copy lost with its worker is gone).
+            start = None if model is None else _light(model)
             tasks = [client.submit(_epoch, start, template, group, labels,
                                    [int(seeds[i]) for i in m], order_rng.permutation(len(m)),
                                    pure=False)
