@@ -266,10 +266,11 @@ def test_error_bad_parameters(params, message):
         LinearClassifier(**params).fit(*blobs())
 
 
-@pytest.mark.parametrize("dense, decay", [(False, 0.01), (True, 1.0)])
-def test_auto_intercept_decay_is_sgdclassifiers_rule(dense, decay):
+@pytest.mark.parametrize("loss, dense, decay", [("hinge", False, 0.01), ("hinge", True, 1.0),
+                                                ("softmax", False, 1.0)])
+def test_auto_intercept_decay_is_sgdclassifiers_rule(loss, dense, decay):
     X, y = blobs()
-    params = dict(max_iter=3, tol=None, random_state=0)
+    params = dict(loss=loss, max_iter=3, tol=None, random_state=0)
     auto = LinearClassifier(**params).fit(X.toarray() if dense else X, y)
     fixed = LinearClassifier(intercept_decay=decay, **params).fit(X, y)
     np.testing.assert_array_equal(auto.coef_, fixed.coef_)

@@ -83,7 +83,7 @@ def test_one_softmax_mixing_epoch_against_numpy():
     X, y = sparse_set(2 * _threads.MIN_BLOCK_ROWS, 3)
     blocks = np.array_split(np.arange(X.shape[0]), 2)
     runs = [naive_softmax_sgd(X.toarray(), y, 3, [rows], alpha=1e-3, eta0=0.05,
-                              intercept_decay=0.01) for rows in blocks]
+                              intercept_decay=1.0) for rows in blocks]
     clf = LinearClassifier(loss="softmax", parallel="deterministic", learning_rate="constant",
                            eta0=0.05, alpha=1e-3, shuffle=False, max_iter=1, tol=None).fit(X, y)
     np.testing.assert_allclose(clf.coef_, np.mean([r[0] for r in runs], axis=0), rtol=1e-9,
