@@ -50,7 +50,10 @@ def test_a_child_process_returns_the_measures(tmp_path):
     bm.save_set(tmp_path / "set.npz", X, y)
     run = bm.run_child({"data": str(tmp_path / "set.npz"), "epochs": 3, "repeats": 1,
                         "method": "softmax"})
-    assert run["accuracy"] > 0.8 and run["n_iter"] == 3 and run["rss_peak_bytes"] > 0
+    assert run["accuracy"] > 0.8 and run["n_iter"] == 3
+    # A tiny fit may reuse pages the process already holds: its RSS peak can be 0; what the
+    # fit allocates shows in the traced peak.
+    assert run["rss_peak_bytes"] >= 0 and run["traced_peak_bytes"] > 0
 
 
 def test_measure_gives_accuracy_time_and_both_peaks(measured):
