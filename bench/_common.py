@@ -45,3 +45,22 @@ def write_bench_results(out, stem, result, report, plot):
     write_atomic(out / f"{stem}.json", json.dumps(result, indent=1) + "\n")
     write_atomic(out / f"{stem}.md", report(result))
     plot(result, out / f"{stem}.png")
+
+
+def status_kib(field):
+    """``VmRSS`` (current) or ``VmHWM`` (peak) of this process, in KiB (Linux)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def reset_peak():
+    """Reset the peak RSS to the current RSS; return whether the kernel allowed it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False

@@ -67,7 +67,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_state, save_png_atomic, write_atomic  # noqa: E402
+from _common import (git_state, reset_peak, save_png_atomic, status_kib,  # noqa: E402
+                     write_atomic)
 
 HASH_FEATURES = 2**20
 WARMUP_DOCS = 500
@@ -81,27 +82,8 @@ BAR = ("featurizer >= 10x HashingVectorizer's throughput and >= 100 MB/s on one 
 
 # -- child ----------------------------------------------------------------------------------
 
-def _status_kib(field):
-    """``VmRSS`` (current) or ``VmHWM`` (peak) of this process, in KiB."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no {field} in /proc/self/status")
-
-
 def _rss_kib():
-    return _status_kib("VmRSS")
-
-
-def _reset_peak():
-    """Reset the peak RSS to the current RSS; return whether the kernel allowed it."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
+    return status_kib("VmRSS")
 
 
 def _load_texts(spec):
@@ -160,12 +142,12 @@ def _split_times(est, texts):
     from fasttext_lin import featurize
 
     gc.collect()
-    _reset_peak()
+    reset_peak()
     base = _rss_kib()
     t2 = time.perf_counter()
     codes, doc_ptr = featurize._code_points(texts, True)
     t3 = time.perf_counter()
-    code_points_peak = (_status_kib("VmHWM") - base) / 1024
+    code_points_peak = (status_kib("VmHWM") - base) / 1024
     code_points_held = (_rss_kib() - base) / 1024
     est._check_params()
     if est.n_features is not None:
@@ -275,19 +257,19 @@ def child(spec):
     first_call = time.perf_counter() - t0
     del est
     gc.collect()
-    peak_reset = _reset_peak()
+    peak_reset = reset_peak()
     rss_base = _rss_kib()  # the peak is now this RSS
     maxrss_base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     seconds, peaks = [], []
     for r in range(spec["repeats"]):
         if r:
-            _reset_peak()
+            reset_peak()
         base = _rss_kib()
         est = _make(spec)
         t0 = time.perf_counter()
         X = est.fit_transform(texts)
         seconds.append(time.perf_counter() - t0)
-        peaks.append({"rss_before_kib": base, "hwm_kib": _status_kib("VmHWM"),
+        peaks.append({"rss_before_kib": base, "hwm_kib": status_kib("VmHWM"),
                       "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
         if r < spec["repeats"] - 1:
             del X, est

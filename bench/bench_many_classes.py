@@ -54,7 +54,8 @@ import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import git_state, save_png_atomic, write_bench_results  # noqa: E402
+from _common import (git_state, reset_peak, save_png_atomic, status_kib,  # noqa: E402
+                     write_bench_results)
 
 CLASSES = (105, 300, 1000)
 METHODS = ("softmax", "ovr-hinge-1", "ovr-hinge-2", "linearsvc")
@@ -135,40 +136,21 @@ def make_model(method, epochs):
                             random_state=0, n_jobs=2 if method == "ovr-hinge-2" else 1)
 
 
-def _status_kib(field):
-    """``VmRSS`` (current) or ``VmHWM`` (peak) of this process, in KiB."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no {field} in /proc/self/status")
-
-
-def _reset_peak():
-    """Reset the peak RSS to the current RSS; return whether the kernel allowed it."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def measure(method, X, y, X_test, y_test, epochs, repeats=1):
     """Fit ``method`` ``repeats`` times (timed, RSS peak of the first) and once under
     tracemalloc; return the figures as a dict."""
     make_model(method, epochs).fit(X[: WARMUP_SHAPE[0], : WARMUP_SHAPE[1]], y[: WARMUP_SHAPE[0]])
     gc.collect()
-    peak_reset = _reset_peak()
+    peak_reset = reset_peak()
     seconds = []
     for r in range(repeats):
-        rss_before = _status_kib("VmRSS")
+        rss_before = status_kib("VmRSS")
         model = make_model(method, epochs)
         start = time.perf_counter()
         model.fit(X, y)
         seconds.append(time.perf_counter() - start)
         if r == 0:
-            rss_peak = (_status_kib("VmHWM") - rss_before) * 1024
+            rss_peak = (status_kib("VmHWM") - rss_before) * 1024
             accuracy = float(np.mean(model.predict(X_test) == y_test))
             n_iter = int(np.max(getattr(model, "n_iter_", 0)))
         del model

@@ -50,7 +50,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_state, save_png_atomic, write_bench_results  # noqa: E402
+from _common import (git_state, reset_peak, save_png_atomic, status_kib,  # noqa: E402
+                     write_bench_results)
 from bench_epoch import split  # noqa: E402
 import synthetic  # noqa: E402
 from synthetic import load_or_make  # noqa: E402
@@ -207,8 +208,8 @@ def rss_bytes():
 
 def reset_peak_rss():
     """Make the high-water mark the current RSS (Linux ``clear_refs`` 5)."""
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
+    if not reset_peak():
+        raise OSError("cannot reset the peak RSS: /proc/self/clear_refs is not writable")
 
 
 def peak_rss_bytes():
@@ -218,8 +219,7 @@ def peak_rss_bytes():
     exited (``signal->maxrss``), which ``clear_refs`` leaves, so a peak before the reset
     (imports, loading) showed up as the fit's (+96 MiB for SGDClassifier on 5000 rows).
     """
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM"))
+    return status_kib("VmHWM") * 1024
 
 
 def measure(job):
