@@ -220,7 +220,8 @@ def max_weighted_squared_norm(indptr, data, sample_weight):
 def learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0):
     """Step size at step ``t`` (1-based), as in scikit-learn's SGD."""
     if schedule == OPTIMAL:
-        return 1.0 / (alpha * (optimal_t0 + t - 1.0))
+        # (t - 1) first: a t0 below t's rounding (large alpha) still gives step 1.
+        return 1.0 / (alpha * ((t - 1.0) + optimal_t0))
     if schedule == INVSCALING:
         return eta0 / t**power_t
     return eta0

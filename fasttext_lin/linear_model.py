@@ -266,6 +266,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         if first:
             if classes is None:
                 raise ValueError("classes must be given at the first call to partial_fit.")
+            _check_labels(classes, "classes")
             classes = np.unique(np.asarray(classes))
             if classes.shape[0] < 2:
                 raise ValueError(f"classes must hold at least 2 classes; got {classes!r}.")
@@ -372,24 +373,27 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"learning_rate={self.learning_rate!r} is not one of {sorted(K.SCHEDULE_CODES)}."
             )
-        check_scalar(self.alpha, "alpha", numbers.Real, min_val=0.0)
+        _check_real(self.alpha, "alpha", min_val=0.0)
         if self.C is not None:
-            check_scalar(self.C, "C", numbers.Real, min_val=0.0, include_boundaries="neither")
+            _check_real(self.C, "C", min_val=0.0, include_boundaries="neither")
         elif self.learning_rate == "optimal" and self.alpha == 0.0:
             raise ValueError("alpha must be > 0 with learning_rate='optimal'; "
                              "give alpha > 0 or choose another learning_rate.")
         if self.learning_rate != "optimal":
-            check_scalar(self.eta0, "eta0", numbers.Real, min_val=0.0, include_boundaries="neither")
-        check_scalar(self.power_t, "power_t", numbers.Real)
+            _check_real(self.eta0, "eta0", min_val=0.0, include_boundaries="neither")
+        _check_real(self.power_t, "power_t")
         check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
         if self.tol is not None:
-            check_scalar(self.tol, "tol", numbers.Real)
-
+            _check_real(self.tol, "tol")
         if not (isinstance(self.intercept_decay, str) and self.intercept_decay == "auto"):
-            check_scalar(self.intercept_decay, "intercept_decay", numbers.Real, min_val=0.0,
-                         max_val=1.0, include_boundaries="right")
+            _check_real(self.intercept_decay, "intercept_decay", min_val=0.0, max_val=1.0,
+                        include_boundaries="right")
         check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, min_val=1)
+        if not isinstance(self.average, numbers.Integral):
+            raise ValueError(f"average={self.average!r} is invalid: give True, False or the "
+                             "int number of samples after which averaging starts.")
         check_scalar(int(self.average), "average", numbers.Integral, min_val=0)
+        check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
         if self.n_jobs is not None:
             check_scalar(self.n_jobs, "n_jobs", numbers.Integral)
             if self.n_jobs == 0:
@@ -397,8 +401,10 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                                  "-1 for all cores, or None for one.")
         if self.parallel not in _PARALLEL_MODES:
             raise ValueError(f"parallel={self.parallel!r} is not one of {list(_PARALLEL_MODES)}.")
-        if not isinstance(self.probability, (bool, np.bool_)):
-            raise ValueError(f"probability={self.probability!r} must be True or False.")
+        for name in ("shuffle", "fit_intercept", "warm_start", "probability"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name}={getattr(self, name)!r} must be True or False.")
+        _check_class_weight(self.class_weight)
 
     def _calibrates(self):
         """Whether fit calibrates probabilities (Platt) for want of the loss's own."""
@@ -449,10 +455,29 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                                              bool(self.average))
 
     def _validate_input(self, X, y, reset):
+        """Checked ``(X, y)``: X as CSR (:func:`_checked_csr`), y as classification labels.
+
+        With ``reset`` and ``warm_start`` on a fitted model, X must keep the model's
+        feature count, else the model is left as it was and the error says what to do.
+        """
+        _check_labels(y)
+        warm = reset and self.warm_start and hasattr(self, "coef_")
+        kept = {name: vars(self)[name] for name in ("n_features_in_", "feature_names_in_")
+                if warm and name in vars(self)}
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
             accept_large_sparse=True, reset=reset,
         )
+        n_features = self.coef_.shape[1] if warm else X.shape[1]
+        if X.shape[1] != n_features:
+            vars(self).pop("feature_names_in_", None)
+            vars(self).update(kept)
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{n_features} features as input: warm_start=True continues the model "
+                f"fitted on {n_features} features; give X with {n_features} columns, or set "
+                "warm_start=False to start again."
+            )
         check_classification_targets(y)
         return _checked_csr(X), y
 
@@ -461,14 +486,34 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         if self.class_weight is not None:
             per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
             weight = weight * per_class[np.searchsorted(classes, y)]
+            if not weight.any():
+                raise ValueError(
+                    f"class_weight={self.class_weight!r} gives every sample weight 0: nothing "
+                    "to learn; give a weight > 0 to a class present in y."
+                )
         return weight
+
+    def _alpha(self, n_samples):
+        """The L2 strength of a fit on ``n_samples`` rows: ``alpha``, or ``1 / (C n)``."""
+        if self.C is None:
+            return float(self.alpha)
+        with np.errstate(over="ignore", divide="ignore"):
+            alpha = float(1.0 / (np.float64(self.C) * n_samples))
+        if not 0.0 < alpha < np.inf:
+            big = np.finfo(np.float64).max
+            raise ValueError(
+                f"C={self.C!r} gives alpha = 1 / (C * n_samples) = {alpha} for n_samples="
+                f"{n_samples}: give C between {1.0 / big / n_samples:.3g} and "
+                f"{big / n_samples:.3g}."
+            )
+        return alpha
 
     def _run(self, X, y, classes, weight, sgd, max_epochs, decay):
         """Train every problem of ``sgd`` (one-vs-rest, or the softmax model) on the checked
         sample weights ``weight``, intercept decay ``decay``; publish the model if all went
         well."""
         weight = self._class_weighted(y, classes, weight)
-        alpha = 1.0 / (self.C * X.shape[0]) if self.C is not None else float(self.alpha)
+        alpha = self._alpha(X.shape[0])
         seeds = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=sgd.n_problems
         )
@@ -476,6 +521,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         optimal_t0 = 0.0
         if self.learning_rate == "optimal":
             optimal_t0 = _optimal_t0(self.loss, alpha, csr, weight)
+            if not 0.0 < optimal_t0 < np.inf:
+                raise ValueError(
+                    f"learning_rate='optimal' has no usable first step for alpha={alpha:.3g} "
+                    f"and rows with s_i ||x_i||^2 up to "
+                    f"{K.max_weighted_squared_norm(csr[0], csr[2], weight):.3g}: scale the "
+                    "features (or sample weights) down, or choose another learning_rate."
+                )
         if self.loss == "softmax":
             targets = [np.searchsorted(classes, y)]
         else:
@@ -574,6 +626,71 @@ def _checked_sample_weight(y, sample_weight):
     return weight
 
 
+def _check_real(value, name, min_val=None, max_val=None, include_boundaries="both"):
+    """Refuse ``value`` unless it is a finite real number within the bounds.
+
+    ``check_scalar``'s checks and messages; nan, inf and bools refused too (a comparison
+    with nan is false, so nan passes any bound).
+    """
+    check_scalar(value, name, numbers.Real, min_val=min_val, max_val=max_val,
+                 include_boundaries=include_boundaries)
+    if isinstance(value, (bool, np.bool_)) or not np.isfinite(value):
+        closed_low = include_boundaries in ("both", "left")
+        closed_high = include_boundaries in ("both", "right")
+        bounds = "".join([
+            "" if min_val is None else f" {'>=' if closed_low else '>'} {min_val}",
+            " and" if min_val is not None and max_val is not None else "",
+            "" if max_val is None else f" {'<=' if closed_high else '<'} {max_val}",
+        ])
+        raise ValueError(f"{name}={value!r} is invalid: give a finite number{bounds}.")
+
+
+def _check_class_weight(class_weight):
+    """Refuse a ``class_weight`` other than None, 'balanced' or a dict of finite weights
+    >= 0 (a negative weight would turn its class's loss into a gain)."""
+    if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
+        return
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"class_weight={class_weight!r} is invalid: give None, 'balanced' "
+                         "or a dict {class: weight}.")
+    for label, value in class_weight.items():
+        if not (isinstance(value, numbers.Real) and np.isfinite(value) and value >= 0):
+            raise ValueError(
+                f"class_weight[{label!r}]={value!r} is invalid: class weights must be finite "
+                "numbers >= 0, as sample weights are."
+            )
+
+
+def _check_labels(y, name="y"):
+    """Refuse labels that numpy would reorder badly or change: str mixed with other types
+    (numpy cannot sort them, or turns them all into str), and str holding a NUL character
+    (numpy's str arrays drop trailing NULs, so ``classes_`` would not be the labels given).
+
+    Arrays of a non-object dtype are numpy's already and pass as they are.
+    """
+    if isinstance(y, np.ndarray) and y.dtype != object:
+        return
+    labels = np.asarray(y, dtype=object)
+    if labels.ndim != 1:
+        return  # validate_data names the shape
+    types = set(map(type, labels))
+    texts = {t for t in types if issubclass(t, str)}
+    if texts and texts != types:
+        text = next(v for v in labels if isinstance(v, str))
+        other = next(v for v in labels if not isinstance(v, str))
+        raise ValueError(
+            f"{name} mixes labels of type str ({text!r}) and {type(other).__name__} "
+            f"({other!r}): convert all labels to str, e.g. [str(label) for label in {name}]."
+        )
+    if texts and "\x00" in "".join(labels):
+        label = next(v for v in labels if "\x00" in v)
+        raise ValueError(
+            f"{name} holds the label {label!r}: labels must not contain NUL characters "
+            "(numpy drops trailing ones, so the classes would not be the labels given); "
+            "remove them, e.g. label.replace('\\x00', '')."
+        )
+
+
 def _has_probabilities(est):
     if est.loss in _PROBA_LOSSES or est.probability:
         return True
@@ -651,7 +768,8 @@ def _optimal_t0(loss, alpha, csr, sample_weight):
     smooth loss the steps are also kept below ``1 / (curvature * max s_i ||x_i||^2)``,
     beyond which a step overshoots and SGD diverges. The softmax gradient in each score,
     ``p_k - 1[y=k]``, is below 1 in size, and its curvature is at most 1/2
-    (``_softmax_kernels.CURVATURE``).
+    (``_softmax_kernels.CURVATURE``). Returns inf when no step is stable (rows so large
+    that the bound underflows).
     """
     typw = np.sqrt(1.0 / np.sqrt(alpha))
     if loss == "softmax":
@@ -663,7 +781,9 @@ def _optimal_t0(loss, alpha, csr, sample_weight):
     indptr, _, data = csr
     largest = K.max_weighted_squared_norm(indptr, data, sample_weight)
     stable_eta = 1.0 / max(curvature * largest, 1e-300)
-    return 1.0 / (min(initial_eta, stable_eta) * alpha)
+    first = min(initial_eta, stable_eta) * alpha
+    # inf (no usable step) when the rows are too large for any step to be stable.
+    return 1.0 / first if first > 0.0 else np.inf
 
 
 def _state_class(loss):
