@@ -25,6 +25,7 @@ import hashlib
 import http.client
 import io
 import itertools
+import lzma
 import numbers
 import os
 import re
@@ -33,6 +34,8 @@ import tarfile
 import tempfile
 import urllib.request
 import zipfile
+import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +45,109 @@ from sklearn.datasets import load_svmlight_files
 from sklearn.utils import Bunch
 
 _INT32_MAX = int(np.iinfo(np.int32).max)
+# Widest X a file may imply without an explicit n_features: more than any set of the LIBSVM page
+# (kdd2012: 54,686,452 features); beyond it the weights of one class take over 512 MiB.
+_MAX_INFERRED_WIDTH = 1 << 26
 _DATA_HOME_ENV = "FASTTEXT_LIN_DATA"
 _BASE_URL = "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets"
 # Seconds per blocking socket operation: fail fast when offline instead of hanging a test run.
 _TIMEOUT = 10
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening files: every reader reads its bytes through _open_binary, so a compressed file is
+# decompressed, and a truncated or mislabelled one is named, the same way everywhere.
+
+# extension: (signature at the start of such a file, name of the format, opener)
+_COMPRESSIONS = {
+    ".gz": (re.compile(rb"\x1f\x8b"), "gzip", gzip.open),
+    ".bz2": (re.compile(rb"BZh[1-9]1AY&SY"), "bzip2", bz2.open),
+    ".xz": (re.compile(rb"\xfd7zXZ\x00"), "xz", lzma.open),
+}
+_ZIP = re.compile(rb"PK\x03\x04")
+
+
+class _CompressedFileError(ValueError):
+    """A compressed file that cannot be read to its end: truncated, corrupt or misnamed."""
+
+
+def _open_binary(path):
+    """Open ``path`` to read bytes, decompressing ``.gz``, ``.bz2`` and ``.xz`` files.
+
+    A read error of the decompressor, or a compressed file without the matching extension,
+    raises :class:`_CompressedFileError` with one line naming the file and what to do.
+    """
+    path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lower()
+    if extension in _COMPRESSIONS:
+        raw = _Decompressed(_COMPRESSIONS[extension][2](path, "rb"), path, extension)
+        return io.BufferedReader(raw, buffer_size=1 << 20)
+    f = open(path, "rb")
+    found = _compression_of(f.peek(16)[:16])
+    if found is not None:
+        f.close()
+        raise _CompressedFileError(f"{path}: {_COMPRESSIONS[found][1]}-compressed, but its name "
+                                  f"does not end in {found}: rename it to end in {found}, or "
+                                  "decompress it")
+    return f
+
+
+def _compression_of(head):
+    """The extension whose signature ``head`` starts with, or None."""
+    return next((ext for ext, (magic, _, _) in _COMPRESSIONS.items() if magic.match(head)), None)
+
+
+class _Decompressed(io.RawIOBase):
+    """A decompressing stream whose read errors are one-line :class:`_CompressedFileError`."""
+
+    def __init__(self, stream, path, extension):
+        super().__init__()
+        self._stream, self._path, self._extension = stream, path, extension
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        with self._named_errors():
+            return self._stream.readinto(buffer)
+
+    def readall(self):
+        with self._named_errors():
+            return self._stream.read()
+
+    def close(self):
+        self._stream.close()
+        super().close()
+
+    @contextlib.contextmanager
+    def _named_errors(self):
+        try:
+            yield
+        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise  # a real I/O error, not the content
+            raise _CompressedFileError(_compressed_problem(self._path, self._extension, exc)
+                                      ) from exc
+
+
+def _compressed_problem(path, extension, exc):
+    """One line: what is wrong with the compressed file ``path`` that raised ``exc``."""
+    magic, kind, _ = _COMPRESSIONS[extension]
+    if isinstance(exc, EOFError):
+        return (f"{path}: truncated (the {kind} stream ends early): download or copy the file "
+                "again")
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if magic.match(head):
+        return f"{path}: corrupt {kind} data ({exc}): download or copy the file again"
+    found = _compression_of(head)
+    if found is not None:
+        return (f"{path}: not a {kind} file but a {_COMPRESSIONS[found][1]} file: rename it to "
+                f"end in {found}")
+    if _ZIP.match(head):
+        return f"{path}: not a {kind} file but a zip archive: unzip it and read the file inside"
+    return (f"{path}: not a {kind} file (it does not start with the {kind} signature): rename "
+            f"it without {extension} if it is not compressed, or decompress it")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,9 +162,10 @@ def load_libsvm(path, n_features=None, dtype=np.float64):
     path : str or os.PathLike
         File in LIBSVM format: ``label index:value ...`` per line, 1-based increasing indices.
         ``#`` starts a comment; blank lines are skipped; LF and CRLF line endings both work;
-        ``.gz`` and ``.bz2`` files are decompressed.
+        ``.gz``, ``.bz2`` and ``.xz`` files are decompressed.
     n_features : int, optional
-        Width of ``X``. Default: the largest index in the file.
+        Width of ``X``. Default: the largest index in the file, which may not exceed 2**26
+        (67,108,864; wider than any set of the LIBSVM page): a wider file needs ``n_features``.
     dtype : {numpy.float64, numpy.float32}, default=numpy.float64
         Dtype of ``X.data``.
 
@@ -71,15 +174,16 @@ def load_libsvm(path, n_features=None, dtype=np.float64):
     X : scipy.sparse.csr_matrix of shape (n_rows, n_features)
         Sorted int32 ``indices`` and ``indptr`` (int64 only beyond 2**31 - 1 entries).
     y : numpy.ndarray of shape (n_rows,)
-        Labels as float64.
+        Labels as float64, whole or not: :func:`check_class_labels` checks they are classes.
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If the file has no data rows, a malformed line, a non-finite label or value, or an
-        index above ``n_features``; the message starts with ``path:line:``.
+        If the file has no data rows, a malformed line, a non-finite label or value, an index
+        above ``n_features`` (or above 2**26 without it), or if a compressed file is truncated,
+        corrupt or misnamed; the message starts with ``path:line:`` (or ``path:``).
     """
     X, y = load_libsvm_files([path], n_features=n_features, dtype=dtype)
     return X, y
@@ -119,8 +223,36 @@ def load_libsvm_files(paths, n_features=None, dtype=np.float64):
     result = []
     for path, (X, y) in zip(paths, parsed):
         _check_content(path, X, y, n_features)
+        if n_features is None:
+            _check_width(path, X)
         result += [_to_contract(X, width), y]
     return result
+
+
+def check_class_labels(y, path):
+    """Check that the labels of a LIBSVM file are classes (whole numbers), not regression targets.
+
+    Parameters
+    ----------
+    y : array-like of float
+        Labels as :func:`load_libsvm` returns them, in file order.
+    path : str or os.PathLike
+        The file they come from, for the message.
+
+    Raises
+    ------
+    ValueError
+        At the first label that is not a whole number; the message starts with ``path:line:``,
+        shows the label as written and says what to do.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    bad = np.flatnonzero(y != np.round(y))
+    if bad.size:
+        lineno, tokens = _row_at(os.fspath(path), int(bad[0]))
+        raise ValueError(f"{os.fspath(path)}:{lineno}: label {_show(tokens[0])} is not a whole "
+                         "number: the file holds regression targets, and the classifiers need "
+                         "classes; map the labels to classes (e.g. round them) in a copy of the "
+                         "file")
 
 
 def _check_arguments(paths, n_features, dtype):
@@ -138,8 +270,12 @@ def _check_arguments(paths, n_features, dtype):
 def _parse(paths, dtype):
     """Run scikit-learn's parser; on failure point at the first malformed line."""
     try:
-        # zero_based=False: LIBSVM is 1-based; sklearn's "auto" would silently accept index 0.
-        flat = load_svmlight_files(paths, dtype=dtype, zero_based=False)
+        with contextlib.ExitStack() as stack:
+            files = [stack.enter_context(_open_binary(path)) for path in paths]
+            # zero_based=False: LIBSVM is 1-based; "auto" would silently accept index 0.
+            flat = load_svmlight_files(files, dtype=dtype, zero_based=False)
+    except _CompressedFileError:
+        raise
     except (ValueError, OverflowError) as exc:
         for path in paths:
             found = _first_malformed_line(path)
@@ -168,8 +304,19 @@ def _check_content(path, X, y, n_features):
         if bad.size:
             pos = bad[0]
             raise ValueError(f"{_where(path, X, pos)}: feature index {X.indices[pos] + 1} exceeds "
-                             f"n_features={n_features}; pass a larger n_features, or None to use "
-                             "the largest index in the files")
+                             f"n_features={n_features}; pass a larger n_features (--n-features "
+                             "N), or None to use the largest index in the files")
+
+
+def _check_width(path, X):
+    """Refuse a width the weights could hardly hold, before any weight is allocated."""
+    widest = int(X.indices.max()) + 1 if X.nnz else 0
+    if widest > _MAX_INFERRED_WIDTH:
+        gib = widest * np.dtype(np.float64).itemsize / 2**30
+        raise ValueError(f"{_where(path, X, int(np.argmax(X.indices)))}: feature index {widest} "
+                         f"would make {widest} columns ({gib:.1f} GiB of weights per class); "
+                         "an index this large is most often a corrupt line: fix the line, or "
+                         f"pass n_features={widest} (--n-features {widest}) if the width is meant")
 
 
 def _to_contract(X, width):
@@ -185,26 +332,26 @@ def _to_contract(X, width):
 # Finding the line at fault: the same rules as sklearn's _svmlight_format_fast.pyx, in Python.
 
 
-def _open_binary(path):
-    # sklearn decompresses by extension; read the same bytes it read.
-    if path.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if path.endswith(".bz2"):
-        return bz2.open(path, "rb")
-    return open(path, "rb")
-
-
 def _data_lines(path):
-    """Yield ``(line_number, tokens)`` for each line sklearn treats as a data row."""
+    """Yield ``(line_number, tokens)`` for each line sklearn's parser treats as a data row."""
     with _open_binary(path) as f:
-        for lineno, line in enumerate(f, start=1):
-            tokens = line.split(b"#", 1)[0].split()
-            if tokens:
-                yield lineno, tokens
+        yield from _rows_of(f)
+
+
+def _rows_of(f):
+    for lineno, line in enumerate(f, start=1):
+        tokens = line.split(b"#", 1)[0].split()
+        if tokens:
+            yield lineno, tokens
+
+
+def _row_at(path, row):
+    """``(line_number, tokens)`` of data row ``row`` (0-based) of ``path``."""
+    return next(itertools.islice(_data_lines(path), row, None))
 
 
 def _line_of_row(path, row):
-    return next(itertools.islice(_data_lines(path), row, None))[0]
+    return _row_at(path, row)[0]
 
 
 def _where(path, X, pos):
@@ -214,10 +361,14 @@ def _where(path, X, pos):
 
 
 def _first_malformed_line(path):
-    for lineno, tokens in _data_lines(path):
-        problem = _row_problem(tokens)
-        if problem is not None:
-            return lineno, problem
+    with _open_binary(path) as f:
+        for lineno, tokens in _rows_of(f):
+            problem = _row_problem(tokens)
+            if problem is not None:
+                # A corrupt compressed stream garbles lines before its checksum, at its end,
+                # says so: read on, so that the corruption is named rather than the line.
+                f.read()
+                return lineno, problem
     return None
 
 
@@ -231,6 +382,9 @@ def _row_problem(tokens):
     try:
         float(label)
     except ValueError:
+        if b"," in label:
+            return (f"label {_show(label)} lists several labels (multi-label LIBSVM); the "
+                    "classifiers take one label a line: keep one label a line")
         return f"label {_show(label)} is not a number"
     # sklearn skips a leading svmlight query id, checking only that it has a colon.
     if features and features[0].startswith(b"qid") and b":" in features[0]:
