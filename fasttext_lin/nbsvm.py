@@ -24,11 +24,17 @@ class NBSVM(ClassifierMixin, BaseEstimator):
     For each class ``k`` (one model for two classes), the features are binarised
     (``x > 0``), scaled by the log-count ratios ``r_k``
     (:func:`~fasttext_lin.featurize.log_count_ratios`), optionally scaled to unit norm, and a binary :class:`LinearClassifier` learns
-    ``w_k`` and an intercept; the weights are then interpolated with their mean
+    ``w_k`` and an intercept ``b_k``; the weights are then interpolated with their mean
     magnitude, ``w'_k = (1 - beta) mean|w_k| + beta w_k``, which moves the model
     towards multinomial naive Bayes (whose score is ``r_k . x``). This is the NB-SVM
     of Wang and Manning (2012), "Baselines and bigrams", with SGD in place of
     liblinear and optional row normalisation.
+
+    The intercept is interpolated alike, ``b'_k = beta b_k``, so that a row's score is
+    ``beta`` times the linear model's plus ``(1 - beta) mean|w_k|`` times the naive-Bayes
+    score of its scaled row, which has no class prior (the ratios are normalised per
+    class, and a prior measured worse); an unscaled ``b_k`` would shift every score and,
+    on unbalanced classes, predict the minority class.
 
     Parameters
     ----------
@@ -64,6 +70,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
     coef_ : ndarray of the shape of ``ratios_``
         Interpolated weights times the ratios: the weights of the binarised features.
     intercept_ : ndarray of shape (1,) or (n_classes,)
+        ``beta`` times the intercepts of the binary models.
     n_iter_ : int
         Epochs run by each binary model (``max_iter``).
     n_features_in_ : int
@@ -139,7 +146,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         """Interpolated weights on ``B`` and intercept of the model of one class."""
         clf = self._binary_model().fit(self._scaled(B, r), target)
         w = clf.coef_[0]
-        return r * ((1.0 - beta) * np.abs(w).mean() + beta * w), clf.intercept_[0]
+        return r * ((1.0 - beta) * np.abs(w).mean() + beta * w), beta * clf.intercept_[0]
 
     def _scaled(self, B, r):
         Z = B @ sp.diags(r)
