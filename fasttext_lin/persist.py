@@ -1,19 +1,22 @@
 """Save and load models without pickle: one zip of ``.npy`` arrays and a JSON description.
 
-Two estimators can be stored: :class:`~fasttext_lin.LinearClassifier` (with its SGD state,
-so that ``partial_fit`` continues after loading) and :class:`~fasttext_lin.NBSVM`.
-Loading never executes code from the file: arrays are read with
-``np.load(..., allow_pickle=False)``, the estimator class is looked up in a fixed table
-(never imported by name), and every array is checked against the metadata (shape, dtype,
-SHA-256) and against the others before a model is built.
+Two estimators can be stored: :class:`~fasttext_lin.LinearClassifier` and
+:class:`~fasttext_lin.NBSVM`. A file holds what prediction needs (the solution ``coef_``,
+``intercept_``, the classes, a calibration); a ``LinearClassifier``'s SGD state only when
+asked (``save_model(..., state=True)``). Loading never executes code from the file: arrays are
+read with ``np.load(..., allow_pickle=False)``, the estimator class is looked up in a fixed
+table (never imported by name), and every array is checked against the metadata (shape, dtype,
+SHA-256, the zip member's declared size) and the shapes against each other before any member
+is inflated.
 
-File layout (``format_version`` 2)
+File layout (``format_version`` 3)
 ----------------------------------
-A zip archive as :func:`numpy.savez` writes it, with the members::
+A zip archive as :func:`numpy.savez_compressed` writes it (members deflated unless
+``compress=False``), with the members::
 
     metadata.json          UTF-8 JSON, below
     coef_.npy              (K, d) float32 or float64, finite; K = 1 for two classes, else
-                           n_classes
+                           n_classes; int8 or float16 in a quantized file (below)
     intercept_.npy         (K,) float64, finite
     classes_.npy           (n_classes,) bool, int, float, unicode or bytes (never object)
     feature_names_in_.npy  (d,) unicode; only for a model fitted on named columns
@@ -21,12 +24,12 @@ A zip archive as :func:`numpy.savez` writes it, with the members::
 
 and the estimator's own arrays. A ``LinearClassifier``::
 
-    sgd_v.npy              (K, d) coef_'s dtype: the unscaled SGD weights
-    sgd_u.npy              (K, d) float64, or (K, 0) when never averaged: the averaging sums
-    sgd_state.npy          (K, 6) float64: the kernel's scalars (scale, intercept, t, ...)
     calibration_.npy       (K, 2) float64, finite: the Platt sigmoids' slopes and
                            intercepts; present exactly when the model was fitted with
                            probability=True and a loss without probabilities of its own
+    sgd_v.npy              (K, d) coef_'s dtype: the unscaled SGD weights   } only with
+    sgd_u.npy              (K, d) float64, or (K, 0) when never averaged    } state=True,
+    sgd_state.npy          (K, 6) float64: the kernel's scalars              } all three
 
 but for ``loss="softmax"``, whose one model of all classes keeps feature-major weights and
 one state row per class (two for two classes, although coef_ then has one row)::
@@ -39,14 +42,22 @@ An ``NBSVM``::
 
     ratios_.npy            (K, d) float64, finite: the log-count ratios of each model
 
+A ``LinearClassifier`` loaded without its SGD state continues from its solution:
+:meth:`partial_fit` and a ``warm_start`` :meth:`fit` start from ``coef_`` and ``intercept_``
+(for a two-class softmax model, the classes' weights ``-coef_ / 2`` and ``coef_ / 2``), with
+the step count ``t_`` kept and the averaging restarted, so that after
+:meth:`partial_fit` an averaged model's ``coef_`` averages the new steps only. With the state,
+:meth:`partial_fit` continues exactly as the saved model would have.
+
 ``metadata.json``::
 
-    {"format": "fasttext_lin-model", "format_version": 2, "package_version": "0.1.0",
+    {"format": "fasttext_lin-model", "format_version": 3, "package_version": "0.1.0",
      "estimator": "LinearClassifier",
      "params": {"loss": "hinge", ..., "class_weight": {"__pairs__": [[0, 1.0], [1, 3.0]]}},
      "fitted": {"n_iter_": 7, "t_": 2101, "n_features_in_": 20},
      "arrays": {"coef_": {"shape": [1, 20], "dtype": "<f8", "sha256": "9f86..."}, ...},
      "object_arrays": ["classes_"],
+     "quantized": {},
      "extra": {}}
 
 ``fitted`` holds the estimator's integer attributes: ``n_iter_``, ``t_`` and
@@ -56,9 +67,17 @@ An ``NBSVM``::
 tuple comes back as a list. ``object_arrays`` names the arrays that were object arrays of
 ``str`` and are stored as unicode (they come back as object arrays).
 
-Version 2 added the ``LinearClassifier`` parameter ``probability`` and its
-``calibration_.npy``; files of version 1 still load (as ``probability=False`` models), and
-an older fasttext_lin refuses a version 2 file with a request to upgrade.
+A file written by :func:`quantize_model` stores ``coef_`` in fewer bits and says so in
+``quantized``: ``{"coef_": {"weights": "int8", "dtype": "<f8"}}`` with ``coef_.npy`` int8
+codes and ``coef_scale.npy`` (K,) float64, finite, >= 0, each row's scale (the row is
+``codes * scale``), or ``{"coef_": {"weights": "float16", "dtype": "<f4"}}`` with
+``coef_.npy`` float16. :func:`load_model` gives back ``coef_`` in ``dtype``.
+
+Version 3 made the SGD state optional and added ``quantized``; version 2 added the
+``LinearClassifier`` parameter ``probability`` and its ``calibration_.npy``. Files of
+versions 1 and 2 (which always hold the SGD state) still load, version 1 as
+``probability=False`` models; an older fasttext_lin refuses a newer file with a request to
+upgrade.
 
 Extra: data stored beside the model
 -----------------------------------
@@ -67,32 +86,30 @@ Extra: data stored beside the model
 namespace it), and ``"metadata"``, a dict of JSON values with ``str`` keys. The arrays are
 checksummed and validated like the model's. ``load_model(path, return_extra=True)``
 gives back ``{"arrays": {...}, "metadata": {...}}`` (both empty if nothing was stored).
-A featurizer stores itself under its own namespace, e.g. a ``BagOfWords``::
-
-    extra = {"arrays": {"featurizer/terms": terms, "featurizer/term_ids": ids},
-             "metadata": {"featurizer": {"class": "BagOfWords",
-                                         "params": _params_to_json(bow.get_params())}}}
-
-and rebuilds itself from ``extra["metadata"]["featurizer"]`` with :func:`_params_from_json`
-and the arrays. A large vocabulary is best stored as one uint8 array of UTF-8 bytes plus
-int64 offsets: a unicode array takes 4 bytes per character of its longest string.
+A featurizer stores itself under its own namespace ``featurizer`` (arrays
+``featurizer/<name>``, ``extra["metadata"]["featurizer"]``; see
+:mod:`fasttext_lin.text_model`) and rebuilds itself from them with :func:`_params_from_json`.
+A large vocabulary is best stored as one uint8 array of UTF-8 bytes plus offsets: a unicode
+array takes 4 bytes per character of its longest string.
 
 Errors
 ------
 ``save_model``: ``ValueError("cannot save model to '<path>': <problem>")`` for values a
-model file cannot hold; nothing is written (an existing file at the path is untouched).
-``load_model``: ``FileNotFoundError("model file not found: '<path>'")``, and
-:class:`ModelFileError` (a ``ValueError``) ``"cannot load model from '<path>': <problem>"``
-for a truncated, corrupted or foreign file.
+model file cannot hold, and :class:`~fasttext_lin._io.OutputPathError` (a ``ValueError``)
+for a target that is not a regular file (a device, a FIFO, a folder); nothing is written
+(an existing file at the path is untouched). ``load_model``:
+``FileNotFoundError("model file not found: '<path>'")``, and :class:`ModelFileError` (a
+``ValueError``) ``"cannot load model from '<path>': <problem>"`` for a truncated,
+corrupted or foreign file.
 """
 
-import contextlib
 import hashlib
 import json
+import math
+import numbers
 import os
 import re
 import struct
-import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -103,20 +120,32 @@ from numpy.lib import format as _npy
 from sklearn.utils.validation import check_is_fitted
 
 from . import _sgd_kernels as K
+from ._io import atomic_writer, check_output_path
 from .linear_model import LinearClassifier, _state_class
 from .nbsvm import NBSVM
 
+__all__ = ["ModelFileError", "WEIGHTS", "load_model", "quantize_model", "save_model"]
+
 FORMAT = "fasttext_lin-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 METADATA_MEMBER = "metadata.json"
 EXTRA_PREFIX = "extra/"
+WHAT = "model file"
+# The stored types of quantize_model's weights.
+WEIGHTS = ("int8", "float16")
 
 _SHARED_ARRAYS = ("coef_", "intercept_", "classes_")
 _OPTIONAL_ARRAYS = ("feature_names_in_",)
+_STATE_ARRAYS = ("sgd_v", "sgd_u", "sgd_state")
+_SCALE = "coef_scale"
 _STORABLE_KINDS = "biufUS"
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*")
 _ZIP_MAGIC = b"PK\x03\x04"
 _MAX_METADATA_BYTES = 64 << 20
+# numpy refuses .npy headers beyond 10000 bytes (max_header_size); with magic and length.
+_MAX_NPY_HEADER = 10000 + 12
+# Deflate cannot inflate beyond about 1032 bytes per compressed byte.
+_MAX_DEFLATE_RATIO = 1032
 _PAIRS = "__pairs__"
 
 
@@ -128,6 +157,13 @@ class _Problem(Exception):
     """What is wrong with a model (to save) or a model file (to load); the caller adds the path."""
 
 
+class _Declared(NamedTuple):
+    """An array as metadata.json declares it: checked against the others before reading."""
+
+    shape: tuple
+    dtype: np.dtype
+
+
 # -- the estimators a file may hold -----------------------------------------------------------
 
 class _Kind(NamedTuple):
@@ -136,17 +172,21 @@ class _Kind(NamedTuple):
     cls: type
     arrays: tuple  # its own arrays, all required
     optional: tuple  # its own arrays that a fitted estimator may lack
+    state: tuple  # its SGD state: all stored with state=True, or none
     fitted: tuple  # its int fitted attributes, in metadata "fitted"
-    own_arrays: Callable  # estimator -> {name: value} of ``arrays``
-    check: Callable  # (arrays, fitted, params) -> None: ``arrays`` against coef_; raises _Problem
-    restore: Callable  # (estimator, arrays) -> None: sets the fitted state from ``arrays``
+    own_arrays: Callable  # (estimator, state) -> {name: value} of its own arrays
+    check: Callable  # (arrays, params) -> None: shapes and dtypes against coef_; raises _Problem
+    restore: Callable  # (estimator, arrays) -> None: sets the fitted state; raises _Problem
     check_params: Callable  # estimator -> None: raises TypeError or ValueError
 
 
-def _linear_arrays(est):
-    if not hasattr(est, "_sgd"):
-        raise _Problem("the estimator has no SGD state (_sgd); fit it with fit or partial_fit.")
-    arrays = {"sgd_v": est._sgd.v, "sgd_u": est._sgd.u, "sgd_state": est._sgd.state}
+def _linear_arrays(est, state):
+    arrays = {}
+    if state:
+        if not hasattr(est, "_sgd"):
+            raise _Problem("the estimator has no SGD state (_sgd) to store: fit it with fit "
+                           "or partial_fit, or save it with state=False.")
+        arrays.update(sgd_v=est._sgd.v, sgd_u=est._sgd.u, sgd_state=est._sgd.state)
     if hasattr(est, "calibration_"):
         arrays["calibration_"] = est.calibration_
     _check_calibration(est, "calibration_" in arrays)
@@ -163,7 +203,7 @@ def _check_calibration(est, present):
                        f"loss={est.loss!r} do not calibrate; fit the model again.")
 
 
-def _check_linear(arrays, fitted, params):
+def _check_linear(arrays, params):
     coef = arrays["coef_"]
     # The parameters' values (the loss, ...) are checked once the estimator is built.
     _check_calibration(LinearClassifier(loss=params.get("loss", "hinge"),
@@ -171,29 +211,46 @@ def _check_linear(arrays, fitted, params):
                        "calibration_" in arrays)
     if "calibration_" in arrays:
         _expect(arrays, "calibration_", [(coef.shape[0], 2)], np.float64, "coef_")
-        _expect_finite(arrays, "calibration_")
-    v_shape, state_shape = _state_class(params.get("loss")).shapes(
-        arrays["classes_"].shape[0], coef.shape[1])
-    _expect(arrays, "sgd_v", [v_shape], coef.dtype, "coef_")
-    _expect(arrays, "sgd_u", [v_shape, (v_shape[0], 0)], np.float64, "coef_")
-    _expect(arrays, "sgd_state", [state_shape], np.float64, "coef_")
-    t = int(arrays["sgd_state"][0, K.T])
-    if fitted["t_"] != t:
-        raise _Problem(f"t_={fitted['t_']} but the SGD state says {t}.")
+    if "sgd_v" in arrays:
+        v_shape, state_shape = _state_class(params.get("loss")).shapes(
+            arrays["classes_"].shape[0], coef.shape[1])
+        _expect(arrays, "sgd_v", [v_shape], coef.dtype, "coef_")
+        _expect(arrays, "sgd_u", [v_shape, (v_shape[0], 0)], np.float64, "coef_")
+        _expect(arrays, "sgd_state", [state_shape], np.float64, "coef_")
 
 
 def _restore_linear(est, arrays):
-    est._sgd = _state_class(est.loss)(arrays["sgd_v"], arrays["sgd_u"], arrays["sgd_state"])
     if "calibration_" in arrays:
+        _expect_finite(arrays, "calibration_")
         est.calibration_ = arrays["calibration_"]
+    if "sgd_v" not in arrays:
+        est._sgd = _state_from_solution(est, arrays["coef_"], arrays["intercept_"])
+        return
+    t = int(arrays["sgd_state"][0, K.T])
+    if est.t_ != t:
+        raise _Problem(f"t_={est.t_} but the SGD state says {t}.")
+    est._sgd = _state_class(est.loss)(arrays["sgd_v"], arrays["sgd_u"], arrays["sgd_state"])
 
 
-def _check_nbsvm(arrays, fitted, params):
+def _state_from_solution(est, coef, intercept):
+    """An SGD state that starts from ``coef`` and ``intercept``: the step count ``t_`` kept,
+    no averaging yet."""
+    n_classes = est.classes_.shape[0]
+    sgd = _state_class(est.loss).zeros(n_classes, coef.shape[1], coef.dtype, False)
+    if est.loss == "softmax" and n_classes == 2:
+        # coef_ is w_1 - w_0: the L2-smallest pair of class weights giving it.
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.r_[-intercept, intercept] / 2
+    sgd.set_solution(coef, intercept)
+    sgd.state[:, K.T] = est.t_
+    return sgd
+
+
+def _check_nbsvm(arrays, params):
     _expect(arrays, "ratios_", [arrays["coef_"].shape], np.float64, "coef_")
-    _expect_finite(arrays, "ratios_")
 
 
 def _restore_nbsvm(est, arrays):
+    _expect_finite(arrays, "ratios_")
     est.ratios_ = arrays["ratios_"]
 
 
@@ -206,34 +263,37 @@ def _check_nbsvm_params(est):
 
 # The only classes a file may name: never import a class by a name read from a file.
 _KINDS = {
-    "LinearClassifier": _Kind(LinearClassifier, ("sgd_v", "sgd_u", "sgd_state"),
-                              ("calibration_",),
+    "LinearClassifier": _Kind(LinearClassifier, (), ("calibration_",), _STATE_ARRAYS,
                               ("n_iter_", "t_", "n_features_in_"), _linear_arrays,
                               _check_linear, _restore_linear, LinearClassifier._check_params),
-    "NBSVM": _Kind(NBSVM, ("ratios_",), (), ("n_iter_", "n_features_in_"),
-                   lambda est: {"ratios_": est.ratios_}, _check_nbsvm, _restore_nbsvm,
+    "NBSVM": _Kind(NBSVM, ("ratios_",), (), (), ("n_iter_", "n_features_in_"),
+                   lambda est, state: {"ratios_": est.ratios_}, _check_nbsvm, _restore_nbsvm,
                    _check_nbsvm_params),
 }
 
 
 # -- save -------------------------------------------------------------------------------------
 
-def save_model(path, estimator, extra=None, *, compress=False):
+def save_model(path, estimator, extra=None, *, compress=True, state=False):
     """Write a fitted estimator (and optional extra data) to one file, atomically.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The file to write (by convention ``.npz``); replaced if it exists.
+        The file to write (by convention ``.npz``); replaced if it exists, refused if it is
+        not a regular file (a device, a FIFO, a folder).
     estimator : LinearClassifier or NBSVM
-        A fitted estimator; a ``LinearClassifier`` with its SGD state, so that
-        :meth:`partial_fit` can continue after :func:`load_model`.
+        A fitted estimator.
     extra : dict or None, default=None
         ``{"arrays": {name: ndarray}, "metadata": {json}}``, both keys optional: data
         stored beside the model (a featurizer's vocabulary and parameters); see the module
         docstring.
-    compress : bool, default=False
-        Deflate the members (smaller, slower to write and read).
+    compress : bool, default=True
+        Deflate the members (smaller, a little slower to write and read).
+    state : bool, default=False
+        Also store a ``LinearClassifier``'s SGD state, so that :meth:`partial_fit` after
+        :func:`load_model` continues exactly as it would have; without it, a loaded model
+        continues from its solution (see the module docstring). An ``NBSVM`` has none.
 
     Raises
     ------
@@ -241,8 +301,15 @@ def save_model(path, estimator, extra=None, *, compress=False):
         If ``estimator`` is not a :class:`LinearClassifier` or an :class:`NBSVM`.
     ValueError
         If it is not fitted or holds a value a model file cannot hold without pickle
-        (e.g. ``random_state`` a ``RandomState``); the message names the value and the fix.
+        (e.g. ``random_state`` a ``RandomState``), or ``path`` cannot be written; the
+        message names the value and the fix.
     """
+    _save(path, estimator, extra, compress=compress, state=state)
+
+
+def _save(path, estimator, extra, *, compress=True, state=False, weights=None, prune=0.0):
+    """:func:`save_model`, with ``coef_`` quantized to ``weights`` if given; return the
+    fraction of the weights that pruning set to zero."""
     path = os.fspath(path)
     kind = _KINDS.get(type(estimator).__name__)
     if kind is None or type(estimator) is not kind.cls:
@@ -251,8 +318,10 @@ def save_model(path, estimator, extra=None, *, compress=False):
             "(a subclass would come back as its base class)."
         )
     check_is_fitted(estimator)
+    check_output_path(path, what=WHAT)
     try:
-        arrays, object_arrays = _estimator_arrays(estimator, kind)
+        arrays, object_arrays = _estimator_arrays(estimator, kind, state)
+        quantized, pruned = _quantize(arrays, weights, prune) if weights else ({}, 0.0)
         extra_arrays, extra_metadata = _check_extra(extra)
         arrays.update({EXTRA_PREFIX + name: a for name, a in extra_arrays.items()})
         metadata = {
@@ -264,15 +333,95 @@ def save_model(path, estimator, extra=None, *, compress=False):
             "fitted": {name: int(getattr(estimator, name)) for name in kind.fitted},
             "arrays": {name: _describe(a) for name, a in arrays.items()},
             "object_arrays": object_arrays,
+            "quantized": quantized,
             "extra": extra_metadata,
         }
         blob = json.dumps(metadata, indent=1).encode("utf-8")
     except _Problem as exc:
         raise ValueError(f"cannot save model to '{path}': {exc}") from None
-    _write_atomic(path, blob, arrays, compress)
+    with atomic_writer(path, what=WHAT) as fh:
+        _write_zip(fh, blob, arrays, compress)
+    return pruned
 
 
-def _estimator_arrays(est, kind):
+def _quantize(arrays, weights, prune):
+    """Replace ``arrays["coef_"]`` by its ``weights`` codes (and ``coef_scale``), rows pruned
+    at ``prune`` times their largest magnitude; return ``(quantized metadata, pruned)``."""
+    coef = arrays["coef_"]
+    magnitude = np.abs(coef)
+    cut = magnitude <= prune * magnitude.max(axis=1, keepdims=True)
+    pruned = float(np.count_nonzero(cut & (coef != 0)) / max(coef.size, 1))
+    kept = np.where(cut, 0.0, coef)
+    if weights == "float16":
+        if np.abs(kept).max(initial=0.0) > np.finfo(np.float16).max:
+            raise _Problem(f"coef_ holds weights beyond float16's range "
+                           f"({np.finfo(np.float16).max:g}); quantize with weights='int8'.")
+        arrays["coef_"] = kept.astype(np.float16)
+    else:
+        scale = np.abs(kept).max(axis=1, initial=0.0) / 127.0
+        codes = np.rint(kept / np.where(scale > 0, scale, 1.0)[:, None])
+        arrays["coef_"] = np.clip(codes, -127, 127).astype(np.int8)
+        arrays[_SCALE] = scale
+    return {"coef_": {"weights": weights, "dtype": coef.dtype.str}}, pruned
+
+
+def quantize_model(source, output, *, weights="int8", prune=0.0):
+    """Write a smaller copy of a model file, its weights stored in fewer bits.
+
+    :func:`load_model` (and :func:`~fasttext_lin.text_model.load_text_model` for a text
+    model) read the copy like any model file, with ``coef_`` dequantized into the saved
+    model's dtype. The copy holds no SGD state (see :func:`save_model`).
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        A model file of :func:`save_model` or of
+        :func:`~fasttext_lin.text_model.save_text_model`.
+    output : str or os.PathLike
+        The file to write; not ``source``, nor a device, a FIFO or a folder.
+    weights : {'int8', 'float16'}, default='int8'
+        'int8': each row of ``coef_`` as int8 codes times one float64 scale (its largest
+        magnitude / 127, symmetric); 'float16': half-precision weights.
+    prune : float in [0, 1), default=0.0
+        First set to zero the weights with ``|w| <= prune * max|w|`` of their row.
+
+    Returns
+    -------
+    dict
+        ``{"bytes_before": int, "bytes_after": int, "weights": str, "pruned": float}``:
+        the two files' sizes, ``weights``, and the fraction of the weights pruning set to
+        zero.
+
+    Raises
+    ------
+    ValueError
+        For a bad ``weights`` or ``prune``, an ``output`` that cannot be written (an
+        :class:`~fasttext_lin._io.OutputPathError`), or a ``source`` that is not a model
+        file (a :class:`ModelFileError`).
+    FileNotFoundError
+        If ``source`` does not exist.
+    """
+    if weights not in WEIGHTS:
+        raise ValueError(f"quantize_model: weights={weights!r} is invalid; expected one of "
+                         f"{', '.join(map(repr, WEIGHTS))}.")
+    if (not isinstance(prune, numbers.Real) or isinstance(prune, bool)
+            or not 0.0 <= prune < 1.0):
+        raise ValueError(f"quantize_model: prune={prune!r} is invalid; expected a number in "
+                         "[0, 1) (e.g. 0.01 zeroes the weights below 1% of their row's "
+                         "largest).")
+    check_output_path(output, inputs=[source], what=WHAT)
+    estimator, extra = load_model(source, return_extra=True)
+    if "featurizer" in extra["metadata"]:
+        # Imported late: text_model imports this module. Rewrites an older file's
+        # vocabulary in the current layout.
+        from .text_model import _current_extra
+        extra = _current_extra(extra, estimator, source)
+    pruned = _save(output, estimator, extra, weights=weights, prune=float(prune))
+    return {"bytes_before": os.path.getsize(source), "bytes_after": os.path.getsize(output),
+            "weights": weights, "pruned": pruned}
+
+
+def _estimator_arrays(est, kind, state):
     stored = set(_SHARED_ARRAYS + _OPTIONAL_ARRAYS + kind.arrays + kind.optional + kind.fitted)
     unknown = sorted(name for name in vars(est)
                      if name.endswith("_") and not name.startswith("_") and name not in stored)
@@ -282,7 +431,7 @@ def _estimator_arrays(est, kind):
                        "save_model does not know how to store.")
     arrays, object_arrays = {}, []
     named = {name: getattr(est, name) for name in _SHARED_ARRAYS}
-    named.update(kind.own_arrays(est))
+    named.update(kind.own_arrays(est, state))
     if hasattr(est, "feature_names_in_"):
         named["feature_names_in_"] = est.feature_names_in_
     for name, value in named.items():
@@ -390,26 +539,7 @@ def _to_json(value, where, key=False):
     )
 
 
-# -- atomic write -----------------------------------------------------------------------------
-
-def _write_atomic(path, metadata_blob, arrays, compress):
-    """Write the zip to a temporary file beside ``path``, fsync it, rename it over ``path``."""
-    folder, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.tmp")
-    # os.open applies the umask to 0o666, as open() would for the final file.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            _write_zip(fh, metadata_blob, arrays, compress)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
-
+# -- write ------------------------------------------------------------------------------------
 
 def _write_zip(fh, metadata_blob, arrays, compress):
     compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
@@ -418,16 +548,6 @@ def _write_zip(fh, metadata_blob, arrays, compress):
         for name, array in arrays.items():
             with archive.open(name + ".npy", "w", force_zip64=True) as member:
                 _npy.write_array(member, array, allow_pickle=False)
-
-
-def _fsync_folder(folder):
-    # Makes the rename durable on POSIX; folders cannot be opened this way on Windows.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # -- load -------------------------------------------------------------------------------------
@@ -490,13 +610,22 @@ def _load(npz):
     if len(set(names)) != len(names):
         raise _Problem("the archive holds a member twice.")
     metadata = _read_metadata(npz.zip, names)
-    kind = _check_header(metadata)
+    kind, version = _check_header(metadata)
     specs = _require(metadata, "arrays", dict)
-    _check_members(specs, names, kind)
-    arrays = {name: _read_array(npz, name, spec) for name, spec in specs.items()}
+    quantized = _check_quantized(_require(metadata, "quantized", dict) if version >= 3 else {})
+    _check_members(specs, names, kind, version, quantized)
+    declared = {name: _declared(name, spec) for name, spec in specs.items()}
     fitted = _check_fitted(_require(metadata, "fitted", dict), kind)
     params = _params_from_json(_require(metadata, "params", dict))
-    _check_consistency(arrays, fitted, params, kind)
+    # Every shape against the others and every member's declared size against its shape,
+    # before any member is inflated.
+    _check_shapes(_dequantized_shapes(declared, quantized), fitted, params, kind)
+    for name, array in declared.items():
+        _check_member_size(npz.zip.getinfo(name + ".npy"), array)
+    arrays = {name: _read_array(npz, name, array, specs[name]["sha256"])
+              for name, array in declared.items()}
+    _dequantize(arrays, quantized)
+    _check_values(arrays)
     object_arrays = _require(metadata, "object_arrays", list)
     if not set(object_arrays) <= {"classes_", "feature_names_in_"}:
         raise _Problem(f"object_arrays={object_arrays!r} names arrays that cannot be objects.")
@@ -524,7 +653,8 @@ def _read_metadata(archive, names):
 
 
 def _check_header(metadata):
-    """Check format name and version; return the :class:`_Kind` of the estimator it names."""
+    """Check format name and version; return the :class:`_Kind` of the estimator it names
+    and the version."""
     if metadata.get("format") != FORMAT:
         raise _Problem(f"not a fasttext_lin model file (format {metadata.get('format')!r}, "
                        f"expected {FORMAT!r}).")
@@ -540,7 +670,7 @@ def _check_header(metadata):
     if name not in _KINDS:
         raise _Problem(f"unknown estimator class {name!r} (this fasttext_lin knows "
                        f"{', '.join(_KINDS)}).")
-    return _KINDS[name]
+    return _KINDS[name], version
 
 
 def _require(mapping, key, kind, where=METADATA_MEMBER):
@@ -553,15 +683,38 @@ def _require(mapping, key, kind, where=METADATA_MEMBER):
     return value
 
 
-def _check_members(specs, names, kind):
+def _check_quantized(quantized):
+    """``quantized`` of metadata.json checked: {name: (weights, dtype)}."""
+    checked = {}
+    for name, spec in quantized.items():
+        where = f"{METADATA_MEMBER} quantized[{name!r}]"
+        if name != "coef_" or not isinstance(spec, dict):
+            raise _Problem(f"{where} is {spec!r}; only coef_ is quantized, as an object.")
+        weights = _require(spec, "weights", str, where)
+        dtype = _dtype(_require(spec, "dtype", str, where), where)
+        if weights not in WEIGHTS or dtype not in (np.float32, np.float64):
+            raise _Problem(f"{where} is {spec!r}; expected weights in {list(WEIGHTS)} and "
+                           "dtype float32 or float64.")
+        checked[name] = (weights, dtype)
+    return checked
+
+
+def _check_members(specs, names, kind, version, quantized):
     required = _SHARED_ARRAYS + kind.arrays
-    for name in required:
+    # Files before version 3 always hold the SGD state.
+    required += kind.state if version < 3 else ()
+    scale = (_SCALE,) if quantized.get("coef_", ("",))[0] == "int8" else ()
+    for name in required + scale:
         if name not in specs:
             raise _Problem(f"missing array {name!r} ({METADATA_MEMBER} does not list it).")
+    state = [name for name in kind.state if name in specs]
+    if state and len(state) != len(kind.state):
+        raise _Problem(f"the file holds part of the SGD state ({', '.join(state)}), not all "
+                       f"of {', '.join(kind.state)}.")
+    known = required + scale + _OPTIONAL_ARRAYS + kind.optional + kind.state
     for name in specs:
         extra_name = name[len(EXTRA_PREFIX):] if name.startswith(EXTRA_PREFIX) else None
-        if name not in required + _OPTIONAL_ARRAYS + kind.optional and not (
-                extra_name and _NAME.fullmatch(extra_name)):
+        if name not in known and not (extra_name and _NAME.fullmatch(extra_name)):
             raise _Problem(f"unknown array {name!r} in {METADATA_MEMBER}.")
         if name + ".npy" not in names:
             raise _Problem(f"missing array {name!r} (no member {name}.npy in the archive).")
@@ -571,17 +724,54 @@ def _check_members(specs, names, kind):
         raise _Problem(f"unexpected member(s) {unexpected} (not listed in {METADATA_MEMBER}).")
 
 
-def _read_array(npz, name, spec):
-    """Read one member after checking its .npy header and size against ``spec``."""
+def _declared(name, spec):
+    """The shape and dtype ``spec`` (an entry of metadata.json arrays) declares, checked."""
     where = f"{METADATA_MEMBER} arrays[{name!r}]"
     if not isinstance(spec, dict):
         raise _Problem(f"{where} is {spec!r}, expected an object.")
     shape = _require(spec, "shape", list, where)
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
         raise _Problem(f"{where}['shape'] is {shape!r}, expected non-negative ints.")
-    shape = tuple(shape)
-    dtype = _dtype(_require(spec, "dtype", str, where), where)
-    digest = _require(spec, "sha256", str, where)
+    _require(spec, "sha256", str, where)
+    return _Declared(tuple(shape), _dtype(_require(spec, "dtype", str, where), where))
+
+
+def _dequantized_shapes(declared, quantized):
+    """``declared`` with a quantized array's codes checked and given its loaded dtype."""
+    shapes = dict(declared)
+    for name, (weights, dtype) in quantized.items():
+        codes = declared[name]
+        if codes.dtype != np.dtype(weights):
+            raise _Problem(f"{name} is quantized as {weights} but stored as {codes.dtype}.")
+        shapes[name] = _Declared(codes.shape, dtype)
+        if weights == "int8":
+            rows = codes.shape[:1]
+            if declared[_SCALE] != (rows, np.dtype(np.float64)):
+                raise _Problem(f"{_SCALE} has shape {declared[_SCALE].shape} and dtype "
+                               f"{declared[_SCALE].dtype}, expected {rows} float64 to match "
+                               f"{name} {codes.shape}.")
+    return shapes
+
+
+def _check_member_size(info, array):
+    """Refuse a member whose declared uncompressed size its shape cannot explain, or that
+    its compressed bytes cannot inflate to, before it is inflated."""
+    data = array.dtype.itemsize * math.prod(array.shape)
+    size = info.file_size
+    if not data < size <= data + _MAX_NPY_HEADER:
+        raise _Problem(f"{info.filename} declares {size} bytes uncompressed, but its shape "
+                       f"{array.shape} and dtype {array.dtype} take {data} bytes and a "
+                       "header: the file is corrupted.")
+    stored = info.compress_type == zipfile.ZIP_STORED
+    if size > (1 if stored else _MAX_DEFLATE_RATIO) * info.compress_size + (0 if stored else 64):
+        raise _Problem(f"{info.filename} declares {size} bytes uncompressed from "
+                       f"{info.compress_size} stored bytes, more than they can hold: the file "
+                       "is corrupted.")
+
+
+def _read_array(npz, name, declared, digest):
+    """Read one member after checking its .npy header and size against ``declared``."""
+    shape, dtype = declared
     member = name + ".npy"
     with npz.zip.open(member) as fh:
         version = _npy.read_magic(fh)
@@ -595,8 +785,7 @@ def _read_array(npz, name, spec):
     if header[0] != shape or header[2] != dtype:
         raise _Problem(f"array {name!r} has shape {header[0]} and dtype {header[2]} in "
                        f"{member}, but {METADATA_MEMBER} says {shape} and {dtype}.")
-    # Checked before reading so that a forged header cannot make us allocate a huge array.
-    expected_size = data_start + dtype.itemsize * int(np.prod(shape))
+    expected_size = data_start + dtype.itemsize * math.prod(shape)
     size = npz.zip.getinfo(member).file_size
     if size != expected_size:
         raise _Problem(f"{member} holds {size} bytes, expected "
@@ -608,6 +797,20 @@ def _read_array(npz, name, spec):
     if _sha256(array) != digest:
         raise _Problem(f"checksum mismatch for array {name!r}: the file is corrupted.")
     return array
+
+
+def _dequantize(arrays, quantized):
+    """Replace the quantized arrays of ``arrays`` by their values, in their saved dtype."""
+    for name, (weights, dtype) in quantized.items():
+        codes = arrays[name]
+        if weights == "float16":
+            arrays[name] = codes.astype(dtype)
+            continue
+        scale = arrays.pop(_SCALE)
+        if not (np.isfinite(scale).all() and (scale >= 0).all()):
+            raise _Problem(f"{_SCALE} holds a negative, NaN or infinite scale: the file is "
+                           "corrupted.")
+        arrays[name] = (codes * scale[:, None]).astype(dtype)
 
 
 def _dtype(text, where):
@@ -629,31 +832,36 @@ def _check_fitted(fitted, kind):
     return {name: _require(fitted, name, int, where) for name in kind.fitted}
 
 
-def _check_consistency(arrays, fitted, params, kind):
-    """Check the arrays' shapes and dtypes against each other and the fitted scalars."""
+def _check_shapes(arrays, fitted, params, kind):
+    """Check the arrays' shapes and dtypes (arrays, or as declared) against each other and
+    the fitted scalars."""
     coef, classes = arrays["coef_"], arrays["classes_"]
-    if coef.ndim != 2 or coef.dtype not in (np.float32, np.float64):
+    if len(coef.shape) != 2 or coef.dtype not in (np.float32, np.float64):
         raise _Problem(f"coef_ has shape {coef.shape} and dtype {coef.dtype}, expected a 2-D "
                        "float32 or float64 array.")
     n_problems, n_features = coef.shape
-    if classes.ndim != 1 or classes.shape[0] < 2:
+    if len(classes.shape) != 1 or classes.shape[0] < 2:
         raise _Problem(f"classes_ has shape {classes.shape}, expected (n_classes,) with "
                        "n_classes >= 2.")
-    if np.unique(classes).shape[0] != classes.shape[0]:
-        raise _Problem("classes_ holds a class twice.")
     expected_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
     if n_problems != expected_problems:
         raise _Problem(f"coef_ has {n_problems} row(s) for {classes.shape[0]} classes, "
                        f"expected {expected_problems}.")
     _expect(arrays, "intercept_", [(n_problems,)], np.float64, "coef_")
-    for name in ("coef_", "intercept_"):
-        _expect_finite(arrays, name)
     if "feature_names_in_" in arrays:
         _expect(arrays, "feature_names_in_", [(n_features,)], None, "coef_")
     if fitted["n_features_in_"] != n_features:
         raise _Problem(f"n_features_in_={fitted['n_features_in_']} but coef_ has "
                        f"{n_features} columns.")
-    kind.check(arrays, fitted, params)
+    kind.check(arrays, params)
+
+
+def _check_values(arrays):
+    """Check the shared arrays' values (the estimator's own are checked as it is restored)."""
+    if np.unique(arrays["classes_"]).shape[0] != arrays["classes_"].shape[0]:
+        raise _Problem("classes_ holds a class twice.")
+    for name in ("coef_", "intercept_"):
+        _expect_finite(arrays, name)
 
 
 def _expect(arrays, name, shapes, dtype, reference):
@@ -686,9 +894,9 @@ def _build(kind, params, arrays, fitted, object_arrays):
             arrays[name] = arrays[name].astype(object)
     for name in _SHARED_ARRAYS:
         setattr(estimator, name, arrays[name])
-    kind.restore(estimator, arrays)
     for name, value in fitted.items():
         setattr(estimator, name, value)
+    kind.restore(estimator, arrays)
     if "feature_names_in_" in arrays:
         estimator.feature_names_in_ = arrays["feature_names_in_"].astype(object)
     return estimator
