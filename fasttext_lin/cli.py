@@ -34,7 +34,9 @@ Python start and imports, data load, kernel compile or cache load, training, sav
 import argparse
 import contextlib
 import importlib
+import itertools
 import os
+import re
 import sys
 import time
 
@@ -50,6 +52,7 @@ _TEXT_ONLY = {"model_type": ("--model", "linear"), "ngrams": ("--ngrams", 1),
               "hash": ("--hash", None), "min_df": ("--min-df", 1), "beta": ("--beta", None),
               "classes": ("--class", None)}
 _PREDICT_CHUNK = 10_000  # documents featurized and written at a time
+_FORMAT_HINT = "; a .svm or .libsvm file, or --format libsvm"
 
 
 def _fetch(args):
@@ -185,6 +188,19 @@ def _classifier_line(classifier):
             f"{classifier.max_iter} epochs{averaged}{calibrated})")
 
 
+def _check_output(args, output, *inputs):
+    """Refuse ``-o`` before any work: not a regular file, one of the inputs, or unwritable.
+
+    The inputs are ``inputs`` and the data the arguments name (CORPUS, each ``--class``
+    file); a named set's cached files are not given by the user and are left out.
+    """
+    from ._io import check_output_path
+
+    given = [*inputs, args.corpus, *(_label_path(pair)[1] for pair in args.classes or ())]
+    check_output_path(output, inputs=[path for path in given if path is not None],
+                      what="model file")
+
+
 # -- --verbose: where the time goes ---------------------------------------------------------
 
 class _Timings:
@@ -194,11 +210,30 @@ class _Timings:
     ----------
     verbose : bool
         Print the lines at :meth:`report`; otherwise only measure.
+    quiet : bool, default=False
+        Without ``verbose``: no ``compiling kernels`` line either.
+
+    Attributes
+    ----------
+    compiled : bool
+        Whether the last :meth:`kernels` block compiled kernels (rather than load them from
+        Numba's cache): the command's time lines then leave that time out.
     """
 
-    def __init__(self, verbose):
-        self.verbose = verbose
+    def __init__(self, verbose, quiet=False):
+        self.verbose, self.quiet = verbose, quiet
         self.lines = []
+        self.compiled = False
+        self._locked = []
+
+    def kernel_seconds(self):
+        """Seconds the last :meth:`kernels` block has held Numba's compiler lock so far."""
+        return sum(self._locked)
+
+    def without_compile(self, seconds, kernel_seconds):
+        """``seconds`` less ``kernel_seconds`` if the last :meth:`kernels` block compiled
+        (the compilation is reported apart); a cache load stays in."""
+        return seconds - kernel_seconds if self.compiled else seconds
 
     @contextlib.contextmanager
     def __call__(self, stage):
@@ -225,11 +260,13 @@ class _Timings:
 
         The compile or cache load time is the time Numba holds its compiler lock (the
         ``numba:compiler_lock`` event); the package's dispatchers' cache hits and misses
-        and the ``numba:compile`` events say which of the two it was.
+        and the ``numba:compile`` events say which of the two it was. A compilation is
+        noted in :attr:`compiled` and, without ``verbose`` (whose lines say it) or
+        ``quiet``, reported on stderr as it ends: a first run's wait is not a slow command.
         """
         from numba.core import event
 
-        locked = []
+        self._locked = locked = []
         before = _kernel_cache_stats()
         start = time.perf_counter()
         with event.install_timer("numba:compiler_lock", locked.append), \
@@ -241,6 +278,10 @@ class _Timings:
                         zip(_kernel_cache_stats(), before))
         n_compiles = sum(1 for _, ev in compiles.buffer if ev.is_start)
         what = ("compile" if misses or n_compiles else "cache load") if kernels else "none"
+        self.compiled = what == "compile"
+        if self.compiled:
+            if not (self.verbose or self.quiet):
+                print(f"compiling kernels, first run only: {kernels:.1f} s", file=sys.stderr)
         self.lines.append(f"kernels: {kernels:.3f} s {what} ({hits} loaded from Numba's cache, "
                           f"{misses} compiled; {n_compiles} numba:compile events)")
         self.lines.append(f"{stage}: {total - kernels:.3f} s (without the kernels' compile or "
@@ -293,11 +334,8 @@ def _package_dispatchers():
 # -- text: subcommands ------------------------------------------------------------------------
 
 def _train(args):
-    timings = _Timings(args.verbose)
-    folder = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot write the model to '{args.output}': no folder "
-                                f"'{folder}'")
+    _check_output(args, args.output)
+    timings = _Timings(args.verbose, args.quiet)
     if args.stream:
         return _train_stream(args, timings)
     if _is_libsvm(args):
@@ -314,12 +352,14 @@ def _train(args):
         start = time.perf_counter()
         with timings.kernels():
             X = pipeline[0].fit_transform(texts, y)
-            featurized = time.perf_counter()
+            featurized, in_featurize = time.perf_counter(), timings.kernel_seconds()
             bar.update()
             bar.set_description("fit")
             pipeline[1].fit(X, y)
             end = time.perf_counter()
         bar.update()
+    featurize = timings.without_compile(featurized - start, in_featurize)
+    fit = timings.without_compile(end - featurized, timings.kernel_seconds() - in_featurize)
     featurizer, classes = pipeline[0], pipeline[1].classes_
     print(f"corpus: {shown}: {len(texts)} rows, {len(classes)} classes "
           f"({_shown_labels(classes)})")
@@ -327,8 +367,8 @@ def _train(args):
           f"1-{args.ngrams}-grams, {featurizer.weighting}, "
           f"{'bias column' if featurizer.bias else 'no bias column'})")
     print(_classifier_line(pipeline[1]))
-    print(f"train time: {end - start:.2f} s (featurize {featurized - start:.2f} s, "
-          f"fit {end - featurized:.2f} s)")
+    print(f"train time: {featurize + fit:.2f} s (featurize {featurize:.2f} s, "
+          f"fit {fit:.2f} s)")
     print(f"training accuracy: {pipeline[1].score(X, y):.4f}")
     with timings("save"):
         save_text_model(args.output, pipeline)
@@ -339,27 +379,22 @@ def _train(args):
 
 def _train_libsvm(args, timings):
     """``train`` on LIBSVM data: a LinearClassifier as the LIBSVM benchmark runs it."""
-    _refuse_text_options(args)
-    if args.epochs is None and args.loss not in _benchmark_epochs():
-        raise ValueError(f"--loss {args.loss} on LIBSVM data: give --epochs (default epochs "
-                         f"are set for {', '.join(_benchmark_epochs())} only)")
+    _check_libsvm_options(args)
     with timings.imports():
-        from .benchmark import our_estimator
         from .persist import save_model
 
     with timings("load"):
         X, y, shown = _read_libsvm(args, "train")
-    classifier = our_estimator(args.loss, args.C, X.shape[0], epochs=args.epochs).set_params(
-        random_state=args.seed, probability=args.probability, n_jobs=args.threads,
-        parallel=args.parallel)
+    classifier = _libsvm_classifier(args, args.C, X.shape[0]).set_params(
+        probability=args.probability)
     start = time.perf_counter()
     with timings.kernels():
         classifier.fit(X, y)
-    end = time.perf_counter()
+    seconds = timings.without_compile(time.perf_counter() - start, timings.kernel_seconds())
     print(f"data: {shown}: {X.shape[0]} rows, {X.shape[1]} features, "
           f"{len(classifier.classes_)} classes ({_shown_labels(classifier.classes_)})")
     print(_classifier_line(classifier))
-    print(f"train time: {end - start:.2f} s")
+    print(f"train time: {seconds:.2f} s")
     print(f"training accuracy: {classifier.score(X, y):.4f}")
     with timings("save"):
         save_model(args.output, classifier)
@@ -368,12 +403,32 @@ def _train_libsvm(args, timings):
     return 0
 
 
+def _libsvm_classifier(args, C, n_samples):
+    """The LinearClassifier ``train`` and ``cv`` fit on LIBSVM data: the LIBSVM benchmark's
+    (its epochs, averaged over the last half for ``n_samples`` rows), with the options."""
+    from .benchmark import our_estimator
+
+    return our_estimator(args.loss, C, n_samples, epochs=args.epochs).set_params(
+        random_state=args.seed, n_jobs=args.threads, parallel=args.parallel)
+
+
 def _refuse_text_options(args):
     given = [flag for name, (flag, default) in _TEXT_ONLY.items()
              if getattr(args, name) != default]
     if given:
         raise ValueError(f"{', '.join(given)}: text featurizer option(s), but {args.corpus} is "
                          "LIBSVM data (numeric features): drop them")
+
+
+def _check_libsvm_options(args):
+    """Refuse, before any data is read, options that do not apply to LIBSVM data, and a
+    loss without default epochs (see :func:`_libsvm_classifier`) but no ``--epochs``."""
+    from .benchmark import OUR_EPOCHS
+
+    _refuse_text_options(args)
+    if args.epochs is None and args.loss not in OUR_EPOCHS:
+        raise ValueError(f"--loss {args.loss} on LIBSVM data: give --epochs (default epochs "
+                         f"are set for {', '.join(OUR_EPOCHS)} only)")
 
 
 def _train_stream(args, timings):
@@ -407,7 +462,7 @@ def _train_stream(args, timings):
     with timings.kernels():
         model = stream_fit(path, chunk_size=args.chunk_size, passes=args.epochs or 5,
                            random_state=args.seed, progress=not args.quiet, **read)
-    seconds = time.perf_counter() - start
+    seconds = timings.without_compile(time.perf_counter() - start, timings.kernel_seconds())
     classifier = model if libsvm else model[-1]
     print(f"data: {path}, streamed in chunks of {args.chunk_size} lines: "
           f"{len(classifier.classes_)} classes ({_shown_labels(classifier.classes_)})")
@@ -446,12 +501,6 @@ def _stream_source(args, libsvm):
     return args.corpus, args.n_features
 
 
-def _benchmark_epochs():
-    from .benchmark import OUR_EPOCHS
-
-    return OUR_EPOCHS
-
-
 def _is_libsvm(args):
     """Whether the data argument is LIBSVM data (see the module docstring)."""
     if args.format == "libsvm" and args.corpus is None:
@@ -482,54 +531,93 @@ def _read_libsvm(args, split, n_features=None):
 
 
 def _shown_labels(labels, limit=10):
-    shown = ", ".join(map(str, labels[:limit]))
+    shown = ", ".join(_label_strings(labels[:limit]))
     return shown + (", ..." if len(labels) > limit else "")
 
 
+def _label_strings(labels):
+    """Labels as a user wrote them: the float labels of LIBSVM files without a needless
+    ``.0`` (``1``, ``-1``, ``0.5``); other labels as ``str`` gives them.
+
+    Returns
+    -------
+    list of str
+    """
+    import numpy as np
+
+    labels = np.asarray(labels)
+    if labels.dtype.kind != "f":
+        return labels.astype(str).tolist()
+    return [str(int(v)) if v.is_integer() else str(v) for v in labels.tolist()]
+
+
 def _test(args):
-    timings = _Timings(args.verbose)
+    timings = _Timings(args.verbose, args.quiet)
     libsvm = _is_libsvm(args)
     with timings.imports():
-        import numpy as np
-
         importlib.import_module(".persist" if libsvm else ".text_model", __package__)
 
     with timings("load"):
-        model = _load_libsvm_model(args.model) if libsvm else _load_text_model(args.model)
-        if libsvm:
-            X, y, shown = _read_libsvm(args, "test", n_features=model.n_features_in_)
-        else:
-            X, y, shown = _read_corpus(args, "test")
-    classes = model.classes_
-    unseen = ~np.isin(y, classes)
-    if unseen.any():
-        raise ValueError(f"{shown}: {int(unseen.sum())} of {len(y)} rows have labels the model "
-                         f"never saw: {_shown_labels(np.unique(y[unseen]))} (model classes: "
-                         f"{_shown_labels(classes)})")
+        model = _load_model(args.model, libsvm, _data_name(args), _FORMAT_HINT)
+        X, y, shown = _test_data(args, libsvm, model)
     with _progress(args, total=1, desc="predict") as bar, timings.kernels("predict"):
         predicted = model.predict(X)
         bar.update()
     print(f"{'data' if libsvm else 'corpus'}: {shown}: {len(y)} rows")
-    _report(y, predicted, classes)
+    _report(y, predicted, model.classes_)
     timings.report()
     return 0
 
 
-def _load_libsvm_model(path):
-    """A model file of ``train`` on LIBSVM data; a text model is refused."""
-    from .persist import load_model
+def _test_data(args, libsvm, model):
+    """``(X, y, shown)``: the test split the arguments name, as ``model`` takes it; labels
+    the model never saw are refused."""
+    import numpy as np
 
+    if libsvm:
+        X, y, shown = _read_libsvm(args, "test", n_features=model.n_features_in_)
+    else:
+        X, y, shown = _read_corpus(args, "test")
+    unseen = ~np.isin(y, model.classes_)
+    if unseen.any():
+        raise ValueError(f"{shown}: {int(unseen.sum())} of {len(y)} rows have labels the model "
+                         f"never saw: {_shown_labels(np.unique(y[unseen]))} (model classes: "
+                         f"{_shown_labels(model.classes_)})")
+    return X, y, shown
+
+
+def _data_name(args):
+    """The data the arguments name, for messages."""
+    if args.classes:
+        return ", ".join(_label_path(pair)[1] for pair in args.classes)
+    return args.corpus
+
+
+def _load_model(path, libsvm, data, hint=""):
+    """The model file ``path`` for ``data``: a LinearClassifier or NBSVM on LIBSVM data
+    (``libsvm``), a text pipeline otherwise; the other kind is refused, saying which is which
+    (and ``hint``: how to say that ``data`` is LIBSVM).
+    """
+    from .persist import ModelFileError, load_model
+
+    if not libsvm:
+        from .text_model import load_text_model
+
+        try:
+            return load_text_model(path)
+        except ModelFileError:
+            if load_model(path, return_extra=True)[1]["metadata"]:
+                raise
+            raise ValueError(f"{path} is a model of LIBSVM data (numeric features, no "
+                             f"featurizer) but {data} is read as text: give it LIBSVM data "
+                             f"('label index:value ...' lines{hint}), or a model trained on "
+                             "text") from None
     model, extra = load_model(path, return_extra=True)
     if extra["metadata"]:
-        raise ValueError(f"{path} is a text model (it holds a featurizer): test it on a text "
-                         "corpus, not on LIBSVM data")
+        raise ValueError(f"{path} is a text model (it holds a featurizer) but {data} is LIBSVM "
+                         "data (numeric features): give it text, or a model trained on LIBSVM "
+                         "data")
     return model
-
-
-def _load_text_model(path):
-    from .text_model import load_text_model
-
-    return load_text_model(path)
 
 
 def _report(y, predicted, classes):
@@ -537,14 +625,15 @@ def _report(y, predicted, classes):
     import numpy as np
     from sklearn.metrics import classification_report, confusion_matrix
 
+    names = _label_strings(classes)
     print(f"accuracy: {np.mean(predicted == y):.4f}")
-    print(classification_report(y, predicted, labels=classes, digits=4, zero_division=0))
+    print(classification_report(y, predicted, labels=classes, target_names=names, digits=4,
+                                zero_division=0))
     print("confusion matrix (rows: true label, columns: predicted label):")
-    print(_matrix_table(confusion_matrix(y, predicted, labels=classes), classes))
+    print(_matrix_table(confusion_matrix(y, predicted, labels=classes), names))
 
 
-def _matrix_table(matrix, labels):
-    names = [str(label) for label in labels]
+def _matrix_table(matrix, names):
     width = max(max(map(len, names)), len(str(matrix.max())))
     lines = [" " * width + " " + " ".join(name.rjust(width) for name in names)]
     lines += [name.rjust(width) + " " + " ".join(str(v).rjust(width) for v in row)
@@ -555,51 +644,116 @@ def _matrix_table(matrix, labels):
 def _predict(args):
     import numpy as np
 
-    from .linear_model import _PROBA_LOSSES
-    from .nbsvm import NBSVM
-    from .text_model import load_text_model
-
-    if args.k < 1:
-        raise ValueError(f"--k {args.k}: give a number of labels >= 1")
-    model = load_text_model(args.model)
-    if args.proba and isinstance(model[-1], NBSVM):
-        raise ValueError("an NBSVM model has no probabilities (it gives scores only): drop "
-                         "--proba, or train with --model linear --loss log_loss for --proba")
-    if args.proba and not hasattr(model, "predict_proba"):
-        raise ValueError(f"the model's loss {model[-1].loss!r} gives no probabilities: train "
-                         "it with --probability to calibrate them, or with --loss "
-                         f"{' or '.join(_PROBA_LOSSES)}, for --proba")
-    classes = model.classes_.astype(str)
-    k = min(args.k, len(classes))
-    for chunk in _chunks(args):
-        if args.proba:
-            proba = model.predict_proba(chunk)
-            best = np.argsort(-proba, axis=1, kind="stable")[:, :k]
-            lines = ["\t".join(f"{classes[j]}\t{row[j]:.6g}" for j in order)
-                     for row, order in zip(proba, best)]
-        else:
-            lines = model.predict(chunk).astype(str).tolist()
-        sys.stdout.write("\n".join(lines) + "\n")
-    return 0
-
-
-def _chunks(args):
-    """Lists of at most ``_PREDICT_CHUNK`` decoded lines of the input."""
+    if args.k is not None and not args.proba:
+        raise ValueError(f"--k {args.k} needs --proba (it is how many labels are printed with "
+                         "their probabilities): add --proba, or drop --k")
+    k = 1 if args.k is None else args.k
+    if k < 1:
+        raise ValueError(f"--k {k}: give a number of labels >= 1")
     from .datasets import _check_codec
 
     _check_codec(args.encoding, args.encoding_errors)
     name = "<stdin>" if args.input in (None, "-") else args.input
-    stream = open(args.input, "rb") if name != "<stdin>" else contextlib.nullcontext(
+    chunks = _raw_chunks(args.input, name)
+    first = next(chunks, None)
+    libsvm = _looks_libsvm(name, first[1] if first else [])
+    timings = _Timings(verbose=False, quiet=args.quiet)
+    model = _load_model(args.model, libsvm, name)
+    if args.proba:
+        _check_proba(model if libsvm else model[-1])
+    classes = _label_strings(model.classes_)
+    k = min(k, len(classes))
+    with timings.kernels("predict"):
+        for lineno, lines in itertools.chain([first] if first else [], chunks):
+            X = (_libsvm_rows(lines, name, lineno, model.n_features_in_) if libsvm else
+                 [_decoded(raw, name, lineno + i, args.encoding, args.encoding_errors)
+                  for i, raw in enumerate(lines)])
+            if args.proba:
+                proba = model.predict_proba(X)
+                best = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+                out = ["\t".join(f"{classes[j]}\t{row[j]:.6g}" for j in order)
+                       for row, order in zip(proba, best)]
+            else:
+                out = _label_strings(model.predict(X))
+            sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+def _check_proba(classifier):
+    """Refuse ``--proba`` for a classifier without probabilities, saying how to get them."""
+    from .linear_model import _PROBA_LOSSES
+    from .nbsvm import NBSVM
+
+    if isinstance(classifier, NBSVM):
+        raise ValueError("an NBSVM model has no probabilities (it gives scores only): drop "
+                         "--proba, or train with --model linear --loss log_loss for --proba")
+    if not hasattr(classifier, "predict_proba"):
+        raise ValueError(f"the model's loss {classifier.loss!r} gives no probabilities: train "
+                         "it with --probability to calibrate them, or with --loss "
+                         f"{' or '.join(_PROBA_LOSSES)}, for --proba")
+
+
+def _raw_chunks(path, name):
+    """``(first line number, lines)``: at most ``_PREDICT_CHUNK`` raw lines of the input at
+    a time (standard input for None or ``-``)."""
+    stream = open(path, "rb") if name != "<stdin>" else contextlib.nullcontext(
         sys.stdin.buffer)
     with stream as stream:
-        chunk = []
+        first, chunk = 1, []
         for lineno, raw in enumerate(stream, start=1):
-            chunk.append(_decoded(raw, name, lineno, args.encoding, args.encoding_errors))
+            chunk.append(raw)
             if len(chunk) == _PREDICT_CHUNK:
-                yield chunk
-                chunk = []
+                yield first, chunk
+                first, chunk = lineno + 1, []
         if chunk:
-            yield chunk
+            yield first, chunk
+
+
+# A LIBSVM row, with or without its label: "[label] index:value ...", then a comment.
+_LIBSVM_ROW = re.compile(rb"\s*(?:[^\s:]+\s+)?\d+:\S+(?:\s+\d+:\S+)*\s*(?:#.*)?")
+
+
+def _looks_libsvm(name, lines):
+    """Whether the input is LIBSVM data: by its extension, else by its first non-blank line."""
+    if _EXTENSIONS.get(os.path.splitext(name)[1].lower()) == "libsvm":
+        return True
+    line = next((raw for raw in lines if raw.strip()), b"")
+    return _LIBSVM_ROW.fullmatch(line.rstrip(b"\r\n")) is not None
+
+
+def _libsvm_rows(lines, name, first_line, n_features):
+    """CSR rows of LIBSVM lines for a model of ``n_features`` features.
+
+    Labels are optional and ignored; every line is one row (a blank or comment line: a row
+    without features); features beyond the model's are ignored, as liblinear does. An error
+    names ``name`` and the line.
+    """
+    import tempfile
+
+    import scipy.sparse as sp
+
+    from .datasets import load_libsvm
+
+    # load_libsvm reads files, labelled: give it one, line for line.
+    rows = []
+    for raw in lines:
+        tokens = raw.split(b"#", 1)[0].split()
+        features = tokens[0 if tokens and b":" in tokens[0] else 1:]
+        rows.append(b" ".join([b"0", *features]))
+    with tempfile.NamedTemporaryFile(suffix=".libsvm") as tmp:
+        tmp.write(b"\n".join(rows) + b"\n")
+        tmp.flush()
+        try:
+            X, _ = load_libsvm(tmp.name)
+        except ValueError as exc:
+            where, _, problem = str(exc).removeprefix(tmp.name + ":").partition(": ")
+            line = first_line + int(where) - 1 if where.isdigit() else first_line
+            raise ValueError(f"{name}:{line}: {problem}; the model was trained on LIBSVM data: "
+                             "give it lines 'index:value ...' or 'label index:value ...'"
+                             ) from None
+    X = X[:, :n_features] if X.shape[1] > n_features else X
+    X.resize(X.shape[0], n_features)
+    return sp.csr_matrix(X)
 
 
 def _decoded(raw, name, lineno, encoding, errors):
@@ -617,27 +771,52 @@ def _decoded(raw, name, lineno, encoding, errors):
 def _cv(args):
     from .text_model import cross_validate_text
 
-    pipeline = _pipeline(args)
-    texts, y, shown = _read_corpus(args, "train")
+    timings = _Timings(verbose=False, quiet=args.quiet)
+    libsvm = _is_libsvm(args)
+    if libsvm:
+        _check_libsvm_options(args)
+        X, y, shown = _read_libsvm(args, "train")
+        # The training folds' size sets where the averaging starts, as train does.
+        estimator = _rows_of(X, _libsvm_classifier(args, 1.0, len(y) - len(y) // args.folds))
+        data = range(len(y))
+    else:
+        estimator = _pipeline(args)
+        data, y, shown = _read_corpus(args, "train")
     grid = args.grid[0] if len(args.grid) == 1 else args.grid
-    with _progress(args, total=args.folds, desc="folds") as bar:
+    with _progress(args, total=args.folds, desc="folds") as bar, timings.kernels("cv"):
         def progress(fold, accuracy, chosen):
             bar.set_postfix(accuracy=f"{accuracy:.4f}", refresh=False)
             bar.update()
 
-        result = cross_validate_text(pipeline, texts, y, folds=args.folds, grid=grid,
+        result = cross_validate_text(estimator, data, y, folds=args.folds, grid=grid,
                                      inner_folds=args.inner_folds, random_state=args.seed,
                                      progress=progress)
+    seconds = timings.without_compile(result.wall_time, timings.kernel_seconds())
     how = (f"C chosen among {', '.join(f'{c:g}' for c in args.grid)} by "
            f"{args.inner_folds}-fold CV inside each training fold" if len(args.grid) > 1
            else f"C={args.grid[0]:g}")
-    print(f"corpus: {shown}: {len(y)} rows; {args.folds}-fold cross-validation, {how}")
-    print(_classifier_line(pipeline[1]))
+    print(f"{'data' if libsvm else 'corpus'}: {shown}: {len(y)} rows; "
+          f"{args.folds}-fold cross-validation, {how}")
+    print(_classifier_line(estimator[-1]))
     for fold, (accuracy, C) in enumerate(zip(result.fold_accuracy, result.fold_chosen), 1):
         print(f"fold {fold}: accuracy {accuracy:.4f} (C={C:g})")
     print(f"accuracy: {result.mean_accuracy:.4f} ± {result.std_accuracy:.4f} "
-          f"({result.wall_time:.1f} s)")
+          f"({seconds:.1f} s)")
     return 0
+
+
+def _rows_of(X, classifier):
+    """``classifier`` as a pipeline over row numbers of ``X``: ``cross_validate_text``'s folds
+    and search, made for texts, then run on LIBSVM rows."""
+    import numpy as np
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    def rows(numbers):
+        # A closure, not X.__getitem__: cloning the pipeline then shares X, not copies it.
+        return X[np.asarray(numbers, dtype=np.intp)]
+
+    return Pipeline([("rows", FunctionTransformer(rows)), ("classifier", classifier)])
 
 
 # -- the parser -------------------------------------------------------------------------------
@@ -648,10 +827,12 @@ def _data_home_option(parser):
 
 
 def _positive(kind):
+    finite = "finite " if kind is float else ""
+
     def parse(text):
         value = kind(text)
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{text}: expected a number > 0")
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"{text}: expected a {finite}number > 0")
         return value
 
     parse.__name__ = kind.__name__  # argparse names the type in "invalid int value"
@@ -744,7 +925,12 @@ def _model_options(parser, with_C):
                        help="--threads within one model: hogwild (default; lock-free, the "
                             "model varies from run to run) or deterministic (parameter mixing "
                             "over fixed blocks: the same model for any --threads)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _quiet_option(parser)
+
+
+def _quiet_option(parser):
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar and no messages on stderr (results still print)")
 
 
 def _verbose_option(parser):
@@ -789,18 +975,23 @@ def _text_parsers(commands):
     test.add_argument("corpus", nargs="?", metavar="CORPUS",
                       help=corpus_help + "; its test split")
     _corpus_options(test)
-    test.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _quiet_option(test)
     _verbose_option(test)
     test.set_defaults(run=_test)
 
-    predict = commands.add_parser("predict", help="label one document per line")
+    predict = commands.add_parser("predict", help="label one document (or LIBSVM row) per "
+                                                  "line")
     predict.add_argument("model", metavar="MODEL")
     predict.add_argument("input", nargs="?", metavar="FILE",
-                         help="one document per line; - or none: standard input")
+                         help="one document per line, or for a model of LIBSVM data one row "
+                              "per line ('index:value ...', a leading label is ignored); - or "
+                              "none: standard input")
     predict.add_argument("--proba", action="store_true",
                          help="print the K best labels with probabilities, tab-separated")
-    predict.add_argument("--k", type=int, default=1, help="labels printed with --proba")
+    predict.add_argument("--k", type=int,
+                         help="--proba: how many labels to print (default 1)")
     _encoding_options(predict)
+    _quiet_option(predict)
     predict.set_defaults(run=_predict)
 
     cv = commands.add_parser("cv", help="k-fold cross-validation, C chosen in each fold")
@@ -816,10 +1007,18 @@ def _text_parsers(commands):
     cv.set_defaults(run=_cv, probability=False)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line usage error, as every other error: the command, the
+    problem, and where the usage is."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser():
     from .benchmark import EPOCH_LADDER, GRID
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fasttext-lin", description="Fast linear classifiers on sparse data.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -828,6 +1027,7 @@ def _parser():
         "fetch", help="download (if missing) and verify named LIBSVM data sets")
     fetch.add_argument("names", nargs="+", metavar="NAME", help="e.g. a9a, a5a, w8a, dna")
     _data_home_option(fetch)
+    _quiet_option(fetch)
     fetch.set_defaults(run=_fetch)
 
     bench = commands.add_parser(
@@ -844,7 +1044,7 @@ def _parser():
                        help="skip timing JIT compile and cache load in fresh processes")
     bench.add_argument("--out", help="also write JSON, Markdown and PNG results here")
     _data_home_option(bench)
-    bench.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    _quiet_option(bench)
     bench.set_defaults(run=_bench)
     _text_parsers(commands)
     return parser
