@@ -12,8 +12,8 @@ The text readers (``read_fasttext``, ``read_label_text``, ``read_delimited``,
 ``read_file_per_class``, ``read_folder_per_class``) return ``(texts, labels)`` and name file, line
 and byte offset in every error; none drops or merges a row silently. Every file is opened through
 one helper that decompresses ``.gz``, ``.bz2`` and ``.xz`` files and names a truncated, corrupt
-or misnamed one in one line. ``fetch_corpus`` does for the review and news corpora what ``fetch_libsvm`` does for LIBSVM
-sets, with the same download, checksum and missing-file helpers.
+or misnamed one in one line. ``fetch_corpus`` does for the review and news corpora what
+``fetch_libsvm`` does for LIBSVM sets, with the same download, checksum and missing-file helpers.
 """
 
 import bz2
@@ -830,6 +830,9 @@ def _check_label(label, where):
     if "\0" in label:
         raise ValueError(f"{where}: label {label!r} holds a NUL character, which a label cannot "
                          "hold: remove it")
+    if "\n" in label or "\r" in label:
+        raise ValueError(f"{where}: label {_clip(label)} spans lines (a stray quote?): a label "
+                         "is one line; " + _QUOTE_FIX)
 
 
 def _clip(text, width=60):
@@ -1001,13 +1004,17 @@ def _check_swallowed(records, column, labels, path, delimiter):
     known = set(labels)
     numeric = all(_INTEGER.fullmatch(label) for label in known)
     for lineno, record in records:
+        if not any("\n" in field for field in record):
+            continue
         for k, field in enumerate(record):
-            if "\n" not in field:
-                continue
-            for offset, segment in enumerate(field.split("\n")[1:], start=1):
-                parts = segment.removesuffix("\r").split(delimiter)
-                if len(parts) == width and (parts[column] in known
-                                            or numeric and _INTEGER.fullmatch(parts[column])):
+            segments = field.split("\n")
+            for offset, segment in enumerate(segments[1:], start=1):
+                # a line inside the field, or its last one, which the fields after it end
+                after = record[k + 1:] if offset == len(segments) - 1 else []
+                if segment.count(delimiter) + 1 + len(after) != width:
+                    continue
+                label = (segment.removesuffix("\r").split(delimiter) + after)[column]
+                if label in known or numeric and _INTEGER.fullmatch(label):
                     opened = lineno + sum(f.count("\n") for f in record[:k])
                     raise ValueError(
                         f"{path}:{opened}: a field quoted on this line runs over line "
