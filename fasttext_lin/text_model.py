@@ -12,15 +12,19 @@ A text model file is a :mod:`fasttext_lin.persist` model file (the classifier, a
 the namespace ``featurizer``::
 
     extra["metadata"]["featurizer"] = {
-        "class": "BagOfWords", "version": 1,
+        "class": "BagOfWords", "version": 2,
         "params": _params_to_json(params),      # dtype stored by its name, e.g. "float64"
         "fitted": {"n_features_out_": 10001, "n_keys": 10000}}   # n_keys: vocabulary mode
     extra["arrays"]:
-        featurizer/key_codes  (total_length,) uint32   vocabulary mode: the terms' code points
+        featurizer/key_utf8   (total_bytes,) uint8     vocabulary mode: the terms in UTF-8
+                                                       (lone surrogates as 'surrogatepass')
         featurizer/key_ptr    (n_keys + 1,) int64      vocabulary mode: term i is
-                                                       key_codes[key_ptr[i]:key_ptr[i + 1]]
+                                                       key_utf8[key_ptr[i]:key_ptr[i + 1]]
         featurizer/idf_       (n_terms,) float64       weighting='tfidf'
         featurizer/nb_weight_ (n_terms,) float64       weighting='nb'
+
+Featurizer version 1 (format 2 files) held ``key_codes``, the terms' code points as uint32,
+with ``key_ptr`` counting code points; it still loads.
 
 The vocabulary's hash table is not stored: it is rebuilt from the terms at load, so a file
 cannot hold a table that disagrees with its terms. Loading checks every array against the
@@ -54,7 +58,7 @@ _CLASSIFIERS = (LinearClassifier, NBSVM)
 # models run Wang and Manning's rt-polarity setting (79.5% 10-fold at 30).
 _EPOCHS = {"linear": 10, "nbsvm": 30}
 _FEATURIZER = "featurizer"
-_FEATURIZER_VERSION = 1
+_FEATURIZER_VERSION = 2
 # Fitted arrays of one value per term, and the weighting that has each.
 _TERM_ARRAYS = {"idf_": "tfidf", "nb_weight_": "nb"}
 # The other public fitted attribute, stored in the metadata (the private _table and
@@ -251,15 +255,20 @@ def _fit_fold(estimator, texts, y, param, values, inner_folds, random_state):
 
 # -- files ------------------------------------------------------------------------------------
 
-def save_text_model(path, pipeline):
+def save_text_model(path, pipeline, *, state=False):
     """Write a fitted BagOfWords + LinearClassifier or NBSVM pipeline to one file, atomically.
 
     Parameters
     ----------
     path : str or os.PathLike
+        Replaced if it exists; refused if it is not a regular file.
     pipeline : sklearn.pipeline.Pipeline
         Two fitted steps, a :class:`BagOfWords` then a :class:`LinearClassifier` or an
         :class:`NBSVM` (any step names; :func:`load_text_model` names them ``STEPS``).
+    state : bool, default=False
+        Also store the classifier's SGD state (:func:`fasttext_lin.persist.save_model`):
+        what ``partial_fit`` needs to continue exactly; without it, it continues from the
+        solution.
 
     Raises
     ------
@@ -286,7 +295,7 @@ def save_text_model(path, pipeline):
                              f"{featurizer.n_features_out_}; fit the pipeline as a whole.")
     except (ValueError, persist._Problem) as exc:
         raise ValueError(f"cannot save model to '{path}': {exc}") from None
-    persist.save_model(path, classifier, extra=extra)
+    persist.save_model(path, classifier, extra=extra, state=state)
 
 
 def _featurizer_extra(bow):
@@ -307,14 +316,55 @@ def _featurizer_extra(bow):
         _, key_codes, key_ptr = bow._table
         n_keys = int(bow._n_keys)
         metadata["fitted"]["n_keys"] = n_keys
-        arrays["key_ptr"] = np.ascontiguousarray(key_ptr[: n_keys + 1], dtype=np.int64)
-        arrays["key_codes"] = np.ascontiguousarray(key_codes[: key_ptr[n_keys]],
-                                                   dtype=np.uint32)
+        arrays["key_utf8"], arrays["key_ptr"] = _utf8(key_codes[: key_ptr[n_keys]],
+                                                      key_ptr[: n_keys + 1])
     for name in _TERM_ARRAYS:
         if hasattr(bow, name):
             arrays[name] = np.asarray(getattr(bow, name))
     return {"arrays": {f"{_FEATURIZER}/{name}": a for name, a in arrays.items()},
             "metadata": {_FEATURIZER: metadata}}
+
+
+def _utf8(key_codes, key_ptr):
+    """The terms given as code points and code-point offsets, as UTF-8 bytes and byte
+    offsets."""
+    codes = np.ascontiguousarray(key_codes, dtype=np.uint32)
+    blob = codes.tobytes().decode("utf-32-le", "surrogatepass").encode("utf-8", "surrogatepass")
+    width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
+    ends = np.concatenate([[0], np.cumsum(width, dtype=np.int64)])
+    return np.frombuffer(blob, dtype=np.uint8), ends[np.asarray(key_ptr, dtype=np.int64)]
+
+
+def _code_points(key_utf8, key_ptr):
+    """Inverse of :func:`_utf8`, checked: ``(key_codes, key_ptr)`` in code points."""
+    if key_utf8.dtype != np.uint8 or key_utf8.ndim != 1:
+        raise persist._Problem(f"featurizer key_utf8 has dtype {key_utf8.dtype} and "
+                               f"{key_utf8.ndim} dimension(s), expected 1-D uint8.")
+    if key_ptr.ndim != 1 or key_ptr.shape[0] < 1 or key_ptr.dtype != np.int64:
+        raise persist._Problem(f"featurizer key_ptr has shape {key_ptr.shape} and dtype "
+                               f"{key_ptr.dtype}, expected 1-D int64.")
+    if key_ptr[0] != 0 or np.any(np.diff(key_ptr) < 0) or key_ptr[-1] != key_utf8.shape[0]:
+        raise persist._Problem("featurizer key_ptr does not rise from 0 to "
+                               f"len(key_utf8)={key_utf8.shape[0]}.")
+    try:
+        text = key_utf8.tobytes().decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise persist._Problem(f"featurizer key_utf8 is not UTF-8 ({exc}).") from None
+    # A term starts on the first byte of a character (not a continuation byte 10xxxxxx).
+    starts = np.append((key_utf8 & 0xC0) != 0x80, True)
+    if not starts[key_ptr].all():
+        raise persist._Problem("featurizer key_ptr cuts a character of key_utf8 in two.")
+    ends = np.concatenate([[0], np.cumsum(starts[:-1], dtype=np.int64)])
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return codes, ends[key_ptr]
+
+
+def _current_extra(extra, classifier, path):
+    """``extra`` of a text model file, in the layout :func:`save_text_model` writes now."""
+    try:
+        return _featurizer_extra(_load_featurizer(extra, classifier))
+    except persist._Problem as exc:
+        raise persist.ModelFileError(f"cannot load model from '{path}': {exc}") from None
 
 
 def load_text_model(path):
@@ -368,7 +418,8 @@ def _load_featurizer(extra, classifier):
               if name.startswith(_FEATURIZER + "/")}
     n_out = persist._require(fitted, "n_features_out_", int, where + " fitted")
     vocabulary = bow.n_features is None
-    expected = {"key_codes", "key_ptr"} if vocabulary else set()
+    terms = "key_codes" if version == 1 else "key_utf8"
+    expected = {terms, "key_ptr"} if vocabulary else set()
     expected |= {name for name, weighting in _TERM_ARRAYS.items()
                  if weighting == bow.weighting}
     if set(arrays) != expected:
@@ -377,7 +428,10 @@ def _load_featurizer(extra, classifier):
                                f"weighting={bow.weighting!r}.")
     if vocabulary:
         n_terms = persist._require(fitted, "n_keys", int, where + " fitted")
-        bow._table = _table(arrays["key_codes"], arrays["key_ptr"], n_terms)
+        key_codes, key_ptr = arrays[terms], arrays["key_ptr"]
+        if version > 1:
+            key_codes, key_ptr = _code_points(key_codes, key_ptr)
+        bow._table = _table(key_codes, key_ptr, n_terms)
         bow._n_keys = n_terms
     else:
         n_terms = bow.n_features

@@ -14,8 +14,8 @@ from sklearn.svm import LinearSVC
 from fasttext_lin import NBSVM, BagOfWords, LinearClassifier, persist
 from fasttext_lin.persist import ModelFileError, load_model, save_model
 from fasttext_lin.text_model import (
-    GRID, STEPS, _featurizer_extra, cross_validate_text, load_text_model, save_text_model,
-    text_pipeline)
+    GRID, STEPS, _code_points, _featurizer_extra, cross_validate_text, load_text_model,
+    save_text_model, text_pipeline)
 
 GOOD = ["good", "great", "fine film", "lovely", "superb acting", "a joy"]
 BAD = ["bad", "awful", "boring film", "dull", "poor acting", "a mess"]
@@ -344,9 +344,25 @@ def _set(mapping, key, value):
     mapping[key] = value
 
 
+def _cut_a_character(arrays):
+    # An "é" where the last term starts, the boundary between its two bytes: valid UTF-8
+    # as a whole, not term by term.
+    utf8, ptr = arrays["key_utf8"], arrays["key_ptr"]
+    start = ptr[-2]
+    arrays["key_utf8"] = np.insert(utf8, start, np.frombuffer("é".encode(), np.uint8))
+    ptr[-2:] += [1, 2]
+
+
+def _as_version_1(arrays, meta):
+    """The featurizer's extra data as format 2 files hold it (terms as code points)."""
+    codes, ptr = _code_points(arrays.pop("key_utf8"), arrays["key_ptr"])
+    arrays["key_codes"], arrays["key_ptr"] = codes.copy(), ptr
+    meta["version"] = 1
+
+
 TAMPERED = {
     "wrong class": (lambda a, m: _set(m, "class", "CountVectorizer"), "is not a BagOfWords"),
-    "newer featurizer": (lambda a, m: _set(m, "version", 2), "newer fasttext_lin"),
+    "newer featurizer": (lambda a, m: _set(m, "version", 3), "newer fasttext_lin"),
     "featurizer version 0": (lambda a, m: _set(m, "version", 0),
                              "unknown featurizer version 0"),
     "no params": (lambda a, m: m.pop("params"), "has no 'params'"),
@@ -356,7 +372,7 @@ TAMPERED = {
                       "invalid BagOfWords parameters.*weighting='magic'"),
     "bad dtype": (lambda a, m: _set(m["params"], "dtype", "int32"),
                   "invalid BagOfWords parameters.*dtype"),
-    "missing idf": (lambda a, m: a.pop("idf_"), r"expected \['idf_', 'key_codes'"),
+    "missing idf": (lambda a, m: a.pop("idf_"), r"expected \['idf_', 'key_ptr', 'key_utf8'"),
     "idf shape": (lambda a, m: _set(a, "idf_", a["idf_"][:-1]), r"idf_ has shape"),
     "idf dtype": (lambda a, m: _set(a, "idf_", a["idf_"].astype(np.float32)),
                   "expected .* float64"),
@@ -364,22 +380,32 @@ TAMPERED = {
     "n_keys": (lambda a, m: _set(m["fitted"], "n_keys", m["fitted"]["n_keys"] + 1),
                r"key_ptr has shape"),
     "missing n_keys": (lambda a, m: m["fitted"].pop("n_keys"), "has no 'n_keys'"),
-    "key_ptr end": (lambda a, m: _set(a, "key_codes", a["key_codes"][:-1]),
-                    r"does not rise from 0 to len\(key_codes\)"),
+    "key_ptr end": (lambda a, m: _set(a, "key_utf8", a["key_utf8"][:-1]),
+                    r"does not rise from 0 to len\(key_utf8\)"),
     "key_ptr order": (lambda a, m: a["key_ptr"].__setitem__(2, a["key_ptr"][4]),
                       "does not rise"),
     "key_ptr dtype": (lambda a, m: _set(a, "key_ptr", a["key_ptr"].astype(np.int32)),
                       r"int64"),
-    "key_codes dtype": (lambda a, m: _set(a, "key_codes", a["key_codes"].astype(np.int64)),
-                        "expected 1-D uint32"),
-    "code point": (lambda a, m: a["key_codes"].__setitem__(0, 0x110000),
-                   "beyond the last Unicode code point"),
+    "key_utf8 dtype": (lambda a, m: _set(a, "key_utf8", a["key_utf8"].astype(np.int16)),
+                       "expected 1-D uint8"),
+    "not utf-8": (lambda a, m: a["key_utf8"].__setitem__(0, 0xFF), "key_utf8 is not UTF-8"),
+    "cut character": (lambda a, m: _cut_a_character(a), "cuts a character of key_utf8 in two"),
+    # Featurizer version 1 (format 2 files): the terms as code points.
+    "v1 key_ptr end": (lambda a, m: _as_version_1(a, m) or _set(a, "key_codes",
+                                                               a["key_codes"][:-1]),
+                       r"does not rise from 0 to len\(key_codes\)"),
+    "v1 key_codes dtype": (lambda a, m: _as_version_1(a, m) or _set(
+        a, "key_codes", a["key_codes"].astype(np.int64)), "expected 1-D uint32"),
+    "v1 code point": (lambda a, m: _as_version_1(a, m) or a["key_codes"].__setitem__(
+        0, 0x110000), "beyond the last Unicode code point"),
+    "v1 with utf-8 terms": (lambda a, m: _set(m, "version", 1),
+                            r"expected \['idf_', 'key_codes', 'key_ptr'\]"),
     "n_features_out_": (lambda a, m: _set(m["fitted"], "n_features_out_", 5),
                         r"n_features_out_=5, expected \d+ terms \+ 1 bias column"),
     "extra array": (lambda a, m: _set(a, "nb_weight_", np.ones(3)),
                     r"featurizer arrays .*nb_weight_"),
     "nb without weights": (lambda a, m: _set(m["params"], "weighting", "nb"),
-                           r"expected \['key_codes', 'key_ptr', 'nb_weight_'\]"),
+                           r"expected \['key_ptr', 'key_utf8', 'nb_weight_'\]"),
 }
 
 
@@ -393,9 +419,9 @@ def test_load_rejects_an_inconsistent_featurizer(fitted, tmp_path, name):
 
 def test_load_rejects_a_duplicate_term(fitted, tmp_path):
     def duplicate(arrays, meta):
-        codes, ptr = arrays["key_codes"], arrays["key_ptr"]
+        codes, ptr = arrays["key_utf8"], arrays["key_ptr"]
         first = codes[ptr[0]:ptr[1]]
-        arrays["key_codes"] = np.concatenate([codes, first])
+        arrays["key_utf8"] = np.concatenate([codes, first])
         arrays["key_ptr"] = np.append(ptr, ptr[-1] + first.shape[0])
         arrays["idf_"] = np.append(arrays["idf_"], 1.0)
         meta["fitted"]["n_keys"] += 1
