@@ -61,13 +61,16 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         probability of ``classes_[1]``. At the optimum ``w_0 = -w_1``, so the two-class
         softmax at ``alpha`` is 'log_loss' at ``alpha / 2``.
     alpha : float, default=1e-4
-        L2 regularisation strength; ignored when ``C`` is given.
+        L2 regularisation strength, finite and >= 0 (> 0 for 'optimal'); ignored when
+        ``C`` is given.
     C : float, default=None
         LinearSVC-style regularisation: when given, ``alpha = 1 / (C * n_samples)``
-        (``n_samples`` of the batch in :meth:`partial_fit`). At equal ``C`` the objective is
-        LinearSVC's / liblinear's ``1/2 ||w||^2 + C sum_i s_i L_i`` divided by ``C n``, so
-        both have the same minimiser (liblinear also regularises its intercept; use a bias
-        column and ``fit_intercept=False`` to compare like with like).
+        (``n_samples`` of the batch in :meth:`partial_fit`), which must be a finite float
+        > 0: ``C`` finite and > 0 with ``C * n_samples`` between about 5.6e-309 and
+        1.8e308. At equal ``C`` the objective is LinearSVC's / liblinear's
+        ``1/2 ||w||^2 + C sum_i s_i L_i`` divided by ``C n``, so both have the same
+        minimiser (liblinear also regularises its intercept; use a bias column and
+        ``fit_intercept=False`` to compare like with like).
     learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive'}, default='optimal'
         Step size at step ``t``: 'optimal' ``1 / (alpha (t0 + t - 1))`` with Bottou's
         heuristic ``t0``, capped so that the first step stays below
@@ -105,9 +108,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         Average the weights over the steps (averaged SGD); an int starts averaging
         after that many samples.
     class_weight : dict, 'balanced' or None, default=None
-        Weights of the classes, multiplied into the sample weights.
+        Weights of the classes (finite, >= 0), multiplied into the sample weights.
     warm_start : bool, default=False
-        Start :meth:`fit` from the previous solution.
+        Start :meth:`fit` from the previous solution (X must have its feature count).
     n_jobs : int or None, default=None
         Threads (the epoch kernels release the GIL); None is 1, -1 all cores. A model of
         one problem (two classes, or 'softmax') is trained on ``n_jobs`` threads as
@@ -209,6 +212,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data; CSR with float32 or float64 values is used without a copy.
         y : array-like of shape (n_samples,)
+            Labels: all str (without NUL characters) or all numbers.
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
