@@ -12,20 +12,34 @@ Text classification::
 ``--model nbsvm`` binary features + NBSVM (:func:`fasttext_lin.text_model.text_pipeline`).
 
 CORPUS is a named corpus (``rt-polarity``, ``sst2``, ``ag_news``, ``20newsgroups``) or a
-path: a fastText file (``__label__X text`` lines; ``.txt``, ``.ft``), a CSV or TSV file
-(``.csv``, ``.tsv``), or a folder with one subfolder of documents per class. One file
-per class, one document per line (as ``rt-polarity.pos`` / ``.neg``), is given with
+path: a fastText file (``__label__X text`` lines; ``.txt``, ``.ft``), a ``label sentence``
+file as SST, TREC and MR ship (``1 a fine , funny film``: ``--format label-text``), a CSV or
+TSV file (``.csv``, ``.tsv``), or a folder with one subfolder of documents per class. One
+file per class, one document per line (as ``rt-polarity.pos`` / ``.neg``), is given with
 ``--class LABEL=PATH`` for each class in place of CORPUS.
 
 LIBSVM data sets::
 
     fasttext-lin train DATA -o MODEL [--loss ... --C ... --epochs ... --seed ... --threads ...]
     fasttext-lin test MODEL DATA
+    fasttext-lin predict MODEL [FILE|-] [--proba --k K]
+    fasttext-lin cv DATA [--folds 10] [--grid C ...]
 
 DATA is LIBSVM when it is a named LIBSVM set (``a9a``, ``dna``, ...: its train split for
-``train``, its test split for ``test``), a file ending in ``.libsvm`` or ``.svm``, or any file
-given with ``--format libsvm``; ``train`` then fits a LinearClassifier (with an intercept) on
-the features as they are.
+``train`` and ``cv``, its test split for ``test``), a file ending in ``.libsvm`` or ``.svm``,
+or any file given with ``--format libsvm``; ``train`` then fits a LinearClassifier (with an
+intercept) on the features as they are, and ``cv`` cross-validates the same. ``predict``
+with such a model reads ``index:value ...`` rows, a leading label ignored. Labels print as
+written (``1``, ``-1``).
+
+Model files::
+
+    fasttext-lin quantize MODEL -o OUT [--weights int8|float16] [--prune F] [--test DATA]
+
+Every command writing a file checks it first (not an input, a device, a FIFO or a folder;
+its folder writable), before any work. Every error is one line on stderr, with a non-zero
+exit status; ``-q`` silences progress bars and messages, not results. A first run's Numba
+compilation is reported as such on stderr, and left out of the times printed.
 
 ``train --verbose`` (and ``test --verbose``) print to stderr the wall time of each stage:
 Python start and imports, data load, kernel compile or cache load, training, saving.
@@ -43,7 +57,7 @@ import time
 from . import __version__
 
 _LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge", "softmax")
-_FORMATS = ("fasttext", "csv", "tsv", "lines", "folders", "libsvm")
+_FORMATS = ("fasttext", "label-text", "csv", "tsv", "lines", "folders", "libsvm")
 _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".txt": "fasttext", ".ft": "fasttext",
                ".libsvm": "libsvm", ".svm": "libsvm"}
 # Text-only options (destination: flag, default): LIBSVM data refuses other values.
@@ -77,7 +91,14 @@ def _bench(args):
     print(format_table(results))
     if args.out:
         for path in write_results(results, args.out):
-            print(f"wrote {path}", file=sys.stderr)
+            if not args.quiet:
+                print(f"wrote {path}", file=sys.stderr)
+    skipped = [f"{name}: {result['skipped']}" for name, result in results["sets"].items()
+               if "skipped" in result]
+    if skipped:
+        # The sets that ran are printed, but the run is incomplete: not a success.
+        raise ValueError(f"{len(skipped)} of {len(results['sets'])} set(s) skipped, no results "
+                         f"for them: {'; '.join(skipped)}")
     return 0
 
 
@@ -118,10 +139,13 @@ def _read_path(args, kind):
                                       **_codec(args))
     if kind in ("csv", "tsv"):
         columns = [_column(c) for c in [args.label_column] + args.text_columns]
-        header = args.header or any(isinstance(c, str) for c in columns)
+        named = any(isinstance(c, str) for c in columns)
         return datasets.read_delimited(
             args.corpus, columns[0], columns[1:], delimiter="," if kind == "csv" else "\t",
-            header=header, **_codec(args))
+            header=True if named and args.header is None else args.header,
+            quoting=args.quoting, **_codec(args))
+    if kind == "label-text":
+        return datasets.read_label_text(args.corpus, **_codec(args))
     raise ValueError("--format lines reads one file per class: give --class LABEL=PATH "
                      "for each class in place of CORPUS")
 
@@ -518,16 +542,37 @@ def _is_libsvm_name(data):
     return data in LIBSVM_SETS and not os.path.exists(data)
 
 
-def _read_libsvm(args, split, n_features=None):
-    """``(X, y, shown)``: the ``split`` of a named LIBSVM set, or the LIBSVM file given."""
+def _read_libsvm(args, split):
+    """``(X, y, shown)``: the ``split`` of a named LIBSVM set, or the LIBSVM file given
+    (``--n-features`` wide if given)."""
     from . import datasets
 
     if _is_libsvm_name(args.corpus):
         data = datasets.fetch_libsvm(args.corpus, data_home=args.data_home, subset=split)
         return (data[f"X_{split}"], data[f"y_{split}"],
                 f"{data.name} ({split} split, {data[f'{split}_path']})")
-    X, y = datasets.load_libsvm(args.corpus, n_features=n_features)
+    X, y = datasets.load_libsvm(args.corpus, n_features=getattr(args, "n_features", None))
     return X, y, args.corpus
+
+
+def _to_width(X, n_features, where):
+    """``X`` as a model of ``n_features`` features takes it: features beyond the model's
+    are ignored, as liblinear's predict does, with a note on stderr naming ``where(row)``
+    of the first such row; missing ones are zero."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    if X.shape[1] > n_features:
+        beyond = X[:, n_features:]
+        rows = np.flatnonzero(np.diff(beyond.indptr))
+        if rows.size:
+            first = n_features + beyond[rows[0]].indices.min() + 1
+            print(f"note: {where(rows[0])}: feature {first} is beyond the model's {n_features}; "
+                  f"{rows.size} row(s) have such features, ignored (as liblinear does)",
+                  file=sys.stderr)
+        X = sp.csr_matrix(X[:, :n_features])
+    X.resize(X.shape[0], n_features)
+    return X
 
 
 def _shown_labels(labels, limit=10):
@@ -575,7 +620,8 @@ def _test_data(args, libsvm, model):
     import numpy as np
 
     if libsvm:
-        X, y, shown = _read_libsvm(args, "test", n_features=model.n_features_in_)
+        X, y, shown = _read_libsvm(args, "test")
+        X = _to_width(X, model.n_features_in_, lambda row: f"{shown}, row {row + 1}")
     else:
         X, y, shown = _read_corpus(args, "test")
     unseen = ~np.isin(y, model.classes_)
@@ -730,8 +776,6 @@ def _libsvm_rows(lines, name, first_line, n_features):
     """
     import tempfile
 
-    import scipy.sparse as sp
-
     from .datasets import load_libsvm
 
     # load_libsvm reads files, labelled: give it one, line for line.
@@ -751,9 +795,7 @@ def _libsvm_rows(lines, name, first_line, n_features):
             raise ValueError(f"{name}:{line}: {problem}; the model was trained on LIBSVM data: "
                              "give it lines 'index:value ...' or 'label index:value ...'"
                              ) from None
-    X = X[:, :n_features] if X.shape[1] > n_features else X
-    X.resize(X.shape[0], n_features)
-    return sp.csr_matrix(X)
+    return _to_width(X, n_features, lambda row: f"{name}:{first_line + row}")
 
 
 def _decoded(raw, name, lineno, encoding, errors):
@@ -850,7 +892,8 @@ def _corpus_options(parser):
     parser.add_argument("--format", choices=_FORMATS,
                         help="format of CORPUS (default: from its extension: .csv, .tsv, "
                              ".txt/.ft = fasttext, .libsvm/.svm = libsvm; a folder = one "
-                             "subfolder per class; a LIBSVM set name = libsvm)")
+                             "subfolder per class; a LIBSVM set name = libsvm); label-text: "
+                             "'label sentence' lines, as SST, TREC and MR ship")
     parser.add_argument("--class", dest="classes", action="append", metavar="LABEL=PATH",
                         help="one file per class, one document per line (format 'lines'); "
                              "repeat for each class, without CORPUS")
@@ -859,9 +902,13 @@ def _corpus_options(parser):
                              "(default 0)")
     parser.add_argument("--text-columns", nargs="+", default=["1"], metavar="COLUMN",
                         help="csv/tsv: text column(s), joined by a space (default 1)")
-    parser.add_argument("--header", action="store_true",
+    parser.add_argument("--header", action=argparse.BooleanOptionalAction,
                         help="csv/tsv: the first record names the columns (implied by "
-                             "column names)")
+                             "column names); --no-header: it is a document (default: a "
+                             "document, refused if it looks like a header)")
+    parser.add_argument("--quoting", action=argparse.BooleanOptionalAction,
+                        help="csv/tsv: '\"' quotes fields (default for csv); --no-quoting: "
+                             "quotes are plain text (default for tsv)")
     parser.add_argument("--label-prefix", default="__label__",
                         help="fasttext: prefix of the label tokens (default %(default)s)")
     _encoding_options(parser)
@@ -928,6 +975,12 @@ def _model_options(parser, with_C):
     _quiet_option(parser)
 
 
+def _n_features_option(parser):
+    parser.add_argument("--n-features", type=_positive(int), metavar="N",
+                        help="a LIBSVM file's number of features (default: its largest index; "
+                             "needed with --stream; a named set's is known)")
+
+
 def _quiet_option(parser):
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar and no messages on stderr (results still print)")
@@ -962,9 +1015,7 @@ def _text_parsers(commands):
                              "--epochs passes (default 5)")
     stream.add_argument("--chunk-size", type=_positive(int), default=100_000, metavar="N",
                         help="--stream: lines a chunk (default %(default)s)")
-    stream.add_argument("--n-features", type=_positive(int), metavar="N",
-                        help="--stream on a LIBSVM file: its number of features (a named "
-                             "set's is known)")
+    _n_features_option(stream)
     _corpus_options(train)
     _model_options(train, with_C=True)
     _verbose_option(train)
@@ -1002,6 +1053,7 @@ def _text_parsers(commands):
                                       "search")
     cv.add_argument("--inner-folds", type=_positive(int), default=3,
                     help="folds of the search for C in each training fold (default 3)")
+    _n_features_option(cv)
     _corpus_options(cv)
     _model_options(cv, with_C=False)
     cv.set_defaults(run=_cv, probability=False)
@@ -1050,6 +1102,18 @@ def _parser():
     return parser
 
 
+# The library names its keyword, then the flag: "pass encoding='latin-1' (--encoding latin-1)",
+# "a larger n_features (--n-features N)".
+_KEYWORD_THEN_FLAG = re.compile(
+    r"\b(?:\w+=(?:'[^']*'|\"[^\"]*\"|[^\s,;()]+)|[a-z]+_\w+) \((--[^()]*)\)")
+
+
+def _flag_wording(message):
+    """``message`` as the command line's user reads it: the flag, without the library
+    keyword before it."""
+    return _KEYWORD_THEN_FLAG.sub(r"\1", message)
+
+
 def main(argv=None):
     """Run the command line; return the exit status.
 
@@ -1065,7 +1129,8 @@ def main(argv=None):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except (ImportError, OSError, ValueError) as error:
-        print(f"fasttext-lin {args.command}: error: {error}", file=sys.stderr)
+        print(f"fasttext-lin {args.command}: error: {_flag_wording(str(error))}",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"fasttext-lin {args.command}: interrupted", file=sys.stderr)

@@ -143,14 +143,17 @@ def test_test_refuses_a_text_model_on_libsvm_data(libsvm_file, tmp_path, capsys)
     assert "is a text model (it holds a featurizer)" in err and err.count("\n") == 1
 
 
-def test_libsvm_test_file_wider_than_the_model_is_one_line_error(libsvm_file, tmp_path, capsys):
+def test_libsvm_test_features_beyond_the_model_are_ignored_with_a_note(libsvm_file, tmp_path,
+                                                                      capsys):
     model = tmp_path / "m.npz"
     assert main(["train", str(libsvm_file), "--format", "libsvm", "-o", str(model)]) == 0
-    wide = write_libsvm(tmp_path / "wide.txt", [(1, [(1, 1.0), (9, 1.0)]), (0, [(2, 1.0)])])
+    wide = write_libsvm(tmp_path / "wide.txt", [(0, [(2, 1.0)]), (1, [(1, 1.0), (9, 1.0)])])
     capsys.readouterr()
-    assert main(["test", str(model), str(wide), "--format", "libsvm"]) == 1
-    err = capsys.readouterr().err
-    assert f"{wide}:1:" in err and "exceeds n_features=7" in err
+    assert main(["test", str(model), str(wide), "--format", "libsvm"]) == 0
+    out, err = capsys.readouterr()
+    assert "accuracy: 1.0000" in out
+    assert err == (f"note: {wide}, row 2: feature 9 is beyond the model's 7; 1 row(s) have such "
+                   "features, ignored (as liblinear does)\n")
 
 
 def test_cli_start_imports_no_scikit_learn():
