@@ -351,7 +351,7 @@ def _quantize(arrays, weights, prune):
     magnitude = np.abs(coef)
     cut = magnitude <= prune * magnitude.max(axis=1, keepdims=True)
     pruned = float(np.count_nonzero(cut & (coef != 0)) / max(coef.size, 1))
-    kept = np.where(cut, 0.0, coef)
+    kept = np.where(cut, 0.0, coef).astype(np.float64)
     if weights == "float16":
         if np.abs(kept).max(initial=0.0) > np.finfo(np.float16).max:
             raise _Problem(f"coef_ holds weights beyond float16's range "

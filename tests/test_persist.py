@@ -6,7 +6,9 @@ import json
 import os
 import pickle
 import re
+import struct
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +23,7 @@ from fasttext_lin import NBSVM, LinearClassifier
 from fasttext_lin import _sgd_kernels as K
 from fasttext_lin import persist
 from fasttext_lin.linear_model import _state_class
+from fasttext_lin._io import OutputPathError
 from fasttext_lin.persist import ModelFileError, load_model, save_model
 
 LABELS = {"int": np.array([3, 7, 11]), "str": np.array(["neg", "neutral", "pos"])}
@@ -863,3 +866,224 @@ def test_property_any_model_round_trips(clf, seed, tmp_path):
     X = np.random.default_rng(seed).normal(size=(5, clf.n_features_in_))
     with np.errstate(all="ignore"):
         np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+
+
+# -- files of format 2 (tests/data/models) ----------------------------------------------------
+
+MODELS = Path(__file__).parent / "data" / "models"
+EXPECTED_V2 = json.loads((MODELS / "expected_v2.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_V2))
+def test_format_2_files_still_load_and_predict_the_same(name, shared_data):
+    from fasttext_lin.datasets import load_libsvm
+    from fasttext_lin.text_model import load_text_model
+
+    expected = EXPECTED_V2[name]
+    with zipfile.ZipFile(MODELS / name) as archive:
+        assert json.loads(archive.read("metadata.json"))["format_version"] == 2
+    if "inputs" in expected:
+        model, inputs = load_text_model(MODELS / name), expected["inputs"]
+    else:
+        model = load_model(MODELS / name)
+        X, _ = load_libsvm(shared_data / "libsvm" / expected["data"],
+                           n_features=expected["n_features"])
+        inputs = X[expected["rows"]]
+    np.testing.assert_array_equal(model.predict(inputs), expected["predict"])
+    np.testing.assert_allclose(model.decision_function(inputs),
+                               expected["decision_function"], rtol=1e-12, atol=1e-15)
+
+
+def test_format_2_file_keeps_its_state_and_saves_as_format_3(tmp_path):
+    model = load_model(MODELS / "a1a_linear_v2.npz")
+    assert model._sgd.u.shape == model._sgd.v.shape  # averaged, with its state
+    save_model(tmp_path / "m.npz", model, state=True)
+    again = load_model(tmp_path / "m.npz")
+    for name in ("v", "u", "state"):
+        np.testing.assert_array_equal(getattr(again._sgd, name), getattr(model._sgd, name))
+
+
+# -- quantize_model ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("weights", ["int8", "float16"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_quantized_model_loads_dequantized(n_classes, dtype, weights, tmp_path):
+    clf, X, y = fitted(n_classes, dtype, probability=True)
+    save_model(tmp_path / "m.npz", clf, state=True)
+    report = persist.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz", weights=weights)
+    assert report == {"bytes_before": os.path.getsize(tmp_path / "m.npz"),
+                      "bytes_after": os.path.getsize(tmp_path / "q.npz"),
+                      "weights": weights, "pruned": 0.0}
+    loaded = load_model(tmp_path / "q.npz")
+    assert loaded.coef_.dtype == dtype and loaded.coef_.shape == clf.coef_.shape
+    if weights == "int8":
+        # Each row's codes times its scale: off by at most half a step of max|w| / 127.
+        step = np.abs(clf.coef_).max(axis=1, keepdims=True) / 127
+        assert np.all(np.abs(loaded.coef_ - clf.coef_) <= step / 2 * (1 + 1e-6))
+    else:
+        np.testing.assert_array_equal(loaded.coef_, clf.coef_.astype(np.float16).astype(dtype))
+    np.testing.assert_array_equal(loaded.intercept_, clf.intercept_)
+    np.testing.assert_array_equal(loaded.calibration_, clf.calibration_)
+    assert np.mean(loaded.predict(X) == clf.predict(X)) > 0.95
+    with zipfile.ZipFile(tmp_path / "q.npz") as archive:
+        metadata = json.loads(archive.read("metadata.json"))
+    assert metadata["quantized"] == {"coef_": {"weights": weights, "dtype": np.dtype(dtype).str}}
+    assert metadata["arrays"]["coef_"]["dtype"] == np.dtype(weights).str
+    assert "sgd_v" not in metadata["arrays"]
+    loaded.set_params(probability=False)
+    del loaded.calibration_
+    loaded.partial_fit(X, y)  # continues from the dequantized solution
+
+
+def test_pruning_zeroes_the_small_weights_of_each_row(tmp_path):
+    clf, _, _ = fitted(n_classes=3)
+    save_model(tmp_path / "m.npz", clf)
+    report = persist.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz", weights="float16",
+                                    prune=0.5)
+    coef = load_model(tmp_path / "q.npz").coef_
+    small = np.abs(clf.coef_) <= 0.5 * np.abs(clf.coef_).max(axis=1, keepdims=True)
+    assert np.all(coef[small] == 0) and np.all(coef[~small] != 0)
+    assert report["pruned"] == pytest.approx(small.mean())
+
+
+def test_quantize_nbsvm(tmp_path):
+    model, X = nbsvm_fitted(n_classes=3)
+    save_model(tmp_path / "m.npz", model)
+    persist.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz")
+    loaded = load_model(tmp_path / "q.npz")
+    np.testing.assert_array_equal(loaded.ratios_, model.ratios_)
+    assert np.mean(loaded.predict(X) == model.predict(X)) > 0.95
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"weights": "int4"}, r"quantize_model: weights='int4' is invalid; expected one of "
+                          r"'int8', 'float16'\."),
+    ({"prune": 1.0}, r"quantize_model: prune=1\.0 is invalid; expected a number in \[0, 1\)"),
+    ({"prune": -0.1}, r"prune=-0\.1 is invalid"),
+    ({"prune": float("nan")}, r"prune=nan is invalid"),
+    ({"prune": True}, r"prune=True is invalid"),
+    ({"prune": "0.1"}, r"prune='0\.1' is invalid"),
+])
+def test_quantize_refuses_bad_arguments(kwargs, message, saved, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        persist.quantize_model(saved, tmp_path / "q.npz", **kwargs)
+    assert not (tmp_path / "q.npz").exists()
+
+
+def test_quantize_refuses_to_overwrite_its_source_or_a_folder(saved, tmp_path):
+    before = saved.read_bytes()
+    with pytest.raises(OutputPathError, match=r"it is the input .*which would be lost"):
+        persist.quantize_model(saved, saved)
+    assert saved.read_bytes() == before
+    with pytest.raises(OutputPathError, match=r"it is a folder, not a regular file"):
+        persist.quantize_model(saved, tmp_path)
+    with pytest.raises(FileNotFoundError, match="model file not found"):
+        persist.quantize_model(tmp_path / "absent.npz", tmp_path / "q.npz")
+
+
+def test_float16_refuses_weights_beyond_its_range(tmp_path):
+    clf, _, _ = fitted()
+    clf.coef_ = clf.coef_ * 1e6
+    clf.coef_[0, 0] = 1e5
+    save_model(tmp_path / "m.npz", clf)
+    with pytest.raises(ValueError, match=r"beyond float16's range .*weights='int8'"):
+        persist.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz", weights="float16")
+    assert not (tmp_path / "q.npz").exists()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m, a: a.__setitem__("coef_scale", -a["coef_scale"]),
+     r"coef_scale holds a negative, NaN or infinite scale"),
+    (lambda m, a: a.__setitem__("coef_scale", a["coef_scale"][:1]),
+     r"coef_scale has shape \(1,\) and dtype float64, expected \(3,\) float64"),
+    (lambda m, a: a.__setitem__("coef_", a["coef_"].astype(np.int16)),
+     r"coef_ is quantized as int8 but stored as int16"),
+    (lambda m, a: m.__setitem__("quantized", {"intercept_": {"weights": "int8"}}),
+     r"metadata\.json quantized\['intercept_'\] is \{'weights': 'int8'\}; only coef_ is "
+     r"quantized"),
+    (lambda m, a: m.__setitem__("quantized", {"coef_": {"weights": "int4", "dtype": "<f8"}}),
+     r"metadata\.json quantized\['coef_'\] is .*; expected weights in \['int8', 'float16'\]"),
+])
+def test_bad_quantized_file(change, message, saved, tmp_path):
+    persist.quantize_model(saved, tmp_path / "q.npz")
+    with zipfile.ZipFile(tmp_path / "q.npz") as archive:
+        meta = json.loads(archive.read("metadata.json"))
+    with np.load(tmp_path / "q.npz") as npz:
+        arrays = {"coef_": npz["coef_"], "coef_scale": npz["coef_scale"]}
+    change(meta, arrays)
+    rewrite(tmp_path / "q.npz", metadata={"quantized": meta["quantized"]}, arrays=arrays)
+    expect_error(tmp_path / "q.npz", message)
+
+
+# -- zip bombs --------------------------------------------------------------------------------
+
+def _set_declared_size(path, member, size):
+    """Patch the uncompressed size the zip declares for ``member``: in the central
+    directory, which zipfile reads, and in a local header without a zip64 field."""
+    blob = path.read_bytes()
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+    fields = struct.pack("<II", info.CRC, info.compress_size)
+    assert blob.count(fields + struct.pack("<I", info.file_size)) >= 1
+    path.write_bytes(blob.replace(fields + struct.pack("<I", info.file_size),
+                                  fields + struct.pack("<I", size)))
+
+
+def test_a_member_declaring_more_bytes_than_its_shape_is_refused_before_inflating(
+        saved, monkeypatch):
+    _set_declared_size(saved, "coef_.npy", 2 << 30)
+    opened = []
+    real_open = zipfile.ZipFile.open
+
+    def open_(self, name, *args, **kwargs):
+        opened.append(getattr(name, "filename", name))
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", open_)
+    expect_error(saved, r"coef_\.npy declares 2147483648 bytes uncompressed, but its shape "
+                        r"\(3, 15\) and dtype float64 take 360 bytes and a header: the file "
+                        r"is corrupted\.")
+    assert "coef_.npy" not in opened
+
+
+def test_declared_shapes_are_checked_together_before_inflating(saved, monkeypatch):
+    # A 2 GiB coef_ as metadata, .npy header and zip all declare it, deflated to 2 MiB,
+    # but the fitted scalars say 15 features: refused before it is inflated.
+    big = (1, 1 << 28)
+    with zipfile.ZipFile(saved) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    meta = json.loads(members["metadata.json"])
+    meta["arrays"]["coef_"] = {"shape": list(big), "dtype": "<f8", "sha256": "0" * 64}
+    members["metadata.json"] = json.dumps(meta).encode()
+    header = io.BytesIO()
+    npy_format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                               "shape": big})
+    with zipfile.ZipFile(saved, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, blob in members.items():
+            if name != "coef_.npy":
+                archive.writestr(name, blob)
+        with archive.open("coef_.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            chunk = bytes(1 << 24)
+            for _ in range((8 << 28) // len(chunk)):
+                member.write(chunk)
+    assert saved.stat().st_size < 4 << 20
+    monkeypatch.setattr(npy_format, "read_array", _raiser(AssertionError("inflated")))
+    expect_error(saved, r"coef_ has 1 row\(s\) for 3 classes, expected 3\.")
+
+
+def test_a_member_inflating_past_its_declared_size_is_refused(saved):
+    # coef_.npy deflated, its stream holding more bytes than the zip declares.
+    with zipfile.ZipFile(saved) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["coef_.npy"] += bytes(1 << 20)
+    with zipfile.ZipFile(saved, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, blob in members.items():
+            archive.writestr(name, blob)
+    with zipfile.ZipFile(saved) as archive:
+        true_size = archive.getinfo("coef_.npy").file_size
+    _set_declared_size(saved, "coef_.npy", true_size - (1 << 20))
+    with pytest.raises(ModelFileError, match=rf"cannot load model from '{saved}': .*"
+                                             r"(Bad CRC-32|truncated or corrupted)"):
+        load_model(saved)
