@@ -23,7 +23,8 @@ class NBSVM(ClassifierMixin, BaseEstimator):
 
     For each class ``k`` (one model for two classes), the features are binarised
     (``x > 0``), scaled by the log-count ratios ``r_k``
-    (:func:`~fasttext_lin.featurize.log_count_ratios`), optionally scaled to unit norm, and a binary :class:`LinearClassifier` learns
+    (:func:`~fasttext_lin.featurize.log_count_ratios`), optionally scaled to unit norm,
+    and a binary :class:`LinearClassifier` learns
     ``w_k`` and an intercept ``b_k``; the weights are then interpolated with their mean
     magnitude, ``w'_k = (1 - beta) mean|w_k| + beta w_k``, which moves the model
     towards multinomial naive Bayes (whose score is ``r_k . x``). This is the NB-SVM
