@@ -1008,10 +1008,13 @@ def _check_swallowed(records, column, labels, path, delimiter):
             continue
         for k, field in enumerate(record):
             segments = field.split("\n")
+            # the record's first line, split on every delimiter, is also a record's shape
+            widths = (width, k + segments[0].count(delimiter) + 1)
             for offset, segment in enumerate(segments[1:], start=1):
                 # a line inside the field, or its last one, which the fields after it end
                 after = record[k + 1:] if offset == len(segments) - 1 else []
-                if segment.count(delimiter) + 1 + len(after) != width:
+                parts = segment.count(delimiter) + 1 + len(after)
+                if parts not in widths or not -parts <= column < parts:
                     continue
                 label = (segment.removesuffix("\r").split(delimiter) + after)[column]
                 if label in known or numeric and _INTEGER.fullmatch(label):
