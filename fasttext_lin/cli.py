@@ -861,6 +861,40 @@ def _rows_of(X, classifier):
     return Pipeline([("rows", FunctionTransformer(rows)), ("classifier", classifier)])
 
 
+def _quantize(args):
+    """``quantize``: :func:`fasttext_lin.persist.quantize_model`, then the sizes and, with
+    test data, the accuracy of both models on it."""
+    import numpy as np
+
+    from .persist import quantize_model
+
+    _check_output(args, args.output, args.model)
+    timings = _Timings(verbose=False, quiet=args.quiet)
+    test = args.corpus is not None or bool(args.classes)
+    if test:
+        # Read the data (and refuse a mismatch) before anything is written.
+        libsvm = _is_libsvm(args)
+        before = _load_model(args.model, libsvm, _data_name(args), _FORMAT_HINT)
+        X, y, shown = _test_data(args, libsvm, before)
+    result = quantize_model(args.model, args.output, weights=args.weights, prune=args.prune)
+    print(f"model: {args.model}: {_size(result['bytes_before'])}")
+    ratio = result["bytes_after"] / result["bytes_before"]
+    print(f"quantized: {args.output}: {_size(result['bytes_after'])} ({ratio:.1%} of the size), "
+          f"{result['weights']} weights, {result['pruned']:.1%} of the weights pruned to 0")
+    if test:
+        after = _load_model(args.output, libsvm, shown)
+        with timings.kernels("predict"):
+            accuracy = [float(np.mean(model.predict(X) == y)) for model in (before, after)]
+        print(f"{'data' if libsvm else 'corpus'}: {shown}: {len(y)} rows")
+        print(f"accuracy: {accuracy[0]:.4f} before, {accuracy[1]:.4f} after "
+              f"({100 * (accuracy[1] - accuracy[0]):+.2f} points)")
+    return 0
+
+
+def _size(n_bytes):
+    return f"{n_bytes / 1e6:.2f} MB" if n_bytes >= 100_000 else f"{n_bytes} bytes"
+
+
 # -- the parser -------------------------------------------------------------------------------
 
 def _data_home_option(parser):
@@ -913,6 +947,16 @@ def _corpus_options(parser):
                         help="fasttext: prefix of the label tokens (default %(default)s)")
     _encoding_options(parser)
     _data_home_option(parser)
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: expected a number in [0, 1)")
+    return value
+
+
+_fraction.__name__ = "float"
 
 
 class _LazyChoices:
@@ -1057,6 +1101,26 @@ def _text_parsers(commands):
     _corpus_options(cv)
     _model_options(cv, with_C=False)
     cv.set_defaults(run=_cv, probability=False)
+
+    quantize = commands.add_parser(
+        "quantize", help="write a smaller copy of a model file (fewer bits a weight, pruning); "
+                         "with --test, the accuracy it costs")
+    quantize.add_argument("model", metavar="MODEL")
+    quantize.add_argument("-o", "--output", required=True, metavar="OUT",
+                          help="model file to write")
+    quantize.add_argument("--weights", default="int8", metavar="{int8,float16}",
+                          choices=_LazyChoices(".persist", "WEIGHTS"),
+                          help="int8: 8-bit codes and one scale per class (default); float16: "
+                               "half precision")
+    quantize.add_argument("--prune", type=_fraction, default=0.0, metavar="F",
+                          help="first set to 0 the weights below F times the largest of their "
+                               "class, in [0, 1) (default 0)")
+    quantize.add_argument("--test", dest="corpus", metavar="DATA",
+                          help="test data, as test takes it (" + corpus_help + "; its test "
+                               "split): print the accuracy before and after")
+    _corpus_options(quantize)
+    _quiet_option(quantize)
+    quantize.set_defaults(run=_quantize)
 
 
 class _Parser(argparse.ArgumentParser):
