@@ -3,6 +3,7 @@
 import json
 import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -479,3 +480,40 @@ def test_load_rejects_truncated_corrupted_and_newer_files(fitted, tmp_path):
 def test_bagofwords_alone_is_not_a_text_model(tmp_path):
     with pytest.raises(TypeError):
         save_text_model(tmp_path / "m.npz", BagOfWords())
+
+
+def test_round_trip_of_terms_beyond_ascii(tmp_path):
+    texts = ["café crème bon", "日本 映画 良い", "😀 great fun", "naïve\ud800 bad",
+             "awful 😞 film", "très mauvais"] * 3
+    y = ["pos", "pos", "pos", "neg", "neg", "neg"] * 3
+    pipe = text_pipeline(ngrams=2, tokenizer="whitespace").fit(texts, y)
+    save_text_model(tmp_path / "m.npz", pipe)
+    with np.load(tmp_path / "m.npz") as npz:
+        utf8 = npz["extra/featurizer/key_utf8"].tobytes()
+    assert "日本 映画".encode() in utf8 and "😀".encode() in utf8
+    loaded = load_text_model(tmp_path / "m.npz")
+    assert (loaded[0].transform(texts) != pipe[0].transform(texts)).nnz == 0
+    np.testing.assert_array_equal(loaded.decision_function(texts), pipe.decision_function(texts))
+
+
+@pytest.mark.parametrize("state", [False, True])
+def test_text_model_keeps_the_sgd_state_on_request(state, fitted, tmp_path):
+    save_text_model(tmp_path / "m.npz", fitted, state=state)
+    with zipfile.ZipFile(tmp_path / "m.npz") as archive:
+        assert ("sgd_v.npy" in archive.namelist()) == state
+    assert load_text_model(tmp_path / "m.npz")[1]._sgd.v.shape == fitted[1]._sgd.v.shape
+
+
+def test_quantizing_a_format_2_text_model_rewrites_its_vocabulary(tmp_path):
+    source = Path(__file__).parent / "data" / "models" / "text_linear_v2.npz"
+    texts = ["a gorgeous , witty , seductive movie .", "not bad at all", ""]
+    report = persist.quantize_model(source, tmp_path / "q.npz", weights="float16")
+    assert report["bytes_after"] < report["bytes_before"]
+    with zipfile.ZipFile(tmp_path / "q.npz") as archive:
+        names = archive.namelist()
+    assert "extra/featurizer/key_utf8.npy" in names
+    assert "extra/featurizer/key_codes.npy" not in names
+    old, new = load_text_model(source), load_text_model(tmp_path / "q.npz")
+    assert (new[0].transform(texts) != old[0].transform(texts)).nnz == 0
+    np.testing.assert_allclose(new.decision_function(texts), old.decision_function(texts),
+                               atol=1e-3)
