@@ -565,8 +565,10 @@ def load_model(path, *, return_extra=False):
     Returns
     -------
     estimator : LinearClassifier or NBSVM
-        Fitted: predictions equal the saved model's; a ``LinearClassifier`` has its SGD
-        state, so :meth:`partial_fit` continues as it would have.
+        Fitted: predictions equal the saved model's (a quantized file's: those of its
+        dequantized ``coef_``). A ``LinearClassifier`` saved with ``state=True``
+        continues in :meth:`partial_fit` as it would have; one saved without continues
+        from its solution, with the averaging restarted (see the module docstring).
     extra : dict
         Only when ``return_extra`` is true.
 

@@ -360,6 +360,26 @@ def test_save_replaces_an_existing_model(saved):
     assert os.listdir(saved.parent) == [saved.name]
 
 
+@pytest.mark.parametrize("target", ["folder", "fifo", "device"])
+def test_save_refuses_a_target_that_is_not_a_regular_file(target, tmp_path):
+    clf, _, _ = fitted()
+    if target == "folder":
+        path = tmp_path / "models"
+        path.mkdir()
+        kind = "a folder"
+    elif target == "fifo":
+        path = tmp_path / "pipe"
+        os.mkfifo(path)
+        kind = r"a FIFO \(named pipe\)"
+    else:
+        path, kind = Path(os.devnull), "a character device"
+    shown = re.escape(str(path))
+    with pytest.raises(OutputPathError, match=rf"cannot write the model file '{shown}': it is "
+                                              rf"{kind}, not a regular file"):
+        save_model(path, clf)
+    assert not path.is_file() and not [p for p in os.listdir(path.parent) if ".tmp" in p]
+
+
 def _raiser(exc):
     def raise_(*args, **kwargs):
         raise exc
