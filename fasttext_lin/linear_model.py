@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, check_scalar, validate_dat
 from . import _sgd_kernels as K
 from . import _softmax_kernels as S
 from . import _threads
+from ._validation import check_labels
 
 _PROBA_LOSSES = ("log_loss", "modified_huber", "softmax")
 _LOSSES = sorted([*K.LOSS_CODES, "softmax"])
@@ -270,7 +271,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         if first:
             if classes is None:
                 raise ValueError("classes must be given at the first call to partial_fit.")
-            _check_labels(classes, "classes")
+            check_labels(classes, "classes")
             classes = np.unique(np.asarray(classes))
             if classes.shape[0] < 2:
                 raise ValueError(f"classes must hold at least 2 classes; got {classes!r}.")
@@ -464,7 +465,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         With ``reset`` and ``warm_start`` on a fitted model, X must keep the model's
         feature count, else the model is left as it was and the error says what to do.
         """
-        _check_labels(y)
+        check_labels(y)
         warm = reset and self.warm_start and hasattr(self, "coef_")
         kept = {name: vars(self)[name] for name in ("n_features_in_", "feature_names_in_")
                 if warm and name in vars(self)}
@@ -663,36 +664,6 @@ def _check_class_weight(class_weight):
                 f"class_weight[{label!r}]={value!r} is invalid: class weights must be finite "
                 "numbers >= 0, as sample weights are."
             )
-
-
-def _check_labels(y, name="y"):
-    """Refuse labels that numpy would reorder badly or change: str mixed with other types
-    (numpy cannot sort them, or turns them all into str), and str holding a NUL character
-    (numpy's str arrays drop trailing NULs, so ``classes_`` would not be the labels given).
-
-    Arrays of a non-object dtype are numpy's already and pass as they are.
-    """
-    if isinstance(y, np.ndarray) and y.dtype != object:
-        return
-    labels = np.asarray(y, dtype=object)
-    if labels.ndim != 1:
-        return  # validate_data names the shape
-    types = set(map(type, labels))
-    texts = {t for t in types if issubclass(t, str)}
-    if texts and texts != types:
-        text = next(v for v in labels if isinstance(v, str))
-        other = next(v for v in labels if not isinstance(v, str))
-        raise ValueError(
-            f"{name} mixes labels of type str ({text!r}) and {type(other).__name__} "
-            f"({other!r}): convert all labels to str, e.g. [str(label) for label in {name}]."
-        )
-    if texts and "\x00" in "".join(labels):
-        label = next(v for v in labels if "\x00" in v)
-        raise ValueError(
-            f"{name} holds the label {label!r}: labels must not contain NUL characters "
-            "(numpy drops trailing ones, so the classes would not be the labels given); "
-            "remove them, e.g. label.replace('\\x00', '')."
-        )
 
 
 def _has_probabilities(est):

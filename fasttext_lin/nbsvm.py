@@ -11,6 +11,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .featurize import log_count_ratios
+from ._validation import check_labels
 from .linear_model import LinearClassifier
 
 __all__ = ["NBSVM"]
@@ -124,6 +125,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         self : NBSVM
         """
         self._check_params()
+        check_labels(y)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
         B = _binary(X)

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.sparse as sparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -203,3 +204,13 @@ def test_nbsvm_refuses_non_finite_C():
     X, y = data()
     with raises("C=nan is invalid: give a finite number > 0.0."):
         NBSVM(C=np.nan).fit(np.abs(X), y)
+
+
+@pytest.mark.parametrize("y, match", [
+    (["pos", 1, "neg", "pos"], "mixes labels of type str"),
+    (["pos\x00", "neg", "neg", "pos\x00"], "NUL"),
+])
+def test_nbsvm_refuses_the_labels_linear_classifier_refuses(y, match):
+    X = sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 1.0]]))
+    with pytest.raises(ValueError, match=match):
+        NBSVM().fit(X, y)
