@@ -248,11 +248,12 @@ class _Timings:
         self.verbose, self.quiet = verbose, quiet
         self.lines = []
         self.compiled = False
-        self._locked = []
+        self._lock_timer = None
 
     def kernel_seconds(self):
         """Seconds the last :meth:`kernels` block has held Numba's compiler lock so far."""
-        return sum(self._locked)
+        timer = self._lock_timer
+        return timer.duration if timer is not None and timer.done else 0.0
 
     def without_compile(self, seconds, kernel_seconds):
         """``seconds`` less ``kernel_seconds`` if the last :meth:`kernels` block compiled
@@ -290,14 +291,15 @@ class _Timings:
         """
         from numba.core import event
 
-        self._locked = locked = []
         before = _kernel_cache_stats()
         start = time.perf_counter()
-        with event.install_timer("numba:compiler_lock", locked.append), \
+        # A listener read as the block runs (install_timer reports only at its end).
+        self._lock_timer = event.TimingListener()
+        with event.install_listener("numba:compiler_lock", self._lock_timer), \
                 event.install_recorder("numba:compile") as compiles:
             yield
         total = time.perf_counter() - start
-        kernels = sum(locked)
+        kernels = self.kernel_seconds()
         hits, misses = (after - earlier for after, earlier in
                         zip(_kernel_cache_stats(), before))
         n_compiles = sum(1 for _, ev in compiles.buffer if ev.is_start)
