@@ -140,7 +140,8 @@ def atomic_writer(path, what="output", mode=0o666):
             raise
     except OSError as exc:
         # Name the user's file, not the hidden temporary one.
-        raise OSError(exc.errno, f"{exc.strerror} (writing the {what})", shown) from None
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise OSError(exc.errno, f"{reason} (writing the {what})", shown) from None
     _fsync_folder(folder)
 
 

@@ -94,3 +94,9 @@ def test_sha256_file(tmp_path):
     path.write_bytes(b"abc")
     assert sha256_file(path) == (
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+
+
+def test_an_error_without_errno_keeps_its_text(tmp_path):
+    with pytest.raises(OSError, match=r"disk went away \(writing the output\): .*m\.npz"):
+        with atomic_writer(tmp_path / "m.npz"):
+            raise OSError("disk went away")
