@@ -7,12 +7,13 @@ command line's start cost no scikit-learn or Numba import until a name is needed
 import importlib
 
 __all__ = ["BagOfWords", "LinearClassifier", "NBSVM", "cross_validate_text", "load_model",
-           "load_text_model", "save_model", "save_text_model", "text_pipeline"]
+           "load_text_model", "quantize_model", "save_model", "save_text_model",
+           "text_pipeline"]
 __version__ = "0.1.0"
 
 # Public name -> the module that defines it.
 _HOME = {"BagOfWords": "featurize", "LinearClassifier": "linear_model", "NBSVM": "nbsvm",
-         "load_model": "persist", "save_model": "persist", "cross_validate_text": "text_model",
+         "load_model": "persist", "save_model": "persist", "quantize_model": "persist", "cross_validate_text": "text_model",
          "load_text_model": "text_model", "save_text_model": "text_model",
          "text_pipeline": "text_model"}
 
