@@ -546,7 +546,7 @@ def _is_libsvm_name(data):
 
 def _read_libsvm(args, split):
     """``(X, y, shown)``: the ``split`` of a named LIBSVM set, or the LIBSVM file given
-    (``--n-features`` wide if given)."""
+    (``--n-features`` wide if given; its labels must be classes, not regression targets)."""
     from . import datasets
 
     if _is_libsvm_name(args.corpus):
@@ -554,6 +554,7 @@ def _read_libsvm(args, split):
         return (data[f"X_{split}"], data[f"y_{split}"],
                 f"{data.name} ({split} split, {data[f'{split}_path']})")
     X, y = datasets.load_libsvm(args.corpus, n_features=getattr(args, "n_features", None))
+    datasets.check_class_labels(y, args.corpus)
     return X, y, args.corpus
 
 
@@ -698,13 +699,14 @@ def _predict(args):
     k = 1 if args.k is None else args.k
     if k < 1:
         raise ValueError(f"--k {k}: give a number of labels >= 1")
-    from .datasets import _check_codec
+    from .datasets import decode_part, split_lines
 
-    _check_codec(args.encoding, args.encoding_errors)
+    # Decoding nothing checks the encoding and the errors handler, before any input is read.
+    decode_part(b"", "", args.encoding, args.encoding_errors, 1, 0)
     name = "<stdin>" if args.input in (None, "-") else args.input
     chunks = _raw_chunks(args.input, name)
     first = next(chunks, None)
-    libsvm = _looks_libsvm(name, first[1] if first else [])
+    libsvm = _looks_libsvm(name, first[2] if first else [])
     timings = _Timings(verbose=False, quiet=args.quiet)
     model = _load_model(args.model, libsvm, name)
     if args.proba:
@@ -712,10 +714,10 @@ def _predict(args):
     classes = _label_strings(model.classes_)
     k = min(k, len(classes))
     with timings.kernels("predict"):
-        for lineno, lines in itertools.chain([first] if first else [], chunks):
+        for lineno, offset, lines in itertools.chain([first] if first else [], chunks):
             X = (_libsvm_rows(lines, name, lineno, model.n_features_in_) if libsvm else
-                 [_decoded(raw, name, lineno + i, args.encoding, args.encoding_errors)
-                  for i, raw in enumerate(lines)])
+                 split_lines(decode_part(b"".join(lines), name, args.encoding,
+                                         args.encoding_errors, lineno, offset)))
             if args.proba:
                 proba = model.predict_proba(X)
                 best = np.argsort(-proba, axis=1, kind="stable")[:, :k]
@@ -742,19 +744,19 @@ def _check_proba(classifier):
 
 
 def _raw_chunks(path, name):
-    """``(first line number, lines)``: at most ``_PREDICT_CHUNK`` raw lines of the input at
-    a time (standard input for None or ``-``)."""
+    """``(first line number, its byte offset, lines)``: at most ``_PREDICT_CHUNK`` raw lines
+    of the input at a time (standard input for None or ``-``)."""
     stream = open(path, "rb") if name != "<stdin>" else contextlib.nullcontext(
         sys.stdin.buffer)
     with stream as stream:
-        first, chunk = 1, []
+        first, offset, chunk = 1, 0, []
         for lineno, raw in enumerate(stream, start=1):
             chunk.append(raw)
             if len(chunk) == _PREDICT_CHUNK:
-                yield first, chunk
-                first, chunk = lineno + 1, []
+                yield first, offset, chunk
+                first, offset, chunk = lineno + 1, offset + sum(map(len, chunk)), []
         if chunk:
-            yield first, chunk
+            yield first, offset, chunk
 
 
 # A LIBSVM row, with or without its label: "[label] index:value ...", then a comment.
@@ -798,18 +800,6 @@ def _libsvm_rows(lines, name, first_line, n_features):
                              "give it lines 'index:value ...' or 'label index:value ...'"
                              ) from None
     return _to_width(X, n_features, lambda row: f"{name}:{first_line + row}")
-
-
-def _decoded(raw, name, lineno, encoding, errors):
-    """One input line without its line end; a decoding error names the line."""
-    try:
-        text = raw.decode(encoding, errors)
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{name}:{lineno}: cannot decode byte 0x{raw[exc.start]:02x} at byte "
-                         f"{exc.start} of the line as {encoding}: {exc.reason}; pass "
-                         "--encoding latin-1 if the input is Latin-1, or "
-                         "--encoding-errors replace") from exc
-    return text.rstrip("\r\n")
 
 
 def _cv(args):

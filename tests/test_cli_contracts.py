@@ -178,6 +178,28 @@ def test_cv_on_a_libsvm_file(tmp_path, libsvm_file, capsys, how):
     assert out.count("accuracy 1.0000 (C=1)") == 4 and "accuracy: 1.0000 ± 0.0000" in out
 
 
+@pytest.mark.parametrize("command", ["train", "cv"])
+def test_libsvm_regression_targets_are_one_line(tmp_path, capsys, command):
+    path = tmp_path / "targets.svm"
+    path.write_text("1 1:1\n0.5 2:1\n1.5 1:1\n")
+    output = ["-o", tmp_path / "m.npz"] if command == "train" else []
+    err = one_line_error(capsys, command, path, *output)
+    assert f"{path}:2: label '0.5' is not a whole number" in err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_predict_names_the_undecodable_line(tmp_path, text_model, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_PREDICT_CHUNK", 2)  # the line is in the second chunk
+    docs = tmp_path / "docs.txt"
+    docs.write_bytes("good\nbad\nfine\ncaf\u00e9\n".encode("latin-1"))
+    status, out, err = run(capsys, "predict", text_model, docs)
+    assert status == 1 and out == "pos\nneg\n"  # the chunk before, streamed
+    assert err.count("\n") == 1 and f"{docs}:4: cannot decode byte 0xe9 at byte 3 of the line (byte 17 of the file)" in err
+    assert "pass --encoding latin-1" in err
+    status, out, _ = run(capsys, "predict", text_model, docs, "--encoding", "latin-1")
+    assert status == 0 and out.splitlines()[:3] == ["pos", "neg", "pos"] and out.count("\n") == 4
+
+
 def test_cv_refuses_text_options_on_libsvm_data(libsvm_file, capsys):
     err = one_line_error(capsys, "cv", libsvm_file, "--ngrams", "2")
     assert "--ngrams: text featurizer option(s)" in err
