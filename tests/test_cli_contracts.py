@@ -194,7 +194,8 @@ def test_predict_names_the_undecodable_line(tmp_path, text_model, capsys, monkey
     docs.write_bytes("good\nbad\nfine\ncaf\u00e9\n".encode("latin-1"))
     status, out, err = run(capsys, "predict", text_model, docs)
     assert status == 1 and out == "pos\nneg\n"  # the chunk before, streamed
-    assert err.count("\n") == 1 and f"{docs}:4: cannot decode byte 0xe9 at byte 3 of the line (byte 17 of the file)" in err
+    assert err.count("\n") == 1
+    assert f"{docs}:4: cannot decode byte 0xe9 at byte 3 of the line (byte 17 of the file)" in err
     assert "pass --encoding latin-1" in err
     status, out, _ = run(capsys, "predict", text_model, docs, "--encoding", "latin-1")
     assert status == 0 and out.splitlines()[:3] == ["pos", "neg", "pos"] and out.count("\n") == 4

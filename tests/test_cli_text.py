@@ -311,7 +311,8 @@ def test_predict_errors(model, tmp_path, capsys, monkeypatch):
     assert "No such file or directory" in err and str(tmp_path / "no.txt") in err
     stdin(monkeypatch, b"good\nbad \xff\n")
     err = one_line_error(capsys, "predict", model)
-    assert "<stdin>:2: cannot decode byte 0xff at byte 4 of the line (byte 9 of the file) as utf-8" in err
+    assert ("<stdin>:2: cannot decode byte 0xff at byte 4 of the line (byte 9 of the file) as "
+            "utf-8") in err
     stdin(monkeypatch, b"good\nbad \xff\n")
     status, out, _ = run(capsys, "predict", model, "--encoding-errors", "replace")
     assert status == 0 and len(out.splitlines()) == 2
