@@ -83,6 +83,14 @@ def _fetch(args):
 def _bench(args):
     from .benchmark import format_table, run_libsvm_benchmark, write_results
 
+    if args.out and os.path.exists(args.out):
+        from ._io import check_output_path
+
+        # Before the long run: a folder whose results file can be written (write_results
+        # creates a missing folder).
+        if not os.path.isdir(args.out):
+            raise ValueError(f"--out {args.out}: not a folder; give a folder for the results")
+        check_output_path(os.path.join(args.out, "libsvm.json"), what="results file")
     progress = (lambda message: print(message, file=sys.stderr)) if not args.quiet else None
     results = run_libsvm_benchmark(
         args.names, repeats=args.repeats, progress=progress, grid=args.grid,

@@ -257,6 +257,15 @@ def test_bench_without_data_is_not_a_success(tmp_path, monkeypatch, capsys):
     assert "FASTTEXT_LIN_DATA" in err and err.count("\n") == 1
 
 
+def test_bench_checks_its_results_folder_first(tmp_path, corpus, capsys):
+    err = one_line_error(capsys, "bench", "a1a", "--out", corpus, "-q")
+    assert f"--out {corpus}: not a folder" in err
+    (tmp_path / "out").mkdir()
+    os.mkfifo(tmp_path / "out" / "libsvm.json")
+    err = one_line_error(capsys, "bench", "a1a", "--out", tmp_path / "out", "-q")
+    assert "cannot write the results file" in err and "a FIFO" in err
+
+
 # -- item 6: label sentence ------------------------------------------------------------------
 
 def test_label_text_is_a_named_format(tmp_path, capsys):
