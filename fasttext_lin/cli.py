@@ -1027,7 +1027,8 @@ def _n_features_option(parser):
 
 def _quiet_option(parser):
     parser.add_argument("-q", "--quiet", action="store_true",
-                        help="no progress bar and no messages on stderr (results still print)")
+                        help="no progress bar, no progress or compile messages on stderr; "
+                             "results, notes on the data and errors still print")
 
 
 def _verbose_option(parser):
