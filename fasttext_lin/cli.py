@@ -34,7 +34,7 @@ written (``1``, ``-1``).
 
 Model files::
 
-    fasttext-lin quantize MODEL -o OUT [--weights int8|float16] [--prune F] [--test DATA]
+    fasttext-lin quantize MODEL -o OUT [--weights float16|int8] [--prune F] [--test DATA]
 
 Every command writing a file checks it first (not an input, a device, a FIFO or a folder;
 its folder writable), before any work. Every error is one line on stderr, with a non-zero
@@ -1109,10 +1109,10 @@ def _text_parsers(commands):
     quantize.add_argument("model", metavar="MODEL")
     quantize.add_argument("-o", "--output", required=True, metavar="OUT",
                           help="model file to write")
-    quantize.add_argument("--weights", default="int8", metavar="{int8,float16}",
+    quantize.add_argument("--weights", default="float16", metavar="{float16,int8}",
                           choices=_LazyChoices(".persist", "WEIGHTS"),
-                          help="int8: 8-bit codes and one scale per class (default); float16: "
-                               "half precision")
+                          help="float16: half precision (default); int8: 8-bit codes and one "
+                               "scale per class (smaller; more predictions move)")
     quantize.add_argument("--prune", type=_fraction, default=0.0, metavar="F",
                           help="first set to 0 the weights below F times the largest of their "
                                "class, in [0, 1) (default 0)")

@@ -132,7 +132,7 @@ METADATA_MEMBER = "metadata.json"
 EXTRA_PREFIX = "extra/"
 WHAT = "model file"
 # The stored types of quantize_model's weights.
-WEIGHTS = ("int8", "float16")
+WEIGHTS = ("float16", "int8")
 
 _SHARED_ARRAYS = ("coef_", "intercept_", "classes_")
 _OPTIONAL_ARRAYS = ("feature_names_in_",)
@@ -365,7 +365,7 @@ def _quantize(arrays, weights, prune):
     return {"coef_": {"weights": weights, "dtype": coef.dtype.str}}, pruned
 
 
-def quantize_model(source, output, *, weights="int8", prune=0.0):
+def quantize_model(source, output, *, weights="float16", prune=0.0):
     """Write a smaller copy of a model file, its weights stored in fewer bits.
 
     :func:`load_model` (and :func:`~fasttext_lin.text_model.load_text_model` for a text
@@ -379,9 +379,11 @@ def quantize_model(source, output, *, weights="int8", prune=0.0):
         :func:`~fasttext_lin.text_model.save_text_model`.
     output : str or os.PathLike
         The file to write; not ``source``, nor a device, a FIFO or a folder.
-    weights : {'int8', 'float16'}, default='int8'
-        'int8': each row of ``coef_`` as int8 codes times one float64 scale (its largest
-        magnitude / 127, symmetric); 'float16': half-precision weights.
+    weights : {'float16', 'int8'}, default='float16'
+        'float16': half-precision weights (the predictions of the full model, but for
+        scores within float16's rounding of zero); 'int8': each row of ``coef_`` as int8
+        codes times one float64 scale (its largest magnitude / 127, symmetric): smaller,
+        and more predictions move.
     prune : float in [0, 1), default=0.0
         First set to zero the weights with ``|w| <= prune * max|w|`` of their row.
 
