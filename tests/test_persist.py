@@ -978,7 +978,7 @@ def test_quantize_nbsvm(tmp_path):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"weights": "int4"}, r"quantize_model: weights='int4' is invalid; expected one of "
-                          r"'int8', 'float16'\."),
+                          r"'float16', 'int8'\."),
     ({"prune": 1.0}, r"quantize_model: prune=1\.0 is invalid; expected a number in \[0, 1\)"),
     ({"prune": -0.1}, r"prune=-0\.1 is invalid"),
     ({"prune": float("nan")}, r"prune=nan is invalid"),
