@@ -40,10 +40,8 @@ Writes ``many_classes.json`` (machine, versions, git state, every figure),
 ``many_classes.md`` and ``many_classes.png`` to ``--out`` (default ``bench/results``).
 """
 
-import argparse
 import gc
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,8 +52,10 @@ import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (git_state, reset_peak, save_png_atomic, status_kib,  # noqa: E402
-                     write_bench_results)
+import _harness  # noqa: E402
+from _harness import (arguments, child_result, finish, fmt_git, fmt_load,  # noqa: E402
+                      machine_info, one_blas_thread, parse, pyplot, reset_peak, save_png,
+                      status_kib)
 
 CLASSES = (105, 300, 1000)
 METHODS = ("softmax", "ovr-hinge-1", "ovr-hinge-2", "linearsvc")
@@ -179,24 +179,19 @@ def traced_fit_peak(model, X, y):
 
 
 def child(spec):
-    from threadpoolctl import threadpool_limits
-
     with np.load(spec["data"]) as f:
         X = sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
         y = f["y"]
     n_train = int(TRAIN_SHARE * X.shape[0])
-    with threadpool_limits(limits=1):
+    with one_blas_thread():
         out = measure(spec["method"], X[:n_train], y[:n_train], X[n_train:], y[n_train:],
                       spec["epochs"], spec["repeats"])
-    json.dump(out, sys.stdout)
+    child_result(out)
 
 
 def run_child(spec):
-    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"child {spec} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout)
+    """:func:`child` in a fresh process; its record."""
+    return _harness.run_child(__file__, spec)
 
 
 def save_set(path, X, y):
@@ -208,10 +203,8 @@ def save_set(path, X, y):
 # -- the run ----------------------------------------------------------------------------------
 
 def run(args):
-    from fasttext_lin.benchmark import machine_info
-
     start_run = time.perf_counter()
-    result = {"machine": machine_info() | {"git": git_state()},
+    result = {"machine": machine_info(),
               "params": {"rows": args.rows, "features": args.features, "epochs": args.epochs,
                          "repeats": args.repeats, "C": C, "train_share": TRAIN_SHARE},
               "sets": {}}
@@ -242,17 +235,6 @@ def _mib(n):
     return f"{n / 2**20:.0f}"
 
 
-def _load(load):
-    return "-" if not load else " / ".join(f"{x:.1f}" for x in load)
-
-
-def _git(state):
-    if not state:
-        return "git state unknown"
-    return f"commit {state['commit'][:10]}" + (" (package modified)"
-                                               if state["package_modified"] else "")
-
-
 def _traced(run):
     if run["traced_peak_bytes"] is None:
         return "-"
@@ -270,8 +252,8 @@ def report(result):
         f"RSS peak: VmHWM minus VmRSS before the fit; traced: tracemalloc peak (Python/NumPy "
         f"allocations only).", "",
         f"Machine: {m['cpu']}, {m['cores']} cores (shared), load average "
-        f"{_load(m.get('load_average'))}; numpy {m['numpy']}, scikit-learn "
-        f"{m['scikit-learn']}, numba {m['numba']}; {_git(m.get('git'))}; {m['date']}; "
+        f"{fmt_load(m.get('load_average'))}; numpy {m['numpy']}, scikit-learn "
+        f"{m['scikit-learn']}, numba {m['numba']}; commit {fmt_git(m.get('git'))}; {m['date']}; "
         f"whole run {result.get('wall_seconds', float('nan')):.0f} s.", "",
         "| K | nnz/row | method | accuracy % | fit s | bound MiB | RSS peak MiB (x bound) "
         "| traced peak MiB (x bound) |",
@@ -289,14 +271,9 @@ def report(result):
 
 
 def plot(result, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     sets = list(result["sets"])
     methods = list(next(iter(result["sets"].values()))["methods"])
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    fig, axes = pyplot().subplots(1, 3, figsize=(15, 4.5))
     width = 0.8 / len(methods)
     for j, method in enumerate(methods):
         runs = [result["sets"][k]["methods"][method] for k in sets]
@@ -312,33 +289,21 @@ def plot(result, path):
     axes[1].set_yscale("log")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    save_png_atomic(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, stem="many_classes", repeats=1, report_only=True, child=True)
     parser.add_argument("--classes", type=int, nargs="+", default=list(CLASSES))
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--features", type=int, default=60_000)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=1, help="timed fits per method")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite many_classes.md and .png from --out's JSON")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if args.child:
         child(json.loads(args.child))
         return 0
-    if args.report_only:
-        result = json.loads((args.out / "many_classes.json").read_text())
-    else:
-        result = run(args)
-    write_bench_results(args.out, "many_classes", result, report, plot)
-    print(report(result))
-    return 0
+    return finish(args, "many_classes", lambda: run(args), report, plot)
 
 
 if __name__ == "__main__":

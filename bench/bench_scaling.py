@@ -36,11 +36,8 @@ Writes ``scaling.json``, ``scaling.md``, ``scaling.png`` (ns/nnz and memory agai
 and ``scaling_tta.png`` (accuracy against time) to ``--out``.
 """
 
-import argparse
 import hashlib
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,11 +47,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (git_state, reset_peak, save_png_atomic, status_kib,  # noqa: E402
-                     write_bench_results)
-from bench_epoch import split  # noqa: E402
 import synthetic  # noqa: E402
-from synthetic import load_or_make  # noqa: E402
+from _harness import (arguments, child_result, finish, fmt_load, load_average,  # noqa: E402
+                      installed, median, package_version, parse, peak_rss_bytes, pyplot,
+                      reset_peak_rss, rss_bytes, run_child, save_png, spread, time_calls)
+from _harness import machine_info as base_machine_info  # noqa: E402
+from _peers import (fasttext_fit, fasttext_labels, fasttext_line, fasttext_rows,  # noqa: E402
+                    vw_fit, vw_predict, write_fasttext, write_vw)
+from synthetic import load_or_make, split  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 NNZ_PER_ROW = 25
@@ -96,28 +96,6 @@ def load_split(spec):
     """Train / test split of a synthetic set, as in ``bench_epoch.split``."""
     X, y = load_or_make(spec["rows"], **set_kwargs(spec))
     return split(X, y)
-
-
-def write_vw(path, X, y):
-    """Rows of CSR ``X`` as Vowpal Wabbit lines ``label |f index:value ...``."""
-    with open(path, "w") as f:
-        for i, label in enumerate(y.tolist()):
-            a, b = X.indptr[i], X.indptr[i + 1]
-            pairs = " ".join(f"{j}:{v:.6g}" for j, v in zip(X.indices[a:b].tolist(),
-                                                             X.data[a:b].tolist()))
-            f.write(f"{label:g} |f {pairs}\n")
-
-
-def fasttext_rows(X):
-    """Each row of ``X`` as a line of tokens ``f<index>`` (fastText weighs tokens alike)."""
-    return [" ".join(f"f{j}" for j in X.indices[X.indptr[i]:X.indptr[i + 1]].tolist())
-            for i in range(X.shape[0])]
-
-
-def write_fasttext(path, lines, y):
-    with open(path, "w") as f:
-        for line, label in zip(lines, y.tolist()):
-            f.write(f"__label__{label:g} {line}\n")
 
 
 def text_files(spec, folder):
@@ -166,61 +144,7 @@ def digest(model):
     return h.hexdigest()
 
 
-def vw_fit(train, epochs, folder, extra=()):
-    """Train VW on the file ``train``; return the model path."""
-    from vowpalwabbit import Workspace
-
-    model = Path(folder) / "model.vw"
-    Workspace(arg_list=["-d", str(train), "--passes", str(epochs), "-c", "-k", "--cache_file",
-                        str(Path(folder) / "cache.vw"), "--holdout_off", "--quiet",
-                        "-f", str(model), *extra]).finish()
-    return model
-
-
-def vw_predict(model, test, folder):
-    """VW's raw predictions of the file ``test``."""
-    from vowpalwabbit import Workspace
-
-    preds = Path(folder) / "preds.txt"
-    Workspace(arg_list=["-d", str(test), "-t", "-i", str(model), "-p", str(preds),
-                        "--quiet"]).finish()
-    return np.loadtxt(preds, ndmin=1)
-
-
-def fasttext_fit(train, epochs, threads, **params):
-    import fasttext
-
-    return fasttext.train_supervised(input=str(train), epoch=epochs, thread=threads, seed=0,
-                                     verbose=0, **params)
-
-
-def fasttext_labels(model, lines):
-    labels, _ = model.predict(lines)
-    return np.array([float(label[0][len("__label__"):]) for label in labels])
-
-
 # -- one measured fit (in a fresh process) --------------------------------------------------
-
-def rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def reset_peak_rss():
-    """Make the high-water mark the current RSS (Linux ``clear_refs`` 5)."""
-    if not reset_peak():
-        raise OSError("cannot reset the peak RSS: /proc/self/clear_refs is not writable")
-
-
-def peak_rss_bytes():
-    """The process's RSS high-water mark (``VmHWM``), which ``clear_refs`` resets.
-
-    Not ``resource.getrusage``'s ``ru_maxrss``: it also keeps the mark of threads that have
-    exited (``signal->maxrss``), which ``clear_refs`` leaves, so a peak before the reset
-    (imports, loading) showed up as the fit's (+96 MiB for SGDClassifier on 5000 rows).
-    """
-    return status_kib("VmHWM") * 1024
-
 
 def measure(job):
     """Fit one configuration on one set; return seconds, accuracy, memory (bytes)."""
@@ -254,7 +178,7 @@ def measure_file_peer(job, peer, threads, epochs):
             model = vw_fit(files["vw_train"], epochs, tmp, ["--loss_function", "logistic",
                                                             "-b", "20"])
         else:
-            model = fasttext_fit(files["ft_train"], epochs, threads)
+            model = fasttext_fit(files["ft_train"], threads, epoch=epochs)
         seconds = time.perf_counter() - start
         extra = peak_rss_bytes() - baseline
         y_test = np.array([float(line.split(" ", 1)[0]) for line in open(files["vw_test"])])
@@ -268,11 +192,7 @@ def measure_file_peer(job, peer, threads, epochs):
 
 def run_job(job):
     """``measure(job)`` in a fresh Python process (its memory apart from this one's)."""
-    proc = subprocess.run([sys.executable, __file__, "--job", json.dumps(job)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{job['config']} on {job['set']} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(__file__, job)
 
 
 # -- the scaling and bar runs ---------------------------------------------------------------
@@ -301,17 +221,11 @@ def available(configs):
     for name in configs:
         peer, _, params = CONFIGS[name]
         module = {"vw": "vowpalwabbit", "fasttext": "fasttext"}.get(peer)
-        if module and _missing(module):
+        if module and not installed(module):
             missing[name] = f"skipped: package {module!r} is not installed"
         elif "parallel" in params and not parallel:
             missing[name] = "skipped: LinearClassifier has no 'parallel' parameter at this commit"
     return [c for c in configs if c not in missing], missing
-
-
-def _missing(module):
-    import importlib.util
-
-    return importlib.util.find_spec(module) is None
 
 
 def run_set(spec, configs, loss, epochs, repeats, budget, previous, files, progress):
@@ -347,20 +261,14 @@ def summarize(runs, epochs):
     if not runs:
         return {}
     ns = [1e9 * r["seconds"] / (epochs * r["nnz"]) for r in runs]
-    out = {"ns_per_nnz": stats(ns), "seconds": stats([r["seconds"] for r in runs]),
-           "extra_peak_bytes": float(np.median([r["extra_peak_bytes"] for r in runs])),
-           "test_accuracy": float(np.median([r["test_accuracy"] for r in runs]))}
+    out = {"ns_per_nnz": spread(ns), "seconds": spread([r["seconds"] for r in runs]),
+           "extra_peak_bytes": float(median([r["extra_peak_bytes"] for r in runs])),
+           "test_accuracy": float(median([r["test_accuracy"] for r in runs]))}
     if "csr_bytes" in runs[0]:
         base = runs[0]["csr_bytes"] + runs[0]["weight_bytes"]
         out["memory_ratio"] = (runs[0]["csr_bytes"] + out["extra_peak_bytes"]) / base
         out["digests"] = sorted({r["digest"] for r in runs})
     return out
-
-
-def stats(values):
-    v = np.asarray(values, dtype=float)
-    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()),
-            "n": int(v.size)}
 
 
 def scaling(sizes, repeats, budget, max_file_rows, epochs, progress):
@@ -373,7 +281,7 @@ def scaling(sizes, repeats, budget, max_file_rows, epochs, progress):
         entry = {"set": spec, "nnz": int(X.nnz), "load_or_make_s": time.perf_counter() - start}
         del X
         files = None
-        if rows <= max_file_rows and any(not _missing(m) for m in ("vowpalwabbit", "fasttext")):
+        if rows <= max_file_rows and any(installed(m) for m in ("vowpalwabbit", "fasttext")):
             files, entry["text_files_s"] = text_files(
                 spec, synthetic.CACHE / "scaling" / f"{rows}_{NNZ_PER_ROW}")
         progress(f"{rows} rows: {entry['nnz']} nonzeros")
@@ -396,12 +304,8 @@ def bar_study(spec, repeats, budget, epochs, progress):
 
 def timed(fit, repeats):
     """Median seconds of ``repeats`` calls of ``fit()`` and its last result."""
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fit()
-        seconds.append(time.perf_counter() - start)
-    return float(np.median(seconds)), result
+    seconds, result = time_calls(fit, repeats)
+    return median(seconds), result
 
 
 def curve(make, ladder, X_train, y_train, X_test, y_test, repeats):
@@ -535,7 +439,7 @@ def file_peer_curves(Xtr, ytr, Xte, yte, epochs, repeats, tmp, vw_args, texts=No
     curves = {}
     multiclass = "--oaa" in vw_args
     order = np.random.default_rng(0).permutation(Xtr.shape[0])
-    if not _missing("vowpalwabbit"):
+    if installed("vowpalwabbit"):
         write_vw(tmp / "train.vw", Xtr[order], ytr[order])
         write_vw(tmp / "test.vw", Xte, yte)
         loss = () if multiclass else ("--loss_function", "logistic")
@@ -543,10 +447,8 @@ def file_peer_curves(Xtr, ytr, Xte, yte, epochs, repeats, tmp, vw_args, texts=No
         curves["VW" + (" --oaa" if multiclass else " logistic")] = file_curve(
             lambda p: vw_fit(tmp / "train.vw", p, tmp, [*loss, *vw_args]),
             lambda m: raw(vw_predict(m, tmp / "test.vw", tmp)), epochs, yte, repeats)
-    if not _missing("fasttext"):
+    if installed("fasttext"):
         if texts:
-            from bench_text import fasttext_line
-
             train = [fasttext_line(t) for t in texts[0]]
             test = [fasttext_line(t) for t in texts[1]]
         else:
@@ -554,7 +456,7 @@ def file_peer_curves(Xtr, ytr, Xte, yte, epochs, repeats, tmp, vw_args, texts=No
         write_fasttext(tmp / "train.txt", [train[i] for i in order], ytr[order])
         for threads in (1, 2):
             curves[f"fastText, {threads} thread{'s' * (threads > 1)}"] = file_curve(
-                lambda e, t=threads: fasttext_fit(tmp / "train.txt", e, t,
+                lambda e, t=threads: fasttext_fit(tmp / "train.txt", t, epoch=e,
                                                   **(fasttext_params or {})),
                 lambda m: fasttext_labels(m, test), epochs, yte, repeats)
     return curves
@@ -637,10 +539,6 @@ def _imported_from(machine):
     return "" if inside else f", package imported from {path.parent}"
 
 
-def _loads(load):
-    return "/".join(f"{v:.1f}" for v in load) if load else "?"
-
-
 def _cell(rec):
     if not rec["runs"]:
         return "skipped"
@@ -661,8 +559,8 @@ def report(result):
         f"{m.get('vowpalwabbit')}, fasttext-wheel {m.get('fasttext')}; {m['date']}; package at "
         f"{git.get('commit', '?')[:7]}{' (modified)' if git.get('package_modified') else ''}"
         f"{_imported_from(m)}; "
-        f"load average (1, 5, 15 min) {_loads(m['load_average'])} at start, "
-        f"{_loads(m.get('load_average_end'))} at end (shared machine).",
+        f"load average (1, 5, 15 min) {fmt_load(m['load_average'])} at start, "
+        f"{fmt_load(m.get('load_average_end'))} at end (shared machine).",
         "",
         f"Synthetic sets of `bench/synthetic.py`, {NNZ_PER_ROW} nonzeros a row, 2^20 features, "
         f"float32; last 10% test. Loss {SCALING_LOSS} (VW logistic, fastText softmax), "
@@ -740,11 +638,7 @@ def _style(name):
 
 def plot(result, path):
     """scaling.png (ns/nnz and memory against nonzeros) and scaling_tta.png (curves)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
     for name in CONFIGS:
         pts = [(e["nnz"], e["configs"][name]) for e in result.get("scaling", [])
@@ -763,8 +657,7 @@ def plot(result, path):
     fig.suptitle(f"Synthetic sets, {NNZ_PER_ROW} nnz a row, {result['params']['epochs']} epochs; "
                  f"{m['cpu']}, {m['cores']} cores", fontsize=9)
     fig.tight_layout()
-    save_png_atomic(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
     studies = result.get("tta", {})
     if not studies:
         return
@@ -783,35 +676,22 @@ def plot(result, path):
                title=corpus, ylim=(low, None))
         ax.legend(fontsize=7)
     fig.tight_layout()
-    save_png_atomic(fig, path.with_name(path.stem + "_tta.png"))
-    plt.close(fig)
+    save_png(fig, path.with_name(path.stem + "_tta.png"))
 
 
 # -- main -----------------------------------------------------------------------------------
 
 def machine_info():
-    from importlib.metadata import PackageNotFoundError, version
-
-    from fasttext_lin import benchmark
-
-    info = benchmark.machine_info()
-    info["git"] = git_state()
+    """The harness's machine record, the package's origin and the file peers' versions."""
     import fasttext_lin
 
-    info["package_file"] = fasttext_lin.__file__
-    info["has_parallel"] = has_parallel()
-    for name, dist in (("vowpalwabbit", "vowpalwabbit"), ("fasttext", "fasttext-wheel")):
-        try:
-            info[name] = version(dist)
-        except PackageNotFoundError:
-            info[name] = None
-    return info
+    return base_machine_info(package_file=fasttext_lin.__file__, has_parallel=has_parallel(),
+                             vowpalwabbit=package_version("vowpalwabbit"),
+                             fasttext=package_version("fasttext-wheel"))
 
 
 def run(args, progress=print):
     """The whole benchmark as ``args`` asks; return the result dictionary."""
-    from fasttext_lin import benchmark
-
     result = {"machine": machine_info(),
               "params": {"sizes": args.sizes, "repeats": args.repeats, "budget_s": args.budget,
                          "epochs": args.epochs, "max_file_rows": args.max_file_rows,
@@ -830,15 +710,15 @@ def run(args, progress=print):
             progress(f"time to accuracy: {corpus}")
             result["tta"][corpus] = study(args.tta_repeats, args.quick, tmp)
             result["tta"][corpus]["summary"] = tta_summary(result["tta"][corpus])
-    result["machine"]["load_average_end"] = benchmark._load_average()
+    result["machine"]["load_average_end"] = load_average()
     result["bars"] = bars(result)
     return result
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, stem="scaling", repeats=3, child=True,
+                       quick="sizes 5000 20000, bar set 20000 rows, 1 repeat, short ladders")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--budget", type=float, default=60.0,
                         help="seconds a fit may take before it gets fewer repeats or is skipped")
@@ -848,30 +728,22 @@ def parse_args(argv):
                         help="rows of the bar set (0: no bar study)")
     parser.add_argument("--tta-repeats", type=int, default=3)
     parser.add_argument("--skip-tta", nargs="*", default=[], choices=["a9a", "20 Newsgroups"])
-    parser.add_argument("--quick", action="store_true",
-                        help="sizes 5000 20000, bar set 20000 rows, 1 repeat, short ladders")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--job", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if args.quick:
         args.sizes, args.repeats, args.tta_repeats = [5000, 20000], 1, 1
         args.bar_rows = min(args.bar_rows, 20000)
-    if min(args.sizes) < 100 or args.repeats < 1:
-        parser.error(f"--sizes must be >= 100 rows and --repeats >= 1, got {args.sizes} and "
-                     f"{args.repeats}")
+    if min(args.sizes) < 100:
+        parser.error(f"--sizes must be >= 100 rows, got {args.sizes}")
     args.bar_set = {"rows": args.bar_rows, "nnz_per_row": BAR_SET["nnz_per_row"]}
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.job:
-        print(json.dumps(measure(json.loads(args.job))))
+    if args.child:
+        child_result(measure(json.loads(args.child)))
         return 0
-    result = run(args)
-    write_bench_results(args.out, "scaling", result, report, plot)
-    print(report(result))
-    return 0
+    return finish(args, "scaling", lambda: run(args), report, plot)
 
 
 if __name__ == "__main__":

@@ -34,10 +34,8 @@ Usage::
 Writes ``stream.json``, ``stream.md`` and ``stream.png`` to ``--out``.
 """
 
-import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,8 +46,9 @@ from numba import njit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_state, save_png_atomic, write_bench_results  # noqa: E402
-from bench_scaling import peak_rss_bytes, reset_peak_rss, rss_bytes  # noqa: E402
+from _harness import (arguments, atomic_file, child_result, finish, fmt_git,  # noqa: E402
+                      fmt_load, load_average, machine_info, median, parse, peak_rss_bytes,
+                      pyplot, reset_peak_rss, rss_bytes, run_child, save_png)
 from synthetic import CACHE, load_or_make  # noqa: E402
 
 SET_ROWS, NNZ_PER_ROW, TEST_ROWS = 10_000_000, 25, 100_000
@@ -99,14 +98,12 @@ def _fasttext_lines(indptr, indices, labels):
 
 def _write_rows(path, X, y, start, stop, block=500_000):
     """Write rows ``start:stop`` of ``X, y`` as fastText lines, atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    with atomic_file(path, what="corpus file") as f:
         for a in range(start, stop, block):
             b = min(a + block, stop)
             indptr = X.indptr[a:b + 1] - X.indptr[a]
             indices = X.indices[X.indptr[a]:X.indptr[b]]
             f.write(_fasttext_lines(indptr, indices, y[a:b]).tobytes())
-    os.replace(tmp, path)
 
 
 def corpus_files(rows, set_rows):
@@ -188,15 +185,6 @@ def child_dask(job):
             "accuracy": _test_accuracy(pipe, job["test"])}
 
 
-def run_child(job):
-    """Run ``job`` in a fresh Python process; return its JSON record."""
-    out = subprocess.run([sys.executable, __file__, "--child", json.dumps(job)],
-                         capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"child {job['kind']} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 # -- accuracy of the Dask model against one process ----------------------------------------
 
 def accuracy_pairs(passes, quick):
@@ -245,18 +233,17 @@ def accuracy_pairs(passes, quick):
 # -- the benchmark -------------------------------------------------------------------------
 
 def run_benchmark(rows, passes, chunk_size, dask_chunk_size, repeats, quick, progress=print):
-    from fasttext_lin import benchmark
-
     set_rows = QUICK_SET_ROWS if quick else SET_ROWS
     rows = ([set_rows // 4, set_rows - TEST_ROWS] if quick
             else [min(r, set_rows - TEST_ROWS) for r in rows])
-    result = {"machine": benchmark.machine_info(), "git": git_state(), "bar": BAR,
+    machine = machine_info()
+    result = {"machine": machine, "git": machine["git"], "bar": BAR,
               "params": {"rows": rows, "passes": passes, "chunk_size": chunk_size,
                          "dask_chunk_size": dask_chunk_size,
                          "repeats": repeats, "quick": quick, "set_rows": set_rows,
                          "nnz_per_row": NNZ_PER_ROW, "test_rows": TEST_ROWS, "alpha": ALPHA,
                          "command": " ".join(["python bench/bench_stream.py", *sys.argv[1:]])}}
-    result["machine"]["load_average_start"] = list(os.getloadavg())
+    result["machine"]["load_average_start"] = load_average()
     start = time.perf_counter()
     train, test = corpus_files(rows, set_rows)
     result["corpus_seconds"] = time.perf_counter() - start
@@ -267,10 +254,10 @@ def run_benchmark(rows, passes, chunk_size, dask_chunk_size, repeats, quick, pro
     for r, path in train.items():
         job = {"kind": "stream", "train": path, "test": test, "passes": passes,
                "chunk_size": chunk_size}
-        runs = [run_child(job) for _ in range(repeats)]
+        runs = [run_child(__file__, job) for _ in range(repeats)]
         result["stream"][str(r)] = {"runs": runs, "rows": r,
                                     "bytes": os.path.getsize(path)}
-        med = np.median([x["seconds"] for x in runs])
+        med = median([x["seconds"] for x in runs])
         progress(f"stream {r} rows: {med:.1f} s, {passes * r / med / 1e3:.0f}k rows/s, peak "
                  f"+{max(x['peak_rss_added'] for x in runs) / 2**20:.0f} MiB, accuracy "
                  f"{runs[0]['accuracy']:.4f}")
@@ -278,7 +265,7 @@ def run_benchmark(rows, passes, chunk_size, dask_chunk_size, repeats, quick, pro
     result["dask"] = {"rows": largest, "runs": {"1": [], "2": []}}
     for _ in range(repeats):
         for workers in (1, 2):
-            run = run_child({"kind": "dask", "workers": workers, "train": train[largest],
+            run = run_child(__file__, {"kind": "dask", "workers": workers, "train": train[largest],
                              "test": test, "passes": passes, "chunk_size": dask_chunk_size})
             result["dask"]["runs"][str(workers)].append(run)
             progress(f"dask {workers} worker(s), {largest} rows: {run['seconds']:.1f} s, "
@@ -287,7 +274,7 @@ def run_benchmark(rows, passes, chunk_size, dask_chunk_size, repeats, quick, pro
     for name, acc in result["accuracy"].items():
         progress(f"{name}: single process {acc['single']:.4f}, dask {acc['dask']:.4f}")
     result["total_seconds"] = time.perf_counter() - start
-    result["machine"]["load_average_end"] = list(os.getloadavg())
+    result["machine"]["load_average_end"] = load_average()
     return result
 
 
@@ -310,8 +297,8 @@ def bar_verdicts(result):
                       f"{100 * acc['single']:.2f} % ({gap:+.2f} points; within 0.2)"))
     runs = result.get("dask", {}).get("runs", {})
     if runs.get("1") and runs.get("2"):
-        one = np.median([r["seconds"] for r in runs["1"]])
-        two = np.median([r["seconds"] for r in runs["2"]])
+        one = median([r["seconds"] for r in runs["1"]])
+        two = median([r["seconds"] for r in runs["2"]])
         lines.append(("PASS" if one / two >= bar["dask_speedup_min"] else "FAIL",
                       f"Dask on {result['dask']['rows']} rows: 1 worker {one:.1f} s, 2 workers "
                       f"{two:.1f} s: {one / two:.2f}x (at least 1.6x)"))
@@ -322,10 +309,10 @@ def report(result):
     mc, p = result["machine"], result["params"]
     lines = ["# Streaming and Dask (bench/bench_stream.py)", "",
              f"{mc.get('cpu')}, {mc.get('cores')} cores (shared: times are noisy); load average "
-             f"{'/'.join(f'{x:.1f}' for x in mc['load_average_start'])} at start, "
-             f"{'/'.join(f'{x:.1f}' for x in mc.get('load_average_end', []))} at end; Python "
+             f"{fmt_load(mc['load_average_start'])} at start, "
+             f"{fmt_load(mc.get('load_average_end'))} at end; Python "
              f"{mc.get('python')}, numba {mc.get('numba')}; {mc.get('date')}; commit "
-             f"{(result.get('git') or {}).get('commit', '?')[:10]}.", "",
+             f"{fmt_git(result.get('git'))}.", "",
              f"Corpus: synthetic fastText lines, {p['nnz_per_row']} feature ids a row, test = "
              f"last {p['test_rows']} rows of a {p['set_rows']}-row set; hashing "
              f"BagOfWords(2**20, binary, bias) + LinearClassifier(log_loss, alpha={p['alpha']:g}"
@@ -337,7 +324,7 @@ def report(result):
              "peak RSS added MiB (max) | RSS before MiB | test accuracy |",
              "|---|---|---|---|---|---|---|"]
     for size, s in sorted(result["stream"].items(), key=lambda kv: int(kv[0])):
-        med = float(np.median([r["seconds"] for r in s["runs"]]))
+        med = median([r["seconds"] for r in s["runs"]])
         lines.append(f"| {int(size):,} | {s['bytes'] / 1e9:.2f} | {med:.1f} | "
                      f"{p['passes'] * int(size) / med:,.0f} | "
                      f"{max(r['peak_rss_added'] for r in s['runs']) / 2**20:.0f} | "
@@ -366,12 +353,7 @@ def report(result):
 
 
 def plot(result, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = pyplot().subplots(1, 2, figsize=(11, 4))
     sizes = sorted(result["stream"], key=int)
     peak = [max(r["peak_rss_added"] + r["rss_before"] for r in result["stream"][s]["runs"])
             / 2**20 for s in sizes]
@@ -382,40 +364,28 @@ def plot(result, path):
                 title="streaming: peak memory against file size")
     runs = result.get("dask", {}).get("runs", {})
     workers = [w for w in runs if runs[w]]
-    axes[1].bar(workers, [np.median([r["seconds"] for r in runs[w]]) for w in workers])
+    axes[1].bar(workers, [median([r["seconds"] for r in runs[w]]) for w in workers])
     axes[1].set(xlabel="Dask workers", ylabel="wall s (median)",
                 title=f"Dask on {result.get('dask', {}).get('rows', 0):,} rows")
     fig.tight_layout()
-    save_png_atomic(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, stem="stream", out=None, repeats=2, child=True,
+                       quick="a 200k-row set, written to a temporary results folder")
     parser.add_argument("--rows", type=int, nargs="+", default=list(ROWS))
     parser.add_argument("--passes", type=int, default=2)
     parser.add_argument("--chunk-size", type=int, default=200_000)
     parser.add_argument("--dask-chunk-size", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--quick", action="store_true",
-                        help="a 200k-row set, written to a temporary results folder")
-    parser.add_argument("--out", type=Path)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if args.child:
         job = json.loads(args.child)
-        record = (child_stream if job["kind"] == "stream" else child_dask)(job)
-        print(json.dumps(record))
+        child_result((child_stream if job["kind"] == "stream" else child_dask)(job))
         return 0
-    if args.out is None:
-        args.out = (Path(tempfile.mkdtemp(prefix="bench_stream_")) if args.quick
-                    else Path(__file__).parent / "results")
-    result = run_benchmark(args.rows, args.passes, args.chunk_size, args.dask_chunk_size,
-                           args.repeats, args.quick)
-    write_bench_results(args.out, "stream", result, report, plot)
-    print(report(result))
-    print(f"results written to {args.out}")
-    return 0
+    return finish(args, "stream", lambda: run_benchmark(
+        args.rows, args.passes, args.chunk_size, args.dask_chunk_size, args.repeats,
+        args.quick), report, plot)
 
 
 if __name__ == "__main__":

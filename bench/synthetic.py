@@ -15,6 +15,8 @@ Usage::
 
     python bench/synthetic.py --rows 1000000   # generate, cache and describe
     python bench/synthetic.py --rows 1000000 --check   # also fit a model: learnable?
+
+A data module: the bench scripts import :func:`load_or_make` and :func:`split` from it.
 """
 
 import argparse
@@ -235,11 +237,25 @@ def load_or_make(n_rows, seed=0, **kwargs):
             X.has_sorted_indices = True
             return X, f["y"]
     X, y = make_sparse_classification(n_rows, seed=seed, **kwargs)
+    from _harness import atomic_file
+
     CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, data=X.data, indices=X.indices, indptr=X.indptr, shape=X.shape, y=y)
-    os.replace(tmp, path)
+    with atomic_file(path, what="synthetic set") as f:
+        np.savez(f, data=X.data, indices=X.indices, indptr=X.indptr, shape=X.shape, y=y)
     return X, y
+
+
+def split(X, y, test_fraction=0.1):
+    """Train / test CSR views (no copy): the last ``test_fraction`` of the rows is test."""
+    n_train = X.shape[0] - int(X.shape[0] * test_fraction)
+    cut = X.indptr[n_train]
+    train = sp.csr_matrix((X.data[:cut], X.indices[:cut], X.indptr[:n_train + 1]),
+                          shape=(n_train, X.shape[1]))
+    test = sp.csr_matrix((X.data[cut:], X.indices[cut:], X.indptr[n_train:] - cut),
+                         shape=(X.shape[0] - n_train, X.shape[1]))
+    for part in (train, test):
+        part.has_sorted_indices = True
+    return train, y[:n_train], test, y[n_train:]
 
 
 def _check_learnable(X, y, test_fraction=0.1):

@@ -10,7 +10,7 @@ from sklearn.svm import LinearSVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import bench_many_classes as bm  # noqa: E402
-from _common import write_bench_results  # noqa: E402
+from _harness import write_bench_results  # noqa: E402
 
 TINY = {"n_rows": 300, "n_features": 3000, "draws": 40}
 

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import bench_scaling as bs  # noqa: E402
 import synthetic  # noqa: E402
+from _harness import installed, write_bench_results  # noqa: E402
 
 
 def test_plan_scales_the_previous_time_by_nonzeros():
@@ -39,7 +40,7 @@ def test_text_files_hold_the_rows_features_and_labels(tmp_path):
     assert (tmp_path / "a.txt").read_text() == "__label__1 f1 f3\n__label__-1 f0\n"
 
 
-@pytest.mark.skipif(bs._missing("vowpalwabbit"),
+@pytest.mark.skipif(not installed("vowpalwabbit"),
                     reason="vowpalwabbit is not installed (pip install -e '.[bench]')")
 def test_vw_learns_a_separable_file(tmp_path):
     rng = np.random.default_rng(0)
@@ -91,7 +92,7 @@ def test_bar_configs_summarize_and_report(tmp_path, tiny_set, monkeypatch):
               "bar_set": {"hinge": records}, "tta": {}}
     result["bars"] = bs.bars(result)
     assert "2 threads (hinge)" in result["bars"]
-    bs.write_bench_results(tmp_path, "scaling", result, bs.report, bs.plot)
+    write_bench_results(tmp_path, "scaling", result, bs.report, bs.plot)
     text = (tmp_path / "scaling.md").read_text()
     assert "| ours, 1 thread |" in text and "## Bars" in text
     assert (tmp_path / "scaling.png").stat().st_size > 0
