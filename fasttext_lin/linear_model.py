@@ -24,11 +24,11 @@ from sklearn.utils.validation import check_is_fitted, check_scalar, validate_dat
 from . import _sgd_kernels as K
 from . import _softmax_kernels as S
 from . import _threads
+from ._constants import LOSSES, PARALLEL_MODES, PROBA_LOSSES
 from ._validation import check_labels
 
-_PROBA_LOSSES = ("log_loss", "modified_huber", "softmax")
-_LOSSES = sorted([*K.LOSS_CODES, "softmax"])
-_PARALLEL_MODES = ("hogwild", "deterministic")
+# As the error messages show them.
+_PROBA_LOSSES, _LOSSES, _PARALLEL_MODES = PROBA_LOSSES, list(LOSSES), PARALLEL_MODES
 
 # Stop lowering the 'adaptive' step below this, as scikit-learn does.
 _MIN_ADAPTIVE_ETA = 1e-6

@@ -1,4 +1,5 @@
-"""Tests of fasttext_lin.benchmark: the LIBSVM reference protocol, on a1a with a small grid."""
+"""Tests of fasttext_lin.cli.bench_protocol and bench_report: the LIBSVM reference protocol, on
+a1a with a small grid."""
 
 import json
 
@@ -6,10 +7,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fasttext_lin import benchmark
-from fasttext_lin.benchmark import (
-    MODELS, format_table, primal_objective, run_libsvm_benchmark, with_bias_column, write_results,
+from fasttext_lin.cli import bench_protocol as benchmark
+from fasttext_lin.cli.bench_protocol import (
+    MODELS, primal_objective, run_libsvm_benchmark, with_bias_column,
 )
+from fasttext_lin.cli.bench_report import format_table, write_results
 
 
 @pytest.fixture(scope="module")

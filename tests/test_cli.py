@@ -157,7 +157,7 @@ def test_libsvm_test_features_beyond_the_model_are_ignored_with_a_note(libsvm_fi
 
 
 def test_cli_start_imports_no_scikit_learn():
-    code = ("import sys; from fasttext_lin.cli import _parser; _parser(); "
+    code = ("import sys; from fasttext_lin.cli.parser import build_parser; build_parser(); "
             "print(sorted(m for m in ('sklearn', 'numba', 'fasttext_lin.text_model') "
             "if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -11,6 +11,10 @@ import numba
 import pytest
 
 from fasttext_lin import cli
+from fasttext_lin.cli import predict as cli_predict
+from fasttext_lin.cli.parser import build_parser
+from fasttext_lin.cli.report import label_strings
+from fasttext_lin.cli.timings import Timings
 from fasttext_lin.cli import main
 
 DOCS = {"pos": ["good fine film", "great lovely acting", "superb plot", "a fine cast"],
@@ -189,7 +193,7 @@ def test_libsvm_regression_targets_are_one_line(tmp_path, capsys, command):
 
 
 def test_predict_names_the_undecodable_line(tmp_path, text_model, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_PREDICT_CHUNK", 2)  # the line is in the second chunk
+    monkeypatch.setattr(cli_predict, "_PREDICT_CHUNK", 2)  # the line is in the second chunk
     docs = tmp_path / "docs.txt"
     docs.write_bytes("good\nbad\nfine\ncaf\u00e9\n".encode("latin-1"))
     status, out, err = run(capsys, "predict", text_model, docs)
@@ -303,7 +307,7 @@ def test_quiet_on_every_command(tmp_path, corpus, libsvm_file, shared_data, monk
     for argv in commands:
         status, out, err = run(capsys, *argv, "-q")
         assert status == 0 and out and err == "", (argv, err)
-    parser = cli._parser()
+    parser = build_parser()
     names = parser._subparsers._group_actions[0].choices
     for name, command in names.items():
         assert any("-q" in action.option_strings for action in command._actions), name
@@ -347,16 +351,16 @@ def test_libsvm_labels_print_as_written(tmp_path, libsvm_file, libsvm_model, cap
     assert status == 0 and re.search(r"^ +-1 +1\.0000", out, re.M)
     assert out.splitlines()[-3:] == ["   -1  1", "-1 30  0", " 1  0 30"]
     assert ".0" not in "".join(out.splitlines()[-3:])
-    assert cli._label_strings([0.5, 1.0, -1.0, 2e20]) == ["0.5", "1", "-1",
+    assert label_strings([0.5, 1.0, -1.0, 2e20]) == ["0.5", "1", "-1",
                                                            "200000000000000000000"]
-    assert cli._label_strings(["a", "b"]) == ["a", "b"]
+    assert label_strings(["a", "b"]) == ["a", "b"]
 
 
 # -- item 11: the first run's compilation ------------------------------------------------------
 
 @pytest.mark.parametrize("verbose, quiet", [(False, False), (False, True), (True, False)])
 def test_compilation_is_reported_apart(capsys, verbose, quiet):
-    timings = cli._Timings(verbose, quiet)
+    timings = Timings(verbose, quiet)
     with timings.kernels():
         numba.njit(lambda x: x + 1)(1)  # a new function: compiled here
         so_far = timings.kernel_seconds()  # read inside the block, as train splits its time
@@ -371,7 +375,7 @@ def test_compilation_is_reported_apart(capsys, verbose, quiet):
 
 
 def test_no_compilation_no_line(capsys):
-    timings = cli._Timings(False)
+    timings = Timings(False)
     with timings.kernels():
         pass
     assert capsys.readouterr().err == "" and not timings.compiled

@@ -10,7 +10,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from fasttext_lin import cli, persist
+from fasttext_lin import persist
+from fasttext_lin.cli import predict as cli_predict
 from fasttext_lin.cli import main
 from fasttext_lin.persist import save_model
 from fasttext_lin.text_model import load_text_model
@@ -221,7 +222,7 @@ def test_predict_a_file_one_label_per_line(model, tmp_path, capsys, monkeypatch)
     docs = ["great good", "", "boring dull", "patchy so-so", "awful"]
     path = tmp_path / "in.txt"
     path.write_text("\r\n".join(docs) + "\n")
-    monkeypatch.setattr(cli, "_PREDICT_CHUNK", 2)  # several chunks
+    monkeypatch.setattr(cli_predict, "_PREDICT_CHUNK", 2)  # several chunks
     status, out, _ = run(capsys, "predict", model, path)
     assert status == 0
     expected = load_text_model(model).predict(docs).tolist()
@@ -514,6 +515,7 @@ def test_named_corpus_missing_offline_is_one_line(tmp_path, monkeypatch, capsys)
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(datasets.urllib.request, "urlopen", offline)
-    err = one_line_error(capsys, "train", "rt-polarity", "--data-home", tmp_path, "-o",
+    # sst2: rt-polarity ships with the package and needs no download
+    err = one_line_error(capsys, "train", "sst2", "--data-home", tmp_path, "-o",
                          tmp_path / "m.npz")
-    assert "rt-polarity" in err and not (tmp_path / "m.npz").exists()
+    assert "sst2" in err and not (tmp_path / "m.npz").exists()

@@ -23,13 +23,13 @@ import fasttext_lin
 after_import = sorted(m for m in {heavy} if m in sys.modules)
 from numba.core import event
 with event.install_recorder("numba:compile") as recorder:
-    import fasttext_lin.benchmark, fasttext_lin.cli, fasttext_lin.datasets
+    import fasttext_lin.cli, fasttext_lin.datasets, fasttext_lin.model_selection
     import fasttext_lin.persist, fasttext_lin.text_model
     from fasttext_lin import __all__ as names
     for name in names:
         getattr(fasttext_lin, name)
-from fasttext_lin.cli import _package_dispatchers
-dispatchers = _package_dispatchers()
+from fasttext_lin.cli.timings import package_dispatchers
+dispatchers = package_dispatchers()
 print(json.dumps({{"after_import": after_import, "compile_events": len(recorder.buffer),
                   "dispatchers": len(dispatchers),
                   "compiled": [n for n, d in dispatchers.items() if d.signatures]}}))

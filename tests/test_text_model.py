@@ -1,4 +1,4 @@
-"""text_model: the pipeline, cross-validation of any classifier, text model files."""
+"""text_model: the pipeline, text model files (cross-validation: test_model_selection.py)."""
 
 import json
 import re
@@ -8,15 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from fasttext_lin import NBSVM, BagOfWords, LinearClassifier, persist
 from fasttext_lin.persist import ModelFileError, load_model, save_model
 from fasttext_lin.text_model import (
-    GRID, STEPS, _code_points, _featurizer_extra, cross_validate_text, load_text_model,
-    save_text_model, text_pipeline)
+    GRID, STEPS, _code_points, _featurizer_extra, load_text_model, save_text_model,
+    text_pipeline)
 
 GOOD = ["good", "great", "fine film", "lovely", "superb acting", "a joy"]
 BAD = ["bad", "awful", "boring film", "dull", "poor acting", "a mess"]
@@ -132,67 +131,6 @@ def test_text_pipeline_learns_the_corpus(data):
     assert text_pipeline(model="nbsvm", n_features=256).fit(texts, y).score(texts, y) > 0.9
 
 
-# -- cross-validation -------------------------------------------------------------------------
-
-def test_cross_validate_text_chooses_c_per_fold_and_reports(data):
-    texts, y = data
-    seen = []
-    result = cross_validate_text(text_pipeline(), texts, y, folds=3, grid=(0.1, 1.0),
-                                 progress=lambda *a: seen.append(a))
-    assert result.fold_accuracy.shape == (3,)
-    assert all(c in (0.1, 1.0) for c in result.fold_chosen)
-    assert result.mean_accuracy == pytest.approx(result.fold_accuracy.mean())
-    assert result.std_accuracy == pytest.approx(result.fold_accuracy.std())
-    assert result.mean_accuracy > 0.8 and result.wall_time > 0
-    assert [s[0] for s in seen] == [1, 2, 3]
-    assert [s[1] for s in seen] == result.fold_accuracy.tolist()
-    again = cross_validate_text(text_pipeline(), texts, y, folds=3, grid=(0.1, 1.0))
-    np.testing.assert_array_equal(again.fold_accuracy, result.fold_accuracy)
-
-
-def test_cross_validate_text_runs_any_sklearn_pipeline(data):
-    texts, y = data
-    pipe = make_pipeline(CountVectorizer(), LinearSVC())
-    result = cross_validate_text(pipe, texts, y, folds=2, grid=[0.01, 10.0],
-                                 param="linearsvc__C")
-    assert result.param == "linearsvc__C" and len(result.fold_chosen) == 2
-    assert set(result.fold_chosen) <= {0.01, 10.0} and result.mean_accuracy > 0.8
-
-
-@pytest.mark.parametrize("grid, expected", [(0.25, 0.25), ([4.0], 4.0), (None, 1.0)])
-def test_cross_validate_text_without_search(data, grid, expected):
-    texts, y = data
-    result = cross_validate_text(text_pipeline(), texts, y, folds=2, grid=grid)
-    assert result.fold_chosen == [expected, expected]
-    fixed = cross_validate_text(text_pipeline(C=expected), texts, y, folds=2, grid=None)
-    np.testing.assert_array_equal(fixed.fold_accuracy, result.fold_accuracy)
-
-
-def test_cross_validate_text_without_search_on_another_parameter_name(data):
-    texts, y = data
-    result = cross_validate_text(make_pipeline(CountVectorizer(), LinearSVC()), texts, y,
-                                 folds=2, grid=None)
-    assert result.fold_chosen == [None, None] and result.mean_accuracy > 0.8
-
-
-def test_cross_validate_text_uses_shuffled_stratified_folds_seeded_by_random_state():
-    """The protocol of the documented rt-polarity figure: StratifiedKFold(shuffle, seed)."""
-    texts, y = corpus(n=90, seed=3)
-    texts = np.asarray(texts, dtype=object)
-    pipe = text_pipeline(model="nbsvm", ngrams=2)
-    result = cross_validate_text(pipe, texts, y, folds=5, grid=1.0, random_state=2)
-    expected = [pipe.fit(texts[train], y[train]).score(texts[test], y[test])
-                for train, test in StratifiedKFold(5, shuffle=True, random_state=2).split(texts, y)]
-    np.testing.assert_array_equal(result.fold_accuracy, expected)
-    assert result.fold_chosen == [1.0] * 5
-
-
-def test_cross_validate_text_checks_lengths(data):
-    texts, y = data
-    with pytest.raises(ValueError, match="60 texts but 59 labels"):
-        cross_validate_text(text_pipeline(), texts, y[:-1], folds=2)
-
-
 def test_public_names_without_an_import_cycle():
     import subprocess
     import sys
@@ -203,13 +141,13 @@ def test_public_names_without_an_import_cycle():
     for name in ("text_pipeline", "cross_validate_text", "save_text_model", "load_text_model"):
         assert name in fasttext_lin.__all__ and getattr(fasttext_lin, name) is getattr(
             text_model, name)
-    # benchmark (which text_model imports) must load first in a fresh interpreter too
-    subprocess.run([sys.executable, "-c", "import fasttext_lin.benchmark"], check=True)
+    # model_selection (which text_model imports) must load first in a fresh interpreter too
+    subprocess.run([sys.executable, "-c", "import fasttext_lin.model_selection"], check=True)
 
 
-def test_grid_is_the_benchmark_grid():
-    from fasttext_lin import benchmark
-    assert GRID is benchmark.GRID
+def test_grid_is_the_shared_grid():
+    from fasttext_lin import _constants
+    assert GRID is _constants.GRID
 
 
 # -- round trips ------------------------------------------------------------------------------

@@ -1,0 +1,168 @@
+"""The ``train`` command: a text pipeline, a LinearClassifier on LIBSVM data, or either
+streamed from a file in chunks (``--stream``)."""
+
+import argparse
+import os
+import time
+
+from .libsvm import (check_libsvm_options, is_libsvm, is_libsvm_name, libsvm_classifier,
+                     read_libsvm, refuse_text_options)
+from .report import classifier_line, progress_bar, shown_labels
+from .text import build_pipeline, label_path, read_corpus
+from .timings import Timings
+
+
+def check_output(args, output, *inputs):
+    """Refuse ``-o`` before any work: not a regular file, one of the inputs, or unwritable.
+
+    The inputs are ``inputs`` and the data the arguments name (CORPUS, each ``--class``
+    file); a named set's cached files are not given by the user and are left out.
+    """
+    from .._io import check_output_path
+
+    given = [*inputs, args.corpus, *(label_path(pair)[1] for pair in args.classes or ())]
+    check_output_path(output, inputs=[path for path in given if path is not None],
+                      what="model file")
+
+
+def train(args):
+    """``train``: fit the model the options describe on the data given, save it."""
+    check_output(args, args.output)
+    timings = Timings(args.verbose, args.quiet)
+    if args.stream:
+        return _train_stream(args, timings)
+    if is_libsvm(args):
+        return _train_libsvm(args, timings)
+    with timings.imports():
+        from ..text_model import save_text_model
+
+    pipeline = build_pipeline(args, args.C)
+    with progress_bar(args, total=3, desc="read corpus") as bar:
+        with timings("load"):
+            texts, y, shown = read_corpus(args, "train")
+        bar.update()
+        bar.set_description("featurize")
+        start = time.perf_counter()
+        with timings.kernels():
+            X = pipeline[0].fit_transform(texts, y)
+            featurized, in_featurize = time.perf_counter(), timings.kernel_seconds()
+            bar.update()
+            bar.set_description("fit")
+            pipeline[1].fit(X, y)
+            end = time.perf_counter()
+        bar.update()
+    featurize = timings.without_compile(featurized - start, in_featurize)
+    fit = timings.without_compile(end - featurized, timings.kernel_seconds() - in_featurize)
+    featurizer, classes = pipeline[0], pipeline[1].classes_
+    print(f"corpus: {shown}: {len(texts)} rows, {len(classes)} classes "
+          f"({shown_labels(classes)})")
+    print(f"features: {X.shape[1]} ({'hashed' if args.hash else 'vocabulary'}, "
+          f"1-{args.ngrams}-grams, {featurizer.weighting}, "
+          f"{'bias column' if featurizer.bias else 'no bias column'})")
+    print(classifier_line(pipeline[1]))
+    print(f"train time: {featurize + fit:.2f} s (featurize {featurize:.2f} s, "
+          f"fit {fit:.2f} s)")
+    print(f"training accuracy: {pipeline[1].score(X, y):.4f}")
+    with timings("save"):
+        save_text_model(args.output, pipeline)
+    print(f"model: {args.output}")
+    timings.report()
+    return 0
+
+
+def _train_libsvm(args, timings):
+    """``train`` on LIBSVM data: a LinearClassifier as the LIBSVM benchmark runs it."""
+    check_libsvm_options(args)
+    with timings.imports():
+        from ..persist import save_model
+
+    with timings("load"):
+        X, y, shown = read_libsvm(args, "train")
+    classifier = libsvm_classifier(args, args.C, X.shape[0]).set_params(
+        probability=args.probability)
+    start = time.perf_counter()
+    with timings.kernels():
+        classifier.fit(X, y)
+    seconds = timings.without_compile(time.perf_counter() - start, timings.kernel_seconds())
+    print(f"data: {shown}: {X.shape[0]} rows, {X.shape[1]} features, "
+          f"{len(classifier.classes_)} classes ({shown_labels(classifier.classes_)})")
+    print(classifier_line(classifier))
+    print(f"train time: {seconds:.2f} s")
+    print(f"training accuracy: {classifier.score(X, y):.4f}")
+    with timings("save"):
+        save_model(args.output, classifier)
+    print(f"model: {args.output}")
+    timings.report()
+    return 0
+
+
+def _train_stream(args, timings):
+    """``train --stream``: :func:`fasttext_lin.stream.stream_fit` on a fastText or LIBSVM
+    file."""
+    if args.probability:
+        raise ValueError("--probability needs held-out folds in memory: drop it or --stream")
+    libsvm = is_libsvm(args)
+    path, n_features = _stream_source(args, libsvm)
+    with timings.imports():
+        from ..stream import stream_fit
+
+    if libsvm:
+        refuse_text_options(args)
+        from ..linear_model import LinearClassifier
+
+        read = dict(format="libsvm", n_features=n_features, classifier=LinearClassifier(
+            loss=args.loss, C=args.C, average=True, n_jobs=args.threads,
+            parallel=args.parallel))
+    else:
+        if args.format not in (None, "fasttext") or args.model_type != "linear":
+            raise ValueError("--stream trains --model linear on a fastText or LIBSVM file")
+        # Hashing, and no weights learned from the whole corpus: a stream sees it once.
+        pipeline = build_pipeline(argparse.Namespace(**{
+            **vars(args), "hash": args.hash or 1 << 20, "weighting": args.weighting or "binary"}),
+            args.C)
+        read = dict(format="fasttext", featurizer=pipeline[0], classifier=pipeline[1],
+                    label_prefix=args.label_prefix, encoding=args.encoding,
+                    errors=args.encoding_errors)
+    start = time.perf_counter()
+    with timings.kernels():
+        model = stream_fit(path, chunk_size=args.chunk_size, passes=args.epochs or 5,
+                           random_state=args.seed, progress=not args.quiet, **read)
+    seconds = timings.without_compile(time.perf_counter() - start, timings.kernel_seconds())
+    classifier = model if libsvm else model[-1]
+    print(f"data: {path}, streamed in chunks of {args.chunk_size} lines: "
+          f"{len(classifier.classes_)} classes ({shown_labels(classifier.classes_)})")
+    print(classifier_line(classifier))
+    print(f"train time: {seconds:.2f} s ({classifier.n_iter_} passes)")
+    with timings("save"):
+        if libsvm:
+            from ..persist import save_model
+
+            save_model(args.output, model)
+        else:
+            from ..text_model import save_text_model
+
+            save_text_model(args.output, model)
+    print(f"model: {args.output}")
+    timings.report()
+    return 0
+
+
+def _stream_source(args, libsvm):
+    """``(path, n_features)`` of the file to stream (a named LIBSVM set's train file)."""
+    if args.classes or args.corpus is None:
+        raise ValueError("--stream reads one fastText or LIBSVM file: give it as CORPUS")
+    if libsvm and is_libsvm_name(args.corpus):
+        from ..datasets import fetch_libsvm
+
+        # A named set is small: fetching verifies (or downloads) its file.
+        data = fetch_libsvm(args.corpus, data_home=args.data_home, subset="train")
+        return str(data.train_path), args.n_features or data.n_features
+    if not os.path.isfile(args.corpus):
+        raise ValueError(f"--stream reads one fastText or LIBSVM file; '{args.corpus}' is not "
+                         "a file")
+    if libsvm and args.n_features is None:
+        raise ValueError("--stream on a LIBSVM file needs --n-features (the file does not say "
+                         "how many features there are)")
+    return args.corpus, args.n_features
+
+

@@ -1,0 +1,29 @@
+"""_constants: the shared choice lists agree with the modules that act on them, and importing
+them imports nothing heavy (the command line builds its parser from them)."""
+
+import subprocess
+import sys
+
+from fasttext_lin import _constants as C
+from fasttext_lin import _sgd_kernels as K
+from fasttext_lin import featurize, persist, text_model
+
+
+def test_choice_lists_match_their_users():
+    assert list(C.LOSSES) == sorted({*K.LOSS_CODES, "softmax"})
+    assert set(C.PROBA_LOSSES) <= set(C.LOSSES)
+    assert set(C.SCHEDULES) == set(K.SCHEDULE_CODES)
+    assert set(C.OUR_EPOCHS) <= set(C.LOSSES)
+    assert tuple(C.WEIGHTINGS) == tuple(featurize._WEIGHTINGS)
+    assert tuple(C.TOKEN_PATTERNS) == tuple(featurize._TOKEN_PATTERNS)
+    assert tuple(C.QUANTIZED_WEIGHTS) == tuple(persist.WEIGHTS)
+    assert tuple(C.TEXT_MODELS) == tuple(text_model.MODELS)
+    assert list(C.EPOCH_LADDER) == sorted(C.EPOCH_LADDER) and list(C.GRID) == sorted(C.GRID)
+
+
+def test_import_is_light():
+    code = ("import sys, fasttext_lin._constants; "
+            "print(sorted(m for m in ('numpy', 'scipy', 'sklearn', 'numba') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

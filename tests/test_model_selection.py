@@ -1,0 +1,98 @@
+"""model_selection: cross-validation of any classifier on raw texts, C chosen in each fold."""
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+
+from fasttext_lin import text_pipeline
+from fasttext_lin._constants import GRID
+from fasttext_lin.model_selection import cross_validate_text
+
+GOOD = ["good", "great", "fine film", "lovely", "superb acting", "a joy"]
+BAD = ["bad", "awful", "boring film", "dull", "poor acting", "a mess"]
+
+
+def corpus(n=60, seed=0):
+    """A small two-class corpus a linear model separates, with an empty document."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        label = ("pos", "neg")[i % 2]
+        words = rng.choice(GOOD if label == "pos" else BAD, size=3).tolist()
+        texts.append(" ".join(words + rng.choice(["the", "movie", "plot"], 2).tolist()))
+        labels.append(label)
+    texts[5] = ""
+    return texts, np.array(labels)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return corpus()
+
+
+def test_cross_validate_text_chooses_c_per_fold_and_reports(data):
+    texts, y = data
+    seen = []
+    result = cross_validate_text(text_pipeline(), texts, y, folds=3, grid=(0.1, 1.0),
+                                 progress=lambda *a: seen.append(a))
+    assert result.fold_accuracy.shape == (3,)
+    assert all(c in (0.1, 1.0) for c in result.fold_chosen)
+    assert result.mean_accuracy == pytest.approx(result.fold_accuracy.mean())
+    assert result.std_accuracy == pytest.approx(result.fold_accuracy.std())
+    assert result.mean_accuracy > 0.8 and result.wall_time > 0
+    assert [s[0] for s in seen] == [1, 2, 3]
+    assert [s[1] for s in seen] == result.fold_accuracy.tolist()
+    again = cross_validate_text(text_pipeline(), texts, y, folds=3, grid=(0.1, 1.0))
+    np.testing.assert_array_equal(again.fold_accuracy, result.fold_accuracy)
+
+
+def test_cross_validate_text_runs_any_sklearn_pipeline(data):
+    texts, y = data
+    pipe = make_pipeline(CountVectorizer(), LinearSVC())
+    result = cross_validate_text(pipe, texts, y, folds=2, grid=[0.01, 10.0],
+                                 param="linearsvc__C")
+    assert result.param == "linearsvc__C" and len(result.fold_chosen) == 2
+    assert set(result.fold_chosen) <= {0.01, 10.0} and result.mean_accuracy > 0.8
+
+
+@pytest.mark.parametrize("grid, expected", [(0.25, 0.25), ([4.0], 4.0), (None, 1.0)])
+def test_cross_validate_text_without_search(data, grid, expected):
+    texts, y = data
+    result = cross_validate_text(text_pipeline(), texts, y, folds=2, grid=grid)
+    assert result.fold_chosen == [expected, expected]
+    fixed = cross_validate_text(text_pipeline(C=expected), texts, y, folds=2, grid=None)
+    np.testing.assert_array_equal(fixed.fold_accuracy, result.fold_accuracy)
+
+
+def test_cross_validate_text_without_search_on_another_parameter_name(data):
+    texts, y = data
+    result = cross_validate_text(make_pipeline(CountVectorizer(), LinearSVC()), texts, y,
+                                 folds=2, grid=None)
+    assert result.fold_chosen == [None, None] and result.mean_accuracy > 0.8
+
+
+def test_cross_validate_text_uses_shuffled_stratified_folds_seeded_by_random_state():
+    """The protocol of the documented rt-polarity figure: StratifiedKFold(shuffle, seed)."""
+    texts, y = corpus(n=90, seed=3)
+    texts = np.asarray(texts, dtype=object)
+    pipe = text_pipeline(model="nbsvm", ngrams=2)
+    result = cross_validate_text(pipe, texts, y, folds=5, grid=1.0, random_state=2)
+    expected = [pipe.fit(texts[train], y[train]).score(texts[test], y[test])
+                for train, test in StratifiedKFold(5, shuffle=True, random_state=2).split(texts, y)]
+    np.testing.assert_array_equal(result.fold_accuracy, expected)
+    assert result.fold_chosen == [1.0] * 5
+
+
+def test_cross_validate_text_checks_lengths(data):
+    texts, y = data
+    with pytest.raises(ValueError, match="60 texts but 59 labels"):
+        cross_validate_text(text_pipeline(), texts, y[:-1], folds=2)
+
+
+def test_default_grid_is_the_shared_grid():
+    import inspect
+
+    assert inspect.signature(cross_validate_text).parameters["grid"].default is GRID
