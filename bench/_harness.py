@@ -25,7 +25,7 @@ RESULTS = ROOT / "bench" / "results"
 # -- arguments --------------------------------------------------------------------------------
 
 def arguments(doc, *, stem=None, out=RESULTS, repeats=None, quick=None, report_only=False,
-              child=False):
+              data=False, child=False):
     """An argument parser with the options the scripts share; a script adds its own.
 
     Parameters
@@ -43,6 +43,9 @@ def arguments(doc, *, stem=None, out=RESULTS, repeats=None, quick=None, report_o
         Help of ``--quick`` (a smoke run); None: no such option.
     report_only : bool, default=False
         Add ``--report-only``: rewrite the report (and plot) from ``--out``'s JSON.
+    data : bool, default=False
+        Add ``--data-home DIR``: the folder of the named data sets (exported to this process
+        and its children as ``FASTTEXT_LIN_DATA``).
     child : bool, default=False
         Add the hidden ``--child SPEC`` (JSON) that :func:`run_child` passes.
     """
@@ -59,16 +62,23 @@ def arguments(doc, *, stem=None, out=RESULTS, repeats=None, quick=None, report_o
     if report_only:
         parser.add_argument("--report-only", action="store_true",
                             help="rewrite the report from --out's JSON, running nothing")
+    if data:
+        parser.add_argument("--data-home", type=Path,
+                            help="folder of the named data sets (default: $FASTTEXT_LIN_DATA, "
+                                 "then the per-user cache)")
     if child:
         parser.add_argument("--child", help=argparse.SUPPRESS)
     return parser
 
 
 def parse(parser, argv=None):
-    """``parser.parse_args(argv)``, with ``--repeats`` checked and ``--out`` resolved."""
+    """``parser.parse_args(argv)``, with ``--repeats`` checked, ``--out`` resolved and
+    ``--data-home`` exported."""
     args = parser.parse_args(argv)
     if getattr(args, "repeats", 1) < 1:
         parser.error(f"--repeats must be >= 1, got {args.repeats}")
+    if getattr(args, "data_home", None):
+        os.environ["FASTTEXT_LIN_DATA"] = str(args.data_home)
     if args.out is None:
         quick = getattr(args, "quick", False) and not getattr(args, "report_only", False)
         name = Path(parser.prog).stem

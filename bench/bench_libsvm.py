@@ -13,25 +13,23 @@ Without ``--sets``: a1a, a9a and a5a, each only if its files are already in the 
 Writes ``libsvm.json``, ``libsvm.md`` and ``libsvm.png`` to ``--out``.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
-from fasttext_lin.benchmark import format_table, run_libsvm_benchmark
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import arguments, parse  # noqa: E402
 
 DEFAULT_SETS = ("a1a", "a9a", "a5a")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arguments(__doc__, stem="libsvm", repeats=5, data=True)
     parser.add_argument("--sets", nargs="+", help="LIBSVM set names (default: a1a a9a a5a, "
                         "those present)")
-    parser.add_argument("--repeats", type=int, default=5, help="timed fits per model (>= 1)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results",
-                        help="folder for libsvm.json, libsvm.md, libsvm.png")
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error(f"--repeats must be >= 1, got {args.repeats}")
+    args = parse(parser, argv)
+    from fasttext_lin.benchmark import format_table, run_libsvm_benchmark
+
     # Default sets are only read from disk (fetch_libsvm(..., download=False)): a missing one
     # is skipped, with the reason printed and kept in the results. Named sets may download.
     results = run_libsvm_benchmark(args.sets or DEFAULT_SETS, repeats=args.repeats,

@@ -44,10 +44,7 @@ Writes ``multiclass.json`` (machine, versions, git state, load averages, every f
 ``--quick``, a smoke run on subsamples with a 2-value grid, a new temporary folder).
 """
 
-import argparse
-import json
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -55,7 +52,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import git_state, save_png_atomic, write_bench_results  # noqa: E402
+from _harness import (arguments, finish, fmt_git, fmt_load, load_average,  # noqa: E402
+                      machine_info, one_blas_thread, parse, pyplot, save_png, time_calls,
+                      write_bench_results)
 
 SETS = ("dna", "pendigits", "20newsgroups", "ag_news")
 LIBSVM_SETS = ("dna", "pendigits")
@@ -157,15 +156,11 @@ def choose_C(name, X, y, grid):
 
 def timed_fits(name, C, X, y, repeats, loss=None):
     """One warm-up fit, then ``repeats`` timed fits; the last model and the times."""
-    times, model = [], None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         make_estimator(name, C, X.shape[0], loss).fit(X, y)
-        for _ in range(repeats):
-            model = make_estimator(name, C, X.shape[0], loss)
-            t0 = time.perf_counter()
-            model.fit(X, y)
-            times.append(time.perf_counter() - t0)
+        times, model = time_calls(lambda: make_estimator(name, C, X.shape[0], loss).fit(X, y),
+                                  repeats)
     return model, times
 
 
@@ -176,7 +171,8 @@ def evaluate(name, X, y, X_test, y_test, grid, repeats):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = make_estimator(name, C, X.shape[0], loss).fit(X, y)
-    return {"loss": loss, "C": C, "cv_accuracy": cv, "accuracy": float(np.mean(model.predict(X_test) == y_test)),
+    return {"loss": loss, "C": C, "cv_accuracy": cv,
+            "accuracy": float(np.mean(model.predict(X_test) == y_test)),
             "fit_seconds": times, "fit_median": float(np.median(times)) if times else None,
             "n_iter": np.asarray(model.n_iter_).max().item() if hasattr(model, "n_iter_")
             else None}
@@ -293,12 +289,6 @@ def ovr_threads(X, y, C, repeats):
 
 # -- run -------------------------------------------------------------------------------------
 
-def _load_average():
-    from fasttext_lin.benchmark import _load_average
-
-    return _load_average()
-
-
 def run_set(name, result, quick, repeats, progress):
     splits = load_splits(name, quick)
     X0, y0 = splits[0][0], splits[0][1]
@@ -317,7 +307,7 @@ def run_set(name, result, quick, repeats, progress):
             continue
         grid = QUICK_GRID if quick else budget.get("grid", GRID)
         reps = budget.get("repeats", repeats)
-        load = _load_average()
+        load = load_average()
         t0 = time.perf_counter()
         folds = [evaluate(method, *split, grid, reps if i == 0 else 0)
                  for i, split in enumerate(splits)]
@@ -326,7 +316,7 @@ def run_set(name, result, quick, repeats, progress):
                    fold_accuracy=[f["accuracy"] for f in folds], C_folds=[f["C"] for f in folds],
                    loss_folds=[f["loss"] for f in folds],
                    grid=list(grid), repeats=reps, budget_note=budget.get("reason"),
-                   load_average_before=load, load_average_after=_load_average(),
+                   load_average_before=load, load_average_after=load_average(),
                    wall_seconds=time.perf_counter() - t0)
         info["methods"][method] = run
         progress(f"   {method:15s} acc {100 * run['accuracy']:6.2f} %  fit "
@@ -340,15 +330,14 @@ def run_set(name, result, quick, repeats, progress):
     if name == "20newsgroups":
         C = info["methods"].get("ours-ovr-hinge", {}).get("C", 1.0)
         result["ovr_threads"] = dict(ovr_threads(X0, y0, C, repeats), set=name,
-                                     load_average=_load_average())
+                                     load_average=load_average())
         o = result["ovr_threads"]
         progress(f"   OvR hinge n_jobs 1 -> 2: {o['speedup']:.2f}x, identical {o['identical']}")
 
 
 def run_benchmark(sets, quick, repeats, out=None, progress=print):
-    from fasttext_lin import benchmark
-
-    result = {"machine": benchmark.machine_info(), "git": git_state(),
+    machine = machine_info()
+    result = {"machine": machine, "git": machine["git"],
               "params": {"sets": list(sets), "quick": quick, "repeats": repeats,
                          "grid": list(QUICK_GRID if quick else GRID), "inner_folds": INNER_FOLDS,
                          "outer_folds": OUTER_FOLDS, "epochs": list(EPOCHS),
@@ -357,12 +346,12 @@ def run_benchmark(sets, quick, repeats, out=None, progress=print):
                          "command": " ".join(["FASTTEXT_LIN_DATA=... python",
                                               "bench/bench_multiclass.py", *sys.argv[1:]])},
               "bar": BAR, "sets": {}}
-    result["machine"]["load_average_start"] = _load_average()
+    result["machine"]["load_average_start"] = load_average()
     t0 = time.perf_counter()
     for name in sets:
         run_set(name, result, quick, repeats, progress)
         result["total_seconds"] = time.perf_counter() - t0
-        result["machine"]["load_average_end"] = _load_average()
+        result["machine"]["load_average_end"] = load_average()
         if out is not None:  # partial results survive an interrupted run
             write_results(result, out)
     return result
@@ -406,20 +395,14 @@ def bar_verdicts(result):
     return lines
 
 
-def _fmt_load(load):
-    return "?" if not load else "/".join(f"{x:.1f}" for x in load)
-
-
 def report(result):
     mc, git = result["machine"], result.get("git") or {}
     lines = ["# Multi-class: LinearClassifier (softmax, OvR hinge) vs scikit-learn", "",
              f"Machine: {mc.get('cpu')}, {mc.get('cores')} cores (may be shared: times are "
-             f"noisy); load average at start {_fmt_load(mc.get('load_average_start'))}, at end "
-             f"{_fmt_load(mc.get('load_average_end'))}. Python {mc.get('python')}, numpy "
+             f"noisy); load average at start {fmt_load(mc.get('load_average_start'))}, at end "
+             f"{fmt_load(mc.get('load_average_end'))}. Python {mc.get('python')}, numpy "
              f"{mc.get('numpy')}, scipy {mc.get('scipy')}, scikit-learn {mc.get('scikit-learn')}, "
-             f"numba {mc.get('numba')}; {mc.get('date')}. Commit "
-             f"{str(git.get('commit'))[:10]}"
-             f"{' (package modified)' if git.get('package_modified') else ''}."
+             f"numba {mc.get('numba')}; {mc.get('date')}. Commit {fmt_git(git)}."
              f" Total {result.get('total_seconds', 0):.0f} s.", "",
              f"Command: `{result['params'].get('command')}`"
              + (" (**--quick smoke run: subsampled, not results**)"
@@ -431,7 +414,8 @@ def report(result):
              "vocabulary fitted on the training part) and scaling (MaxAbsScaler) are not timed. "
              "AG News: 5-fold CV on its 7,600 documents, accuracy mean over the folds, time "
              "in the first fold. BLAS: 1 thread. `ours time / this` = the fit time of `ours` "
-             "(loss and C chosen by the inner CV) over this row's, from the same run. See the script's docstring for every setting.", ""]
+             "(loss and C chosen by the inner CV) over this row's, from the same run. See the "
+             "script's docstring for every setting.", ""]
     for name, info in result["sets"].items():
         lines += [f"## {name}", "",
                   f"{info['protocol']}, {info['n_train']} training x {info['n_features']} "
@@ -451,8 +435,8 @@ def report(result):
                                               r["C_folds"]))
             lines.append(f"| `{method}` | {acc} | {r['fit_median']:.3f} | {cs} | "
                          f"{len(r['fit_seconds'])} | {r['n_iter']} | {ratio} | "
-                         f"{_fmt_load(r['load_average_before'])} / "
-                         f"{_fmt_load(r['load_average_after'])} |")
+                         f"{fmt_load(r['load_average_before'])} / "
+                         f"{fmt_load(r['load_average_after'])} |")
         for method, r in info["methods"].items():
             if r.get("budget_note"):
                 lines.append(f"\n- `{method}` (budget): {r['budget_note']}.")
@@ -478,20 +462,15 @@ def report(result):
                   f"{o['n_jobs_2']['fit_median']:.3f} s (medians of interleaved "
                   f"{len(o['n_jobs_1']['fit_seconds'])} after a warm-up): "
                   f"{o['speedup']:.2f}x; models identical: {o['identical']}; load average "
-                  f"{_fmt_load(o.get('load_average'))}.", ""]
+                  f"{fmt_load(o.get('load_average'))}.", ""]
     lines += ["## The issue's bars", ""]
     lines += [f"- **{v}** {text}" for v, text in bar_verdicts(result)]
     return "\n".join(lines) + "\n"
 
 
 def plot(result, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     sets = list(result["sets"])
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, axes = pyplot().subplots(1, 2, figsize=(12, 4.5))
     width = 0.8 / len(METHODS)
     for j, method in enumerate(METHODS):
         acc = [100 * result["sets"][s]["methods"].get(method, {}).get("accuracy", np.nan)
@@ -508,8 +487,7 @@ def plot(result, path):
     axes[1].set_yscale("log")
     axes[1].legend(fontsize=8)
     fig.tight_layout()
-    save_png_atomic(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def write_results(result, out):
@@ -517,37 +495,16 @@ def write_results(result, out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, stem="multiclass", out=None, repeats=3, report_only=True, data=True,
+                       quick="smoke run on subsamples")
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
-    parser.add_argument("--repeats", type=int, default=3, help="timed fits after a warm-up")
-    parser.add_argument("--quick", action="store_true", help="smoke run on subsamples")
-    parser.add_argument("--out", type=Path, help="results folder (default: bench/results; "
-                        "with --quick a new temporary folder)")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite multiclass.md and .png from --out's multiclass.json")
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error(f"--repeats must be >= 1, got {args.repeats}")
-    if args.out is None:
-        args.out = (Path(tempfile.mkdtemp(prefix="bench_multiclass_quick_"))
-                    if args.quick and not args.report_only else Path(__file__).parent / "results")
-    if args.report_only:
-        result = json.loads((args.out / "multiclass.json").read_text())
-        write_results(result, args.out)
-        print(report(result))
-        return 0
-    from threadpoolctl import threadpool_limits
+    args = parse(parser, argv)
 
-    try:
-        with threadpool_limits(limits=1):
-            result = run_benchmark(args.sets, args.quick, args.repeats, out=args.out)
-    except FileNotFoundError as exc:
-        print(f"bench_multiclass: {exc} (set FASTTEXT_LIN_DATA)", file=sys.stderr)
-        return 1
-    write_results(result, args.out)
-    print(report(result))
-    print(f"results written to {args.out}")
-    return 0
+    def run():
+        with one_blas_thread():
+            return run_benchmark(args.sets, args.quick, args.repeats, out=args.out)
+
+    return finish(args, "multiclass", run, report, plot)
 
 
 if __name__ == "__main__":

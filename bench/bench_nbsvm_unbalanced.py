@@ -32,8 +32,6 @@ Writes ``nbsvm_unbalanced.json`` (machine, versions, git state, every fold) and
 ``nbsvm_unbalanced.md`` to ``--out``, atomically.
 """
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -42,7 +40,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_state, write_atomic  # noqa: E402
+from _harness import (RESULTS, arguments, finish, fmt_git, machine_info,  # noqa: E402
+                      one_blas_thread, parse)
 
 RT_NEGATIVES = (5331, 3000, 1333, 592)
 SST_SHARE = 0.64
@@ -118,10 +117,10 @@ def evaluate(texts, y, protocol, test=None):
 
 
 def run_benchmark(progress=print):
-    from fasttext_lin import benchmark
     from fasttext_lin.datasets import fetch_corpus
 
-    result = {"machine": benchmark.machine_info(), "git": git_state(),
+    machine = machine_info()
+    result = {"machine": machine, "git": machine["git"],
               "params": {"rt_negatives": list(RT_NEGATIVES), "sst_share": SST_SHARE,
                          "betas": list(BETAS), "folds": FOLDS, "C": 1.0, "ngrams": 2,
                          "random_state": RANDOM_STATE},
@@ -146,9 +145,7 @@ def report(result):
     names = list(next(iter(result["cuts"].values()))["models"])
     lines = ["# NB-SVM on unbalanced classes (bench/bench_nbsvm_unbalanced.py)", "",
              f"{machine.get('cpu')}, {machine.get('cores')} cores; package at "
-             f"{git.get('commit', '?')[:7]}"
-             f"{' (modified)' if git.get('package_modified') else ''}; "
-             f"{machine.get('date', '')}.", "",
+             f"{fmt_git(git, 7)}; {machine.get('date', '')}.", "",
              "Word 1-2-grams, C=1 (no search); accuracy %, 10-fold CV means or train -> test. "
              "In brackets: the same NB-SVM with the intercept kept from before the "
              "interpolation (the package before the fix). The Customer Reviews corpus (CR, "
@@ -174,28 +171,15 @@ def report(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path,
-                        default=Path(__file__).parent / "results" / "nbsvm_unbalanced")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite nbsvm_unbalanced.md from --out's nbsvm_unbalanced.json")
-    args = parser.parse_args(argv)
-    if args.report_only:
-        result = json.loads((args.out / "nbsvm_unbalanced.json").read_text())
-    else:
-        from threadpoolctl import threadpool_limits
+    parser = arguments(__doc__, stem="nbsvm_unbalanced", out=RESULTS / "nbsvm_unbalanced",
+                       report_only=True, data=True)
+    args = parse(parser, argv)
 
-        try:
-            with threadpool_limits(limits=1):
-                result = run_benchmark()
-        except FileNotFoundError as exc:
-            print(f"bench_nbsvm_unbalanced: {exc}", file=sys.stderr)
-            return 1
-        args.out.mkdir(parents=True, exist_ok=True)
-        write_atomic(args.out / "nbsvm_unbalanced.json", json.dumps(result, indent=1) + "\n")
-    write_atomic(args.out / "nbsvm_unbalanced.md", report(result))
-    print(report(result))
-    return 0
+    def run():
+        with one_blas_thread():
+            return run_benchmark()
+
+    return finish(args, "nbsvm_unbalanced", run, report)
 
 
 if __name__ == "__main__":

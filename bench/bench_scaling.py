@@ -716,7 +716,7 @@ def run(args, progress=print):
 
 
 def parse_args(argv):
-    parser = arguments(__doc__, stem="scaling", repeats=3, child=True,
+    parser = arguments(__doc__, stem="scaling", repeats=3, data=True, child=True,
                        quick="sizes 5000 20000, bar set 20000 rows, 1 repeat, short ladders")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--epochs", type=int, default=EPOCHS)

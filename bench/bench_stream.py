@@ -372,7 +372,7 @@ def plot(result, path):
 
 
 def main(argv=None):
-    parser = arguments(__doc__, stem="stream", out=None, repeats=2, child=True,
+    parser = arguments(__doc__, stem="stream", out=None, repeats=2, data=True, child=True,
                        quick="a 200k-row set, written to a temporary results folder")
     parser.add_argument("--rows", type=int, nargs="+", default=list(ROWS))
     parser.add_argument("--passes", type=int, default=2)

@@ -75,9 +75,6 @@ our time ratios to each peer, the issue's bar) and ``text.png`` (accuracy agains
 time per corpus) to ``--out``, atomically.
 """
 
-import argparse
-import json
-import re
 import shutil
 import sys
 import tempfile
@@ -89,7 +86,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_state, save_png_atomic, write_bench_results  # noqa: E402
+from _harness import (arguments, finish, fmt_git, fmt_load, load_average,  # noqa: E402
+                      machine_info, one_blas_thread, package_version, parse, pyplot, save_png,
+                      write_bench_results)
+from _peers import fasttext_fit, fasttext_labels, fasttext_line, write_fasttext  # noqa: E402
 
 GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
 INNER_FOLDS = 3
@@ -210,32 +210,19 @@ def make_estimator(name, cache_dir):
     return estimator, tuple(spec.get("grid", GRID))
 
 
-def fasttext_line(text):
-    """``text`` on one line, normalised as fastText's classification example does."""
-    text = text.lower().replace("<br />", " ")
-    text = re.sub(r"[\";:]", " ", text)
-    text = re.sub(r"([.,()!?'])", r" \1 ", text)
-    return " ".join(text.split())
-
-
 def _fasttext_fit_predict(params, texts_train, codes_train, texts_test, tmp):
     """fastText trained on one fold, its predicted class codes, and the time split."""
-    import fasttext
-
     t0 = time.perf_counter()
     path = Path(tmp) / "train.txt"
     # Shuffled, as fastText's example script does: the corpora are stored class by class,
     # and each fastText thread reads its own stretch of the file.
     order = np.random.default_rng(FASTTEXT_SEED).permutation(len(codes_train))
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        for i in order:
-            f.write(f"__label__{codes_train[i]} {fasttext_line(texts_train[i])}\n")
+    write_fasttext(path, [fasttext_line(texts_train[i]) for i in order],
+                   np.asarray(codes_train)[order])
     t1 = time.perf_counter()
-    model = fasttext.train_supervised(input=str(path), thread=FASTTEXT_THREADS,
-                                      seed=FASTTEXT_SEED, verbose=0, **params)
+    model = fasttext_fit(path, FASTTEXT_THREADS, seed=FASTTEXT_SEED, **params)
     t2 = time.perf_counter()
-    labels, _ = model.predict([fasttext_line(text) for text in texts_test])
-    pred = np.array([int(label[0][len("__label__"):]) for label in labels])
+    pred = fasttext_labels(model, [fasttext_line(text) for text in texts_test]).astype(int)
     t3 = time.perf_counter()
     return pred, {"write": t1 - t0, "train": t2 - t1, "predict": t3 - t2}
 
@@ -370,17 +357,10 @@ def summarise(run):
     return run
 
 
-def _load_average():
-    from fasttext_lin import benchmark
-
-    return benchmark._load_average()
-
-
 def run_benchmark(corpora, methods, quick, explicit_methods, progress=print):
     """Every method on every corpus; the result dict that ``text.json`` holds."""
-    from fasttext_lin import benchmark
-
-    result = {"machine": benchmark.machine_info(), "git": git_state(),
+    machine = machine_info(fasttext=package_version("fasttext-wheel"))
+    result = {"machine": machine, "git": machine["git"],
               "params": {"corpora": corpora, "methods": methods, "quick": quick,
                          "grid": list(GRID), "inner_folds": INNER_FOLDS,
                          "random_state": RANDOM_STATE, "fasttext_threads": FASTTEXT_THREADS,
@@ -390,7 +370,6 @@ def run_benchmark(corpora, methods, quick, explicit_methods, progress=print):
                          "threadpools": _threadpools()},
               "methods": {name: METHODS[name] for name in methods}, "bar": BAR,
               "corpora": {}, "runs": [], "skipped": []}
-    result["machine"]["fasttext"] = _fasttext_version()
     for corpus in corpora:
         data = load_corpus(corpus, quick)
         info = {"protocol": data["protocol"], "n_train": len(data["y"]),
@@ -406,16 +385,16 @@ def run_benchmark(corpora, methods, quick, explicit_methods, progress=print):
                 result["skipped"].append({"corpus": corpus, "method": name, "reason": reason})
                 progress(f"   {name:22s} skipped: {reason}")
                 continue
-            load_before = _load_average()
+            load_before = load_average()
             runner = run_fasttext if METHODS[name]["family"] == "fasttext" else run_sklearn_api
             run = summarise(runner(name, data))
             run.update(corpus=corpus, method=name, family=METHODS[name]["family"],
-                       load_average_before=load_before, load_average_after=_load_average())
+                       load_average_before=load_before, load_average_after=load_average())
             result["runs"].append(run)
             progress(f"   {name:22s} {100 * run['mean_accuracy']:6.2f} % "
                      f"+- {100 * run['std_accuracy']:.2f}  {run['wall_time']:8.1f} s  "
                      f"C {_chosen(run)}")
-    result["machine"]["load_average_end"] = _load_average()
+    result["machine"]["load_average_end"] = load_average()
     return result
 
 
@@ -425,15 +404,6 @@ def _threadpools():
 
     return [{k: info.get(k) for k in ("user_api", "internal_api", "num_threads", "version")}
             for info in threadpool_info()]
-
-
-def _fasttext_version():
-    try:
-        from importlib.metadata import version
-
-        return version("fasttext-wheel")
-    except Exception:  # noqa: BLE001 - the version is informative only
-        return None
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -496,12 +466,10 @@ def report(result):
         "# End to end on text: BagOfWords + LinearClassifier vs scikit-learn and fastText",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores (shared with other jobs: times are noisy); "
-        f"load average at start {_fmt_load(m['load_average'])}, at end "
-        f"{_fmt_load(m.get('load_average_end'))}. Python {m['python']}, numpy {m['numpy']}, "
+        f"load average at start {fmt_load(m['load_average'])}, at end "
+        f"{fmt_load(m.get('load_average_end'))}. Python {m['python']}, numpy {m['numpy']}, "
         f"scipy {m['scipy']}, scikit-learn {m['scikit-learn']}, numba {m['numba']}, "
-        f"fasttext-wheel {m.get('fasttext')}; {m['date']}. Commit "
-        f"{git.get('commit', '?')[:10]}"
-        f"{' (package modified)' if git.get('package_modified') else ''}.",
+        f"fasttext-wheel {m.get('fasttext')}; {m['date']}. Commit {fmt_git(git)}.",
         "",
         f"Command: `{command}`" + (" (QUICK: subsampled corpora, a smoke test, not a "
                                    "measurement)" if p["quick"] else ""),
@@ -540,10 +508,6 @@ def report(result):
     return "\n".join(lines) + "\n"
 
 
-def _fmt_load(load):
-    return "?" if not load else "/".join(f"{x:.1f}" for x in load)
-
-
 def _corpus_section(result, corpus, info):
     runs = _runs(result, corpus)
     what = (f"{info['folds']}-fold CV on {info['n_train']} documents"
@@ -563,8 +527,8 @@ def _corpus_section(result, corpus, info):
         lines.append(
             f"| `{r['method']}` | {_accuracy(r)} | {r['wall_time']:.1f} | "
             f"{r['median_fold_seconds']:.2f} | {_chosen(r)} | {cached} | "
-            f"{_fmt_load(r['load_average_before'][:1])}/"
-            f"{_fmt_load(r['load_average_after'][:1])} | {ratio} |")
+            f"{fmt_load(r['load_average_before'][:1])}/"
+            f"{fmt_load(r['load_average_after'][:1])} | {ratio} |")
     ours = [r for r in runs if r["family"] == "ours"]
     peers = [r for r in runs if r["family"] != "ours"]
     if ours and peers:
@@ -653,11 +617,7 @@ def _panel(ax, result, corpus):
 
 def plot(result, path):
     """Accuracy against wall time (log), one panel per corpus."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     corpora = list(result["corpora"])
     cols = min(2, len(corpora))
     rows = -(-len(corpora) // cols)
@@ -683,8 +643,7 @@ def plot(result, path):
                  f"({m['cpu']}, {m['cores']} shared cores)"
                  + (" — QUICK smoke run" if result["params"]["quick"] else ""), fontsize=10)
     fig.tight_layout(rect=(0, 0.07, 1, 0.97))
-    save_png_atomic(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def write_results(result, out):
@@ -692,43 +651,22 @@ def write_results(result, out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, stem="text", out=None, report_only=True, data=True,
+                       quick=f"{QUICK_DOCS} documents per corpus, {QUICK_FOLDS} outer folds "
+                             "(smoke test)")
     parser.add_argument("--corpora", nargs="+", default=list(CORPORA), choices=list(CORPORA))
     parser.add_argument("--methods", nargs="+", choices=list(METHODS),
                         help="run exactly these on every corpus (default: all, less "
                              "BUDGET_SKIP)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_DOCS} documents per corpus, {QUICK_FOLDS} outer folds "
-                             "(smoke test)")
-    parser.add_argument("--out", type=Path,
-                        help="folder for text.json, text.md, text.png (default: bench/results; "
-                             "with --quick a new temporary folder)")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite text.md and text.png from --out's text.json")
-    args = parser.parse_args(argv)
-    if args.out is None:
-        args.out = (Path(tempfile.mkdtemp(prefix="bench_text_quick_")) if args.quick
-                    and not args.report_only else Path(__file__).parent / "results")
-    if args.report_only:
-        result = json.loads((args.out / "text.json").read_text())
-        write_results(result, args.out)
-        print(report(result))
-        return 0
-    from threadpoolctl import threadpool_limits
+    args = parse(parser, argv)
 
-    methods = args.methods or list(METHODS)
-    try:
-        # One BLAS thread for every method (fastText keeps its own 2): threaded OpenBLAS
-        # calls on small vectors stall for milliseconds when the cores are shared.
-        with threadpool_limits(limits=1):
-            result = run_benchmark(args.corpora, methods, args.quick, bool(args.methods))
-    except FileNotFoundError as exc:
-        print(f"bench_text: {exc}", file=sys.stderr)
-        return 1
-    write_results(result, args.out)
-    print(report(result))
-    print(f"results written to {args.out}")
-    return 0
+    def run():
+        # One BLAS thread for every method (fastText keeps its own 2).
+        with one_blas_thread():
+            return run_benchmark(args.corpora, args.methods or list(METHODS), args.quick,
+                                 bool(args.methods))
+
+    return finish(args, "text", run, report, plot)
 
 
 if __name__ == "__main__":
