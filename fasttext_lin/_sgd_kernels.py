@@ -1,7 +1,8 @@
 """Jitted SGD epochs for binary (and regression) linear models on CSR data.
 
-The multinomial (softmax) epoch lives in :mod:`._softmax_kernels` and shares this module's
-schedule, prefetch and scale-folding helpers.
+The multinomial (softmax) epoch lives in :mod:`._softmax_kernels`; both are built from the
+per-row steps of :mod:`._sgd_steps`, which also holds the state layout, the schedules and
+the scale-folding helpers (imported here under the same names as before).
 
 The kernels trust their inputs: the Python layer (``linear_model``) validates
 dtypes, shapes and values, owns allocation and randomness, and calls one epoch
@@ -14,10 +15,42 @@ new scale to ``c``, so averaging costs one more write per nonzero.
 """
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
+
+from ._sgd_steps import (  # noqa: F401 (the state layout and helpers the Python side reads)
+    ADAPTIVE,
+    AVG_C,
+    AVG_INTERCEPT,
+    AVG_N,
+    AVG_STEPS,
+    CONSTANT,
+    DONE,
+    INTERCEPT,
+    INVSCALING,
+    LOSS_SUM,
+    MIN_SCALE,
+    MIN_SCALE_AVERAGING,
+    OPTIMAL,
+    PREFETCH_ROWS,
+    SCALE,
+    SCHEDULE_CODES,
+    SEGMENT_SIZE,
+    STATE_SIZE,
+    SYNC_ROWS,
+    T,
+    fold_scale,
+    hogwild_close,
+    hogwild_shrink,
+    learning_rate,
+    lazy_average_add,
+    min_scale,
+    next_row,
+    prefetch_row,
+    publish,
+    serial_close,
+    serial_shrink,
+    settle_average,
+)
 
 HINGE, SQUARED_HINGE, LOG_LOSS, MODIFIED_HUBER, SQUARED_ERROR = range(5)
 LOSS_CODES = {
@@ -27,56 +60,14 @@ LOSS_CODES = {
     "modified_huber": MODIFIED_HUBER,
     "squared_error": SQUARED_ERROR,
 }
-CONSTANT, OPTIMAL, INVSCALING, ADAPTIVE = range(4)
-SCHEDULE_CODES = {
-    "constant": CONSTANT,
-    "optimal": OPTIMAL,
-    "invscaling": INVSCALING,
-    "adaptive": ADAPTIVE,
-}
 
-# Slots of the float64 ``state`` array that carries scalars across epochs.
-SCALE, INTERCEPT, T, AVG_C, AVG_INTERCEPT, AVG_N = range(6)
-STATE_SIZE = 6
-
-# Below this the scale is folded into ``v`` before it underflows. The average
-# ``(u + c v) / n`` cancels digits in proportion to (mean scale / scale), so
-# averaging folds sooner to keep it exact to about 1e-12.
-_MIN_SCALE = 1e-9
-_MIN_SCALE_AVERAGING = 1e-4
-# Rows ahead whose nonzeros are prefetched: visiting rows in shuffled order
-# is bound by the latency of fetching each row (bench/bench_epoch.py).
-_PREFETCH_ROWS = 4
-# Array elements per 64-byte cache line, for the narrowest (4-byte) dtypes.
-_LINE = 16
-
-
-@intrinsic
-def _prefetch(typingctx, array, index):
-    """Hint the CPU to fetch ``array[index]`` into cache (``llvm.prefetch``)."""
-
-    def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        ary = context.make_array(array_type)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(
-            context, builder, array_type, ary, [args[1]], wraparound=False, boundscheck=False
-        )
-        byte_ptr = builder.bitcast(ptr, ir.IntType(8).as_pointer())
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [byte_ptr.type, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        # read access, high temporal locality, data cache
-        builder.call(fn, [byte_ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return types.void(array, index), codegen
-
-
-@njit(cache=True, inline="always")
-def _prefetch_row(indptr, indices, data, row):
-    for j in range(indptr[row], indptr[row + 1], _LINE):
-        _prefetch(indices, j)
-        _prefetch(data, j)
+# Old private names, kept while the thread runner (``_MIN_SCALE*``) and bench_epoch.py
+# (``_prefetch_row``; ``_PREFETCH_ROWS``, which its prefetch lever patches in a copy of
+# ``sgd_epoch``'s globals) still read them.
+_MIN_SCALE = MIN_SCALE
+_MIN_SCALE_AVERAGING = MIN_SCALE_AVERAGING
+_PREFETCH_ROWS = PREFETCH_ROWS
+_prefetch_row = prefetch_row
 
 
 @njit(cache=True, inline="always")
@@ -99,40 +90,6 @@ def _row_add(indptr, indices, data, i, v, u, coef, avg_c, averaging):
     else:
         for j in range(indptr[i], indptr[i + 1]):
             v[indices[j]] += coef * data[j]
-
-
-@njit(cache=True, inline="always")
-def _lazy_average_add(indptr, indices, data, i, v, u, last, z, inv_scale, avg_c):
-    """``v += outer(x_i, z) * inv_scale`` (feature-major, ``len(z)`` weights a feature),
-    first bringing the average's sum of each touched feature up to date.
-
-    The sum of the weights over the steps is ``u + (c - last_f) v`` for feature ``f``:
-    its weights count ``c - last_f`` scales since they last changed. Before ``v_f``
-    changes, ``u_f += (avg_c - last_f) v_f`` and ``last_f = avg_c``. A racing thread can
-    only misplace one such interval (``u - c delta`` would misplace ``c delta``: a whole
-    history), which is why Hogwild segments average this way.
-    """
-    n = z.shape[0]
-    for j in range(indptr[i], indptr[i + 1]):
-        f = indices[j]
-        gap = avg_c - last[f]
-        last[f] = avg_c
-        base = f * n
-        x = data[j] * inv_scale
-        for c in range(n):
-            u[base + c] += gap * v[base + c]
-            v[base + c] += z[c] * x
-
-
-@njit(cache=True, nogil=True)
-def settle_average(v, u, last):
-    """Turn the lazy form ``u + (c - last) v`` of the average's sum back into ``u + c v``
-    (``len(v) // len(last)`` weights a feature) and zero ``last``."""
-    n = v.shape[0] // max(1, last.shape[0])
-    for f in range(last.shape[0]):
-        for c in range(f * n, (f + 1) * n):
-            u[c] -= last[f] * v[c]
-        last[f] = 0.0
 
 
 @njit(cache=True, inline="always")
@@ -217,28 +174,16 @@ def max_weighted_squared_norm(indptr, data, sample_weight):
 
 
 @njit(cache=True, inline="always")
-def learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0):
-    """Step size at step ``t`` (1-based), as in scikit-learn's SGD."""
-    if schedule == OPTIMAL:
-        # (t - 1) first: a t0 below t's rounding (large alpha) still gives step 1.
-        return 1.0 / (alpha * ((t - 1.0) + optimal_t0))
-    if schedule == INVSCALING:
-        return eta0 / t**power_t
-    return eta0
-
-
-@njit(cache=True, nogil=True)
-def fold_scale(v, u, state):
-    """Fold the scale into ``v`` (and the average's ``c * v`` into ``u``)."""
-    c = state[AVG_C]
-    if c != 0.0:
-        for j in range(v.shape[0]):
-            u[j] += c * v[j]
-        state[AVG_C] = 0.0
-    scale = state[SCALE]
-    for j in range(v.shape[0]):
-        v[j] *= scale
-    state[SCALE] = 1.0
+def _binary_step(indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, sumloss,
+                 loss, schedule, alpha, eta0, power_t, optimal_t0, track_loss):
+    """The gradient of row ``i``: return ``(eta, step, sumloss)``, ``step`` the change that
+    row ``i`` asks of its prediction (before the L2 shrink) and ``sumloss`` with the row's
+    weighted loss added when ``track_loss``."""
+    p = _row_dot(indptr, indices, data, i, v) * scale + intercept
+    eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
+    if track_loss:
+        sumloss += sample_weight[i] * loss_value(loss, p, y[i])
+    return eta, -eta * sample_weight[i] * loss_derivative(loss, p, y[i]), sumloss
 
 
 @njit(cache=True, nogil=True)
@@ -275,78 +220,27 @@ def sgd_epoch(
     track_loss : bool
         Sum the losses (before each step); else return 0 and save their cost.
     """
-    scale = state[SCALE]
-    intercept = state[INTERCEPT]
-    t = state[T]
-    avg_c = state[AVG_C]
-    avg_intercept = state[AVG_INTERCEPT]
-    avg_n = state[AVG_N]
-    averaging = average_start >= 0
-    min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
+    scale, intercept, t = state[SCALE], state[INTERCEPT], state[T]
+    avg_c, avg_intercept, avg_n = state[AVG_C], state[AVG_INTERCEPT], state[AVG_N]
+    floor = min_scale(average_start)
     sumloss = 0.0
-    n_rows = order.shape[0]
-    for k in range(n_rows):
-        if k + _PREFETCH_ROWS < n_rows:
-            _prefetch_row(indptr, indices, data, order[k + _PREFETCH_ROWS])
-        i = order[k]
-        p = _row_dot(indptr, indices, data, i, v) * scale + intercept
-        eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
-        if track_loss:
-            sumloss += sample_weight[i] * loss_value(loss, p, y[i])
-        step = -eta * sample_weight[i] * loss_derivative(loss, p, y[i])
-        if alpha > 0.0:
-            shrink = 1.0 - eta * alpha
-            if shrink <= 0.0:
-                # The step wipes the weights out: fold, then zero them.
-                state[SCALE] = scale
-                state[AVG_C] = avg_c
-                fold_scale(v, u, state)
-                v[:] = 0.0
-                avg_c = 0.0
-                shrink = 1.0
-            scale *= shrink
+    for k in range(order.shape[0]):
+        i = next_row(indptr, indices, data, order, k, _PREFETCH_ROWS)
+        eta, step, sumloss = _binary_step(
+            indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, sumloss,
+            loss, schedule, alpha, eta0, power_t, optimal_t0, track_loss)
+        scale, avg_c = serial_shrink(v, u, state, scale, avg_c, eta, alpha)
+        averaging_now = 0 <= average_start <= t
         if step != 0.0:
-            coef = step / scale
-            _row_add(indptr, indices, data, i, v, u, coef, avg_c,
-                     averaging and t >= average_start)
+            _row_add(indptr, indices, data, i, v, u, step / scale, avg_c, averaging_now)
             intercept += intercept_decay * step
-        if averaging and t >= average_start:
-            avg_c += scale
+        if averaging_now:
             avg_intercept += intercept
-            avg_n += 1.0
-        if scale < min_scale:
-            state[SCALE] = scale
-            state[AVG_C] = avg_c
-            fold_scale(v, u, state)
-            scale = 1.0
-            avg_c = 0.0
-        t += 1.0
-    state[SCALE] = scale
-    state[INTERCEPT] = intercept
-    state[T] = t
-    state[AVG_C] = avg_c
-    state[AVG_INTERCEPT] = avg_intercept
-    state[AVG_N] = avg_n
+        scale, avg_c, avg_n, t = serial_close(v, u, state, scale, avg_c, avg_n, t,
+                                              averaging_now, floor)
+    state[SCALE], state[INTERCEPT], state[T] = scale, intercept, t
+    state[AVG_C], state[AVG_INTERCEPT], state[AVG_N] = avg_c, avg_intercept, avg_n
     return sumloss
-
-
-# Slots of a thread's ``out`` array after a Hogwild segment (``sgd_segment``).
-DONE, AVG_STEPS, LOSS_SUM = range(3)
-SEGMENT_SIZE = 3
-
-
-# Rows a Hogwild thread runs on local copies of the shared scalars before publishing.
-_SYNC_ROWS = 32
-
-
-@njit(cache=True, inline="always")
-def _publish(state, steps, shrinks, int_delta, c_delta):
-    """Add a thread's changes since its last publish to the shared scalars of ``state``
-    (each a short read-modify-write)."""
-    state[T] += steps
-    state[SCALE] *= shrinks
-    state[INTERCEPT] += int_delta
-    state[AVG_C] += c_delta
 
 
 @njit(cache=True, nogil=True)
@@ -360,13 +254,13 @@ def sgd_segment(
 
     The threads share ``v``, ``u``, ``last`` and ``state``'s scale, intercept, step count
     and scale sum. Each thread works on local copies of these scalars and, every
-    ``_SYNC_ROWS`` rows, adds its changes to the shared ones and reloads them
-    (``_publish``): the threads' schedules, weights and scales then agree to within a few
+    ``SYNC_ROWS`` rows, adds its changes to the shared ones and reloads them
+    (``_sgd_steps.publish``): the threads' schedules, weights and scales then agree to within a few
     dozen steps whatever their relative speed, without writing one contended cache line
     every row; a racing publish may lose one batch of changes, never more. The averaged
     sums of the intercept and the count of averaged steps stay thread-local, in ``local``
     and ``out``.
-    Averaged steps keep the average's sum in the lazy form of ``_lazy_average_add``.
+    Averaged steps keep the average's sum in the lazy form of ``_sgd_steps.lazy_average_add``.
     The segment never folds the scale (that rescales all of ``v``, which only a barrier
     may do): it stops before a step from a scale below the fold threshold, and
     ``out[DONE]`` says how many rows ran. The caller never gives a step whose shrink
@@ -381,7 +275,7 @@ optimal_t0, intercept_decay, average_start, track_loss :
         This thread's rows, in visiting order.
     last : ndarray of float64
         Per feature, the scale sum at which its share of ``u`` was last brought up to date
-        (``_lazy_average_add``); length 0 when not averaging.
+        (``_sgd_steps.lazy_average_add``); length 0 when not averaging.
     state : ndarray of float64, shape (STATE_SIZE,)
         The shared scalars; ``AVG_INTERCEPT`` and ``AVG_N`` are neither read nor written.
     local : ndarray of float64, shape (2, 1) or more rows
@@ -390,52 +284,40 @@ optimal_t0, intercept_decay, average_start, track_loss :
     out : ndarray of float64, shape (SEGMENT_SIZE,)
         Filled with the rows done, the count of averaged steps and the loss sum.
     """
-    averaging = average_start >= 0
-    min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
+    floor = min_scale(average_start)
     avg_steps, int_sum, sumloss = 0.0, 0.0, 0.0
     # Local copies of the shared scalars, and this thread's changes since it last published.
     t, scale, intercept, avg_c = state[T], state[SCALE], state[INTERCEPT], state[AVG_C]
     steps, shrinks, int_delta, c_delta = 0, 1.0, 0.0, 0.0
-    n_rows = rows.shape[0]
-    done = n_rows
-    for k in range(n_rows):
-        if steps == _SYNC_ROWS:
-            _publish(state, steps, shrinks, int_delta, c_delta)
+    done = rows.shape[0]
+    for k in range(rows.shape[0]):
+        if steps == SYNC_ROWS:
+            publish(state, steps, shrinks, int_delta, c_delta)
             t, scale, intercept, avg_c = state[T], state[SCALE], state[INTERCEPT], state[AVG_C]
             steps, shrinks, int_delta, c_delta = 0, 1.0, 0.0, 0.0
-        if k > 0 and scale < min_scale:
+        if k > 0 and scale < floor:
             done = k
             break
-        if k + _PREFETCH_ROWS < n_rows:
-            _prefetch_row(indptr, indices, data, rows[k + _PREFETCH_ROWS])
-        i = rows[k]
-        p = _row_dot(indptr, indices, data, i, v) * scale + intercept
-        eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
-        if track_loss:
-            sumloss += sample_weight[i] * loss_value(loss, p, y[i])
-        step = -eta * sample_weight[i] * loss_derivative(loss, p, y[i])
-        if alpha > 0.0:
-            shrink = 1.0 - eta * alpha
-            scale *= shrink
-            shrinks *= shrink
-        averaging_now = averaging and t >= average_start
+        i = next_row(indptr, indices, data, rows, k, PREFETCH_ROWS)
+        eta, step, sumloss = _binary_step(
+            indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, sumloss,
+            loss, schedule, alpha, eta0, power_t, optimal_t0, track_loss)
+        scale, shrinks = hogwild_shrink(scale, shrinks, eta, alpha)
+        averaging_now = 0 <= average_start <= t
         if step != 0.0:
             if averaging_now:
                 local[1, 0] = step
-                _lazy_average_add(indptr, indices, data, i, v, u, last, local[1], 1.0 / scale,
-                                  avg_c)
+                lazy_average_add(indptr, indices, data, i, v, u, last, local[1], 1.0 / scale,
+                                 avg_c)
             else:
                 _row_add(indptr, indices, data, i, v, u, step / scale, 0.0, False)
             intercept += intercept_decay * step
             int_delta += intercept_decay * step
         if averaging_now:
-            avg_c += scale
-            c_delta += scale
             int_sum += intercept
-            avg_steps += 1.0
-        t += 1.0
-        steps += 1
-    _publish(state, steps, shrinks, int_delta, c_delta)
+        avg_c, c_delta, avg_steps, t, steps = hogwild_close(scale, avg_c, c_delta, avg_steps,
+                                                            t, steps, averaging_now)
+    publish(state, steps, shrinks, int_delta, c_delta)
     local[0, 0] = int_sum
     out[DONE] = done
     out[AVG_STEPS] = avg_steps

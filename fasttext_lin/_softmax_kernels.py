@@ -9,7 +9,8 @@ intercepts ``b`` take the same step, without shrinkage, times ``intercept_decay`
 The weights are stored feature-major, ``W^T = scale * v`` with ``v`` of shape
 ``(n_features, n_classes)`` flattened: the K weights of a feature are contiguous, so a row
 with ``m`` nonzeros reads and writes ``m`` runs of K numbers. One L2 scale serves all of W,
-and averaging keeps ``u + c v`` as the binary kernel does (same helpers, same fold rule).
+and averaging keeps ``u + c v`` as the binary kernel does: both are built from the per-row
+steps of :mod:`._sgd_steps` (the same fold, shrink, publish and averaging rules).
 
 The ``state`` array has one row per class, laid out as the binary kernel's: row ``k`` holds
 class k's intercept and intercept sum (slots ``INTERCEPT`` and ``AVG_INTERCEPT``); the
@@ -20,10 +21,7 @@ and written to every row.
 import numpy as np
 from numba import njit
 
-from ._sgd_kernels import (
-    _MIN_SCALE,
-    _MIN_SCALE_AVERAGING,
-    _PREFETCH_ROWS,
+from ._sgd_steps import (
     AVG_C,
     AVG_INTERCEPT,
     AVG_N,
@@ -31,14 +29,19 @@ from ._sgd_kernels import (
     DONE,
     INTERCEPT,
     LOSS_SUM,
+    PREFETCH_ROWS,
     SCALE,
+    SYNC_ROWS,
     T,
-    _SYNC_ROWS,
-    _lazy_average_add,
-    _prefetch_row,
-    _publish,
-    fold_scale,
+    hogwild_close,
+    hogwild_shrink,
+    lazy_average_add,
     learning_rate,
+    min_scale,
+    next_row,
+    publish,
+    serial_close,
+    serial_shrink,
 )
 
 # Largest second derivative of CE_i along a unit direction of the scores z: the Hessian
@@ -95,6 +98,32 @@ def _softmax_add(indptr, indices, data, i, v, u, z, inv_scale, avg_c, averaging)
                 v[base + c] += z[c] * x
 
 
+@njit(cache=True, inline="always")
+def _softmax_step(indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, z,
+                  sumloss, schedule, alpha, eta0, power_t, optimal_t0, track_loss):
+    """The gradient of row ``i``: fill ``z`` with the step of each class's score,
+    ``-eta s_i (p - e_{y_i})`` (before the L2 shrink); return ``(eta, sumloss)``, ``sumloss``
+    with the row's weighted cross-entropy added when ``track_loss``."""
+    label = y[i]
+    cross_entropy = _probabilities(indptr, indices, data, i, label, v, scale, intercept, z)
+    if track_loss:
+        sumloss += sample_weight[i] * cross_entropy
+    eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
+    weight = -eta * sample_weight[i]
+    for c in range(z.shape[0]):
+        z[c] *= weight
+    z[label] -= weight
+    return eta, sumloss
+
+
+@njit(cache=True, inline="always")
+def _add_scaled(target, z, factor):
+    """``target += factor * z``, skipped when ``factor`` is 0."""
+    if factor != 0.0:
+        for c in range(z.shape[0]):
+            target[c] += factor * z[c]
+
+
 @njit(cache=True, nogil=True)
 def softmax_epoch(
     indptr, indices, data, y, sample_weight, order, v, u, state,
@@ -132,58 +161,26 @@ def softmax_epoch(
         Sum the cross-entropies (before each step); else return 0.
     """
     n_classes = state.shape[0]
-    scale = state[0, SCALE]
-    t = state[0, T]
-    avg_c = state[0, AVG_C]
-    avg_n = state[0, AVG_N]
-    averaging = average_start >= 0
-    min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
+    shared = state[0]
+    scale, t, avg_c, avg_n = shared[SCALE], shared[T], shared[AVG_C], shared[AVG_N]
+    floor = min_scale(average_start)
     # Scores, then probabilities, then steps of the current row.
     z = np.empty(n_classes)
-    intercept = state[:, INTERCEPT]
+    intercept, avg_intercept = state[:, INTERCEPT], state[:, AVG_INTERCEPT]
     sumloss = 0.0
-    n_rows = order.shape[0]
-    for k in range(n_rows):
-        if k + _PREFETCH_ROWS < n_rows:
-            _prefetch_row(indptr, indices, data, order[k + _PREFETCH_ROWS])
-        i = order[k]
-        label = y[i]
-        cross_entropy = _probabilities(indptr, indices, data, i, label, v, scale, intercept, z)
-        if track_loss:
-            sumloss += sample_weight[i] * cross_entropy
-        eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
-        if alpha > 0.0:
-            shrink = 1.0 - eta * alpha
-            if shrink <= 0.0:
-                # The step wipes the weights out: fold, then zero them.
-                state[0, SCALE] = scale
-                state[0, AVG_C] = avg_c
-                fold_scale(v, u, state[0])
-                v[:] = 0.0
-                avg_c = 0.0
-                shrink = 1.0
-            scale *= shrink
-        weight = -eta * sample_weight[i]
-        for c in range(n_classes):
-            z[c] *= weight
-        z[label] -= weight
-        avg_step = averaging and t >= average_start
-        _softmax_add(indptr, indices, data, i, v, u, z, 1.0 / scale, avg_c, avg_step)
-        if intercept_decay != 0.0:
-            for c in range(n_classes):
-                state[c, INTERCEPT] += intercept_decay * z[c]
-        if avg_step:
-            avg_c += scale
-            avg_n += 1.0
-            for c in range(n_classes):
-                state[c, AVG_INTERCEPT] += state[c, INTERCEPT]
-        if scale < min_scale:
-            state[0, SCALE] = scale
-            state[0, AVG_C] = avg_c
-            fold_scale(v, u, state[0])
-            scale = 1.0
-            avg_c = 0.0
-        t += 1.0
+    for k in range(order.shape[0]):
+        i = next_row(indptr, indices, data, order, k, PREFETCH_ROWS)
+        eta, sumloss = _softmax_step(
+            indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, z, sumloss,
+            schedule, alpha, eta0, power_t, optimal_t0, track_loss)
+        scale, avg_c = serial_shrink(v, u, shared, scale, avg_c, eta, alpha)
+        averaging_now = 0 <= average_start <= t
+        _softmax_add(indptr, indices, data, i, v, u, z, 1.0 / scale, avg_c, averaging_now)
+        _add_scaled(intercept, z, intercept_decay)
+        if averaging_now:
+            _add_scaled(avg_intercept, intercept, 1.0)
+        scale, avg_c, avg_n, t = serial_close(v, u, shared, scale, avg_c, avg_n, t,
+                                              averaging_now, floor)
     for c in range(n_classes):
         state[c, SCALE] = scale
         state[c, T] = t
@@ -207,9 +204,7 @@ def softmax_segment(
     sums of the intercepts over this thread's averaged steps; rows 1-3 scratch (the row's
     probabilities, the local intercepts and their changes since the last publish).
     """
-    n_classes = state.shape[0]
-    averaging = average_start >= 0
-    min_scale = _MIN_SCALE_AVERAGING if averaging else _MIN_SCALE
+    floor = min_scale(average_start)
     int_sum, z, intercept, int_delta = local[0], local[1], local[2], local[3]
     int_sum[:] = 0.0
     avg_steps, sumloss = 0.0, 0.0
@@ -218,51 +213,33 @@ def softmax_segment(
     intercept[:] = state[:, INTERCEPT]
     int_delta[:] = 0.0
     steps, shrinks, c_delta = 0, 1.0, 0.0
-    n_rows = rows.shape[0]
-    done = n_rows
-    for k in range(n_rows):
-        if steps == _SYNC_ROWS:
+    done = rows.shape[0]
+    for k in range(rows.shape[0]):
+        if steps == SYNC_ROWS:
             _publish_softmax(state, steps, shrinks, int_delta, c_delta)
             t, scale, avg_c = state[0, T], state[0, SCALE], state[0, AVG_C]
             intercept[:] = state[:, INTERCEPT]
             int_delta[:] = 0.0
             steps, shrinks, c_delta = 0, 1.0, 0.0
-        if k > 0 and scale < min_scale:
+        if k > 0 and scale < floor:
             done = k
             break
-        if k + _PREFETCH_ROWS < n_rows:
-            _prefetch_row(indptr, indices, data, rows[k + _PREFETCH_ROWS])
-        i = rows[k]
-        label = y[i]
-        cross_entropy = _probabilities(indptr, indices, data, i, label, v, scale, intercept, z)
-        if track_loss:
-            sumloss += sample_weight[i] * cross_entropy
-        eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
-        if alpha > 0.0:
-            shrink = 1.0 - eta * alpha
-            scale *= shrink
-            shrinks *= shrink
-        weight = -eta * sample_weight[i]
-        for c in range(n_classes):
-            z[c] *= weight
-        z[label] -= weight
-        avg_step = averaging and t >= average_start
-        if avg_step:
-            _lazy_average_add(indptr, indices, data, i, v, u, last, z, 1.0 / scale, avg_c)
+        i = next_row(indptr, indices, data, rows, k, PREFETCH_ROWS)
+        eta, sumloss = _softmax_step(
+            indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, z, sumloss,
+            schedule, alpha, eta0, power_t, optimal_t0, track_loss)
+        scale, shrinks = hogwild_shrink(scale, shrinks, eta, alpha)
+        averaging_now = 0 <= average_start <= t
+        if averaging_now:
+            lazy_average_add(indptr, indices, data, i, v, u, last, z, 1.0 / scale, avg_c)
         else:
             _softmax_add(indptr, indices, data, i, v, u, z, 1.0 / scale, 0.0, False)
-        if intercept_decay != 0.0:
-            for c in range(n_classes):
-                intercept[c] += intercept_decay * z[c]
-                int_delta[c] += intercept_decay * z[c]
-        if avg_step:
-            avg_c += scale
-            c_delta += scale
-            avg_steps += 1.0
-            for c in range(n_classes):
-                int_sum[c] += intercept[c]
-        t += 1.0
-        steps += 1
+        _add_scaled(intercept, z, intercept_decay)
+        _add_scaled(int_delta, z, intercept_decay)
+        if averaging_now:
+            _add_scaled(int_sum, intercept, 1.0)
+        avg_c, c_delta, avg_steps, t, steps = hogwild_close(scale, avg_c, c_delta, avg_steps,
+                                                            t, steps, averaging_now)
     _publish_softmax(state, steps, shrinks, int_delta, c_delta)
     out[DONE] = done
     out[AVG_STEPS] = avg_steps
@@ -271,8 +248,8 @@ def softmax_segment(
 
 @njit(cache=True, inline="always")
 def _publish_softmax(state, steps, shrinks, int_delta, c_delta):
-    """``_sgd_kernels._publish`` for the softmax state: the common scalars in row 0, one
+    """:func:`._sgd_steps.publish` for the softmax state: the common scalars in row 0, one
     intercept a class."""
-    _publish(state[0], steps, shrinks, int_delta[0], c_delta)
+    publish(state[0], steps, shrinks, int_delta[0], c_delta)
     for c in range(1, state.shape[0]):
         state[c, INTERCEPT] += int_delta[c]

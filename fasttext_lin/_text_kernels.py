@@ -28,7 +28,7 @@ The kernels trust their inputs: :mod:`fasttext_lin.featurize` validates them.
 import numpy as np
 from numba import njit
 
-from ._sgd_kernels import _prefetch
+from ._sgd_steps import prefetch
 
 _M32 = np.uint64(0xFFFFFFFF)
 _C1 = np.uint64(0xCC9E2D51)
@@ -401,7 +401,7 @@ def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, t
                     gram_hash[n_grams] = h
                     gram_lo[n_grams] = tok_lo[i]
                     gram_hi[n_grams] = tok_hi[j]
-                    _prefetch(table, 2 * (_slot_mix(h) & mask))
+                    prefetch(table, 2 * (_slot_mix(h) & mask))
                     n_grams += 1
         m = 0
         for g in range(n_grams):
