@@ -14,7 +14,7 @@ from sklearn.utils import Bunch
 
 from ._constants import GRID
 
-__all__ = ["GRID", "cross_validate_text"]
+__all__ = ["GRID", "cross_validate_text", "fit_fold"]
 
 
 def cross_validate_text(estimator, texts, y, *, folds=10, grid=GRID, param="classifier__C",
@@ -68,7 +68,7 @@ def cross_validate_text(estimator, texts, y, *, folds=10, grid=GRID, param="clas
     outer = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     accuracy, chosen = [], []
     for fold, (train, test) in enumerate(outer.split(texts, y), start=1):
-        model, value = _fit_fold(estimator, texts[train], y[train], param, values,
+        model, value = fit_fold(estimator, texts[train], y[train], param, values,
                                  inner_folds, random_state)
         accuracy.append(float(np.mean(model.predict(texts[test]) == y[test])))
         chosen.append(value)
@@ -80,7 +80,7 @@ def cross_validate_text(estimator, texts, y, *, folds=10, grid=GRID, param="clas
                  wall_time=time.perf_counter() - start, param=param)
 
 
-def _fit_fold(estimator, texts, y, param, values, inner_folds, random_state):
+def fit_fold(estimator, texts, y, param, values, inner_folds, random_state):
     """The estimator fitted on one training fold, and the value of ``param`` it used."""
     if values is None or len(values) == 1:
         model = clone(estimator)
