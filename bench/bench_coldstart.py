@@ -27,7 +27,6 @@ pools' shutdown at process exit).
 Writes ``coldstart.json`` and ``coldstart.md`` to ``--out``.
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -38,7 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_state, write_atomic  # noqa: E402
+from _harness import (arguments, child_result, fmt_git, fmt_load, load_average,  # noqa: E402
+                      machine_info, median, parse, run_child, write_bench_results)
 
 STEADY_FITS = 5
 # As wide as hashed text features: the estimator then takes its renumbering path too.
@@ -60,9 +60,12 @@ def child(rows):
 
         package_import = time.perf_counter() - start
     import_events = len(during_import.buffer)
-    from fasttext_lin.cli import _package_dispatchers
+    try:
+        from fasttext_lin.cli.timings import package_dispatchers
+    except ImportError:  # a commit before the CLI became a package
+        from fasttext_lin.cli import _package_dispatchers as package_dispatchers
 
-    dispatchers = _package_dispatchers()
+    dispatchers = package_dispatchers()
     compiled_at_import = {name: len(d.signatures) for name, d in dispatchers.items()
                           if d.signatures}
     sgd_epoch_signatures = len(fasttext_lin._sgd_kernels.sgd_epoch.signatures)
@@ -81,7 +84,7 @@ def child(rows):
     y = rng.integers(0, 2, size=rows)
     model = LinearClassifier(loss="hinge", max_iter=1, tol=None, random_state=0)
 
-    load_seconds = _time_cache_loads(dispatchers)
+    load_seconds = _time_cachefmt_load(dispatchers)
     with event.install_recorder("numba:compile") as recorder:
         start = time.perf_counter()
         model.fit(X, y)
@@ -91,7 +94,7 @@ def child(rows):
         start = time.perf_counter()
         model.fit(X, y)
         steady.append(time.perf_counter() - start)
-    print(json.dumps({
+    child_result({
         "numba_import_s": numba_import,
         "fasttext_lin_import_s": package_import,
         "compile_events_during_import": import_events,
@@ -106,10 +109,10 @@ def child(rows):
                          "signatures": len(d.signatures)}
                   for name, d in dispatchers.items() if d.signatures},
         "numba": numba.__version__,
-    }))
+    })
 
 
-def _time_cache_loads(dispatchers):
+def _time_cachefmt_load(dispatchers):
     """Wrap each dispatcher's cache lookup; return {name: [seconds, loaded?] per attempt}.
 
     Numba fires no event for a cache load, so the lookup itself is timed.
@@ -146,17 +149,12 @@ def _compile_seconds(buffer):
     return seconds
 
 
-def run_child(cache_dir, rows):
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+def fresh_process(cache_dir, rows):
+    """:func:`child` in a fresh process on the kernel cache ``cache_dir``; its record and
+    the process's wall time."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, __file__, "--child", "--rows", str(rows)],
-                          env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"child process failed ({done.returncode}):\n{done.stderr}")
-    record = json.loads(done.stdout.strip().splitlines()[-1])
-    record["process_wall_s"] = wall
-    return record
+    record = run_child(__file__, {"rows": rows}, dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir)))
+    return record | {"process_wall_s": time.perf_counter() - start}
 
 
 # The command timed, its references, and the environment each runs with (beside the caches).
@@ -224,13 +222,11 @@ def _kernels_line(stderr):
                 None)
 
 
-def cli_rounds(runs, data_home):
+def cli_rounds(runs):
     """Warm the caches with one run, then ``runs`` rounds of every case, interleaved."""
     with tempfile.TemporaryDirectory(prefix="coldstart-cli-") as tmp:
         env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / "numba"),
                    XDG_CACHE_HOME=str(Path(tmp) / "user-cache"))
-        if data_home:
-            env["FASTTEXT_LIN_DATA"] = str(data_home)
         model = Path(tmp) / "a9a.npz"
         warm_up = _run_case("train_a9a", env, model)
         rounds = []
@@ -243,27 +239,21 @@ def cli_rounds(runs, data_home):
 
 def summarize_cli(cli):
     rounds = cli["rounds"]
-    out = {case: {"wall_s": _median([r[case]["wall_s"] for r in rounds]),
+    out = {case: {"wall_s": median([r[case]["wall_s"] for r in rounds]),
                   "wall_all_s": [r[case]["wall_s"] for r in rounds]} for case in CLI_CASES}
     for case, (kind, _) in CLI_CASES.items():
         if kind == "cli":
             stages = rounds[0][case]["stages"]
-            out[case]["stages_s"] = {stage: _median([r[case]["stages"][stage] for r in rounds])
+            out[case]["stages_s"] = {stage: median([r[case]["stages"][stage] for r in rounds])
                                      for stage in stages}
-            out[case]["exit_s"] = _median([r[case]["wall_s"] - r[case]["stages"]["total"]
+            out[case]["exit_s"] = median([r[case]["wall_s"] - r[case]["stages"]["total"]
                                            for r in rounds])
     return out
 
 
-def _median(values):
-    values = sorted(values)
-    n = len(values)
-    return values[n // 2] if n % 2 else 0.5 * (values[n // 2 - 1] + values[n // 2])
-
-
 def summarize(pairs):
     def row(key, which):
-        return _median([p[which][key] for p in pairs])
+        return median([p[which][key] for p in pairs])
 
     out = {}
     for which in ("first_process", "second_process"):
@@ -271,11 +261,11 @@ def summarize(pairs):
             "numba_import_s": row("numba_import_s", which),
             "fasttext_lin_import_s": row("fasttext_lin_import_s", which),
             "first_fit_s": row("first_fit_s", which),
-            "steady_fit_s": _median([_median(p[which]["steady_fit_s"]) for p in pairs]),
+            "steady_fit_s": median([median(p[which]["steady_fit_s"]) for p in pairs]),
             "process_wall_s": row("process_wall_s", which),
-            "sgd_epoch_compile_event_s": _median(
+            "sgd_epoch_compile_event_s": median(
                 [p[which]["compile_events_first_fit"].get("sgd_epoch", 0.0) for p in pairs]),
-            "sgd_epoch_cache_lookup_s": _median([sum(
+            "sgd_epoch_cache_lookup_s": median([sum(
                 a[0] for a in p[which]["cache_load_attempts_first_fit"].get(
                     "fasttext_lin._sgd_kernels.sgd_epoch", [])) for p in pairs]),
             "import_compiled_nothing": all(
@@ -295,8 +285,7 @@ def markdown(result):
         "# Cold start (bench/bench_coldstart.py)",
         "",
         f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, numba {m['numba']}; {m['date']}; "
-        f"package at {(m.get('git') or {}).get('commit', '?')[:7]}"
-        f"{' (modified)' if (m.get('git') or {}).get('package_modified') else ''}. "
+        f"package at {fmt_git(m.get('git'), 7)}. "
         f"Medians of {result['params']['repeats']} pairs of fresh processes, each pair on an "
         f"empty NUMBA_CACHE_DIR; first fit: LinearClassifier(hinge, 1 epoch) on "
         f"{result['params']['rows']} x {N_FEATURES} float32 CSR, {NNZ_PER_ROW} nonzeros a row.",
@@ -345,18 +334,14 @@ def markdown(result):
     return "\n".join(lines) + "\n"
 
 
-def _loads(values):
-    return "?" if values is None else "/".join(f"{v:.1f}" for v in values)
-
-
 def cli_markdown(result):
     s, cli = result["cli_summary"], result["cli"]
     train = s["train_a9a"]
     lines = ["", "## `fasttext-lin train a9a -o MODEL --verbose`, warm kernel cache", "",
              f"Fresh processes; medians of {len(cli['rounds'])} rounds, each round running every "
              "row once, in this order. Load average (1, 5, 15 min) before these rounds "
-             f"{_loads(result['machine']['load_before_cli'])}, after them "
-             f"{_loads(result['machine']['load_average'])} (2 cores, shared). "
+             f"{fmt_load(result['machine']['load_before_cli'])}, after them "
+             f"{fmt_load(result['machine']['load_average'])} (2 cores, shared). "
              "Bar: under 1.5 s wall.", "",
              "| process | wall, s (median) | runs, s |", "|---|---|---|"]
     labels = {"train_a9a": "`fasttext-lin train a9a -o m.npz --verbose`",
@@ -384,40 +369,29 @@ def cli_markdown(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = arguments(__doc__, stem="coldstart", repeats=3, data=True, child=True)
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--cli-runs", type=int, default=5,
                         help="rounds of the fasttext-lin train a9a timing (0: skip it)")
-    parser.add_argument("--data-home", help="folder with libsvm/a9a (default: "
-                                            "$FASTTEXT_LIN_DATA, then the per-user cache)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if args.child:
-        child(args.rows)
+        child(json.loads(args.child)["rows"])
         return
-    args.out.mkdir(parents=True, exist_ok=True)
     pairs = []
     for repeat in range(args.repeats):
         with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache_dir:
-            first = run_child(cache_dir, args.rows)
+            first = fresh_process(cache_dir, args.rows)
             files = sorted(str(p.relative_to(cache_dir)) for p in Path(cache_dir).rglob("*")
                            if p.is_file())
-            second = run_child(cache_dir, args.rows)
+            second = fresh_process(cache_dir, args.rows)
         pairs.append({"first_process": first, "second_process": second, "cache_files": files})
         print(f"repeat {repeat}: first fit {first['first_fit_s']:.3f} s, second process first "
-              f"fit {second['first_fit_s']:.3f} s, steady {_median(second['steady_fit_s']):.4f} s",
+              f"fit {second['first_fit_s']:.3f} s, steady {median(second['steady_fit_s']):.4f} s",
               flush=True)
-    # Imported here, not at the top: the --child runs of this file time the package import.
-    from fasttext_lin.benchmark import machine_info
-
-    from fasttext_lin.benchmark import _load_average
-
-    load_before_cli = _load_average()
-    cli = cli_rounds(args.cli_runs, args.data_home) if args.cli_runs else None
+    load_before_cli = load_average()
+    cli = cli_rounds(args.cli_runs) if args.cli_runs else None
     result = {
-        "machine": machine_info() | {"git": git_state(), "load_before_cli": load_before_cli},
+        "machine": machine_info(load_before_cli=load_before_cli),
         "params": {"repeats": args.repeats, "rows": args.rows, "steady_fits": STEADY_FITS,
                    "cli_runs": args.cli_runs},
         "summary": summarize(pairs),
@@ -425,8 +399,7 @@ def main(argv=None):
     }
     if cli:
         result |= {"cli": cli, "cli_summary": summarize_cli(cli)}
-    write_atomic(args.out / "coldstart.json", json.dumps(result, indent=1))
-    write_atomic(args.out / "coldstart.md", markdown(result))
+    write_bench_results(args.out, "coldstart", result, markdown)
     print(markdown(result))
 
 
