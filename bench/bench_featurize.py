@@ -51,13 +51,11 @@ Writes ``featurize.json`` (machine, versions, git state, every run), ``featurize
 to ``--out``, atomically. MB are 10**6 bytes of UTF-8 text.
 """
 
-import argparse
 import gc
 import hashlib
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -67,8 +65,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (git_state, reset_peak, save_png_atomic, status_kib,  # noqa: E402
-                     write_atomic)
+from _harness import (arguments, child_result, finish, fmt_git, load_average,  # noqa: E402
+                      machine_info, parse, pyplot, reset_peak, run_child, save_png, status_kib)
 
 HASH_FEATURES = 2**20
 WARMUP_DOCS = 500
@@ -81,10 +79,6 @@ BAR = ("featurizer >= 10x HashingVectorizer's throughput and >= 100 MB/s on one 
 
 
 # -- child ----------------------------------------------------------------------------------
-
-def _rss_kib():
-    return status_kib("VmRSS")
-
 
 def _load_texts(spec):
     if spec["corpus"] == "20newsgroups":
@@ -143,12 +137,12 @@ def _split_times(est, texts):
 
     gc.collect()
     reset_peak()
-    base = _rss_kib()
+    base = status_kib("VmRSS")
     t2 = time.perf_counter()
     codes, doc_ptr = featurize._code_points(texts, True)
     t3 = time.perf_counter()
     code_points_peak = (status_kib("VmHWM") - base) / 1024
-    code_points_held = (_rss_kib() - base) / 1024
+    code_points_held = (status_kib("VmRSS") - base) / 1024
     est._check_params()
     if est.n_features is not None:
         indptr, indices, data = est._count_hashed(codes, doc_ptr)
@@ -160,7 +154,8 @@ def _split_times(est, texts):
         est.n_features_out_ = est.n_features
     est._finish(indptr, indices, data)
     t5 = time.perf_counter()
-    return {"code_points": t3 - t2, "kernel": t4 - t3, "finish": t5 - t4, "code_dtype": str(codes.dtype),
+    return {"code_points": t3 - t2, "kernel": t4 - t3, "finish": t5 - t4,
+            "code_dtype": str(codes.dtype),
             "code_points_extra_peak_mib": code_points_peak,
             "code_points_held_mib": code_points_held}
 
@@ -258,13 +253,13 @@ def child(spec):
     del est
     gc.collect()
     peak_reset = reset_peak()
-    rss_base = _rss_kib()  # the peak is now this RSS
+    rss_base = status_kib("VmRSS")  # the peak is now this RSS
     maxrss_base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     seconds, peaks = [], []
     for r in range(spec["repeats"]):
         if r:
             reset_peak()
-        base = _rss_kib()
+        base = status_kib("VmRSS")
         est = _make(spec)
         t0 = time.perf_counter()
         X = est.fit_transform(texts)
@@ -294,18 +289,10 @@ def child(spec):
         out["split_runs"] = splits
         if spec["mode"] == "hashing":
             out["kernel_stages"] = _kernel_stages(spec, texts)
-    json.dump(out, sys.stdout)
+    child_result(out)
 
 
 # -- parent ---------------------------------------------------------------------------------
-
-def run_child(spec, env):
-    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)],
-                          capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"child {spec} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout)
-
 
 def compare(a, b):
     """Return 'identical', 'equal after dropping explicit zeros' or 'MISMATCH'."""
@@ -317,34 +304,28 @@ def compare(a, b):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, stem="featurize", repeats=3, report_only=True, data=True,
+                       child=True)
     parser.add_argument("--docs", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--corpora", nargs="+", default=["20newsgroups", "synthetic"],
                         choices=["20newsgroups", "synthetic"])
     parser.add_argument("--ngrams", nargs="+", default=list(NGRAMS), choices=list(NGRAMS))
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite featurize.md and .png from --out's featurize.json")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if args.child:
         child(json.loads(args.child))
-        return
-    if args.report_only:
-        result = json.loads((args.out / "featurize.json").read_text())
-        write_atomic(args.out / "featurize.md", report(result))
-        plot(result, args.out / "featurize.png")
-        return
+        return 0
+    return finish(args, "featurize", lambda: run(args), report, plot)
 
+
+def run(args):
+    """Every pair on every corpus and n-gram range, each side in a child; the result."""
     from synthetic_text import make_reviews
-
-    from fasttext_lin import benchmark
 
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1")
-    result = {"machine": benchmark.machine_info(), "git": git_state(),
+    machine = machine_info()
+    result = {"machine": machine, "git": machine["git"],
               "params": {"docs": args.docs, "seed": args.seed, "repeats": args.repeats,
                          "hash_features": HASH_FEATURES, "warmup_docs": WARMUP_DOCS,
                          "corpora": args.corpora, "ngrams": args.ngrams,
@@ -352,7 +333,6 @@ def main(argv=None):
                                                            "OMP_NUM_THREADS",
                                                            "OPENBLAS_NUM_THREADS")}},
               "bar": BAR, "runs": [], "checks": []}
-    args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench_featurize_") as tmp:
         corpus_path = {}
         if "synthetic" in args.corpora:
@@ -374,7 +354,7 @@ def main(argv=None):
                                 "repeats": args.repeats, "path": corpus_path.get(corpus)}
                         print(f"{corpus:12s} {ngram:9s} {mode:10s} {impl:18s}", end=" ",
                               flush=True)
-                        run = run_child(spec, env)
+                        run = run_child(__file__, spec, env)
                         run.update(spec)
                         run["mb_per_s"] = run["n_bytes"] / 1e6 / run["median_seconds"]
                         run["docs_per_s"] = run["n_docs"] / run["median_seconds"]
@@ -393,11 +373,8 @@ def main(argv=None):
                               f"{pair[peer]['fingerprint']['zeros_dropped']}", flush=True)
                     else:
                         print(f"  check: {verdict}", flush=True)
-    result["machine"]["load_average_end"] = benchmark._load_average()
-    write_atomic(args.out / "featurize.json", json.dumps(result, indent=1) + "\n")
-    write_atomic(args.out / "featurize.md", report(result))
-    plot(result, args.out / "featurize.png")
-    print(report(result))
+    result["machine"]["load_average_end"] = load_average()
+    return result
 
 
 def _find(result, corpus, ngram, mode, impl):
@@ -420,8 +397,7 @@ def report(result):
         f"Machine: {m['cpu']}, {m['cores']} cores (shared, noisy); load average at start "
         f"{m['load_average']}, at end {m.get('load_average_end')}. Python {m['python']}, "
         f"numpy {m['numpy']}, scipy {m['scipy']}, scikit-learn {m['scikit-learn']}, "
-        f"numba {m['numba']}; {m['date']}. Commit {git.get('commit', '?')[:10]}"
-        f"{' (package modified)' if git.get('package_modified') else ''}.",
+        f"numba {m['numba']}; {m['date']}. Commit {fmt_git(git)}.",
         "",
         f"Command: `FASTTEXT_LIN_DATA=/work/shared/data python bench/bench_featurize.py "
         f"--docs {p['docs']} --seed {p['seed']} --repeats {p['repeats']} "
@@ -471,8 +447,8 @@ def report(result):
             f"{s['code_points']:.2f} | {s['kernel']:.2f} | {s['finish']:.2f} | "
             f"{r['n_bytes'] / 1e6 / s['kernel']:.0f} | {s['code_dtype']} |")
     lines += ["", "code points = `_code_points` (validates, joins and encodes; lower-cases "
-              "only text beyond Latin-1, the kernels lower-case the rest). Memory of `_code_points` alone (peak over its call, and what "
-              "it leaves held, in MiB):", "",
+              "only text beyond Latin-1, the kernels lower-case the rest). Memory of "
+              "`_code_points` alone (peak over its call, and what it leaves held, in MiB):", "",
               "| corpus | n-grams | mode | code points peak MiB | held after MiB | "
               "whole fit_transform extra peak MiB |", "|---|---|---|---|---|---|"]
     for r in result["runs"]:
@@ -567,16 +543,11 @@ def _limits(result):
 
 
 def plot(result, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     runs = result["runs"]
     labels = [f"{r['corpus']} {r['ngrams']} {r['mode']}: {r['impl']}" for r in runs]
     values = [r["mb_per_s"] for r in runs]
     colors = ["tab:blue" if r["impl"] == "BagOfWords" else "tab:gray" for r in runs]
-    fig, ax = plt.subplots(figsize=(10, 0.35 * len(labels) + 1.5))
+    fig, ax = pyplot().subplots(figsize=(10, 0.35 * len(labels) + 1.5))
     ypos = np.arange(len(labels))[::-1]
     ax.barh(ypos, values, color=colors)
     ax.set_yticks(ypos, labels, fontsize=8)
@@ -590,8 +561,7 @@ def plot(result, path):
                  fontsize=9)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    save_png_atomic(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 if __name__ == "__main__":
