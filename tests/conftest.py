@@ -20,6 +20,13 @@ def shared_data():
 
 
 @pytest.fixture(scope="session")
+def tiny_data():
+    """Folder of tiny real fixtures cut from the public sets (``tests/data``, see its README):
+    real data for tests whose point does not need the full set."""
+    return Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
 def write_libsvm():
     """A function writing ``n`` seeded rows of ``per_row`` of ``d`` features to a LIBSVM
     file, labelled -1/+1 by a hidden linear model."""

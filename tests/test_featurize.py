@@ -14,9 +14,14 @@ from sklearn.feature_extraction.text import (
     TfidfTransformer,
     TfidfVectorizer,
 )
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
+from sklearn.utils import estimator_checks as checks
 from sklearn.utils import murmurhash3_32
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.validation import check_is_fitted
 
 from fasttext_lin import LinearClassifier
 from fasttext_lin._text_kernels import murmurhash3_32_codes
@@ -163,8 +168,9 @@ def test_pruning_matches_countvectorizer(docs, min_df, max_df, max_features):
 # ------------------------------------------------------------------ the real corpus
 
 @pytest.fixture(scope="module")
-def rt_polarity(shared_data):
-    folder = shared_data / "text" / "rt-polarity"
+def rt_polarity(tiny_data):
+    """400 rt-polarity lines (tests/data): real Latin-1 review text, quick to compare."""
+    folder = tiny_data / "rt-polarity"
     docs, labels = [], []
     for name, label in (("rt-polarity.pos", 1), ("rt-polarity.neg", 0)):
         with open(folder / name, encoding="latin-1", newline="\n") as f:
@@ -218,11 +224,18 @@ def test_rt_polarity_fixed_vocabulary(rt_polarity):
     assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
 
 
-@pytest.fixture(scope="module")
-def newsgroups(shared_data):
-    from fasttext_lin.datasets import fetch_corpus
+@pytest.fixture(scope="module", params=["tiny", "full"])
+def newsgroups(request, tiny_data):
+    """(documents to fit, other documents): 6 + 6 messages of 3 classes (tests/data), or the
+    full test split and 2,000 training documents when the shared data is there."""
+    from fasttext_lin.datasets import fetch_corpus, read_folder_per_class
 
-    data = fetch_corpus("20newsgroups", data_home=shared_data, download=False)
+    if request.param == "tiny":
+        folder = tiny_data / "20newsgroups"
+        return tuple(read_folder_per_class(folder / split, encoding="latin-1")[0]
+                     for split in ("test", "train"))
+    data = fetch_corpus("20newsgroups", data_home=request.getfixturevalue("shared_data"),
+                        download=False)
     return data.texts_test, data.texts_train[:2000]
 
 
@@ -312,13 +325,12 @@ def test_float32_and_bytes():
 
 
 def test_pipeline_grid_search(rt_polarity):
-    docs, labels = rt_polarity
-    docs, labels = docs[::4], labels[::4]
+    docs, labels = rt_polarity  # 400 sentences: 5-fold accuracy 0.60-0.63, chance 0.5
     pipe = Pipeline([("bow", BagOfWords(bias=True)),
                      ("clf", LinearClassifier(loss="hinge", fit_intercept=False,
                                               random_state=0, max_iter=5, tol=None))])
     grid = GridSearchCV(pipe, {"bow__ngram_range": [(1, 1), (1, 2)],
-                               "bow__n_features": [None, 2**18]}, cv=2)
+                               "bow__n_features": [None, 2**18]}, cv=5)
     grid.fit(docs, labels)
     assert grid.best_score_ > 0.6
 
@@ -449,10 +461,58 @@ def test_nb_label_errors(y, message):
 
 
 def test_nb_in_pipeline_grid_search(rt_polarity):
-    docs, labels = rt_polarity
-    docs, labels = docs[::4], labels[::4]
+    docs, labels = rt_polarity  # 400 sentences: 5-fold accuracy 0.66 at C=1, chance 0.5
     pipe = Pipeline([("bow", BagOfWords(weighting="nb", ngram_range=(1, 2), bias=True)),
                      ("clf", LinearClassifier(loss="hinge", fit_intercept=False,
                                               random_state=0, max_iter=5, tol=None))])
-    grid = GridSearchCV(pipe, {"clf__C": [0.1, 1.0]}, cv=2).fit(docs, labels)
+    grid = GridSearchCV(pipe, {"clf__C": [0.1, 1.0]}, cv=5).fit(docs, labels)
     assert grid.best_score_ > 0.65
+
+
+# ------------------------------------------------------------------ scikit-learn's checks
+
+ESTIMATORS = [BagOfWords(), BagOfWords(2**10, ngram_range=(1, 2)), BagOfWords(weighting="nb")]
+
+
+# BagOfWords's tags say it takes raw documents (input_tags.string, not two_d_array), so
+# scikit-learn runs only the checks that hold for any input: its data checks feed numeric 2-D
+# arrays. The API checks that take no data run below, then text twins of the data checks.
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_checks_for_text_input(estimator, check):
+    check(estimator)
+
+
+API_CHECKS = [checks.check_estimator_tags_renamed, checks.check_valid_tag_types,
+              checks.check_estimator_repr, checks.check_no_attributes_set_in_init,
+              checks.check_do_not_raise_errors_in_init_or_set_params, checks.check_mixin_order,
+              checks.check_get_params_invariance, checks.check_set_params,
+              checks.check_parameters_default_constructible]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+@pytest.mark.parametrize("check", API_CHECKS, ids=lambda check: check.__name__)
+def test_sklearn_api_checks_without_data(estimator, check):
+    check(type(estimator).__name__, clone(estimator))
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def test_text_twins_of_sklearn_data_checks(estimator, rt_polarity):
+    """fit returns self, keeps its parameters, adds only attributes ending in '_'; transform
+    needs a fit; a second fit, a clone and a pickle transform alike."""
+    import pickle
+
+    docs, labels = rt_polarity
+    bow = clone(estimator)
+    with pytest.raises(NotFittedError):
+        bow.transform(docs)
+    params, attributes = bow.get_params(), set(vars(bow))
+    assert bow.fit(docs, labels) is bow
+    assert bow.get_params() == params
+    added = {name for name in set(vars(bow)) - attributes if not name.startswith("_")}
+    assert added and all(name.endswith("_") for name in added)
+    check_is_fitted(bow)
+    X = bow.transform(docs)
+    assert X.shape == (len(docs), len(bow.get_feature_names_out()))
+    _assert_same(bow.fit(docs, labels).transform(docs), X, rtol=0)
+    _assert_same(clone(estimator).fit(docs, labels).transform(docs), X, rtol=0)
+    _assert_same(pickle.loads(pickle.dumps(bow)).transform(docs), X, rtol=0)

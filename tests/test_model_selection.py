@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
@@ -38,10 +38,16 @@ def test_cross_validate_text_chooses_c_per_fold_and_reports(data):
     seen = []
     result = cross_validate_text(text_pipeline(), texts, y, folds=3, grid=(0.1, 1.0),
                                  progress=lambda *a: seen.append(a))
-    assert result.fold_accuracy.shape == (3,)
-    assert all(c in (0.1, 1.0) for c in result.fold_chosen)
-    assert result.mean_accuracy == pytest.approx(result.fold_accuracy.mean())
-    assert result.std_accuracy == pytest.approx(result.fold_accuracy.std())
+    # The documented protocol written with scikit-learn: a grid search in each outer fold.
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    search = GridSearchCV(text_pipeline(), {"classifier__C": [0.1, 1.0]}, cv=folds)
+    reference = cross_validate(search, np.asarray(texts, dtype=object), y, cv=folds,
+                               scoring="accuracy", return_estimator=True)
+    np.testing.assert_array_equal(result.fold_accuracy, reference["test_score"])
+    assert result.fold_chosen == [s.best_params_["classifier__C"]
+                                  for s in reference["estimator"]]
+    assert result.mean_accuracy == pytest.approx(np.mean(reference["test_score"]), rel=1e-12)
+    assert result.std_accuracy == pytest.approx(np.std(reference["test_score"]), abs=1e-12)
     assert result.mean_accuracy > 0.8 and result.wall_time > 0
     assert [s[0] for s in seen] == [1, 2, 3]
     assert [s[1] for s in seen] == result.fold_accuracy.tolist()

@@ -174,10 +174,12 @@ def test_hogwild_segment_stops_before_a_step_from_a_scale_below_the_fold_thresho
 
 @pytest.mark.parametrize("loss,n_classes", [("hinge", 2), ("softmax", 3)])
 def test_hogwild_on_one_thread_is_the_serial_model(loss, n_classes):
-    X, y = sparse_set(3000, n_classes)
+    """Two threads asked, too few rows to give each MIN_THREAD_ROWS: the epoch runs on one
+    thread, and the model is the serial one bit for bit (threads would reorder the steps)."""
+    X, y = sparse_set(2 * _threads.MIN_THREAD_ROWS - 1, n_classes)
     params = dict(loss=loss, average=True, max_iter=3, tol=None, random_state=0)
-    serial = LinearClassifier(**params).fit(X, y)
-    one = LinearClassifier(n_jobs=1, parallel="hogwild", **params).fit(X, y)
+    serial = LinearClassifier(n_jobs=1, **params).fit(X, y)
+    one = LinearClassifier(n_jobs=2, parallel="hogwild", **params).fit(X, y)
     np.testing.assert_array_equal(one.coef_, serial.coef_)
     np.testing.assert_array_equal(one.intercept_, serial.intercept_)
 
