@@ -200,7 +200,7 @@ def _libsvm_chunk(path, start, stop, first_line, n_features, dtype):
                                   offset=offset, length=length)
     except (ValueError, OverflowError) as exc:
         for lineno, tokens in _chunk_rows(path, start, stop, first_line):
-            problem = datasets._row_problem(tokens) or _too_wide(tokens, n_features)
+            problem = datasets.libsvm.row_problem(tokens) or _too_wide(tokens, n_features)
             if problem is not None:
                 raise ValueError(f"{path}:{lineno}: {problem}") from exc
         raise ValueError(f"{path}:{first_line}: {exc}") from exc
@@ -212,7 +212,7 @@ def _libsvm_chunk(path, start, stop, first_line, n_features, dtype):
         lineno, _ = next(r for i, r in enumerate(_chunk_rows(path, start, stop, first_line))
                          if i == bad_rows[0])
         raise ValueError(f"{path}:{lineno}: a label or value is not a finite number")
-    return datasets._to_contract(X, n_features), y
+    return datasets.libsvm.to_contract(X, n_features), y
 
 
 def _too_wide(tokens, n_features):

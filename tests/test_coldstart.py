@@ -140,7 +140,7 @@ def test_damaged_binary_copy_is_parsed_again_and_rewritten(shared_data, user_cac
     again = datasets.fetch_libsvm("a1a", data_home=shared_data, subset="train")
     assert (again.X_train != expected.X_train).nnz == 0
     assert copy.read_bytes() != bytes(raw)  # rewritten
-    assert datasets._read_binary(copy, 123, 1605) is not None
+    assert datasets.fetch.read_binary(copy, 123, 1605) is not None
 
 
 def test_subset_loads_one_split(shared_data, user_cache):

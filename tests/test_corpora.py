@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fasttext_lin import datasets
+from fasttext_lin.datasets import registry
 from fasttext_lin.datasets import (fetch_corpus, read_delimited, read_fasttext,
                                    read_file_per_class, read_folder_per_class)
 
@@ -24,6 +24,14 @@ def _write(path, content):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     return path
+
+
+@pytest.fixture(autouse=True)
+def _no_shipped_copies(monkeypatch, tmp_path_factory):
+    """These tests are about data homes and downloads, which the shipped rt-polarity would
+    serve: hide it (tests/test_datasets.py tests the shipped copies)."""
+    empty = tmp_path_factory.mktemp("shipped")
+    monkeypatch.setattr(registry, "shipped_home", lambda: empty)
 
 
 # --- read_fasttext ----------------------------------------------------------------------------
@@ -249,10 +257,9 @@ def test_tampered_file_fails_sha256_with_the_fix(shared_data, tmp_path):
 
 def _tiny_newsgroups(monkeypatch, tmp_path):
     """A 2-class, 3-document stand-in for 20newsgroups, with its manifest."""
-    spec = dataclasses.replace(datasets._CORPORA["20newsgroups"], n_classes=2,
+    spec = dataclasses.replace(registry.CORPUS_SPECS["20newsgroups"], n_classes=2, sha256={},
                                splits=(("train", "train", 2), ("test", "test", 1)))
-    monkeypatch.setitem(datasets._CORPORA, "20newsgroups", spec)
-    monkeypatch.setattr(datasets, "_CORPUS_SHA256", {})
+    monkeypatch.setitem(registry.CORPUS_SPECS, "20newsgroups", spec)
     folder = tmp_path / "text" / "20newsgroups"
     files = {"train/a/1": "one", "train/b/2": "two", "test/a/3": "three"}
     for name, text in files.items():
@@ -345,7 +352,7 @@ def test_archive_download_extracts_verifies_and_moves_into_place(shared_data, tm
     members = {"rt-polaritydata.README.1.0.txt": b"readme", **_rt_members(shared_data)}
     asked = _serve(monkeypatch, lambda url: _tar(members))
     data = fetch_corpus("rt-polarity", data_home=tmp_path)
-    assert len(data.texts_train) == 10662 and asked == [datasets._CORPORA["rt-polarity"].url]
+    assert len(data.texts_train) == 10662 and asked == [registry.CORPUS_SPECS["rt-polarity"].url]
     assert sorted(os.listdir(tmp_path / "text")) == ["rt-polarity"]
     assert sorted(os.listdir(tmp_path / "text" / "rt-polarity")) == ["rt-polarity.neg",
                                                                      "rt-polarity.pos"]

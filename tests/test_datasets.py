@@ -1,7 +1,11 @@
 """Tests of fasttext_lin.datasets: the LIBSVM loader, its error messages, and fetch_libsvm."""
 
 import bz2
+import dataclasses
 import gzip
+import hashlib
+import json
+import lzma
 import os
 import re
 import urllib.error
@@ -15,7 +19,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from fasttext_lin import datasets
-from fasttext_lin.datasets import fetch_libsvm, get_data_home, load_libsvm, load_libsvm_files
+from fasttext_lin.datasets import (fetch_corpus, fetch_libsvm, get_data_home, load_libsvm,
+                                   load_libsvm_files, registry)
 
 _URL = "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets"
 
@@ -221,14 +226,117 @@ def test_get_data_home_order(tmp_path, monkeypatch):
 
 def test_registry_table_is_consistent():
     names = [f"a{i}a" for i in range(1, 10)] + [f"w{i}a" for i in range(1, 9)]
-    assert list(datasets._SETS) == names + ["dna", "pendigits"]
-    files = set()
-    for spec in datasets._SETS.values():
-        assert spec.test_file == spec.train_file + ".t"
-        assert spec.folder == ("binary" if spec.n_classes == 2 else "multiclass")
-        files |= {spec.train_file, spec.test_file}
-    assert set(datasets._SHA256) <= files and len(datasets._SHA256) == 8
-    assert (datasets._SETS["a5a"].n_train, datasets._SETS["a5a"].n_test) == (6414, 26147)
+    assert list(registry.LIBSVM_SPECS) == names + ["dna", "pendigits"]
+    assert datasets.LIBSVM_SETS == tuple(registry.LIBSVM_SPECS)
+    hashed = 0
+    for spec in registry.LIBSVM_SPECS.values():
+        assert spec.test.file == spec.train.file + ".t"
+        kind = "binary" if spec.n_classes == 2 else "multiclass"
+        for file in (spec.train, spec.test):
+            assert file.url == f"{_URL}/{kind}/{file.file}"
+            hashed += file.sha256 is not None
+    assert hashed == 8
+    assert (registry.LIBSVM_SPECS["a5a"].train.rows, registry.LIBSVM_SPECS["a5a"].test.rows) == \
+        (6414, 26147)
+
+
+def test_registry_file_and_code_agree():
+    """registry.json holds every field the code reads, and nothing the code ignores."""
+    raw = json.loads((registry.shipped_home() / "registry.json").read_text(encoding="utf-8"))
+    assert set(raw) == {"libsvm", "corpora"}
+    assert tuple(raw["libsvm"]) == datasets.LIBSVM_SETS
+    assert tuple(raw["corpora"]) == datasets.CORPORA == ("rt-polarity", "sst2", "ag_news",
+                                                         "20newsgroups")
+    set_keys = {"page", "files", "features", "classes", "citation", "licence"}
+    for name, entry in raw["libsvm"].items():
+        assert {"page", "files", "features", "classes", "citation"} <= set(entry) <= set_keys
+        spec = registry.LIBSVM_SPECS[name]
+        for split in ("train", "test"):
+            assert registry.LibsvmFile(**entry["files"][split]) == getattr(spec, split)
+        assert (spec.n_features, spec.n_classes) == (entry["features"], entry["classes"])
+    corpus_fields = {f.name for f in dataclasses.fields(registry.Corpus)}
+    for name, entry in raw["corpora"].items():
+        spec = registry.CORPUS_SPECS[name]
+        assert set(entry) - {"splits", "classes"} <= corpus_fields
+        assert [s["rows"] for s in entry["splits"]] == [rows for _, _, rows in spec.splits]
+        assert spec.n_classes == entry["classes"] and spec.sha256 == entry.get("sha256", {})
+        assert spec.citation
+    # sha256 of files seen in shared/data/sources, as the code checked them before the registry
+    assert registry.CORPUS_SPECS["rt-polarity"].sha256 == {
+        "rt-polarity.pos": "2da124ec187a9d5a29c9f04e91c540e02baed5af8868f550a26bd6fd4dbf8bf0",
+        "rt-polarity.neg": "4ace77d558c3714723843f1d65b60c01e3417b208180f0728808d76ad0eeeaca"}
+
+
+# --- copies shipped with the package ------------------------------------------------------------
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    def offline(url, timeout):
+        raise AssertionError(f"no download expected, asked for {url}")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+
+
+def test_shipped_copies_match_the_registry():
+    shipped = registry.shipped_home()
+    files = sorted(p.relative_to(shipped).as_posix() for p in shipped.rglob("*.xz"))
+    assert files == ["libsvm/a9a.t.xz", "libsvm/a9a.xz", "text/rt-polarity/rt-polarity.neg.xz",
+                     "text/rt-polarity/rt-polarity.pos.xz"]
+    expected = {f"libsvm/{f.file}.xz": f.sha256 for spec in registry.LIBSVM_SPECS.values()
+                for f in (spec.train, spec.test)}
+    for corpus in registry.CORPUS_SPECS.values():
+        expected.update({f"text/{corpus.folder}/{name}.xz": digest
+                         for name, digest in corpus.sha256.items()})
+    for name in files:
+        with lzma.open(shipped / name) as f:
+            assert hashlib.sha256(f.read()).hexdigest() == expected[name], name
+
+
+def test_shipped_copies_serve_an_empty_data_home(tmp_path, monkeypatch, no_network):
+    monkeypatch.setenv("FASTTEXT_LIN_DATA", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for download in (False, True):
+        data = fetch_libsvm("a9a", download=download)
+        assert data.X_train.shape == (32561, 123) and data.X_test.shape == (16281, 123)
+        assert data.X_train.nnz == 451592 and data.X_test.nnz == 225732
+        assert np.unique(data.y_train, return_counts=True)[1].tolist() == [24720, 7841]
+        assert data.train_path == registry.shipped_home() / "libsvm" / "a9a.xz"
+        _assert_contract(data.X_train)
+    assert len(list((tmp_path / "cache" / "fasttext_lin" / "libsvm-npz").iterdir())) == 2
+    assert not (tmp_path / "libsvm").exists()  # nothing was written to the data home
+    corpus = fetch_corpus("rt-polarity", download=False)
+    assert len(corpus.texts_train) == 10662 and corpus.classes.tolist() == ["neg", "pos"]
+    assert np.unique(corpus.y_train, return_counts=True)[1].tolist() == [5331, 5331]
+    assert corpus.folder == registry.shipped_home() / "text" / "rt-polarity"
+
+
+def test_shipped_copies_come_before_the_user_cache(tmp_path, monkeypatch, no_network):
+    monkeypatch.delenv("FASTTEXT_LIN_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    (tmp_path / "fasttext_lin" / "libsvm").mkdir(parents=True)
+    _write(tmp_path / "fasttext_lin" / "libsvm" / "a9a", "+1 1:1\n")  # a wrong copy: unread
+    assert fetch_libsvm("a9a", subset="train").X_train.shape == (32561, 123)
+    with pytest.raises(FileNotFoundError, match=re.escape(
+            f"missing from {tmp_path / 'fasttext_lin' / 'libsvm'}")):
+        fetch_libsvm("a5a", download=False)
+
+
+def test_a_named_data_home_comes_before_the_shipped_copies(tmp_path, no_network):
+    (tmp_path / "libsvm").mkdir()
+    _write(tmp_path / "libsvm" / "a9a", "+1 1:1\n")
+    with pytest.raises(ValueError, match=r"sha256 is .*expected f5d5ffd8.*delete "):
+        fetch_libsvm("a9a", data_home=tmp_path)
+
+
+def test_damaged_shipped_copy_says_reinstall(tmp_path, monkeypatch, no_network):
+    shipped = tmp_path / "shipped"
+    (shipped / "libsvm").mkdir(parents=True)
+    with lzma.open(shipped / "libsvm" / "a9a.t.xz", "wb") as f:
+        f.write(b"+1 1:1\n")
+    monkeypatch.setattr(registry, "shipped_home", lambda: shipped)
+    with pytest.raises(ValueError, match=r"expected 7d8c09f1.*reinstall fasttext_lin"):
+        fetch_libsvm("a9a", data_home=tmp_path / "empty", subset="test")
 
 
 # --- malformed files --------------------------------------------------------------------------
@@ -289,7 +397,7 @@ def test_parser_error_the_scan_cannot_place_names_the_file(tmp_path, monkeypatch
     def failing(*args, **kwargs):
         raise ValueError("unexpected parser failure")
 
-    monkeypatch.setattr(datasets, "load_svmlight_files", failing)
+    monkeypatch.setattr(datasets.libsvm, "load_svmlight_files", failing)
     path = _write(tmp_path / "ok.svm", "1 1:1\n")
     with pytest.raises(ValueError, match=re.escape(f"{path}: unexpected parser failure")):
         load_libsvm(path)
