@@ -83,13 +83,14 @@ def test_primal_objective_matches_definition():
     assert Xb.indices.dtype == np.int32 and Xb.shape == (3, 3)
     margins = y * (Xb.toarray() @ w)  # 0.6, 0.4, 0.35
     assert np.allclose(margins, [0.6, 0.4, 0.35])
-    half_norm = 0.5 * w @ w
+    half_norm = 0.5 * (0.25 + 0.0625 + 0.01)  # 1/2 ||w||^2, the bias weight included
     assert primal_objective(w, Xb, y, "hinge", 2.0) == pytest.approx(
         half_norm + 2.0 * (0.4 + 0.6 + 0.65))
     assert primal_objective(w, Xb, y, "squared_hinge", 2.0) == pytest.approx(
         half_norm + 2.0 * (0.4**2 + 0.6**2 + 0.65**2))
+    # log(1 + e^-m) for m = 0.6, 0.4, 0.35: 0.43748795, 0.51301525, 0.53338216.
     assert primal_objective(w, Xb, y, "log_loss", 2.0) == pytest.approx(
-        half_norm + 2.0 * np.log1p(np.exp(-margins)).sum())
+        half_norm + 2.0 * (0.4374879505 + 0.5130152524 + 0.5333821554), rel=1e-10)
 
 
 def test_suffix_average_start():
@@ -118,7 +119,9 @@ def test_measure_jit_in_fresh_processes(shared_data):
     estimator = benchmark.our_estimator("hinge", 1.0, n_samples=1605, epochs=2)
     jit = benchmark.measure_jit("a1a", shared_data, estimator, fits=2)
     assert jit["estimator"]["max_iter"] == 2
-    assert len(jit["cold_process"]["fit_times_s"]) == 2
-    # Compiling from an empty cache costs far more than a fit of 2 epochs on a1a.
-    assert jit["compile_s"] > jit["steady_fit_s"]
-    assert jit["import_fasttext_lin_s"] > 0
+    cold, warm = jit["cold_process"]["fit_times_s"], jit["warm_process"]["fit_times_s"]
+    assert len(cold) == len(warm) == 2 and min(cold + warm) > 0
+    # The first fit's extra time over the next one: compiling (empty cache) or loading the
+    # cache. Speed itself is the benchmark's to show, not a unit test's.
+    assert jit["compile_s"] == cold[0] - cold[1] and jit["cache_load_s"] == warm[0] - warm[1]
+    assert jit["import_fasttext_lin_s"] > 0 and jit["import_fasttext_lin_first_s"] > 0
