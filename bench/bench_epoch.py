@@ -69,7 +69,7 @@ import fasttext_lin  # noqa: E402
 from fasttext_lin import LinearClassifier  # noqa: E402
 from fasttext_lin import _sgd_kernels as K  # noqa: E402
 from fasttext_lin import benchmark  # noqa: E402
-from fasttext_lin import linear_model  # noqa: E402
+from fasttext_lin import _sgd  # noqa: E402
 
 ALPHA = 1e-6
 TEST_FRACTION = 0.1
@@ -197,7 +197,7 @@ def run_kernel(kernel, X, y, epochs, order_kind, seed, signed=False, fit_interce
     loss = K.HINGE
     index = (lambda a: a) if signed else unsigned
     indptr, indices = index(X.indptr), index(X.indices)
-    optimal_t0 = linear_model._optimal_t0("hinge", ALPHA, (indptr, indices, X.data), weight)
+    optimal_t0 = _sgd.optimal_t0("hinge", ALPHA, (indptr, indices, X.data), weight)
     kernel_seconds, order_seconds = [], []
     for _ in range(epochs):
         start = time.perf_counter()
@@ -619,7 +619,7 @@ def markdown(result):
     alloc = result["python_alloc_between_kernel_calls_bytes"]
     lines += [
         "",
-        "Setup is validation, `_optimal_t0` (a pass over the data), targets and weights; "
+        "Setup is validation, `optimal_t0` (a pass over the data), targets and weights; "
         "between epochs the in-place shuffle, the objective and the finiteness check. "
         f"Peak Python allocation between kernel calls (tracemalloc): "
         f"{', '.join(str(a) for a in alloc)} bytes.",

@@ -1,16 +1,18 @@
 """One SGD problem on several threads: Hogwild segments, or deterministic parameter mixing.
 
 A problem is a weight vector of a binary (or one-vs-rest) model, or the softmax model,
-given by its state object (``linear_model._SGDState``) and number ``k``: ``views(k)``
-gives ``(v, u, state)`` with ``v`` and ``u`` 1-D and ``state`` 2-D (one row, or one per
-softmax class, the shared scalars in every row), ``run`` its serial epoch and
-``run_segment`` its Hogwild segment kernel. Each runner here is called once per epoch with
-the rows in visiting order and returns the loss sum, as the serial kernel does.
+given by its :class:`._state.ModelState` and number ``k``: ``views(k)`` gives
+``(v, u, state)`` with ``v`` and ``u`` 1-D and ``state`` 2-D (one row, or one per softmax
+class, the shared scalars in every row), ``run`` its serial epoch and ``run_segment`` its
+Hogwild segment kernel. Each runner here is called once per epoch with the rows in visiting
+order and an :class:`._state.EpochParams`, and returns the loss sum, as the serial kernel
+does.
 """
 
 import numpy as np
 
 from . import _sgd_kernels as K
+from ._state import mix, restart_averaging
 
 # Rows a thread runs between two Hogwild barriers: about 8 ms at 5 ns/nnz and 100 nnz a
 # row, where a barrier (thread hand-over and merge) costs tens of microseconds.
@@ -43,10 +45,6 @@ def _map(pool, fn, args):
     if pool is None or len(args) == 1:
         return [fn(*a) for a in args]
     return [f.result() for f in [pool.submit(fn, *a) for a in args]]
-
-
-def _min_scale(params):
-    return K._MIN_SCALE_AVERAGING if params[7] >= 0 else K._MIN_SCALE
 
 
 def _fold(v, u, state):
@@ -109,11 +107,10 @@ class Hogwild:
     def _wipes(self, n, params):
         """Whether a step of the epoch has a shrink ``1 - eta alpha`` <= 0 (the steps are
         monotone in t, so the first and last tell)."""
-        _, schedule, alpha, eta0, power_t, optimal_t0 = params[:6]
-        t = self.state[0, K.T]
-        return alpha * max(K.learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0),
-                           K.learning_rate(schedule, t + n - 1, eta0, alpha, power_t,
-                                           optimal_t0)) >= 1.0
+        p, t = params, self.state[0, K.T]
+        return p.alpha * max(
+            K.learning_rate(p.schedule, step, p.eta0, p.alpha, p.power_t, p.optimal_t0)
+            for step in (t, t + n - 1)) >= 1.0
 
     def _merge(self, threads, t, params, stopped):
         """Add up the thread-local sums of a segment of ``threads`` threads that started at
@@ -125,7 +122,7 @@ class Hogwild:
         state[:, K.AVG_C] = state[0, K.AVG_C]
         state[:, K.AVG_INTERCEPT] += local[:, 0].sum(axis=0)
         state[:, K.AVG_N] += out[:, K.AVG_STEPS].sum()
-        if stopped or state[0, K.SCALE] < _min_scale(params):
+        if stopped or state[0, K.SCALE] < params.min_scale():
             K.settle_average(self.v, self.u, self.last)
             _fold(self.v, self.u, state)
         return float(out[:, K.LOSS_SUM].sum())
@@ -176,49 +173,3 @@ class Mixing:
         state[:] = self.state
         restart_averaging(u, state)
         return self.sgd.run(csr, target, weight, rows, v, u, state, params)
-
-
-def restart_averaging(u, state):
-    """Zero a block's averaging sums before its epoch, so that :func:`mix` can add them."""
-    u[:] = 0.0
-    state[:, [K.AVG_C, K.AVG_INTERCEPT, K.AVG_N]] = 0.0
-
-
-def mix(v, u, state, blocks, acc):
-    """Set a problem's weights to the mean of its blocks' (one step of parameter mixing).
-
-    Parameters
-    ----------
-    v, u : ndarray
-        The shared unscaled weights (scale 1, as every block started from them) and the
-        averaging sum (length 0 when not averaging); updated in place.
-    state : ndarray of float64, shape (n_rows, STATE_SIZE)
-        The shared scalars; updated in place.
-    blocks : iterable of (v_b, u_b, state_b, loss_b)
-        Each block's SGD variables after its epoch (from ``v``, ``state``, with averaging
-        sums started at zero) and loss sum, in block order: the sums run in that order.
-    acc : ndarray of float64
-        Scratch of ``v``'s shape.
-
-    Returns
-    -------
-    float
-        The blocks' loss sum.
-    """
-    acc[:] = 0.0
-    intercept = np.zeros(state.shape[0])
-    sums = np.zeros((state.shape[0], 2))
-    steps, sumloss, count = 0.0, 0.0, 0
-    for v_b, u_b, state_b, loss_b in blocks:
-        K.add_block(acc, u, v_b, u_b, state_b[0, K.SCALE], state_b[0, K.AVG_C])
-        intercept += state_b[:, K.INTERCEPT]
-        sums += state_b[:, [K.AVG_INTERCEPT, K.AVG_N]]
-        steps = max(steps, state_b[0, K.T] - state[0, K.T])
-        sumloss += loss_b
-        count += 1
-    acc /= count
-    v[:] = acc
-    state[:, K.INTERCEPT] = intercept / count
-    state[:, [K.AVG_INTERCEPT, K.AVG_N]] += sums
-    state[:, K.T] += steps
-    return sumloss

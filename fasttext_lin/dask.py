@@ -22,8 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 
-from . import _sgd_kernels as K
-from . import _threads
 from .stream import _stream_classifier, _stream_featurizer, index_lines, read_chunk
 
 
@@ -239,11 +237,10 @@ def _summary(group):
 def _epoch(start, template, group, labels, seeds, order):
     """One SGD epoch over each partition of ``group`` in ``order``, from the model
     ``start`` (from zero if None), the averaging sums restarted so that
-    :func:`_threads.mix` can add them up."""
+    :meth:`ModelState.mix` can add them up."""
     model = clone(template) if start is None else copy.deepcopy(start)
     if start is not None:
-        for k in range(model._sgd.n_problems):
-            _threads.restart_averaging(*model._sgd.views(k)[1:])
+        model.sgd_state_.restart_averaging()
     for i in order:
         X, y = group[i]
         model.set_params(random_state=seeds[i])
@@ -264,14 +261,12 @@ def _mix(models, start):
     ``start``, or from zero if None), in their order."""
     first = models[0]
     model = copy.deepcopy(first if start is None else start)
-    sgd = model._sgd
     if start is None:
-        sgd = model._sgd = type(sgd).zeros(first.classes_.shape[0], first.n_features_in_,
-                                           sgd.v.dtype, bool(first.average))
-    for k in range(sgd.n_problems):
-        v, u, state = sgd.views(k)
-        _threads.mix(v, u, state, ((*m._sgd.views(k), 0.0) for m in models),
-                     np.empty(v.shape))
-    model.coef_, model.intercept_ = sgd.coef_intercept()
-    model.t_ = int(sgd.state[0, K.T])
+        model.sgd_state_ = type(first.sgd_state_).zeros(
+            first.classes_.shape[0], first.n_features_in_, first.sgd_state_.v.dtype,
+            bool(first.average))
+    state = model.sgd_state_
+    state.mix(m.sgd_state_ for m in models)
+    model.coef_, model.intercept_ = state.coef_intercept()
+    model.t_ = state.t
     return model

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _text_kernels as _k
+from ._vocabulary import checked_table, code_points, term_array, utf8
 
 __all__ = ["BagOfWords", "log_count_ratios"]
 
@@ -26,6 +27,10 @@ _TOKEN_PATTERNS = ("default", "whitespace")
 _NORMS = ("l2", None)
 _BIAS_NAME = "<bias>"  # '<' is never part of a token, so no term can take this name
 _TABLE_START = 1024
+# The layout of to_arrays; version 1 kept the terms as UTF-32 code points (key_codes).
+_ARRAYS_VERSION = 2
+# Fitted arrays of one value per term, and the weighting that has each.
+_TERM_ARRAYS = {"idf_": "tfidf", "nb_weight_": "nb"}
 
 
 @functools.cache
@@ -541,6 +546,130 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         _, key_codes, key_ptr = self._table
         return {t: i for i, t in enumerate(_decode_keys(key_codes, key_ptr, self._n_keys))}
 
+    # ------------------------------------------------------------ model files
+
+    def to_arrays(self):
+        """The fitted featurizer as plain values and arrays, for a model file.
+
+        Returns
+        -------
+        state : dict
+            ``{"version": 2, "params": get_params() (dtype by its name), "fitted":
+            {"n_features_out_": int, "n_keys": int}}``, ``n_keys`` (the vocabulary's
+            size) in vocabulary mode only.
+        arrays : dict of str -> ndarray
+            Vocabulary mode: ``key_utf8`` (uint8, the terms in UTF-8, lone surrogates as
+            'surrogatepass') and ``key_ptr`` (int64, term ``i`` is
+            ``key_utf8[key_ptr[i]:key_ptr[i + 1]]``); ``idf_`` or ``nb_weight_`` (float64,
+            one value per term) with those weightings.
+
+        Raises
+        ------
+        ValueError
+            If it is not fitted, or has a fitted attribute this layout does not hold.
+        """
+        if not hasattr(self, "n_features_out_"):
+            raise ValueError("the BagOfWords is not fitted; fit the pipeline first.")
+        fitted = {name for name in vars(self) if name.endswith("_") and not name.startswith("__")}
+        unknown = sorted(fitted - set(_TERM_ARRAYS) - {"n_features_out_"})
+        if unknown:
+            raise ValueError(f"the BagOfWords has fitted attribute(s) {unknown} that "
+                             "save_text_model does not know how to store.")
+        params = self.get_params()
+        params["dtype"] = np.dtype(params["dtype"]).name
+        state = {"version": _ARRAYS_VERSION, "params": params,
+                 "fitted": {"n_features_out_": int(self.n_features_out_)}}
+        arrays = {}
+        if self.n_features is None:
+            _, key_codes, key_ptr = self._table
+            n_keys = int(self._n_keys)
+            state["fitted"]["n_keys"] = n_keys
+            arrays["key_utf8"], arrays["key_ptr"] = utf8(key_codes[: key_ptr[n_keys]],
+                                                         key_ptr[: n_keys + 1])
+        for name in _TERM_ARRAYS:
+            if hasattr(self, name):
+                arrays[name] = np.asarray(getattr(self, name))
+        return state, arrays
+
+    @classmethod
+    def from_arrays(cls, state, arrays):
+        """A fitted BagOfWords from :meth:`to_arrays`'s values, every one checked.
+
+        Parameters
+        ----------
+        state : dict
+            As :meth:`to_arrays` gives it, or as JSON gives it back (``ngram_range`` a
+            list). Version 1 (``key_codes``, the terms as uint32 code points, with
+            ``key_ptr`` counting code points, in place of ``key_utf8``) still loads.
+        arrays : dict of str -> ndarray
+
+        Returns
+        -------
+        BagOfWords
+            Its transform equals the stored one's; the vocabulary's hash table is rebuilt
+            from the terms, so it cannot disagree with them.
+
+        Raises
+        ------
+        ValueError
+            Naming what is wrong: a newer version, a parameter, an array's dtype or shape
+            against the parameters, a term twice, ...
+        """
+        missing = sorted({"version", "params", "fitted"} - set(state))
+        if missing:
+            raise ValueError(f"featurizer has no {missing}.")
+        version, fitted = state["version"], state["fitted"]
+        if version > _ARRAYS_VERSION:
+            raise ValueError(f"featurizer written by a newer fasttext_lin (version {version} "
+                             f"> {_ARRAYS_VERSION}): upgrade fasttext_lin to load it.")
+        if version < 1:
+            raise ValueError(f"unknown featurizer version {version}.")
+        # Built here, so that the new instance sets its own fitted state.
+        self = cls._from_params(state["params"])
+        vocabulary = self.n_features is None
+        terms = "key_codes" if version == 1 else "key_utf8"
+        expected = {terms, "key_ptr"} if vocabulary else set()
+        expected |= {name for name, weighting in _TERM_ARRAYS.items()
+                     if weighting == self.weighting}
+        if set(arrays) != expected:
+            raise ValueError(f"featurizer arrays {sorted(arrays)}, expected "
+                             f"{sorted(expected)} for n_features={self.n_features!r} and "
+                             f"weighting={self.weighting!r}.")
+        n_out = _fitted_int(fitted, "n_features_out_")
+        if vocabulary:
+            n_terms = _fitted_int(fitted, "n_keys")
+            key_codes, key_ptr = arrays[terms], arrays["key_ptr"]
+            if version > 1:
+                key_codes, key_ptr = code_points(key_codes, key_ptr)
+            self._table = checked_table(key_codes, key_ptr, n_terms)
+            self._n_keys = n_terms
+        else:
+            n_terms = self.n_features
+        if n_out != n_terms + (1 if self.bias else 0):
+            raise ValueError(f"featurizer n_features_out_={n_out}, expected {n_terms} terms"
+                             f"{' + 1 bias column' if self.bias else ''}.")
+        self.n_features_out_ = n_out
+        for name in expected & set(_TERM_ARRAYS):
+            setattr(self, name, term_array(arrays[name], name, n_terms))
+        return self
+
+    @classmethod
+    def _from_params(cls, params):
+        unknown = sorted(set(params) - set(cls().get_params()))
+        if unknown:
+            raise ValueError(f"unknown BagOfWords parameter(s) {unknown}.")
+        params = dict(params)
+        try:
+            if "dtype" in params:
+                params["dtype"] = np.dtype(params["dtype"]).type
+            if isinstance(params.get("ngram_range"), list):
+                params["ngram_range"] = tuple(params["ngram_range"])
+            self = cls(**params)
+            self._check_params()
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"invalid BagOfWords parameters: {exc}") from None
+        return self
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
@@ -575,6 +704,16 @@ def log_count_ratios(B, codes, n_classes, alpha):
     p = counts + alpha
     q = counts.sum(axis=0) - counts + alpha
     return np.log(p / p.sum(axis=1, keepdims=True)) - np.log(q / q.sum(axis=1, keepdims=True))
+
+
+def _fitted_int(fitted, name):
+    if name not in fitted:
+        raise ValueError(f"featurizer fitted has no {name!r}.")
+    value = fitted[name]
+    # bool is an int in Python, never in a model file.
+    if not isinstance(value, Integral) or isinstance(value, bool):
+        raise ValueError(f"featurizer fitted[{name!r}] is {value!r}, expected int.")
+    return int(value)
 
 
 def _decode_keys(key_codes, key_ptr, n_keys):

@@ -1,41 +1,31 @@
-"""Linear classifiers trained by SGD with jitted epochs, following scikit-learn's API."""
+"""Linear classifiers following scikit-learn's API: parameters, validation of the input, and
+dispatch to a solver (:mod:`._sgd`), which trains a model state (:mod:`._state`)."""
 
 import numbers
-import time
-import warnings
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import effective_n_jobs
-from scipy.optimize import minimize
-from scipy.special import expit, log_expit, log_softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.utils import check_random_state
+from scipy.special import expit, log_softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, check_scalar, validate_data
 
-from . import _sgd_kernels as K
-from . import _softmax_kernels as S
-from . import _threads
-from ._constants import LOSSES, PARALLEL_MODES, PROBA_LOSSES
+from ._calibration import calibrates, fit_platt
+from ._calibration import probabilities as platt_probabilities
+from ._constants import LOSSES, PARALLEL_MODES, PROBA_LOSSES, SCHEDULES
+from ._sgd import train as sgd_train
+from ._state import state_class
 from ._validation import check_labels
 
 # As the error messages show them.
 _PROBA_LOSSES, _LOSSES, _PARALLEL_MODES = PROBA_LOSSES, list(LOSSES), PARALLEL_MODES
-
-# Stop lowering the 'adaptive' step below this, as scikit-learn does.
-_MIN_ADAPTIVE_ETA = 1e-6
-# Held-out folds of probability=True, as SVC's (libsvm's) and CalibratedClassifierCV's default.
-_CALIBRATION_FOLDS = 5
-# Features per block when the softmax solution is read out (_SoftmaxState.solution).
-_SOLUTION_BLOCK = 4096
+# The solvers, by name: each trains a ModelState in place (see _sgd.train). A second solver
+# is one module and one entry here.
+_SOLVERS = {"sgd": sgd_train}
 # SGDClassifier's damping of the intercept's steps on sparse X (sklearn.linear_model._base).
 _SPARSE_INTERCEPT_DECAY = 0.01
 
@@ -168,6 +158,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     calibration_ : ndarray of shape (1, 2) or (n_classes, 2)
         Only with ``probability=True`` and a loss without probabilities of its own: the
         slope ``a_k`` and intercept ``b_k`` of the sigmoid of each row of ``coef_``.
+    sgd_state_ : BinaryState or SoftmaxState
+        The SGD variables that :meth:`partial_fit` and ``warm_start`` continue from, and
+        that model files store with ``state=True`` (``fasttext_lin._state``).
     """
 
     def __init__(
@@ -230,12 +223,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 f"every label in y is {classes[0].tolist()!r}."
             )
         weight = _checked_sample_weight(y, sample_weight)
-        calibration = self._platt(X, y, classes, weight, decay) if self._calibrates() else None
+        calibration = (fit_platt(self, X, y, classes, weight, decay)
+                       if calibrates(self.loss, self.probability) else None)
         sgd = self._zeros(classes, X)
-        warm = (self.warm_start and hasattr(self, "_sgd") and type(self._sgd) is type(sgd)
-                and np.array_equal(classes, self.classes_))
+        warm = (self.warm_start and hasattr(self, "sgd_state_")
+                and type(self.sgd_state_) is type(sgd) and np.array_equal(classes, self.classes_))
         if warm:
-            sgd.set_solution(*self._sgd.solution())
+            sgd.set_solution(*self.sgd_state_.solution())
         self._run(X, y, classes, weight, sgd, self.max_iter, decay)
         if calibration is not None:
             self.calibration_ = calibration
@@ -278,13 +272,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             sgd = self._zeros(classes, X)
         else:
             classes = self.classes_
-            if type(self._sgd) is not _state_class(self.loss):
+            if type(self.sgd_state_) is not state_class(self.loss):
                 raise ValueError(
                     f"loss={self.loss!r} cannot continue a model trained with another loss "
                     "('softmax' keeps one model of all classes, the others one per class); "
                     "call fit to start again."
                 )
-            sgd = self._sgd.copy(bool(self.average))
+            sgd = self.sgd_state_.copy(bool(self.average))
         unseen = np.setdiff1d(y, classes)
         if unseen.size:
             raise ValueError(
@@ -347,8 +341,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                     f"This {type(self).__name__} was fitted with probability=False: call fit "
                     "again with probability=True to calibrate its probabilities."
                 )
-            slope, intercept = self.calibration_.T
-            prob = expit(scores * slope + intercept)
+            prob = platt_probabilities(scores, self.calibration_)
         if prob.ndim == 1:
             return np.column_stack([1.0 - prob, prob])
         total = prob.sum(axis=1, keepdims=True)
@@ -374,9 +367,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         if self.loss not in _LOSSES:
             raise ValueError(f"loss={self.loss!r} is not one of {_LOSSES}.")
-        if self.learning_rate not in K.SCHEDULE_CODES:
+        if self.learning_rate not in SCHEDULES:
             raise ValueError(
-                f"learning_rate={self.learning_rate!r} is not one of {sorted(K.SCHEDULE_CODES)}."
+                f"learning_rate={self.learning_rate!r} is not one of {sorted(SCHEDULES)}."
             )
         _check_real(self.alpha, "alpha", min_val=0.0)
         if self.C is not None:
@@ -411,10 +404,6 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"{name}={getattr(self, name)!r} must be True or False.")
         _check_class_weight(self.class_weight)
 
-    def _calibrates(self):
-        """Whether fit calibrates probabilities (Platt) for want of the loss's own."""
-        return bool(self.probability) and self.loss not in _PROBA_LOSSES
-
     def _intercept_decay(self, X):
         """The intercept decay of a fit on ``X`` as given (before conversion to CSR)."""
         if isinstance(self.intercept_decay, str):
@@ -422,42 +411,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             return _SPARSE_INTERCEPT_DECAY if sparse else 1.0
         return float(self.intercept_decay)
 
-    def _platt(self, X, y, classes, weight, decay):
-        """Platt's ``(a_k, b_k)`` of each one-vs-rest score, fitted to the scores of
-        models trained on the other folds; shape (1, 2) or (n_classes, 2).
-
-        ``weight`` (the sample weights) weighs the fold fits and the sigmoid fits; the
-        class weights, as in CalibratedClassifierCV, only the fold fits. The folds, CSR
-        rows, use the intercept decay ``decay`` of the input.
-        """
-        # Imported here: scikit-learn's model_selection (and metrics) cost every start
-        # about 0.17 s, for probability=True only.
-        from sklearn.model_selection import StratifiedKFold
-
-        _, counts = np.unique(y, return_counts=True)
-        if counts.min() < _CALIBRATION_FOLDS:
-            raise ValueError(
-                f"probability=True calibrates on {_CALIBRATION_FOLDS} stratified folds, but "
-                f"class {classes[counts.argmin()].tolist()!r} has only {counts.min()} "
-                f"sample(s): give at least {_CALIBRATION_FOLDS} per class, or set "
-                "probability=False."
-            )
-        folds = StratifiedKFold(_CALIBRATION_FOLDS, shuffle=True,
-                                random_state=self.random_state)
-        base = clone(self).set_params(probability=False, intercept_decay=decay)
-        positive = classes[-1:] if classes.shape[0] == 2 else classes
-        scores = np.empty((y.shape[0], positive.shape[0]))
-        # cross_val_predict's loop, but for sample_weight, which it passes on only when
-        # metadata routing is off (or requested).
-        for train, test in folds.split(X, y):
-            fold = clone(base).fit(X[train], y[train], sample_weight=weight[train])
-            scores[test] = fold.decision_function(X[test]).reshape(test.shape[0], -1)
-        return np.array([_fit_sigmoid(s, y == label, weight)
-                         for s, label in zip(scores.T, positive)])
-
     def _zeros(self, classes, X):
-        return _state_class(self.loss).zeros(classes.shape[0], X.shape[1], X.dtype,
-                                             bool(self.average))
+        return state_class(self.loss).zeros(classes.shape[0], X.shape[1], X.dtype,
+                                            bool(self.average))
 
     def _validate_input(self, X, y, reset):
         """Checked ``(X, y)``: X as CSR (:func:`_checked_csr`), y as classification labels.
@@ -514,105 +470,19 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         return alpha
 
     def _run(self, X, y, classes, weight, sgd, max_epochs, decay):
-        """Train every problem of ``sgd`` (one-vs-rest, or the softmax model) on the checked
-        sample weights ``weight``, intercept decay ``decay``; publish the model if all went
+        """Train every problem of ``sgd`` (a ModelState) on the checked sample weights
+        ``weight``, intercept decay ``decay``, by the solver; publish the model if all went
         well."""
         weight = self._class_weighted(y, classes, weight)
         alpha = self._alpha(X.shape[0])
-        seeds = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=sgd.n_problems
-        )
-        csr = (_unsigned(X.indptr), _unsigned(X.indices), X.data)
-        optimal_t0 = 0.0
-        if self.learning_rate == "optimal":
-            optimal_t0 = _optimal_t0(self.loss, alpha, csr, weight)
-            if not 0.0 < optimal_t0 < np.inf:
-                raise ValueError(
-                    f"learning_rate='optimal' has no usable first step for alpha={alpha:.3g} "
-                    f"and rows with s_i ||x_i||^2 up to "
-                    f"{K.max_weighted_squared_norm(csr[0], csr[2], weight):.3g}: scale the "
-                    "features (or sample weights) down, or choose another learning_rate."
-                )
-        if self.loss == "softmax":
-            targets = [np.searchsorted(classes, y)]
-        else:
-            positive = classes[-1:] if classes.shape[0] == 2 else classes
-            targets = (np.where(y == label, 1.0, -1.0) for label in positive)
-        # One problem: its threads train it. Several: threads over the problems, each on
-        # one thread (problem k only touches row k of the state: they share nothing they
-        # write).
-        n_threads = effective_n_jobs(self.n_jobs) if sgd.n_problems == 1 else 1
-        with ThreadPoolExecutor(n_threads) if n_threads > 1 else nullcontext() as pool:
-            epochs = Parallel(n_jobs=self.n_jobs if n_threads == 1 else 1, prefer="threads")(
-                delayed(self._epochs)(
-                    csr, target, weight, alpha, optimal_t0, decay,
-                    _threads.make_runner(self.parallel, sgd, k, n_threads, pool), k, seeds[k],
-                    max_epochs,
-                )
-                for k, target in enumerate(targets)
-            )
-        n_iter = max(epochs)
+        n_iter = _SOLVERS["sgd"](self, X, y, classes, weight, alpha, decay, sgd, max_epochs)
         # A calibration belongs to the weights it was fitted to.
         vars(self).pop("calibration_", None)
         self.classes_ = classes
-        self._sgd = sgd
+        self.sgd_state_ = sgd
         self.coef_, self.intercept_ = sgd.coef_intercept()
         self.n_iter_ = n_iter
-        self.t_ = int(sgd.state[0, K.T])
-
-    def _epochs(self, csr, target, weight, alpha, optimal_t0, decay, runner, k, seed,
-                max_epochs):
-        """Run the epochs of problem ``k`` by ``runner`` (``_threads.make_runner``) on CSR
-        arrays; return how many ran."""
-        n = target.shape[0]
-        loss = K.LOSS_CODES.get(self.loss)  # None for 'softmax': its kernel has one loss
-        schedule = K.SCHEDULE_CODES[self.learning_rate]
-        eta0 = float(self.eta0)
-        intercept_decay = decay if self.fit_intercept else 0.0
-        average_start = max(1, int(self.average)) if self.average else -1
-        rng = np.random.default_rng(seed)
-        order = np.arange(n, dtype=np.uintp)
-        # The objective is needed to stop on tol and to report; it costs an exp
-        # and a log a row for log_loss.
-        track_loss = self.tol is not None or bool(self.verbose)
-        best, stale = np.inf, 0
-        for epoch in range(1, max_epochs + 1):
-            if self.shuffle:
-                rng.shuffle(order)
-            start = time.perf_counter()
-            sumloss = runner(csr, target, weight, order, (
-                loss, schedule, alpha, eta0, float(self.power_t), optimal_t0,
-                intercept_decay, average_start, track_loss,
-            ))
-            objective = sumloss / n + 0.5 * alpha * runner.sgd.squared_norm(k)
-            if not np.isfinite(objective + np.sum(runner.sgd.intercepts(k))):
-                remedy = ("lower eta0 or use learning_rate='optimal'" if schedule != K.OPTIMAL
-                          else "raise alpha (lower C)")
-                raise ValueError(
-                    f"The weights became non-finite in epoch {epoch} (loss={self.loss!r}, "
-                    f"learning_rate={self.learning_rate!r}, eta0={self.eta0}): the steps are "
-                    f"too large. To fix it, {remedy}, or scale the features."
-                )
-            if self.verbose:
-                print(f"-- Problem {k + 1}, epoch {epoch}: objective {objective:.6g}, "
-                      f"norm {np.sqrt(runner.sgd.squared_norm(k)):.4g}, "
-                      f"{time.perf_counter() - start:.3f} s")
-            if self.tol is None:
-                continue
-            stale = stale + 1 if objective > best - self.tol else 0
-            best = min(best, objective)
-            if stale >= self.n_iter_no_change:
-                if schedule == K.ADAPTIVE and eta0 > _MIN_ADAPTIVE_ETA:
-                    eta0 /= 5.0
-                    stale = 0
-                else:
-                    return epoch
-        if self.tol is not None and max_epochs > 1:
-            warnings.warn(
-                f"Maximum number of epochs ({max_epochs}) reached before the objective "
-                "stopped improving by tol; raise max_iter or tol.", ConvergenceWarning,
-            )
-        return max_epochs
+        self.t_ = sgd.t
 
 
 def _checked_sample_weight(y, sample_weight):
@@ -677,41 +547,12 @@ def _has_probabilities(est):
 
 
 def _without_calibration(est):
-    if not est._calibrates():
+    if not calibrates(est.loss, est.probability):
         return True
     raise AttributeError(
         f"partial_fit is unavailable with probability=True and loss={est.loss!r}: the "
         "calibration is fitted on held-out folds by fit; use fit, or probability=False."
     )
-
-
-def _fit_sigmoid(score, positive, weight):
-    """Platt's ``(a, b)``: ``expit(a * score + b)`` fitted to the smoothed targets.
-
-    Maximises ``sum_i w_i [t_i log p_i + (1 - t_i) log(1 - p_i)]`` with Platt's targets
-    ``t_i = (N+ + 1) / (N+ + 2)`` for positives, ``1 / (N- + 2)`` for the others (``N``
-    weighted counts), by L-BFGS from his starting point, as
-    ``sklearn.calibration._sigmoid_calibration`` does (whose ``A, B`` are ``-a, -b``).
-    That function is private, and ``LogisticRegression`` takes no soft targets (short of
-    doubling the rows) and changes how its penalty is switched off across versions: scipy's
-    minimiser on the 2-parameter likelihood is the stable public route.
-    """
-    n_pos, n_neg = weight[positive].sum(), weight[~positive].sum()
-    target = np.where(positive, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
-    # Scores on the unit scale keep L-BFGS's steps well sized; a is rescaled at the end.
-    scale = max(1.0, float(np.abs(score).max()))
-    unit = score / scale
-
-    def loss_grad(ab):
-        z = ab[0] * unit + ab[1]
-        loss = -np.dot(weight, target * log_expit(z) + (1.0 - target) * log_expit(-z))
-        g = weight * (expit(z) - target)
-        return loss, np.array([np.dot(g, unit), g.sum()])
-
-    start = np.array([0.0, np.log((n_pos + 1.0) / (n_neg + 1.0))])
-    ab = minimize(loss_grad, start, method="L-BFGS-B", jac=True,
-                  options={"gtol": 1e-10, "ftol": 64 * np.finfo(float).eps}).x
-    return ab[0] / scale, ab[1]
 
 
 def _checked_csr(X):
@@ -724,194 +565,3 @@ def _checked_csr(X):
         X = sp.csr_matrix(X)
     X.check_format(full_check=True)
     return X
-
-
-def _unsigned(index_array):
-    """View non-negative integers as unsigned, without a copy.
-
-    Numba checks a signed index for wraparound (negative indexing) at every access;
-    an unsigned one needs no check, which halves the epoch time on wide data
-    (bench/bench_epoch.py, lever f).
-    """
-    return index_array.view(np.dtype(f"u{index_array.dtype.itemsize}"))
-
-
-def _optimal_t0(loss, alpha, csr, sample_weight):
-    """Offset of the 'optimal' schedule ``1 / (alpha (t0 + t - 1))`` for loss ``loss`` (a name).
-
-    Bottou's heuristic makes the first step about the typical weight size; for a
-    smooth loss the steps are also kept below ``1 / (curvature * max s_i ||x_i||^2)``,
-    beyond which a step overshoots and SGD diverges. The softmax gradient in each score,
-    ``p_k - 1[y=k]``, is below 1 in size, and its curvature is at most 1/2
-    (``_softmax_kernels.CURVATURE``). Returns inf when no step is stable (rows so large
-    that the bound underflows).
-    """
-    typw = np.sqrt(1.0 / np.sqrt(alpha))
-    if loss == "softmax":
-        derivative, curvature = 1.0, S.CURVATURE
-    else:
-        code = K.LOSS_CODES[loss]
-        derivative, curvature = abs(K.loss_derivative(code, -typw, 1.0)), K.CURVATURE[code]
-    initial_eta = typw / max(1.0, derivative)
-    indptr, _, data = csr
-    largest = K.max_weighted_squared_norm(indptr, data, sample_weight)
-    stable_eta = 1.0 / max(curvature * largest, 1e-300)
-    first = min(initial_eta, stable_eta) * alpha
-    # inf (no usable step) when the rows are too large for any step to be stable.
-    return 1.0 / first if first > 0.0 else np.inf
-
-
-def _state_class(loss):
-    """The class holding the SGD variables of a model trained with ``loss``."""
-    return _SoftmaxState if loss == "softmax" else _SGDState
-
-
-class _SGDState:
-    """The SGD variables of each one-vs-rest problem, kept across partial_fit calls.
-
-    ``v`` (n_problems, n_features) unscaled weights in X's dtype; ``u`` (float64) the
-    averaging accumulator, 0 columns wide when not averaging; ``state`` the kernel's
-    scalars per problem.
-    """
-
-    def __init__(self, v, u, state):
-        self.v, self.u, self.state = v, u, state
-
-    @property
-    def n_problems(self):
-        return self.state.shape[0]
-
-    @staticmethod
-    def shapes(n_classes, n_features):
-        """Shapes of ``v`` and ``state`` for ``n_classes`` classes and ``n_features`` features."""
-        n_problems = 1 if n_classes == 2 else n_classes
-        return (n_problems, n_features), (n_problems, K.STATE_SIZE)
-
-    @classmethod
-    def zeros(cls, n_classes, n_features, dtype, average):
-        v_shape, state_shape = cls.shapes(n_classes, n_features)
-        state = np.zeros(state_shape)
-        state[:, K.SCALE] = 1.0
-        state[:, K.T] = 1.0
-        u = np.zeros(v_shape if average else (v_shape[0], 0))
-        return cls(np.zeros(v_shape, dtype=dtype), u, state)
-
-    def copy(self, average):
-        """A copy to work on, with an averaging accumulator if ``average`` needs one."""
-        u = self.u.copy()
-        if average and u.shape != self.v.shape:
-            u = np.zeros(self.v.shape)
-        return type(self)(self.v.copy(), u, self.state.copy())
-
-    def views(self, k):
-        """``(v, u, state)`` of problem ``k``: 1-D views of its weights, and its row of
-        the state as a 2-D view (the layout :mod:`._threads` works on)."""
-        return self.v[k], self.u[k], self.state[k:k + 1]
-
-    @staticmethod
-    def run(csr, target, weight, rows, v, u, state, params):
-        """Run one serial epoch over ``rows`` (:func:`_sgd_kernels.sgd_epoch`, whose
-        arguments from ``loss`` on are ``params``); return the loss sum."""
-        return K.sgd_epoch(*csr, target, weight, rows, v, u, state[0], *params)
-
-    @staticmethod
-    def run_segment(csr, target, weight, rows, v, u, last, state, local, out, params):
-        """Run one thread's Hogwild segment (:func:`_sgd_kernels.sgd_segment`)."""
-        K.sgd_segment(*csr, target, weight, rows, v, u, last, state[0], local, out, *params)
-
-    def squared_norm(self, k):
-        return float(self.state[k, K.SCALE] ** 2 * K.squared_sum(self.v[k]))
-
-    def intercepts(self, k):
-        return self.state[k, K.INTERCEPT]
-
-    def set_solution(self, coef, intercept):
-        """Start from ``coef`` and ``intercept`` (as :meth:`solution` returns them)."""
-        self.v[:] = coef
-        self.state[:, K.INTERCEPT] = intercept
-
-    def solution(self):
-        """Return ``(coef, intercept)``: the averaged weights where averaging ran.
-
-        ``coef`` is filled one row at a time: beside ``v`` and ``u`` it takes ``coef`` and
-        temporaries of one row, not several of ``v``'s size.
-        """
-        state = self.state
-        coef = np.empty_like(self.v)
-        intercept = state[:, K.INTERCEPT].copy()
-        for k in range(coef.shape[0]):
-            n = state[k, K.AVG_N]
-            if n > 0:
-                coef[k] = (self.u[k] + state[k, K.AVG_C] * self.v[k]) / n
-                intercept[k] = state[k, K.AVG_INTERCEPT] / n
-            else:
-                coef[k] = self.v[k] * state[k, K.SCALE]
-        return coef, intercept
-
-    def coef_intercept(self):
-        """Return the estimator's ``(coef_, intercept_)``."""
-        return self.solution()
-
-
-class _SoftmaxState(_SGDState):
-    """The SGD variables of a softmax model, kept across partial_fit calls.
-
-    ``v`` (n_features, n_classes) unscaled feature-major weights in X's dtype; ``u``
-    (float64) laid out as ``v``, 0 columns wide when not averaging; ``state``
-    (n_classes, STATE_SIZE) the intercepts and the shared scalars, as
-    :func:`_softmax_kernels.softmax_epoch` keeps them.
-    """
-
-    n_problems = 1
-
-    @staticmethod
-    def shapes(n_classes, n_features):
-        return (n_features, n_classes), (n_classes, K.STATE_SIZE)
-
-    def views(self, k):
-        return self.v.reshape(-1), self.u.reshape(-1), self.state
-
-    @staticmethod
-    def run(csr, target, weight, rows, v, u, state, params):
-        """As :meth:`_SGDState.run` (``params[0]``, the loss, is unused); return the
-        cross-entropy sum."""
-        return S.softmax_epoch(*csr, target, weight, rows, v, u, state, *params[1:])
-
-    @staticmethod
-    def run_segment(csr, target, weight, rows, v, u, last, state, local, out, params):
-        S.softmax_segment(*csr, target, weight, rows, v, u, last, state, local, out,
-                          *params[1:])
-
-    def squared_norm(self, k):
-        return float(self.state[0, K.SCALE] ** 2 * K.squared_sum(self.v.reshape(-1)))
-
-    def intercepts(self, k):
-        return self.state[:, K.INTERCEPT]
-
-    def set_solution(self, coef, intercept):
-        self.v[:] = coef.T
-        self.state[:, K.INTERCEPT] = intercept
-
-    def solution(self):
-        """Return ``(W, b)``, W (n_classes, n_features): the averaged ones if averaging ran."""
-        state = self.state
-        n, c, scale = state[0, K.AVG_N], state[0, K.AVG_C], state[0, K.SCALE]
-        coef = np.empty(self.v.shape[::-1], dtype=self.v.dtype)
-        # Blocks of features: the temporaries stay _SOLUTION_BLOCK x n_classes.
-        for start in range(0, self.v.shape[0], _SOLUTION_BLOCK):
-            block = slice(start, start + _SOLUTION_BLOCK)
-            if n > 0:
-                coef[:, block] = ((self.u[block] + c * self.v[block]) / n).T
-            else:
-                coef[:, block] = (self.v[block] * scale).T
-        if n > 0:
-            return coef, state[:, K.AVG_INTERCEPT] / n
-        return coef, state[:, K.INTERCEPT].copy()
-
-    def coef_intercept(self):
-        """Return ``(coef_, intercept_)``: ``W`` and ``b``, or for two classes the single
-        row ``w_1 - w_0`` and ``b_1 - b_0`` (scikit-learn's binary convention)."""
-        coef, intercept = self.solution()
-        if coef.shape[0] == 2:
-            return coef[1:] - coef[:1], intercept[1:] - intercept[:1]
-        return coef, intercept

@@ -1,22 +1,20 @@
-"""Save and load models without pickle: one zip of ``.npy`` arrays and a JSON description.
+"""Save and load models without pickle: an estimator to its arrays and back.
 
 Two estimators can be stored: :class:`~fasttext_lin.LinearClassifier` and
 :class:`~fasttext_lin.NBSVM`. A file holds what prediction needs (the solution ``coef_``,
 ``intercept_``, the classes, a calibration); a ``LinearClassifier``'s SGD state only when
-asked (``save_model(..., state=True)``). Loading never executes code from the file: arrays are
-read with ``np.load(..., allow_pickle=False)``, the estimator class is looked up in a fixed
-table (never imported by name), and every array is checked against the metadata (shape, dtype,
-SHA-256, the zip member's declared size) and the shapes against each other before any member
-is inflated.
+asked (``save_model(..., state=True)``). The file itself (one zip of ``.npy`` arrays and a
+``metadata.json``, quantized weights, extra data, the checks of every member before it is
+inflated) is :mod:`fasttext_lin._model_file`'s. This module maps an estimator to its arrays
+and back: the estimator class is looked up in a fixed table (never imported by name), and the
+arrays' shapes are checked against each other before any member is inflated.
 
-File layout (``format_version`` 3)
-----------------------------------
-A zip archive as :func:`numpy.savez_compressed` writes it (members deflated unless
-``compress=False``), with the members::
+Arrays (``format_version`` 3)
+-----------------------------
+::
 
-    metadata.json          UTF-8 JSON, below
     coef_.npy              (K, d) float32 or float64, finite; K = 1 for two classes, else
-                           n_classes; int8 or float16 in a quantized file (below)
+                           n_classes; int8 or float16 in a quantized file
     intercept_.npy         (K,) float64, finite
     classes_.npy           (n_classes,) bool, int, float, unicode or bytes (never object)
     feature_names_in_.npy  (d,) unicode; only for a model fitted on named columns
@@ -49,48 +47,20 @@ the step count ``t_`` kept and the averaging restarted, so that after
 :meth:`partial_fit` an averaged model's ``coef_`` averages the new steps only. With the state,
 :meth:`partial_fit` continues exactly as the saved model would have.
 
-``metadata.json``::
+In ``metadata.json``, ``estimator`` is the class name, ``params`` its ``get_params()``, and
+``fitted`` holds its integer attributes: ``n_iter_``, ``t_`` and ``n_features_in_`` for a
+``LinearClassifier``, ``n_iter_`` and ``n_features_in_`` for an ``NBSVM``.
+``object_arrays`` names the arrays that were object arrays of ``str`` and are stored as
+unicode (they come back as object arrays).
 
-    {"format": "fasttext_lin-model", "format_version": 3, "package_version": "0.1.0",
-     "estimator": "LinearClassifier",
-     "params": {"loss": "hinge", ..., "class_weight": {"__pairs__": [[0, 1.0], [1, 3.0]]}},
-     "fitted": {"n_iter_": 7, "t_": 2101, "n_features_in_": 20},
-     "arrays": {"coef_": {"shape": [1, 20], "dtype": "<f8", "sha256": "9f86..."}, ...},
-     "object_arrays": ["classes_"],
-     "quantized": {},
-     "extra": {}}
+Version 3 made the SGD state optional and added quantized weights (:func:`quantize_model`);
+version 2 added the ``LinearClassifier`` parameter ``probability`` and its
+``calibration_.npy``. Files of versions 1 and 2 (which always hold the SGD state) still
+load, version 1 as ``probability=False`` models.
 
-``fitted`` holds the estimator's integer attributes: ``n_iter_``, ``t_`` and
-``n_features_in_`` for a ``LinearClassifier``, ``n_iter_`` and ``n_features_in_`` for an
-``NBSVM``. ``params`` is ``get_params()``; a dict value is stored as ``{"__pairs__": [[key, value],
-...]}`` so that its keys keep their type (``class_weight={0: 1.0}`` stays an int key), a
-tuple comes back as a list. ``object_arrays`` names the arrays that were object arrays of
-``str`` and are stored as unicode (they come back as object arrays).
-
-A file written by :func:`quantize_model` stores ``coef_`` in fewer bits and says so in
-``quantized``: ``{"coef_": {"weights": "int8", "dtype": "<f8"}}`` with ``coef_.npy`` int8
-codes and ``coef_scale.npy`` (K,) float64, finite, >= 0, each row's scale (the row is
-``codes * scale``), or ``{"coef_": {"weights": "float16", "dtype": "<f4"}}`` with
-``coef_.npy`` float16. :func:`load_model` gives back ``coef_`` in ``dtype``.
-
-Version 3 made the SGD state optional and added ``quantized``; version 2 added the
-``LinearClassifier`` parameter ``probability`` and its ``calibration_.npy``. Files of
-versions 1 and 2 (which always hold the SGD state) still load, version 1 as
-``probability=False`` models; an older fasttext_lin refuses a newer file with a request to
-upgrade.
-
-Extra: data stored beside the model
------------------------------------
-``extra`` is a dict with two optional keys: ``"arrays"``, a dict of name -> ndarray
-(bool, numbers, unicode or bytes; a name is letters, digits, ``_ . -``, with ``/`` to
-namespace it), and ``"metadata"``, a dict of JSON values with ``str`` keys. The arrays are
-checksummed and validated like the model's. ``load_model(path, return_extra=True)``
-gives back ``{"arrays": {...}, "metadata": {...}}`` (both empty if nothing was stored).
-A featurizer stores itself under its own namespace ``featurizer`` (arrays
-``featurizer/<name>``, ``extra["metadata"]["featurizer"]``; see
-:mod:`fasttext_lin.text_model`) and rebuilds itself from them with :func:`_params_from_json`.
-A large vocabulary is best stored as one uint8 array of UTF-8 bytes plus offsets: a unicode
-array takes 4 bytes per character of its longest string.
+``load_model(path, return_extra=True)`` gives back the extra data ``{"arrays": {...},
+"metadata": {...}}`` (both empty if nothing was stored). A featurizer stores itself under
+its own namespace ``featurizer`` (see :mod:`fasttext_lin.text_model`).
 
 Errors
 ------
@@ -103,65 +73,29 @@ for a target that is not a regular file (a device, a FIFO, a folder); nothing is
 corrupted or foreign file.
 """
 
-import hashlib
-import json
-import math
 import numbers
 import os
-import re
-import struct
-import zipfile
-import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib import format as _npy
 from sklearn.utils.validation import check_is_fitted
 
 from . import _sgd_kernels as K
-from ._io import atomic_writer, check_output_path
+from ._io import check_output_path
+from ._model_file import (FORMAT_VERSION, METADATA_MEMBER, WEIGHTS, WHAT, ModelFileError,
+                          loading, open_model_file, params_from_json, params_to_json, quantize,
+                          require, saving, storable, write_model_file)
+from ._model_file import Problem as _Problem
 from .linear_model import LinearClassifier, _state_class
 from .nbsvm import NBSVM
 
-__all__ = ["ModelFileError", "WEIGHTS", "load_model", "quantize_model", "save_model"]
-
-FORMAT = "fasttext_lin-model"
-FORMAT_VERSION = 3
-METADATA_MEMBER = "metadata.json"
-EXTRA_PREFIX = "extra/"
-WHAT = "model file"
-# The stored types of quantize_model's weights.
-WEIGHTS = ("float16", "int8")
+__all__ = ["FORMAT_VERSION", "ModelFileError", "WEIGHTS", "load_model", "quantize_model",
+           "save_model"]
 
 _SHARED_ARRAYS = ("coef_", "intercept_", "classes_")
 _OPTIONAL_ARRAYS = ("feature_names_in_",)
 _STATE_ARRAYS = ("sgd_v", "sgd_u", "sgd_state")
-_SCALE = "coef_scale"
-_STORABLE_KINDS = "biufUS"
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*")
-_ZIP_MAGIC = b"PK\x03\x04"
-_MAX_METADATA_BYTES = 64 << 20
-# numpy refuses .npy headers beyond 10000 bytes (max_header_size); with magic and length.
-_MAX_NPY_HEADER = 10000 + 12
-# Deflate cannot inflate beyond about 1032 bytes per compressed byte.
-_MAX_DEFLATE_RATIO = 1032
-_PAIRS = "__pairs__"
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be loaded: truncated, corrupted or not a fasttext_lin model."""
-
-
-class _Problem(Exception):
-    """What is wrong with a model (to save) or a model file (to load); the caller adds the path."""
-
-
-class _Declared(NamedTuple):
-    """An array as metadata.json declares it: checked against the others before reading."""
-
-    shape: tuple
-    dtype: np.dtype
 
 
 # -- the estimators a file may hold -----------------------------------------------------------
@@ -177,7 +111,6 @@ class _Kind(NamedTuple):
     own_arrays: Callable  # (estimator, state) -> {name: value} of its own arrays
     check: Callable  # (arrays, params) -> None: shapes and dtypes against coef_; raises _Problem
     restore: Callable  # (estimator, arrays) -> None: sets the fitted state; raises _Problem
-    check_params: Callable  # estimator -> None: raises TypeError or ValueError
 
 
 def _linear_arrays(est, state):
@@ -195,10 +128,14 @@ def _linear_arrays(est, state):
 
 def _check_calibration(est, present):
     """A calibration is there exactly when the parameters of ``est`` call for one."""
-    if est._calibrates() and not present:
+    # fit calibrates when probability=True and the loss has no probabilities of its own,
+    # that is when a model of the loss without probability=True has no predict_proba.
+    calibrates = bool(est.probability) and not hasattr(LinearClassifier(loss=est.loss),
+                                                       "predict_proba")
+    if calibrates and not present:
         raise _Problem(f"probability=True with loss={est.loss!r}, but no calibration_: the "
                        "parameters were changed after fit; fit the model again.")
-    if present and not est._calibrates():
+    if present and not calibrates:
         raise _Problem(f"calibration_ is present, but probability={est.probability!r} and "
                        f"loss={est.loss!r} do not calibrate; fit the model again.")
 
@@ -254,21 +191,13 @@ def _restore_nbsvm(est, arrays):
     est.ratios_ = arrays["ratios_"]
 
 
-def _check_nbsvm_params(est):
-    est._check_params()
-    # NBSVM hands these to the LinearClassifier of each class, which checks them at fit:
-    # a file must not carry values that only fail at the next fit.
-    LinearClassifier(loss=est.loss, C=est.C, average=est.average)._check_params()
-
-
 # The only classes a file may name: never import a class by a name read from a file.
 _KINDS = {
     "LinearClassifier": _Kind(LinearClassifier, (), ("calibration_",), _STATE_ARRAYS,
                               ("n_iter_", "t_", "n_features_in_"), _linear_arrays,
-                              _check_linear, _restore_linear, LinearClassifier._check_params),
+                              _check_linear, _restore_linear),
     "NBSVM": _Kind(NBSVM, ("ratios_",), (), (), ("n_iter_", "n_features_in_"),
-                   lambda est, state: {"ratios_": est.ratios_}, _check_nbsvm, _restore_nbsvm,
-                   _check_nbsvm_params),
+                   lambda est, state: {"ratios_": est.ratios_}, _check_nbsvm, _restore_nbsvm),
 }
 
 
@@ -319,50 +248,18 @@ def _save(path, estimator, extra, *, compress=True, state=False, weights=None, p
         )
     check_is_fitted(estimator)
     check_output_path(path, what=WHAT)
-    try:
+    with saving(path):
         arrays, object_arrays = _estimator_arrays(estimator, kind, state)
-        quantized, pruned = _quantize(arrays, weights, prune) if weights else ({}, 0.0)
-        extra_arrays, extra_metadata = _check_extra(extra)
-        arrays.update({EXTRA_PREFIX + name: a for name, a in extra_arrays.items()})
-        metadata = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "package_version": _package_version(),
+        quantized, pruned = quantize(arrays, weights, prune) if weights else ({}, 0.0)
+        description = {
             "estimator": type(estimator).__name__,
-            "params": _params_to_json(estimator.get_params(deep=False)),
+            "params": params_to_json(estimator.get_params(deep=False)),
             "fitted": {name: int(getattr(estimator, name)) for name in kind.fitted},
-            "arrays": {name: _describe(a) for name, a in arrays.items()},
             "object_arrays": object_arrays,
-            "quantized": quantized,
-            "extra": extra_metadata,
         }
-        blob = json.dumps(metadata, indent=1).encode("utf-8")
-    except _Problem as exc:
-        raise ValueError(f"cannot save model to '{path}': {exc}") from None
-    with atomic_writer(path, what=WHAT) as fh:
-        _write_zip(fh, blob, arrays, compress)
+        write_model_file(path, description, arrays, extra=extra, quantized=quantized,
+                         compress=compress)
     return pruned
-
-
-def _quantize(arrays, weights, prune):
-    """Replace ``arrays["coef_"]`` by its ``weights`` codes (and ``coef_scale``), rows pruned
-    at ``prune`` times their largest magnitude; return ``(quantized metadata, pruned)``."""
-    coef = arrays["coef_"]
-    magnitude = np.abs(coef)
-    cut = magnitude <= prune * magnitude.max(axis=1, keepdims=True)
-    pruned = float(np.count_nonzero(cut & (coef != 0)) / max(coef.size, 1))
-    kept = np.where(cut, 0.0, coef).astype(np.float64)
-    if weights == "float16":
-        if np.abs(kept).max(initial=0.0) > np.finfo(np.float16).max:
-            raise _Problem(f"coef_ holds weights beyond float16's range "
-                           f"({np.finfo(np.float16).max:g}); quantize with weights='int8'.")
-        arrays["coef_"] = kept.astype(np.float16)
-    else:
-        scale = np.abs(kept).max(axis=1, initial=0.0) / 127.0
-        codes = np.rint(kept / np.where(scale > 0, scale, 1.0)[:, None])
-        arrays["coef_"] = np.clip(codes, -127, 127).astype(np.int8)
-        arrays[_SCALE] = scale
-    return {"coef_": {"weights": weights, "dtype": coef.dtype.str}}, pruned
 
 
 def quantize_model(source, output, *, weights="float16", prune=0.0):
@@ -416,8 +313,9 @@ def quantize_model(source, output, *, weights="float16", prune=0.0):
     if "featurizer" in extra["metadata"]:
         # Imported late: text_model imports this module. Rewrites an older file's
         # vocabulary in the current layout.
-        from .text_model import _current_extra
-        extra = _current_extra(extra, estimator, source)
+        from .text_model import featurizer_extra, featurizer_from_extra
+        with loading(source):
+            extra = featurizer_extra(featurizer_from_extra(extra, estimator))
     pruned = _save(output, estimator, extra, weights=weights, prune=float(prune))
     return {"bytes_before": os.path.getsize(source), "bytes_after": os.path.getsize(output),
             "weights": weights, "pruned": pruned}
@@ -437,119 +335,11 @@ def _estimator_arrays(est, kind, state):
     if hasattr(est, "feature_names_in_"):
         named["feature_names_in_"] = est.feature_names_in_
     for name, value in named.items():
-        array, was_object = _storable(name, value)
+        array, was_object = storable(name, value)
         arrays[name] = array
         if was_object:
             object_arrays.append(name)
     return arrays, object_arrays
-
-
-def _storable(name, value):
-    """Return ``(array, was_object)``: ``value`` as a contiguous array storable without pickle."""
-    array = np.asarray(value)
-    if array.dtype.kind == "O":
-        items = array.ravel().tolist()
-        if not all(isinstance(item, str) for item in items):
-            kinds = sorted({type(item).__name__ for item in items})
-            raise _Problem(f"{name} is an object array holding {', '.join(kinds)}; only numbers "
-                           "and strings can be stored (convert it to a numeric or str array).")
-        text = np.array(items, dtype=str).reshape(array.shape)
-        # Unicode arrays drop trailing NUL characters: refuse rather than change a label.
-        if text.ravel().tolist() != items:
-            raise _Problem(f"{name} holds strings ending in NUL characters, which a unicode "
-                           "array cannot hold.")
-        return np.ascontiguousarray(text), True
-    if array.dtype.kind not in _STORABLE_KINDS:
-        raise _Problem(f"{name} has dtype {array.dtype}; only bool, int, uint, float, unicode "
-                       "and bytes arrays can be stored.")
-    return np.ascontiguousarray(array), False
-
-
-def _check_extra(extra):
-    if extra is None:
-        return {}, {}
-    if not isinstance(extra, Mapping):
-        raise _Problem(f"extra must be a dict with keys 'arrays' and 'metadata', got "
-                       f"{type(extra).__name__}.")
-    unknown = sorted(set(extra) - {"arrays", "metadata"}, key=str)
-    if unknown:
-        raise _Problem(f"extra has unknown key(s) {unknown}; use 'arrays' and 'metadata'.")
-    arrays, metadata = extra.get("arrays") or {}, extra.get("metadata") or {}
-    if not isinstance(arrays, Mapping) or not isinstance(metadata, Mapping):
-        raise _Problem("extra['arrays'] and extra['metadata'] must be dicts.")
-    checked = {}
-    for name, value in arrays.items():
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise _Problem(f"extra array name {name!r} is not letters, digits, '_', '.', '-' "
-                           "in '/'-separated parts.")
-        if not isinstance(value, np.ndarray):
-            raise _Problem(f"extra['arrays'][{name!r}] is a {type(value).__name__}, not an "
-                           "ndarray.")
-        checked[name], was_object = _storable(f"extra['arrays'][{name!r}]", value)
-        if was_object:
-            raise _Problem(f"extra['arrays'][{name!r}] is an object array; give a unicode "
-                           "array (np.asarray(values, dtype=str)).")
-    try:
-        same = json.loads(json.dumps(metadata)) == metadata
-    except (TypeError, ValueError) as exc:
-        raise _Problem(f"extra['metadata'] is not JSON-able: {exc}.") from None
-    if not same:
-        raise _Problem("extra['metadata'] does not survive JSON unchanged (non-str dict keys "
-                       "or tuples?); give str keys and lists.")
-    return checked, dict(metadata)
-
-
-def _describe(array):
-    return {"shape": list(array.shape), "dtype": array.dtype.str, "sha256": _sha256(array)}
-
-
-def _sha256(array):
-    return hashlib.sha256(array.reshape(-1).view(np.uint8)).hexdigest()
-
-
-def _package_version():
-    # Imported late: the package's __init__ may import this module.
-    from . import __version__
-    return __version__
-
-
-def _params_to_json(params):
-    """Encode ``get_params()`` as JSON values; dicts become ``{"__pairs__": [[k, v], ...]}``."""
-    return {name: _to_json(value, name) for name, value in params.items()}
-
-
-def _to_json(value, where, key=False):
-    if isinstance(value, np.generic) and value.dtype.kind in "biufUS":
-        value = value.item()
-    if value is None or isinstance(value, (bool, str)):
-        return str(value) if isinstance(value, str) else value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if not key and isinstance(value, (list, tuple)):
-        return [_to_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
-    if not key and isinstance(value, Mapping):
-        return {_PAIRS: [[_to_json(k, f"{where} key {k!r}", key=True),
-                          _to_json(v, f"{where}[{k!r}]")] for k, v in value.items()]}
-    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-    raise _Problem(
-        f"parameter {where}={shown} is a {type(value).__name__}, which a model file cannot "
-        "hold without pickle (JSON values only: None, bool, int, float, str, and lists and "
-        "dicts of them); set it to such a value with set_params before save_model "
-        "(e.g. random_state=0)."
-    )
-
-
-# -- write ------------------------------------------------------------------------------------
-
-def _write_zip(fh, metadata_blob, arrays, compress):
-    compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    with zipfile.ZipFile(fh, "w", compression=compression, allowZip64=True) as archive:
-        archive.writestr(METADATA_MEMBER, metadata_blob)
-        for name, array in arrays.items():
-            with archive.open(name + ".npy", "w", force_zip64=True) as member:
-                _npy.write_array(member, array, allow_pickle=False)
 
 
 # -- load -------------------------------------------------------------------------------------
@@ -582,250 +372,52 @@ def load_model(path, *, return_extra=False):
         A ``ValueError`` ``"cannot load model from '<path>': <problem>"`` for a truncated,
         corrupted, foreign or newer-format file.
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"model file not found: '{path}'")
-    # Opened outside the try: a permission error is not a damaged file.
-    with open(path, "rb") as fh:
-        head = fh.read(len(_ZIP_MAGIC))
-    try:
-        if head != _ZIP_MAGIC:
-            raise _Problem(f"not a zip archive, so not a fasttext_lin model file (it starts "
-                           f"with {head!r}, a model file with {_ZIP_MAGIC!r}).")
-        with np.load(path, allow_pickle=False) as npz:
-            estimator, extra = _load(npz)
-    except _Problem as exc:
-        raise ModelFileError(f"cannot load model from '{path}': {exc}") from None
-    # What zipfile and numpy raise on damaged bytes (a flipped bit can turn a member
-    # "encrypted" (RuntimeError), an unknown compression (NotImplementedError) or a seek
-    # before the start (OSError)).
-    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, KeyError, TypeError,
-            ValueError, OSError, RuntimeError, NotImplementedError) as exc:
-        kind = "zlib.error" if isinstance(exc, zlib.error) else type(exc).__name__
-        raise ModelFileError(
-            f"cannot load model from '{path}': the file is truncated or corrupted "
-            f"({kind}: {exc})."
-        ) from exc
+    with open_model_file(path) as model_file:
+        estimator, extra = _load(model_file)
     return (estimator, extra) if return_extra else estimator
 
 
-def _load(npz):
-    names = npz.zip.namelist()
-    if len(set(names)) != len(names):
-        raise _Problem("the archive holds a member twice.")
-    metadata = _read_metadata(npz.zip, names)
-    kind, version = _check_header(metadata)
-    specs = _require(metadata, "arrays", dict)
-    quantized = _check_quantized(_require(metadata, "quantized", dict) if version >= 3 else {})
-    _check_members(specs, names, kind, version, quantized)
-    declared = {name: _declared(name, spec) for name, spec in specs.items()}
-    fitted = _check_fitted(_require(metadata, "fitted", dict), kind)
-    params = _params_from_json(_require(metadata, "params", dict))
-    # Every shape against the others and every member's declared size against its shape,
-    # before any member is inflated.
-    _check_shapes(_dequantized_shapes(declared, quantized), fitted, params, kind)
-    for name, array in declared.items():
-        _check_member_size(npz.zip.getinfo(name + ".npy"), array)
-    arrays = {name: _read_array(npz, name, array, specs[name]["sha256"])
-              for name, array in declared.items()}
-    _dequantize(arrays, quantized)
+def _load(model_file):
+    metadata, declared = model_file.metadata, model_file.declared
+    kind = _kind(metadata)
+    _check_names(declared, kind, model_file.version)
+    fitted = _check_fitted(require(metadata, "fitted", dict), kind)
+    params = params_from_json(require(metadata, "params", dict))
+    # Every shape against the others before any member is inflated.
+    _check_shapes(declared, fitted, params, kind)
+    arrays, extra = model_file.read_arrays()
     _check_values(arrays)
-    object_arrays = _require(metadata, "object_arrays", list)
+    object_arrays = require(metadata, "object_arrays", list)
     if not set(object_arrays) <= {"classes_", "feature_names_in_"}:
         raise _Problem(f"object_arrays={object_arrays!r} names arrays that cannot be objects.")
-    extra = {"arrays": {name[len(EXTRA_PREFIX):]: arrays.pop(name) for name in list(arrays)
-                        if name.startswith(EXTRA_PREFIX)},
-             "metadata": _require(metadata, "extra", dict)}
-    estimator = _build(kind, params, arrays, fitted, object_arrays)
-    return estimator, extra
+    return _build(kind, params, arrays, fitted, object_arrays), extra
 
 
-def _read_metadata(archive, names):
-    if METADATA_MEMBER not in names:
-        raise _Problem(f"no {METADATA_MEMBER} member: not a fasttext_lin model file.")
-    if archive.getinfo(METADATA_MEMBER).file_size > _MAX_METADATA_BYTES:
-        raise _Problem(f"{METADATA_MEMBER} is larger than {_MAX_METADATA_BYTES} bytes.")
-    try:
-        metadata = json.loads(archive.read(METADATA_MEMBER).decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise _Problem(f"{METADATA_MEMBER} is not UTF-8 ({exc}).") from None
-    except json.JSONDecodeError as exc:
-        raise _Problem(f"{METADATA_MEMBER} is not valid JSON ({exc}).") from None
-    if not isinstance(metadata, dict):
-        raise _Problem(f"{METADATA_MEMBER} holds a {type(metadata).__name__}, not an object.")
-    return metadata
-
-
-def _check_header(metadata):
-    """Check format name and version; return the :class:`_Kind` of the estimator it names
-    and the version."""
-    if metadata.get("format") != FORMAT:
-        raise _Problem(f"not a fasttext_lin model file (format {metadata.get('format')!r}, "
-                       f"expected {FORMAT!r}).")
-    version = _require(metadata, "format_version", int)
-    if version > FORMAT_VERSION:
-        raise _Problem(f"model file written by a newer fasttext_lin (format {version} > "
-                       f"{FORMAT_VERSION}): upgrade fasttext_lin (this is "
-                       f"{_package_version()}) to load it.")
-    if version < 1:
-        raise _Problem(f"unknown format_version {version}.")
-    _require(metadata, "package_version", str)
-    name = _require(metadata, "estimator", str)
+def _kind(metadata):
+    """The :class:`_Kind` of the estimator ``metadata`` names."""
+    name = require(metadata, "estimator", str)
     if name not in _KINDS:
         raise _Problem(f"unknown estimator class {name!r} (this fasttext_lin knows "
                        f"{', '.join(_KINDS)}).")
-    return _KINDS[name], version
+    return _KINDS[name]
 
 
-def _require(mapping, key, kind, where=METADATA_MEMBER):
-    if key not in mapping:
-        raise _Problem(f"{where} has no {key!r}.")
-    value = mapping[key]
-    # bool is an int in Python, never in a model file.
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _Problem(f"{where}[{key!r}] is {value!r}, expected {kind.__name__}.")
-    return value
-
-
-def _check_quantized(quantized):
-    """``quantized`` of metadata.json checked: {name: (weights, dtype)}."""
-    checked = {}
-    for name, spec in quantized.items():
-        where = f"{METADATA_MEMBER} quantized[{name!r}]"
-        if name != "coef_" or not isinstance(spec, dict):
-            raise _Problem(f"{where} is {spec!r}; only coef_ is quantized, as an object.")
-        weights = _require(spec, "weights", str, where)
-        dtype = _dtype(_require(spec, "dtype", str, where), where)
-        if weights not in WEIGHTS or dtype not in (np.float32, np.float64):
-            raise _Problem(f"{where} is {spec!r}; expected weights in {list(WEIGHTS)} and "
-                           "dtype float32 or float64.")
-        checked[name] = (weights, dtype)
-    return checked
-
-
-def _check_members(specs, names, kind, version, quantized):
+def _check_names(names, kind, version):
+    """The model's arrays (not the extra ones) are those ``kind`` stores."""
     required = _SHARED_ARRAYS + kind.arrays
     # Files before version 3 always hold the SGD state.
     required += kind.state if version < 3 else ()
-    scale = (_SCALE,) if quantized.get("coef_", ("",))[0] == "int8" else ()
-    for name in required + scale:
-        if name not in specs:
+    for name in required:
+        if name not in names:
             raise _Problem(f"missing array {name!r} ({METADATA_MEMBER} does not list it).")
-    state = [name for name in kind.state if name in specs]
+    state = [name for name in kind.state if name in names]
     if state and len(state) != len(kind.state):
         raise _Problem(f"the file holds part of the SGD state ({', '.join(state)}), not all "
                        f"of {', '.join(kind.state)}.")
-    known = required + scale + _OPTIONAL_ARRAYS + kind.optional + kind.state
-    for name in specs:
-        extra_name = name[len(EXTRA_PREFIX):] if name.startswith(EXTRA_PREFIX) else None
-        if name not in known and not (extra_name and _NAME.fullmatch(extra_name)):
+    known = required + _OPTIONAL_ARRAYS + kind.optional + kind.state
+    for name in names:
+        if name not in known:
             raise _Problem(f"unknown array {name!r} in {METADATA_MEMBER}.")
-        if name + ".npy" not in names:
-            raise _Problem(f"missing array {name!r} (no member {name}.npy in the archive).")
-    expected = {METADATA_MEMBER} | {name + ".npy" for name in specs}
-    unexpected = sorted(set(names) - expected)
-    if unexpected:
-        raise _Problem(f"unexpected member(s) {unexpected} (not listed in {METADATA_MEMBER}).")
-
-
-def _declared(name, spec):
-    """The shape and dtype ``spec`` (an entry of metadata.json arrays) declares, checked."""
-    where = f"{METADATA_MEMBER} arrays[{name!r}]"
-    if not isinstance(spec, dict):
-        raise _Problem(f"{where} is {spec!r}, expected an object.")
-    shape = _require(spec, "shape", list, where)
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
-        raise _Problem(f"{where}['shape'] is {shape!r}, expected non-negative ints.")
-    _require(spec, "sha256", str, where)
-    return _Declared(tuple(shape), _dtype(_require(spec, "dtype", str, where), where))
-
-
-def _dequantized_shapes(declared, quantized):
-    """``declared`` with a quantized array's codes checked and given its loaded dtype."""
-    shapes = dict(declared)
-    for name, (weights, dtype) in quantized.items():
-        codes = declared[name]
-        if codes.dtype != np.dtype(weights):
-            raise _Problem(f"{name} is quantized as {weights} but stored as {codes.dtype}.")
-        shapes[name] = _Declared(codes.shape, dtype)
-        if weights == "int8":
-            rows = codes.shape[:1]
-            if declared[_SCALE] != (rows, np.dtype(np.float64)):
-                raise _Problem(f"{_SCALE} has shape {declared[_SCALE].shape} and dtype "
-                               f"{declared[_SCALE].dtype}, expected {rows} float64 to match "
-                               f"{name} {codes.shape}.")
-    return shapes
-
-
-def _check_member_size(info, array):
-    """Refuse a member whose declared uncompressed size its shape cannot explain, or that
-    its compressed bytes cannot inflate to, before it is inflated."""
-    data = array.dtype.itemsize * math.prod(array.shape)
-    size = info.file_size
-    if not data < size <= data + _MAX_NPY_HEADER:
-        raise _Problem(f"{info.filename} declares {size} bytes uncompressed, but its shape "
-                       f"{array.shape} and dtype {array.dtype} take {data} bytes and a "
-                       "header: the file is corrupted.")
-    stored = info.compress_type == zipfile.ZIP_STORED
-    if size > (1 if stored else _MAX_DEFLATE_RATIO) * info.compress_size + (0 if stored else 64):
-        raise _Problem(f"{info.filename} declares {size} bytes uncompressed from "
-                       f"{info.compress_size} stored bytes, more than they can hold: the file "
-                       "is corrupted.")
-
-
-def _read_array(npz, name, declared, digest):
-    """Read one member after checking its .npy header and size against ``declared``."""
-    shape, dtype = declared
-    member = name + ".npy"
-    with npz.zip.open(member) as fh:
-        version = _npy.read_magic(fh)
-        if version == (1, 0):
-            header = _npy.read_array_header_1_0(fh)
-        elif version == (2, 0):
-            header = _npy.read_array_header_2_0(fh)
-        else:
-            raise _Problem(f"{member} is .npy version {version}, expected (1, 0) or (2, 0).")
-        data_start = fh.tell()
-    if header[0] != shape or header[2] != dtype:
-        raise _Problem(f"array {name!r} has shape {header[0]} and dtype {header[2]} in "
-                       f"{member}, but {METADATA_MEMBER} says {shape} and {dtype}.")
-    expected_size = data_start + dtype.itemsize * math.prod(shape)
-    size = npz.zip.getinfo(member).file_size
-    if size != expected_size:
-        raise _Problem(f"{member} holds {size} bytes, expected "
-                       f"{expected_size} for shape {shape} and dtype {dtype}.")
-    array = npz[name]
-    if not isinstance(array, np.ndarray) or array.shape != shape or array.dtype != dtype:
-        raise _Problem(f"{member} does not hold a {dtype} array of shape {shape}.")
-    array = np.ascontiguousarray(array)
-    if _sha256(array) != digest:
-        raise _Problem(f"checksum mismatch for array {name!r}: the file is corrupted.")
-    return array
-
-
-def _dequantize(arrays, quantized):
-    """Replace the quantized arrays of ``arrays`` by their values, in their saved dtype."""
-    for name, (weights, dtype) in quantized.items():
-        codes = arrays[name]
-        if weights == "float16":
-            arrays[name] = codes.astype(dtype)
-            continue
-        scale = arrays.pop(_SCALE)
-        if not (np.isfinite(scale).all() and (scale >= 0).all()):
-            raise _Problem(f"{_SCALE} holds a negative, NaN or infinite scale: the file is "
-                           "corrupted.")
-        arrays[name] = (codes * scale[:, None]).astype(dtype)
-
-
-def _dtype(text, where):
-    try:
-        dtype = np.dtype(text)
-    except (TypeError, ValueError):
-        raise _Problem(f"{where}['dtype'] is {text!r}, not a NumPy dtype.") from None
-    if dtype.kind not in _STORABLE_KINDS or dtype.names is not None:
-        raise _Problem(f"{where}['dtype'] is {text!r}; a model file holds only bool, int, "
-                       "uint, float, unicode and bytes arrays.")
-    return dtype
 
 
 def _check_fitted(fitted, kind):
@@ -833,7 +425,7 @@ def _check_fitted(fitted, kind):
     unknown = sorted(set(fitted) - set(kind.fitted))
     if unknown:
         raise _Problem(f"{where} has unknown entries {unknown} for {kind.cls.__name__}.")
-    return {name: _require(fitted, name, int, where) for name in kind.fitted}
+    return {name: require(fitted, name, int, where) for name in kind.fitted}
 
 
 def _check_shapes(arrays, fitted, params, kind):
@@ -907,25 +499,9 @@ def _build(kind, params, arrays, fitted, object_arrays):
 
 
 def _check_params(estimator):
-    """Check the parameters of a storable estimator, all of them, before any fit."""
-    _KINDS[type(estimator).__name__].check_params(estimator)
+    """Check the parameters of a storable estimator, all of them, before any fit (an NBSVM
+    checks those it hands to its LinearClassifiers too)."""
+    # No public method checks the parameters without data: fit does, on data.
+    estimator._check_params()
 
 
-def _params_from_json(params):
-    """Inverse of :func:`_params_to_json`."""
-    return {name: _from_json(value, name) for name, value in params.items()}
-
-
-def _from_json(value, where):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, list):
-        return [_from_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
-    pairs = value.get(_PAIRS) if isinstance(value, dict) and len(value) == 1 else None
-    if not isinstance(pairs, list) or not all(
-            isinstance(pair, list) and len(pair) == 2
-            and (pair[0] is None or isinstance(pair[0], (bool, int, float, str)))
-            for pair in pairs):
-        raise _Problem(f"parameter {where}={value!r} in {METADATA_MEMBER} is not a JSON value "
-                       f"this format writes (dicts are {{{_PAIRS!r}: [[key, value], ...]}}).")
-    return {key: _from_json(item, f"{where}[{key!r}]") for key, item in pairs}

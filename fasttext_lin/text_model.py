@@ -13,32 +13,23 @@ the namespace ``featurizer``::
 
     extra["metadata"]["featurizer"] = {
         "class": "BagOfWords", "version": 2,
-        "params": _params_to_json(params),      # dtype stored by its name, e.g. "float64"
+        "params": params_to_json(params),       # dtype stored by its name, e.g. "float64"
         "fitted": {"n_features_out_": 10001, "n_keys": 10000}}   # n_keys: vocabulary mode
     extra["arrays"]:
-        featurizer/key_utf8   (total_bytes,) uint8     vocabulary mode: the terms in UTF-8
-                                                       (lone surrogates as 'surrogatepass')
-        featurizer/key_ptr    (n_keys + 1,) int64      vocabulary mode: term i is
-                                                       key_utf8[key_ptr[i]:key_ptr[i + 1]]
-        featurizer/idf_       (n_terms,) float64       weighting='tfidf'
-        featurizer/nb_weight_ (n_terms,) float64       weighting='nb'
+        featurizer/<name>     the arrays of BagOfWords.to_arrays: key_utf8 and key_ptr
+                              (vocabulary mode), idf_ or nb_weight_
 
-Featurizer version 1 (format 2 files) held ``key_codes``, the terms' code points as uint32,
-with ``key_ptr`` counting code points; it still loads.
-
-The vocabulary's hash table is not stored: it is rebuilt from the terms at load, so a file
-cannot hold a table that disagrees with its terms. Loading checks every array against the
-parameters and the classifier (``n_terms`` is ``n_keys`` or ``n_features``; the classifier
-takes ``n_features_out_`` columns) and raises :class:`~fasttext_lin.persist.ModelFileError`
-naming the file.
+:meth:`BagOfWords.to_arrays` and :meth:`BagOfWords.from_arrays` give and check the version,
+params, fitted values and arrays (featurizer version 1, of format 2 files, still loads).
+Loading also checks the featurizer against the classifier (which takes ``n_features_out_``
+columns) and raises :class:`~fasttext_lin.persist.ModelFileError` naming the file.
 """
 
-import numpy as np
 from sklearn.pipeline import Pipeline
 
-from . import _text_kernels as _k
 from . import persist
 from ._constants import GRID, TEXT_MODELS
+from ._model_file import Problem, loading, params_from_json, params_to_json, require
 from .featurize import BagOfWords
 from .linear_model import LinearClassifier
 from .model_selection import cross_validate_text
@@ -55,13 +46,6 @@ _CLASSIFIERS = (LinearClassifier, NBSVM)
 # models run Wang and Manning's rt-polarity setting (79.5% 10-fold at 30).
 _EPOCHS = {"linear": 10, "nbsvm": 30}
 _FEATURIZER = "featurizer"
-_FEATURIZER_VERSION = 2
-# Fitted arrays of one value per term, and the weighting that has each.
-_TERM_ARRAYS = {"idf_": "tfidf", "nb_weight_": "nb"}
-# The other public fitted attribute, stored in the metadata (the private _table and
-# _n_keys are stored as key_codes / key_ptr and n_keys).
-_OTHER_FITTED = ("n_features_out_",)
-_MAX_CODE_POINT = 0x10FFFF
 
 
 # -- the pipeline -----------------------------------------------------------------------------
@@ -207,83 +191,31 @@ def save_text_model(path, pipeline, *, state=False):
                         f"{shown}.")
     featurizer, classifier = steps[0][1], steps[1][1]
     try:
-        extra = _featurizer_extra(featurizer)
+        extra = featurizer_extra(featurizer)
         n_in = getattr(classifier, "n_features_in_", None)
         if n_in not in (None, featurizer.n_features_out_):
             raise ValueError(f"the classifier takes {n_in} features but the featurizer gives "
                              f"{featurizer.n_features_out_}; fit the pipeline as a whole.")
-    except (ValueError, persist._Problem) as exc:
+    except (ValueError, Problem) as exc:
         raise ValueError(f"cannot save model to '{path}': {exc}") from None
     persist.save_model(path, classifier, extra=extra, state=state)
 
 
-def _featurizer_extra(bow):
-    if not hasattr(bow, "n_features_out_"):
-        raise ValueError("the BagOfWords is not fitted; fit the pipeline first.")
-    fitted = {name for name in vars(bow) if name.endswith("_") and not name.startswith("__")}
-    unknown = sorted(fitted - set(_TERM_ARRAYS) - set(_OTHER_FITTED))
-    if unknown:
-        raise ValueError(f"the BagOfWords has fitted attribute(s) {unknown} that "
-                         "save_text_model does not know how to store.")
-    params = bow.get_params()
-    params["dtype"] = np.dtype(params["dtype"]).name
-    metadata = {"class": "BagOfWords", "version": _FEATURIZER_VERSION,
-                "params": persist._params_to_json(params),
-                "fitted": {"n_features_out_": int(bow.n_features_out_)}}
-    arrays = {}
-    if bow.n_features is None:
-        _, key_codes, key_ptr = bow._table
-        n_keys = int(bow._n_keys)
-        metadata["fitted"]["n_keys"] = n_keys
-        arrays["key_utf8"], arrays["key_ptr"] = _utf8(key_codes[: key_ptr[n_keys]],
-                                                      key_ptr[: n_keys + 1])
-    for name in _TERM_ARRAYS:
-        if hasattr(bow, name):
-            arrays[name] = np.asarray(getattr(bow, name))
+def featurizer_extra(featurizer):
+    """The ``extra`` of :func:`~fasttext_lin.persist.save_model` that stores a fitted
+    :class:`BagOfWords` in a text model file (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        If it is not fitted; :class:`~fasttext_lin._model_file.Problem` for a parameter a
+        model file cannot hold.
+    """
+    state, arrays = featurizer.to_arrays()
+    metadata = {"class": "BagOfWords", "version": state["version"],
+                "params": params_to_json(state["params"]), "fitted": state["fitted"]}
     return {"arrays": {f"{_FEATURIZER}/{name}": a for name, a in arrays.items()},
             "metadata": {_FEATURIZER: metadata}}
-
-
-def _utf8(key_codes, key_ptr):
-    """The terms given as code points and code-point offsets, as UTF-8 bytes and byte
-    offsets."""
-    codes = np.ascontiguousarray(key_codes, dtype=np.uint32)
-    blob = codes.tobytes().decode("utf-32-le", "surrogatepass").encode("utf-8", "surrogatepass")
-    width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
-    ends = np.concatenate([[0], np.cumsum(width, dtype=np.int64)])
-    return np.frombuffer(blob, dtype=np.uint8), ends[np.asarray(key_ptr, dtype=np.int64)]
-
-
-def _code_points(key_utf8, key_ptr):
-    """Inverse of :func:`_utf8`, checked: ``(key_codes, key_ptr)`` in code points."""
-    if key_utf8.dtype != np.uint8 or key_utf8.ndim != 1:
-        raise persist._Problem(f"featurizer key_utf8 has dtype {key_utf8.dtype} and "
-                               f"{key_utf8.ndim} dimension(s), expected 1-D uint8.")
-    if key_ptr.ndim != 1 or key_ptr.shape[0] < 1 or key_ptr.dtype != np.int64:
-        raise persist._Problem(f"featurizer key_ptr has shape {key_ptr.shape} and dtype "
-                               f"{key_ptr.dtype}, expected 1-D int64.")
-    if key_ptr[0] != 0 or np.any(np.diff(key_ptr) < 0) or key_ptr[-1] != key_utf8.shape[0]:
-        raise persist._Problem("featurizer key_ptr does not rise from 0 to "
-                               f"len(key_utf8)={key_utf8.shape[0]}.")
-    try:
-        text = key_utf8.tobytes().decode("utf-8", "surrogatepass")
-    except UnicodeDecodeError as exc:
-        raise persist._Problem(f"featurizer key_utf8 is not UTF-8 ({exc}).") from None
-    # A term starts on the first byte of a character (not a continuation byte 10xxxxxx).
-    starts = np.append((key_utf8 & 0xC0) != 0x80, True)
-    if not starts[key_ptr].all():
-        raise persist._Problem("featurizer key_ptr cuts a character of key_utf8 in two.")
-    ends = np.concatenate([[0], np.cumsum(starts[:-1], dtype=np.int64)])
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return codes, ends[key_ptr]
-
-
-def _current_extra(extra, classifier, path):
-    """``extra`` of a text model file, in the layout :func:`save_text_model` writes now."""
-    try:
-        return _featurizer_extra(_load_featurizer(extra, classifier))
-    except persist._Problem as exc:
-        raise persist.ModelFileError(f"cannot load model from '{path}': {exc}") from None
 
 
 def load_text_model(path):
@@ -309,112 +241,37 @@ def load_text_model(path):
         corrupted, foreign or newer-format file, or a model file without a featurizer.
     """
     classifier, extra = persist.load_model(path, return_extra=True)
-    try:
-        featurizer = _load_featurizer(extra, classifier)
-    except persist._Problem as exc:
-        raise persist.ModelFileError(f"cannot load model from '{path}': {exc}") from None
+    with loading(path):
+        featurizer = featurizer_from_extra(extra, classifier)
     return Pipeline(list(zip(STEPS, (featurizer, classifier))))
 
 
-def _load_featurizer(extra, classifier):
+def featurizer_from_extra(extra, classifier):
+    """The :class:`BagOfWords` that :func:`featurizer_extra` stored, checked against the
+    ``classifier`` it feeds.
+
+    Raises
+    ------
+    fasttext_lin._model_file.Problem
+        Naming what is wrong (:func:`~fasttext_lin._model_file.loading` adds the path).
+    """
     metadata = extra["metadata"].get(_FEATURIZER)
     if metadata is None:
-        raise persist._Problem("it holds a classifier without a featurizer (saved by "
-                               "save_model, not save_text_model): load it with load_model "
-                               "and give it feature vectors.")
+        raise Problem("it holds a classifier without a featurizer (saved by save_model, not "
+                      "save_text_model): load it with load_model and give it feature vectors.")
     where = f"extra metadata {_FEATURIZER!r}"
     if not isinstance(metadata, dict) or metadata.get("class") != "BagOfWords":
-        raise persist._Problem(f"{where} is not a BagOfWords.")
-    version = persist._require(metadata, "version", int, where)
-    if version > _FEATURIZER_VERSION:
-        raise persist._Problem(f"featurizer written by a newer fasttext_lin (version {version} "
-                               f"> {_FEATURIZER_VERSION}): upgrade fasttext_lin to load it.")
-    if version < 1:
-        raise persist._Problem(f"unknown featurizer version {version}.")
-    bow = _featurizer_from_params(persist._require(metadata, "params", dict, where))
-    fitted = persist._require(metadata, "fitted", dict, where)
+        raise Problem(f"{where} is not a BagOfWords.")
+    state = {"version": require(metadata, "version", int, where),
+             "params": params_from_json(require(metadata, "params", dict, where)),
+             "fitted": require(metadata, "fitted", dict, where)}
     arrays = {name[len(_FEATURIZER) + 1:]: a for name, a in extra["arrays"].items()
               if name.startswith(_FEATURIZER + "/")}
-    n_out = persist._require(fitted, "n_features_out_", int, where + " fitted")
-    vocabulary = bow.n_features is None
-    terms = "key_codes" if version == 1 else "key_utf8"
-    expected = {terms, "key_ptr"} if vocabulary else set()
-    expected |= {name for name, weighting in _TERM_ARRAYS.items()
-                 if weighting == bow.weighting}
-    if set(arrays) != expected:
-        raise persist._Problem(f"featurizer arrays {sorted(arrays)}, expected "
-                               f"{sorted(expected)} for n_features={bow.n_features!r} and "
-                               f"weighting={bow.weighting!r}.")
-    if vocabulary:
-        n_terms = persist._require(fitted, "n_keys", int, where + " fitted")
-        key_codes, key_ptr = arrays[terms], arrays["key_ptr"]
-        if version > 1:
-            key_codes, key_ptr = _code_points(key_codes, key_ptr)
-        bow._table = _table(key_codes, key_ptr, n_terms)
-        bow._n_keys = n_terms
-    else:
-        n_terms = bow.n_features
-    if n_out != n_terms + (1 if bow.bias else 0):
-        raise persist._Problem(f"featurizer n_features_out_={n_out}, expected {n_terms} terms"
-                               f"{' + 1 bias column' if bow.bias else ''}.")
-    if classifier.n_features_in_ != n_out:
-        raise persist._Problem(f"the classifier takes {classifier.n_features_in_} features but "
-                               f"the featurizer gives {n_out}.")
-    bow.n_features_out_ = n_out
-    for name in expected & set(_TERM_ARRAYS):
-        setattr(bow, name, _term_array(arrays[name], name, n_terms))
-    return bow
-
-
-def _featurizer_from_params(params):
-    params = persist._params_from_json(params)
-    known = BagOfWords().get_params()
-    unknown = sorted(set(params) - set(known))
-    if unknown:
-        raise persist._Problem(f"unknown BagOfWords parameter(s) {unknown}.")
     try:
-        if "dtype" in params:
-            params["dtype"] = np.dtype(params["dtype"]).type
-        if isinstance(params.get("ngram_range"), list):
-            params["ngram_range"] = tuple(params["ngram_range"])
-        bow = BagOfWords(**params)
-        bow._check_params()
-    except (TypeError, ValueError) as exc:
-        raise persist._Problem(f"invalid BagOfWords parameters: {exc}") from None
-    return bow
-
-
-def _table(key_codes, key_ptr, n_keys):
-    """The vocabulary's hash table rebuilt from its checked terms."""
-    if n_keys < 1 or key_ptr.dtype != np.int64 or key_ptr.shape != (n_keys + 1,):
-        raise persist._Problem(f"featurizer key_ptr has shape {key_ptr.shape} and dtype "
-                               f"{key_ptr.dtype}, expected ({n_keys + 1},) int64 for "
-                               f"n_keys={n_keys} >= 1.")
-    if key_codes.dtype != np.uint32 or key_codes.ndim != 1:
-        raise persist._Problem(f"featurizer key_codes has dtype {key_codes.dtype} and "
-                               f"{key_codes.ndim} dimension(s), expected 1-D uint32.")
-    if key_ptr[0] != 0 or np.any(np.diff(key_ptr) < 0) or key_ptr[-1] != key_codes.shape[0]:
-        raise persist._Problem("featurizer key_ptr does not rise from 0 to "
-                               f"len(key_codes)={key_codes.shape[0]}.")
-    if key_codes.shape[0] and key_codes.max() > _MAX_CODE_POINT:
-        raise persist._Problem("featurizer key_codes holds a value beyond the last Unicode "
-                               "code point.")
-    table, codes, ptr = _k.build_table(key_codes, key_ptr, np.arange(n_keys, dtype=np.int64))
-    hashes = table[0::2][table[1::2] != 0]
-    # Equal terms have equal hashes: the cheap test settles almost every file.
-    if np.unique(hashes).shape[0] < n_keys:
-        text = key_codes.tobytes().decode("utf-32-le", "surrogatepass")
-        bounds = key_ptr.tolist()
-        terms = {text[bounds[i]: bounds[i + 1]] for i in range(n_keys)}
-        if len(terms) < n_keys:
-            raise persist._Problem("featurizer vocabulary holds a term twice.")
-    return table, codes, ptr
-
-
-def _term_array(array, name, n_terms):
-    if array.dtype != np.float64 or array.shape != (n_terms,):
-        raise persist._Problem(f"featurizer {name} has shape {array.shape} and dtype "
-                               f"{array.dtype}, expected ({n_terms},) float64.")
-    if np.isnan(array).any():
-        raise persist._Problem(f"featurizer {name} holds NaN.")
-    return array
+        featurizer = BagOfWords.from_arrays(state, arrays)
+    except ValueError as exc:
+        raise Problem(str(exc)) from None
+    if classifier.n_features_in_ != featurizer.n_features_out_:
+        raise Problem(f"the classifier takes {classifier.n_features_in_} features but the "
+                      f"featurizer gives {featurizer.n_features_out_}.")
+    return featurizer

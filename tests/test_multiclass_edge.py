@@ -17,7 +17,8 @@ from sklearn.model_selection import (GridSearchCV, KFold, StratifiedKFold, cross
 
 from fasttext_lin.cli import main
 from fasttext_lin import _sgd_kernels as K
-from fasttext_lin.linear_model import LinearClassifier, _SGDState, _SoftmaxState
+from fasttext_lin._state import BinaryState, SoftmaxState
+from fasttext_lin.linear_model import LinearClassifier
 from fasttext_lin.nbsvm import NBSVM
 from fasttext_lin.text_model import cross_validate_text, text_pipeline
 
@@ -273,7 +274,7 @@ def test_fit_memory_is_bounded_by_the_weights_plus_nnz(loss, n_jobs):
     assert peak_bytes(lambda: make().fit(X, y).decision_function(X)) > MEMORY_CONSTANT * unit
 
 
-@pytest.mark.parametrize("state_class", [_SGDState, _SoftmaxState])
+@pytest.mark.parametrize("state_class", [BinaryState, SoftmaxState])
 @pytest.mark.parametrize("averaged", [False, True])
 def test_reading_the_solution_out_takes_one_coef_and_small_blocks(state_class, averaged):
     n_classes, n_features = 64, 65536

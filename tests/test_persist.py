@@ -24,6 +24,7 @@ from fasttext_lin import _sgd_kernels as K
 from fasttext_lin import persist
 from fasttext_lin.linear_model import _state_class
 from fasttext_lin._io import OutputPathError
+from fasttext_lin._model_file import describe
 from fasttext_lin.persist import ModelFileError, load_model, save_model
 
 LABELS = {"int": np.array([3, 7, 11]), "str": np.array(["neg", "neutral", "pos"])}
@@ -427,7 +428,7 @@ def rewrite(path, *, metadata=None, arrays=None, drop=(), keep_metadata=False):
         buffer = _npy_bytes(array)
         members[name + ".npy"] = buffer
         if not keep_metadata:
-            meta["arrays"][name] = persist._describe(np.ascontiguousarray(array))
+            meta["arrays"][name] = describe(np.ascontiguousarray(array))
     for name in drop:
         members.pop(name)
     meta.update(metadata or {})

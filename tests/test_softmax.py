@@ -15,7 +15,7 @@ from fasttext_lin import LinearClassifier
 from fasttext_lin import _sgd_kernels as K
 from fasttext_lin import _softmax_kernels as S
 from fasttext_lin.datasets import fetch_libsvm
-from fasttext_lin.linear_model import _optimal_t0
+from fasttext_lin._sgd import optimal_t0
 from naive import naive_softmax_sgd
 
 
@@ -199,7 +199,7 @@ def blobs(n_classes, n=300, seed=0):
 
 def full_scores(clf, X):
     """Scores of every class from the full softmax weights (the SGD state)."""
-    W, b = clf._sgd.solution()
+    W, b = clf.sgd_state_.solution()
     return X @ W.T + b
 
 
@@ -282,7 +282,7 @@ def test_optimal_schedule_starts_below_the_curvature_cap():
     weight = np.random.default_rng(0).uniform(0.5, 2.0, size=y.shape[0])
     alpha = 1e-6
     csr = (X.indptr, X.indices, X.data)
-    first_eta = 1.0 / (alpha * _optimal_t0("softmax", alpha, csr, weight))
+    first_eta = 1.0 / (alpha * optimal_t0("softmax", alpha, csr, weight))
     largest = np.max(weight * np.asarray(X.multiply(X).sum(axis=1)).ravel())
     np.testing.assert_allclose(first_eta, 1.0 / (S.CURVATURE * largest))
     clf = LinearClassifier(loss="softmax", alpha=alpha, max_iter=3, tol=None, random_state=0)

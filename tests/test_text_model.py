@@ -12,9 +12,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from fasttext_lin import NBSVM, BagOfWords, LinearClassifier, persist
+from fasttext_lin._vocabulary import code_points
 from fasttext_lin.persist import ModelFileError, load_model, save_model
 from fasttext_lin.text_model import (
-    GRID, STEPS, _code_points, _featurizer_extra, load_text_model, save_text_model,
+    GRID, STEPS, featurizer_extra, load_text_model, save_text_model,
     text_pipeline)
 
 GOOD = ["good", "great", "fine film", "lovely", "superb acting", "a joy"]
@@ -270,7 +271,7 @@ def fitted(data):
 
 def save_tampered(path, pipe, change):
     """Save ``pipe`` with its featurizer's extra data changed by ``change(arrays, meta)``."""
-    extra = _featurizer_extra(pipe[0])
+    extra = featurizer_extra(pipe[0])
     arrays = {k.split("/", 1)[1]: v.copy() for k, v in extra["arrays"].items()}
     meta = extra["metadata"]["featurizer"]
     change(arrays, meta)
@@ -294,7 +295,7 @@ def _cut_a_character(arrays):
 
 def _as_version_1(arrays, meta):
     """The featurizer's extra data as format 2 files hold it (terms as code points)."""
-    codes, ptr = _code_points(arrays.pop("key_utf8"), arrays["key_ptr"])
+    codes, ptr = code_points(arrays.pop("key_utf8"), arrays["key_ptr"])
     arrays["key_codes"], arrays["key_ptr"] = codes.copy(), ptr
     meta["version"] = 1
 
@@ -373,7 +374,7 @@ def test_load_rejects_a_duplicate_term(fitted, tmp_path):
 def test_load_rejects_a_featurizer_wider_than_the_classifier(data, fitted, tmp_path):
     texts, y = data
     hashed = text_pipeline(n_features=16).fit(texts, y)
-    extra = _featurizer_extra(hashed[0])
+    extra = featurizer_extra(hashed[0])
     save_model(tmp_path / "bad.npz", fitted[1], extra=extra)
     with pytest.raises(ModelFileError, match=r"classifier takes \d+ features but the "
                                              r"featurizer gives 17"):
