@@ -81,13 +81,13 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from . import _sgd_kernels as K
 from ._io import check_output_path
 from ._model_file import (FORMAT_VERSION, METADATA_MEMBER, WEIGHTS, WHAT, ModelFileError,
                           loading, open_model_file, params_from_json, params_to_json, quantize,
                           require, saving, storable, write_model_file)
 from ._model_file import Problem as _Problem
-from .linear_model import LinearClassifier, _state_class
+from ._state import state_class
+from .linear_model import LinearClassifier
 from .nbsvm import NBSVM
 
 __all__ = ["FORMAT_VERSION", "ModelFileError", "WEIGHTS", "load_model", "quantize_model",
@@ -95,7 +95,12 @@ __all__ = ["FORMAT_VERSION", "ModelFileError", "WEIGHTS", "load_model", "quantiz
 
 _SHARED_ARRAYS = ("coef_", "intercept_", "classes_")
 _OPTIONAL_ARRAYS = ("feature_names_in_",)
-_STATE_ARRAYS = ("sgd_v", "sgd_u", "sgd_state")
+# The SGD state's arrays (ModelState.to_arrays), stored as sgd_<name>.
+_STATE_NAMES = ("v", "u", "state")
+_STATE_ARRAYS = tuple("sgd_" + name for name in _STATE_NAMES)
+# The fitted attribute holding that state: stored as those arrays with state=True, else
+# rebuilt from coef_ and intercept_ at load.
+_STATE_ATTRIBUTE = "sgd_state_"
 
 
 # -- the estimators a file may hold -----------------------------------------------------------
@@ -116,10 +121,11 @@ class _Kind(NamedTuple):
 def _linear_arrays(est, state):
     arrays = {}
     if state:
-        if not hasattr(est, "_sgd"):
-            raise _Problem("the estimator has no SGD state (_sgd) to store: fit it with fit "
-                           "or partial_fit, or save it with state=False.")
-        arrays.update(sgd_v=est._sgd.v, sgd_u=est._sgd.u, sgd_state=est._sgd.state)
+        if not hasattr(est, "sgd_state_"):
+            raise _Problem("the estimator has no SGD state (sgd_state_) to store: fit it with "
+                           "fit or partial_fit, or save it with state=False.")
+        arrays.update({"sgd_" + name: value
+                       for name, value in est.sgd_state_.to_arrays().items()})
     if hasattr(est, "calibration_"):
         arrays["calibration_"] = est.calibration_
     _check_calibration(est, "calibration_" in arrays)
@@ -149,7 +155,7 @@ def _check_linear(arrays, params):
     if "calibration_" in arrays:
         _expect(arrays, "calibration_", [(coef.shape[0], 2)], np.float64, "coef_")
     if "sgd_v" in arrays:
-        v_shape, state_shape = _state_class(params.get("loss")).shapes(
+        v_shape, state_shape = state_class(params.get("loss")).shapes(
             arrays["classes_"].shape[0], coef.shape[1])
         _expect(arrays, "sgd_v", [v_shape], coef.dtype, "coef_")
         _expect(arrays, "sgd_u", [v_shape, (v_shape[0], 0)], np.float64, "coef_")
@@ -160,26 +166,16 @@ def _restore_linear(est, arrays):
     if "calibration_" in arrays:
         _expect_finite(arrays, "calibration_")
         est.calibration_ = arrays["calibration_"]
+    cls = state_class(est.loss)
     if "sgd_v" not in arrays:
-        est._sgd = _state_from_solution(est, arrays["coef_"], arrays["intercept_"])
+        # A model saved without its state continues from coef_ and intercept_ at step t_.
+        est.sgd_state_ = cls.from_solution(arrays["coef_"], arrays["intercept_"],
+                                           est.classes_.shape[0], est.t_)
         return
-    t = int(arrays["sgd_state"][0, K.T])
-    if est.t_ != t:
-        raise _Problem(f"t_={est.t_} but the SGD state says {t}.")
-    est._sgd = _state_class(est.loss)(arrays["sgd_v"], arrays["sgd_u"], arrays["sgd_state"])
-
-
-def _state_from_solution(est, coef, intercept):
-    """An SGD state that starts from ``coef`` and ``intercept``: the step count ``t_`` kept,
-    no averaging yet."""
-    n_classes = est.classes_.shape[0]
-    sgd = _state_class(est.loss).zeros(n_classes, coef.shape[1], coef.dtype, False)
-    if est.loss == "softmax" and n_classes == 2:
-        # coef_ is w_1 - w_0: the L2-smallest pair of class weights giving it.
-        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.r_[-intercept, intercept] / 2
-    sgd.set_solution(coef, intercept)
-    sgd.state[:, K.T] = est.t_
-    return sgd
+    state = cls.from_arrays({name: arrays["sgd_" + name] for name in _STATE_NAMES})
+    if est.t_ != state.t:
+        raise _Problem(f"t_={est.t_} but the SGD state says {state.t}.")
+    est.sgd_state_ = state
 
 
 def _check_nbsvm(arrays, params):
@@ -323,6 +319,8 @@ def quantize_model(source, output, *, weights="float16", prune=0.0):
 
 def _estimator_arrays(est, kind, state):
     stored = set(_SHARED_ARRAYS + _OPTIONAL_ARRAYS + kind.arrays + kind.optional + kind.fitted)
+    if kind.state:
+        stored.add(_STATE_ATTRIBUTE)
     unknown = sorted(name for name in vars(est)
                      if name.endswith("_") and not name.startswith("_") and name not in stored)
     if unknown:

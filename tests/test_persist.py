@@ -22,7 +22,7 @@ from sklearn.datasets import make_classification
 from fasttext_lin import NBSVM, LinearClassifier
 from fasttext_lin import _sgd_kernels as K
 from fasttext_lin import persist
-from fasttext_lin.linear_model import _state_class
+from fasttext_lin._state import state_class
 from fasttext_lin._io import OutputPathError
 from fasttext_lin._model_file import describe
 from fasttext_lin.persist import ModelFileError, load_model, save_model
@@ -514,7 +514,7 @@ def test_any_flipped_bit_gives_a_model_file_error_or_the_same_model(position, bi
     else:
         # Some bytes (timestamps, unused header fields) do not change the model.
         np.testing.assert_array_equal(loaded.coef_, reference.coef_)
-        np.testing.assert_array_equal(loaded._sgd.state, reference._sgd.state)
+        np.testing.assert_array_equal(loaded.sgd_state_.state, reference.sgd_state_.state)
 
 
 def test_tampered_array_fails_its_checksum(saved):
@@ -842,7 +842,7 @@ def models(draw):
         classes = np.arange(n_classes)
     loss = draw(st.sampled_from(["hinge", "softmax"]))
     d = draw(st.integers(1, 12))
-    v_shape, state_shape = _state_class(loss).shapes(n_classes, d)
+    v_shape, state_shape = state_class(loss).shapes(n_classes, d)
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     finite = st.floats(-1e6, 1e6, width=32)
     v = draw(hnp.arrays(dtype, v_shape, elements=finite))
@@ -857,8 +857,8 @@ def models(draw):
     calibrated = loss == "hinge" and draw(st.booleans())
     clf = LinearClassifier(loss, average=averaged, random_state=draw(st.integers(0, 2**31 - 1)),
                            probability=calibrated)
-    clf.classes_, clf._sgd = classes, _state_class(loss)(v, u, state)
-    clf.coef_, clf.intercept_ = clf._sgd.coef_intercept()
+    clf.classes_, clf.sgd_state_ = classes, state_class(loss)(v, u, state)
+    clf.coef_, clf.intercept_ = clf.sgd_state_.coef_intercept()
     if calibrated:
         clf.calibration_ = draw(hnp.arrays(np.float64, (v_shape[0], 2), elements=finite))
     clf.n_iter_, clf.t_, clf.n_features_in_ = draw(st.integers(1, 100)), int(state[0, K.T]), d
@@ -877,7 +877,8 @@ def test_property_any_model_round_trips(clf, seed, tmp_path):
         assert back.dtype == original.dtype and back.shape == original.shape
         np.testing.assert_array_equal(back, original)
     for name in ("v", "u", "state"):
-        np.testing.assert_array_equal(getattr(loaded._sgd, name), getattr(clf._sgd, name))
+        np.testing.assert_array_equal(getattr(loaded.sgd_state_, name),
+                                      getattr(clf.sgd_state_, name))
     assert hasattr(loaded, "calibration_") == hasattr(clf, "calibration_")
     if hasattr(clf, "calibration_"):
         np.testing.assert_array_equal(loaded.calibration_, clf.calibration_)
@@ -917,11 +918,12 @@ def test_format_2_files_still_load_and_predict_the_same(name, shared_data):
 
 def test_format_2_file_keeps_its_state_and_saves_as_format_3(tmp_path):
     model = load_model(MODELS / "a1a_linear_v2.npz")
-    assert model._sgd.u.shape == model._sgd.v.shape  # averaged, with its state
+    assert model.sgd_state_.u.shape == model.sgd_state_.v.shape  # averaged, with its state
     save_model(tmp_path / "m.npz", model, state=True)
     again = load_model(tmp_path / "m.npz")
     for name in ("v", "u", "state"):
-        np.testing.assert_array_equal(getattr(again._sgd, name), getattr(model._sgd, name))
+        np.testing.assert_array_equal(getattr(again.sgd_state_, name),
+                                      getattr(model.sgd_state_, name))
 
 
 # -- quantize_model ---------------------------------------------------------------------------

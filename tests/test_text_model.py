@@ -440,7 +440,8 @@ def test_text_model_keeps_the_sgd_state_on_request(state, fitted, tmp_path):
     save_text_model(tmp_path / "m.npz", fitted, state=state)
     with zipfile.ZipFile(tmp_path / "m.npz") as archive:
         assert ("sgd_v.npy" in archive.namelist()) == state
-    assert load_text_model(tmp_path / "m.npz")[1]._sgd.v.shape == fitted[1]._sgd.v.shape
+    loaded = load_text_model(tmp_path / "m.npz")[1]
+    assert loaded.sgd_state_.v.shape == fitted[1].sgd_state_.v.shape
 
 
 def test_quantizing_a_format_2_text_model_rewrites_its_vocabulary(tmp_path):
