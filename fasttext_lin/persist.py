@@ -81,6 +81,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._calibration import calibrates
 from ._io import check_output_path
 from ._model_file import (FORMAT_VERSION, METADATA_MEMBER, WEIGHTS, WHAT, ModelFileError,
                           loading, open_model_file, params_from_json, params_to_json, quantize,
@@ -134,14 +135,11 @@ def _linear_arrays(est, state):
 
 def _check_calibration(est, present):
     """A calibration is there exactly when the parameters of ``est`` call for one."""
-    # fit calibrates when probability=True and the loss has no probabilities of its own,
-    # that is when a model of the loss without probability=True has no predict_proba.
-    calibrates = bool(est.probability) and not hasattr(LinearClassifier(loss=est.loss),
-                                                       "predict_proba")
-    if calibrates and not present:
+    calibrated = calibrates(est.loss, est.probability)
+    if calibrated and not present:
         raise _Problem(f"probability=True with loss={est.loss!r}, but no calibration_: the "
                        "parameters were changed after fit; fit the model again.")
-    if present and not calibrates:
+    if present and not calibrated:
         raise _Problem(f"calibration_ is present, but probability={est.probability!r} and "
                        f"loss={est.loss!r} do not calibrate; fit the model again.")
 
