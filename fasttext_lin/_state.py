@@ -41,7 +41,7 @@ class EpochParams(NamedTuple):
 
     def min_scale(self):
         """The L2 scale below which the kernels fold it into the weights."""
-        return K._MIN_SCALE_AVERAGING if self.average_start >= 0 else K._MIN_SCALE
+        return K.MIN_SCALE_AVERAGING if self.average_start >= 0 else K.MIN_SCALE
 
 
 class ModelState(ABC):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 
-from .stream import _stream_classifier, _stream_featurizer, index_lines, read_chunk
+from .stream import index_lines, read_chunk, streaming_classifier, streaming_featurizer
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def featurize(data, labels=None, *, featurizer=None, text_column="text", label_c
                                  "of features (a LIBSVM file does not say)")
             read, featurizer = dict(n_features=n_features), None
         else:
-            featurizer = _stream_featurizer(featurizer)
+            featurizer = streaming_featurizer(featurizer)
             read = dict(featurizer=featurizer, label_prefix=label_prefix, encoding=encoding,
                         errors=errors)
         parts = []
@@ -92,7 +92,7 @@ def featurize(data, labels=None, *, featurizer=None, text_column="text", label_c
             parts += [delayed(read_chunk, pure=True)(index, k, **read)
                       for k in range(index.n_chunks)]
         return Partitions(parts, featurizer)
-    featurizer = _stream_featurizer(featurizer)
+    featurizer = streaming_featurizer(featurizer)
     if hasattr(data, "columns"):
         missing = {text_column, label_column} - set(data.columns)
         if missing:
@@ -179,7 +179,7 @@ def fit(partitions, *, client=None, classifier=None, passes=5, groups=None,
     parts = partitions.parts
     if not parts:
         raise ValueError("no partitions to train on")
-    template = _stream_classifier(classifier)
+    template = streaming_classifier(classifier)
     client = get_client() if client is None else client
     workers = sorted(client.scheduler_info()["workers"])
     groups = min(groups or max(1, len(workers)), len(parts))

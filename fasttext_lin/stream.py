@@ -283,10 +283,10 @@ def stream_fit(path, *, format="libsvm", chunk_size=100_000, passes=5, classifie
                              "of features (a LIBSVM file does not say how many there are)")
         read = dict(n_features=n_features)
     else:
-        featurizer = _stream_featurizer(featurizer)
+        featurizer = streaming_featurizer(featurizer)
         read = dict(featurizer=featurizer, label_prefix=label_prefix, encoding=encoding,
                     errors=errors)
-    model = _stream_classifier(classifier).set_params(max_iter=passes)
+    model = streaming_classifier(classifier).set_params(max_iter=passes)
     index = index_lines(path, chunk_size, format, label_prefix, encoding)
     if index.labels.shape[0] < 2:
         raise ValueError(f"{index.path}: every row has the label {index.labels[0].item()!r}: a "
@@ -316,7 +316,10 @@ def stream_fit(path, *, format="libsvm", chunk_size=100_000, passes=5, classifie
     return Pipeline(list(zip(STEPS, (featurizer, model))))
 
 
-def _stream_featurizer(featurizer):
+def streaming_featurizer(featurizer):
+    """A fitted copy of ``featurizer`` (default ``BagOfWords(2**20, weighting='count',
+    bias=True)``) that learns nothing, so each chunk is featurised alone; ValueError
+    otherwise."""
     featurizer = (BagOfWords(1 << 20, weighting="count", bias=True) if featurizer is None
                   else clone(featurizer))
     if featurizer.n_features is None or featurizer.weighting not in ("binary", "count"):
@@ -327,7 +330,9 @@ def _stream_featurizer(featurizer):
     return featurizer.fit([""])
 
 
-def _stream_classifier(classifier):
+def streaming_classifier(classifier):
+    """An unfitted clone of ``classifier`` (default ``LinearClassifier(average=True)``);
+    TypeError if it is not a LinearClassifier."""
     model = LinearClassifier(average=True) if classifier is None else clone(classifier)
     if not isinstance(model, LinearClassifier):
         raise TypeError(f"classifier must be a LinearClassifier, got {type(model).__name__}")
