@@ -94,7 +94,7 @@ def index_lines(path, chunk_size, format="libsvm", label_prefix="__label__",
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
             or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    if path.endswith((".gz", ".bz2")):
+    if datasets.is_compressed(path):
         raise ValueError(f"{path}: streaming reads byte ranges of the file, which a compressed "
                          "file does not allow: decompress it first")
     label = _label_pattern(format, label_prefix)

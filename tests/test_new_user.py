@@ -167,3 +167,23 @@ def test_fifo_probe_does_not_block_a_reader(tmp_path):
     thread = threading.Thread(target=probe, daemon=True)
     thread.start()
     assert done.wait(10)
+
+
+def test_stream_a_shipped_set_on_a_fresh_machine(tmp_path):
+    """The shipped a9a is xz-compressed; a stream reads byte ranges of a plain copy."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "XDG_CACHE_HOME": "", "FASTTEXT_LIN_DATA": ""}
+    status, out, err = run("train", "a9a", "--stream", "--epochs", "1", "-o", tmp_path / "m.npz",
+                           "-q", env=env)
+    assert status == 0, err
+    assert "2 classes (-1, 1)" in out and (tmp_path / "m.npz").is_file()
+
+
+def test_stream_refuses_a_compressed_file(tmp_path):
+    path = tmp_path / "reviews.txt.xz"
+    import lzma
+
+    path.write_bytes(lzma.compress(("\n".join(REVIEWS) + "\n").encode()))
+    status, _, err = run("train", path, "--stream", "-o", tmp_path / "m.npz", "-q")
+    assert_one_line_error(status, err, "reviews.txt.xz", "decompress it first")

@@ -3,6 +3,7 @@ streamed from a file in chunks (``--stream``)."""
 
 import argparse
 import os
+import shutil
 import time
 
 from .libsvm import (check_libsvm_options, is_libsvm, is_libsvm_name, libsvm_classifier,
@@ -147,6 +148,22 @@ def _train_stream(args, timings):
     return 0
 
 
+def _plain(path, data_home):
+    """``path``, or for a compressed copy (one shipped with the package) a decompressed copy
+    in the data folder: a stream reads byte ranges."""
+    from .._io import atomic_writer
+    from ..datasets import get_data_home, is_compressed, open_binary
+
+    if not is_compressed(path):
+        return str(path)
+    plain = get_data_home(data_home) / "libsvm" / os.path.splitext(os.path.basename(path))[0]
+    if not plain.is_file():
+        plain.parent.mkdir(parents=True, exist_ok=True)
+        with open_binary(path) as source, atomic_writer(plain, what="data file") as target:
+            shutil.copyfileobj(source, target, 1 << 20)
+    return str(plain)
+
+
 def _stream_source(args, libsvm):
     """``(path, n_features)`` of the file to stream (a named LIBSVM set's train file)."""
     if args.classes or args.corpus is None:
@@ -156,7 +173,7 @@ def _stream_source(args, libsvm):
 
         # A named set is small: fetching verifies (or downloads) its file.
         data = fetch_libsvm(args.corpus, data_home=args.data_home, subset="train")
-        return str(data.train_path), args.n_features or data.n_features
+        return _plain(data.train_path, args.data_home), args.n_features or data.n_features
     if not os.path.isfile(args.corpus):
         raise ValueError(f"--stream reads one fastText or LIBSVM file; '{args.corpus}' is not "
                          "a file")

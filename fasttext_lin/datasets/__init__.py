@@ -18,6 +18,7 @@ One module per concept:
 # Kept as an attribute of the package: tests make urllib.request.urlopen fail through it.
 import urllib.request  # noqa: F401
 
+from ._open import is_compressed, open_binary
 from .corpora import fetch_corpus
 from .fetch import fetch_libsvm
 from .libsvm import check_class_labels, load_libsvm, load_libsvm_files
@@ -26,6 +27,7 @@ from .text import (decode_part, fasttext_records, read_delimited, read_fasttext,
                    read_file_per_class, read_folder_per_class, read_label_text, split_lines)
 
 __all__ = ["CORPORA", "LIBSVM_SETS", "check_class_labels", "decode_part", "fasttext_records",
-           "fetch_corpus", "fetch_libsvm", "get_data_home", "load_libsvm", "load_libsvm_files",
+           "fetch_corpus", "fetch_libsvm", "get_data_home", "is_compressed", "load_libsvm",
+           "load_libsvm_files", "open_binary",
            "read_delimited", "read_fasttext", "read_file_per_class", "read_folder_per_class",
            "read_label_text", "split_lines"]

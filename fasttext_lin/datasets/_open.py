@@ -14,7 +14,8 @@ import os
 import re
 import zlib
 
-__all__ = ["CompressedFileError", "content_sha256", "open_binary"]
+__all__ = ["COMPRESSED_SUFFIXES", "CompressedFileError", "content_sha256", "is_compressed",
+           "open_binary"]
 
 # extension: (signature at the start of such a file, name of the format, opener)
 _COMPRESSIONS = {
@@ -23,6 +24,12 @@ _COMPRESSIONS = {
     ".xz": (re.compile(rb"\xfd7zXZ\x00"), "xz", lzma.open),
 }
 _ZIP = re.compile(rb"PK\x03\x04")
+COMPRESSED_SUFFIXES = tuple(_COMPRESSIONS)
+
+
+def is_compressed(path):
+    """Whether ``path``'s extension names a compression :func:`open_binary` undoes."""
+    return os.path.splitext(os.fspath(path))[1].lower() in _COMPRESSIONS
 
 
 class CompressedFileError(ValueError):
