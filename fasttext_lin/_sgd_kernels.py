@@ -44,7 +44,6 @@ from ._sgd_steps import (  # noqa: F401 (the state layout and helpers the Python
     learning_rate,
     lazy_average_add,
     min_scale,
-    next_row,
     prefetch_row,
     publish,
     serial_close,
@@ -224,8 +223,11 @@ def sgd_epoch(
     avg_c, avg_intercept, avg_n = state[AVG_C], state[AVG_INTERCEPT], state[AVG_N]
     floor = min_scale(average_start)
     sumloss = 0.0
-    for k in range(order.shape[0]):
-        i = next_row(indptr, indices, data, order, k, _PREFETCH_ROWS)
+    n_rows = order.shape[0]
+    for k in range(n_rows):
+        i = order[k]
+        if k + _PREFETCH_ROWS < n_rows:
+            prefetch_row(indptr, indices, data, order[k + _PREFETCH_ROWS])
         eta, step, sumloss = _binary_step(
             indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, sumloss,
             loss, schedule, alpha, eta0, power_t, optimal_t0, track_loss)
@@ -289,8 +291,9 @@ optimal_t0, intercept_decay, average_start, track_loss :
     # Local copies of the shared scalars, and this thread's changes since it last published.
     t, scale, intercept, avg_c = state[T], state[SCALE], state[INTERCEPT], state[AVG_C]
     steps, shrinks, int_delta, c_delta = 0, 1.0, 0.0, 0.0
-    done = rows.shape[0]
-    for k in range(rows.shape[0]):
+    n_rows = rows.shape[0]
+    done = n_rows
+    for k in range(n_rows):
         if steps == SYNC_ROWS:
             publish(state, steps, shrinks, int_delta, c_delta)
             t, scale, intercept, avg_c = state[T], state[SCALE], state[INTERCEPT], state[AVG_C]
@@ -298,7 +301,9 @@ optimal_t0, intercept_decay, average_start, track_loss :
         if k > 0 and scale < floor:
             done = k
             break
-        i = next_row(indptr, indices, data, rows, k, PREFETCH_ROWS)
+        if k + PREFETCH_ROWS < n_rows:
+            prefetch_row(indptr, indices, data, rows[k + PREFETCH_ROWS])
+        i = rows[k]
         eta, step, sumloss = _binary_step(
             indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, sumloss,
             loss, schedule, alpha, eta0, power_t, optimal_t0, track_loss)

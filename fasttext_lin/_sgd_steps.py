@@ -80,14 +80,6 @@ def prefetch_row(indptr, indices, data, row):
 
 
 @njit(cache=True, inline="always")
-def next_row(indptr, indices, data, rows, k, ahead):
-    """Return ``rows[k]``, first prefetching row ``rows[k + ahead]`` if there is one."""
-    if k + ahead < rows.shape[0]:
-        prefetch_row(indptr, indices, data, rows[k + ahead])
-    return rows[k]
-
-
-@njit(cache=True, inline="always")
 def min_scale(average_start):
     """The scale below which a serial epoch folds (and a Hogwild segment stops)."""
     return MIN_SCALE_AVERAGING if average_start >= 0 else MIN_SCALE

@@ -38,7 +38,7 @@ from ._sgd_steps import (
     lazy_average_add,
     learning_rate,
     min_scale,
-    next_row,
+    prefetch_row,
     publish,
     serial_close,
     serial_shrink,
@@ -164,12 +164,15 @@ def softmax_epoch(
     shared = state[0]
     scale, t, avg_c, avg_n = shared[SCALE], shared[T], shared[AVG_C], shared[AVG_N]
     floor = min_scale(average_start)
+    sumloss = 0.0
     # Scores, then probabilities, then steps of the current row.
     z = np.empty(n_classes)
     intercept, avg_intercept = state[:, INTERCEPT], state[:, AVG_INTERCEPT]
-    sumloss = 0.0
-    for k in range(order.shape[0]):
-        i = next_row(indptr, indices, data, order, k, PREFETCH_ROWS)
+    n_rows = order.shape[0]
+    for k in range(n_rows):
+        i = order[k]
+        if k + PREFETCH_ROWS < n_rows:
+            prefetch_row(indptr, indices, data, order[k + PREFETCH_ROWS])
         eta, sumloss = _softmax_step(
             indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, z, sumloss,
             schedule, alpha, eta0, power_t, optimal_t0, track_loss)
@@ -213,8 +216,9 @@ def softmax_segment(
     intercept[:] = state[:, INTERCEPT]
     int_delta[:] = 0.0
     steps, shrinks, c_delta = 0, 1.0, 0.0
-    done = rows.shape[0]
-    for k in range(rows.shape[0]):
+    n_rows = rows.shape[0]
+    done = n_rows
+    for k in range(n_rows):
         if steps == SYNC_ROWS:
             _publish_softmax(state, steps, shrinks, int_delta, c_delta)
             t, scale, avg_c = state[0, T], state[0, SCALE], state[0, AVG_C]
@@ -224,7 +228,9 @@ def softmax_segment(
         if k > 0 and scale < floor:
             done = k
             break
-        i = next_row(indptr, indices, data, rows, k, PREFETCH_ROWS)
+        if k + PREFETCH_ROWS < n_rows:
+            prefetch_row(indptr, indices, data, rows[k + PREFETCH_ROWS])
+        i = rows[k]
         eta, sumloss = _softmax_step(
             indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, z, sumloss,
             schedule, alpha, eta0, power_t, optimal_t0, track_loss)
