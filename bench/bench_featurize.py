@@ -143,7 +143,7 @@ def _split_times(est, texts):
     t3 = time.perf_counter()
     code_points_peak = (status_kib("VmHWM") - base) / 1024
     code_points_held = (status_kib("VmRSS") - base) / 1024
-    est._check_params()
+    est.check_params()
     if est.n_features is not None:
         indptr, indices, data = est._count_hashed(codes, doc_ptr)
     else:

@@ -249,7 +249,10 @@ class BagOfWords(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------ validation
 
-    def _check_params(self):
+    def check_params(self):
+        """Check every parameter, without data: raise ``ValueError`` (or ``TypeError``) naming
+        the parameter, its value and the valid range. ``fit`` and ``partial_fit`` call it; a
+        model file's loader and the command line call it before any data is read."""
         def fail(name, expected):
             raise ValueError(
                 f"BagOfWords: {name}={getattr(self, name)!r} is invalid; expected {expected}."
@@ -306,7 +309,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         """
         if self.n_features is not None and self.weighting in ("binary", "count"):
             # Hashing without idf or nb weights learns nothing: validate, skip the counting.
-            self._check_params()
+            self.check_params()
             _texts(raw_documents)
             self.n_features_out_ = self.n_features + (1 if self.bias else 0)
             return self
@@ -327,7 +330,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         -------
         X : scipy.sparse.csr_matrix of shape (n_documents, n_features_out_)
         """
-        self._check_params()
+        self.check_params()
         codes, doc_ptr = _code_points(raw_documents, self.lowercase)
         if self.weighting == "nb":
             y = self._check_labels(y, doc_ptr.shape[0] - 1)
@@ -665,7 +668,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             if isinstance(params.get("ngram_range"), list):
                 params["ngram_range"] = tuple(params["ngram_range"])
             self = cls(**params)
-            self._check_params()
+            self.check_params()
         except (TypeError, ValueError) as exc:
             raise ValueError(f"invalid BagOfWords parameters: {exc}") from None
         return self

@@ -213,7 +213,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._check_params()
+        self.check_params()
         decay = self._intercept_decay(X)
         X, y = self._validate_input(X, y, reset=True)
         classes = np.unique(y)
@@ -251,7 +251,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._check_params()
+        self.check_params()
         if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             # A batch's class counts are not the data's (a batch may miss a class).
             raise ValueError(
@@ -364,7 +364,10 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _check_params(self):
+    def check_params(self):
+        """Check every parameter, without data: raise ``ValueError`` (or ``TypeError``) naming
+        the parameter, its value and the valid range. ``fit`` and ``partial_fit`` call it; a
+        model file's loader and the command line call it before any data is read."""
         if self.loss not in _LOSSES:
             raise ValueError(f"loss={self.loss!r} is not one of {_LOSSES}.")
         if self.learning_rate not in SCHEDULES:

@@ -90,7 +90,10 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _check_params(self):
+    def check_params(self):
+        """Check every parameter, without data: raise ``ValueError`` (or ``TypeError``) naming
+        the parameter, its value and the valid range. ``fit`` and ``partial_fit`` call it; a
+        model file's loader and the command line call it before any data is read."""
         if not (self.beta == "auto" or isinstance(self.beta, Real) and 0 < self.beta <= 1):
             raise ValueError(f"NBSVM: beta={self.beta!r} is invalid; expected 'auto' or a "
                              "number in (0, 1].")
@@ -105,7 +108,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         if self.loss == "softmax":
             raise ValueError("NBSVM: loss='softmax' is invalid; each NB-SVM model is binary: "
                              "use 'hinge', 'squared_hinge', 'log_loss' or 'modified_huber'.")
-        self._binary_model()._check_params()  # C, loss, average
+        self._binary_model().check_params()  # C, loss, average
 
     def _binary_model(self):
         return LinearClassifier(loss=self.loss, C=self.C, max_iter=self.max_iter, tol=None,
@@ -124,7 +127,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         -------
         self : NBSVM
         """
-        self._check_params()
+        self.check_params()
         check_labels(y)
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)

@@ -478,7 +478,7 @@ def _build(kind, params, arrays, fitted, object_arrays):
         raise _Problem(f"unknown parameter(s) {unknown} for {kind.cls.__name__}.")
     estimator = kind.cls(**params)
     try:
-        _check_params(estimator)
+        estimator.check_params()
     except (TypeError, ValueError) as exc:
         raise _Problem(f"invalid parameters: {exc}") from None
     for name in object_arrays:
@@ -492,12 +492,5 @@ def _build(kind, params, arrays, fitted, object_arrays):
     if "feature_names_in_" in arrays:
         estimator.feature_names_in_ = arrays["feature_names_in_"].astype(object)
     return estimator
-
-
-def _check_params(estimator):
-    """Check the parameters of a storable estimator, all of them, before any fit (an NBSVM
-    checks those it hands to its LinearClassifiers too)."""
-    # No public method checks the parameters without data: fit does, on data.
-    estimator._check_params()
 
 

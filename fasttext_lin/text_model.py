@@ -151,8 +151,8 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
             classifier.set_params(beta=beta)
     featurizer = BagOfWords(n_features, token_pattern=tokenizer, ngram_range=(1, ngrams),
                             min_df=min_df, **values)
-    featurizer._check_params()
-    persist._check_params(classifier)
+    featurizer.check_params()
+    classifier.check_params()
     return Pipeline(list(zip(STEPS, (featurizer, classifier))))
 
 
