@@ -139,7 +139,7 @@ def _split_times(est, texts):
     reset_peak()
     base = status_kib("VmRSS")
     t2 = time.perf_counter()
-    codes, doc_ptr = featurize._code_points(texts, True)
+    codes, doc_ptr = _tokens.document_code_points(texts, True)
     t3 = time.perf_counter()
     code_points_peak = (status_kib("VmHWM") - base) / 1024
     code_points_held = (status_kib("VmRSS") - base) / 1024
@@ -212,9 +212,9 @@ def _kernel_stages(spec, texts):
     from fasttext_lin import featurize
 
     stages = _stage_kernel()
-    codes, doc_ptr = featurize._code_points(texts, True)
-    table = featurize._word_table()
-    lower = featurize._lower_table(True).astype(codes.dtype)
+    codes, doc_ptr = _tokens.document_code_points(texts, True)
+    table = _tokens.word_table()
+    lower = _tokens.lower_table(True).astype(codes.dtype)
     min_n, max_n = spec["ngram_range"]
     n = min(WARMUP_DOCS, doc_ptr.shape[0] - 1)
     stages(codes[: doc_ptr[n]], doc_ptr[: n + 1], table, lower, 2, min_n, max_n,

@@ -8,11 +8,13 @@ byte offsets, a quarter of the size for most text (lone surrogates as 'surrogate
 function raises ``ValueError`` naming what is wrong with the stored arrays.
 """
 
+from numbers import Integral
+
 import numpy as np
 
 from . import _text_kernels as _k
 
-__all__ = ["checked_table", "code_points", "term_array", "utf8"]
+__all__ = ["checked_table", "code_points", "decode_keys", "fitted_int", "term_array", "utf8"]
 
 _MAX_CODE_POINT = 0x10FFFF
 
@@ -88,3 +90,21 @@ def term_array(array, name, n_terms):
     if np.isnan(array).any():
         raise ValueError(f"featurizer {name} holds NaN.")
     return array
+
+
+def fitted_int(fitted, name):
+    """``fitted[name]`` as an int, or ``ValueError`` naming what is missing or wrong."""
+    if name not in fitted:
+        raise ValueError(f"featurizer fitted has no {name!r}.")
+    value = fitted[name]
+    # bool is an int in Python, never in a model file.
+    if not isinstance(value, Integral) or isinstance(value, bool):
+        raise ValueError(f"featurizer fitted[{name!r}] is {value!r}, expected int.")
+    return int(value)
+
+
+def decode_keys(key_codes, key_ptr, n_keys):
+    """The first ``n_keys`` keys of a table as Python strings."""
+    text = key_codes[: key_ptr[n_keys]].tobytes().decode("utf-32-le", "surrogatepass")
+    bounds = key_ptr[: n_keys + 1].tolist()
+    return [text[bounds[i]: bounds[i + 1]] for i in range(n_keys)]

@@ -7,8 +7,6 @@ Python loop per token. Its output equals scikit-learn's vectorizers with the sam
 settings (see the class docstring for the two documented differences).
 """
 
-import functools
-import unicodedata
 from collections.abc import Mapping
 from numbers import Integral, Real
 
@@ -18,7 +16,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _text_kernels as _k
-from ._vocabulary import checked_table, code_points, term_array, utf8
+from ._tokens import document_code_points, documents, tokenizer
+from ._naive_bayes import log_count_ratios
+from ._vocabulary import checked_table, code_points, decode_keys, fitted_int, term_array, utf8
 
 __all__ = ["BagOfWords", "log_count_ratios"]
 
@@ -31,97 +31,6 @@ _TABLE_START = 1024
 _ARRAYS_VERSION = 2
 # Fitted arrays of one value per term, and the weighting that has each.
 _TERM_ARRAYS = {"idf_": "tfidf", "nb_weight_": "nb"}
-
-
-@functools.cache
-def _word_table():
-    """``uint8`` table over all code points: 1 where ``re``'s Unicode ``\\w`` matches.
-
-    Python's ``re`` counts a character as ``\\w`` when ``str.isalnum()`` or it is '_'.
-    Built once per process (about 0.1 s).
-    """
-    every_char = "".join(map(chr, range(0x110000)))
-    table = np.fromiter(map(str.isalnum, every_char), dtype=np.uint8, count=0x110000)
-    table[ord("_")] = 1
-    return table
-
-
-@functools.cache
-def _whitespace_table():
-    """``uint8`` table over all code points: 0 for white space, 2 for punctuation and
-    symbols (Unicode categories P* and S*, each a token by itself), 1 for the rest.
-
-    Built once per process (about 0.3 s).
-    """
-    kinds = {"P": 2, "S": 2}
-    table = np.fromiter((0 if chr(c).isspace() else kinds.get(unicodedata.category(chr(c))[0], 1)
-                         for c in range(0x110000)), dtype=np.uint8, count=0x110000)
-    return table
-
-
-def _tokenizer(token_pattern, codes, lowercase):
-    """The kernels' ``(char_class, min_len, lower)`` for a ``token_pattern`` and codes.
-
-    ``lower`` maps the code points below 256 (of ``codes``' dtype): Latin-1
-    lower-casing, or the identity.
-    """
-    char_class, min_len = (_word_table(), 2) if token_pattern == "default" else (
-        _whitespace_table(), 1)
-    return char_class, min_len, _lower_table(lowercase).astype(codes.dtype)
-
-
-@functools.cache
-def _lower_table(lowercase):
-    """``str.lower`` of the 256 Latin-1 code points (each stays one Latin-1 character)."""
-    latin1 = "".join(map(chr, range(256)))
-    return np.frombuffer((latin1.lower() if lowercase else latin1).encode("latin-1"),
-                         dtype=np.uint8)
-
-
-def _texts(raw_documents):
-    """The documents as a validated list of str."""
-    if isinstance(raw_documents, (str, bytes)):
-        raise ValueError(
-            "BagOfWords: an iterable over raw text documents is expected, a single "
-            f"{type(raw_documents).__name__} was received; wrap it in a list: [text]."
-        )
-    texts = []
-    for i, doc in enumerate(raw_documents):
-        if isinstance(doc, bytes):
-            doc = doc.decode("utf-8")
-        elif not isinstance(doc, str):
-            raise ValueError(
-                f"BagOfWords: document {i} is a {type(doc).__name__}, not a str or bytes; "
-                "pass the texts themselves (replace missing values by '')."
-            )
-        texts.append(doc)
-    if not texts:
-        raise ValueError(
-            "BagOfWords: the corpus is empty (0 documents); pass at least one document."
-        )
-    return texts
-
-
-def _code_points(raw_documents, lowercase):
-    """The documents as one code-point array and ``int64`` offsets (``n + 1``).
-
-    The code points are ``uint8`` when all are below 256, else ``uint32``. Latin-1
-    text is not lower-cased here (the kernels map it through :func:`_lower_table`);
-    other text is, with ``str.lower`` when ``lowercase``.
-    """
-    texts = _texts(raw_documents)
-    try:
-        # Most corpora are Latin-1: one byte per code point encodes 5x faster than UTF-32
-        # (a failed attempt stops at the first wider character).
-        codes = np.frombuffer("".join(texts).encode("latin-1"), dtype=np.uint8)
-    except UnicodeEncodeError:
-        if lowercase:
-            texts = [doc.lower() for doc in texts]  # may change lengths: before the offsets
-        codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"),
-                              dtype=np.uint32)
-    doc_ptr = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=doc_ptr[1:])
-    return codes, doc_ptr
 
 
 def _to_csr(indptr, indices, data, n_columns, dtype):
@@ -310,7 +219,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         if self.n_features is not None and self.weighting in ("binary", "count"):
             # Hashing without idf or nb weights learns nothing: validate, skip the counting.
             self.check_params()
-            _texts(raw_documents)
+            documents(raw_documents)
             self.n_features_out_ = self.n_features + (1 if self.bias else 0)
             return self
         self.fit_transform(raw_documents, y)
@@ -331,7 +240,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         X : scipy.sparse.csr_matrix of shape (n_documents, n_features_out_)
         """
         self.check_params()
-        codes, doc_ptr = _code_points(raw_documents, self.lowercase)
+        codes, doc_ptr = document_code_points(raw_documents, self.lowercase)
         if self.weighting == "nb":
             y = self._check_labels(y, doc_ptr.shape[0] - 1)
         if self.n_features is not None:
@@ -427,7 +336,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         if limit is not None and mask.sum() > limit:
             # CountVectorizer ranks the terms in alphabetical order with an unstable
             # argsort of the integer totals: do the same for the same tie-breaking.
-            names = _decode_keys(key_codes, key_ptr, n_keys)
+            names = decode_keys(key_codes, key_ptr, n_keys)
             alpha = np.array(sorted(range(n_keys), key=names.__getitem__), dtype=np.int64)
             tfs = np.rint(np.bincount(indices, weights=data, minlength=n_keys)).astype(np.int64)
             mask_alpha = mask[alpha]
@@ -456,7 +365,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
                 "BagOfWords: the vocabulary's columns must be 0 .. n_terms - 1, each once."
             )
         terms = sorted(vocabulary, key=vocabulary.__getitem__)
-        key_codes, key_ptr = _code_points(terms, lowercase=False)
+        key_codes, key_ptr = document_code_points(terms, lowercase=False)
         key_codes = key_codes.astype(np.uint32)  # the table's keys are always uint32
         keep = np.arange(len(terms), dtype=np.int64)
         self._table = _k.build_table(key_codes, key_ptr, keep)
@@ -478,7 +387,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             an empty row (the bias only, with ``bias=True``).
         """
         check_is_fitted(self, "n_features_out_")
-        codes, doc_ptr = _code_points(raw_documents, self.lowercase)
+        codes, doc_ptr = document_code_points(raw_documents, self.lowercase)
         if self.n_features is not None:
             indptr, indices, data = self._count_hashed(codes, doc_ptr)
         else:
@@ -488,7 +397,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         return self._finish(indptr, indices, data)
 
     def _tokenizer(self, codes):
-        return _tokenizer(self.token_pattern, codes, self.lowercase)
+        return tokenizer(self.token_pattern, codes, self.lowercase)
 
     def _count_hashed(self, codes, doc_ptr):
         min_n, max_n = self.ngram_range
@@ -535,7 +444,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             names = [f"hash{i}" for i in range(self.n_features)]
         else:
             _, key_codes, key_ptr = self._table
-            names = _decode_keys(key_codes, key_ptr, self._n_keys)
+            names = decode_keys(key_codes, key_ptr, self._n_keys)
         if self.bias:
             names = [_BIAS_NAME] + names
         return np.asarray(names, dtype=object)
@@ -547,7 +456,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         if self.n_features is not None:
             raise AttributeError("BagOfWords: no vocabulary_ in hashing mode (n_features set).")
         _, key_codes, key_ptr = self._table
-        return {t: i for i, t in enumerate(_decode_keys(key_codes, key_ptr, self._n_keys))}
+        return {t: i for i, t in enumerate(decode_keys(key_codes, key_ptr, self._n_keys))}
 
     # ------------------------------------------------------------ model files
 
@@ -638,9 +547,9 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             raise ValueError(f"featurizer arrays {sorted(arrays)}, expected "
                              f"{sorted(expected)} for n_features={self.n_features!r} and "
                              f"weighting={self.weighting!r}.")
-        n_out = _fitted_int(fitted, "n_features_out_")
+        n_out = fitted_int(fitted, "n_features_out_")
         if vocabulary:
-            n_terms = _fitted_int(fitted, "n_keys")
+            n_terms = fitted_int(fitted, "n_keys")
             key_codes, key_ptr = arrays[terms], arrays["key_ptr"]
             if version > 1:
                 key_codes, key_ptr = code_points(key_codes, key_ptr)
@@ -678,49 +587,3 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
-
-
-def log_count_ratios(B, codes, n_classes, alpha):
-    """One-vs-rest naive-Bayes log-count ratios of binary features.
-
-    Parameters
-    ----------
-    B : scipy.sparse.csr_matrix of shape (n_samples, n_features)
-        Binary (0/1) features.
-    codes : ndarray of shape (n_samples,)
-        Class index of each row, in ``0 .. n_classes - 1``.
-    n_classes : int
-    alpha : float
-        Smoothing count added to every feature's count in every class.
-
-    Returns
-    -------
-    ratios : ndarray of shape (n_classes, n_features)
-        ``r_k = log((p_k / ||p_k||_1) / (q_k / ||q_k||_1))`` with ``p_k`` the count of
-        rows of class ``k`` holding each feature plus ``alpha``, ``q_k`` the same over the
-        other classes.
-    """
-    n_features = B.shape[1]
-    rows = np.repeat(codes, np.diff(B.indptr))
-    counts = np.bincount(rows * n_features + B.indices, weights=B.data,
-                         minlength=n_classes * n_features).reshape(n_classes, n_features)
-    p = counts + alpha
-    q = counts.sum(axis=0) - counts + alpha
-    return np.log(p / p.sum(axis=1, keepdims=True)) - np.log(q / q.sum(axis=1, keepdims=True))
-
-
-def _fitted_int(fitted, name):
-    if name not in fitted:
-        raise ValueError(f"featurizer fitted has no {name!r}.")
-    value = fitted[name]
-    # bool is an int in Python, never in a model file.
-    if not isinstance(value, Integral) or isinstance(value, bool):
-        raise ValueError(f"featurizer fitted[{name!r}] is {value!r}, expected int.")
-    return int(value)
-
-
-def _decode_keys(key_codes, key_ptr, n_keys):
-    """The first ``n_keys`` keys of a table as Python strings."""
-    text = key_codes[: key_ptr[n_keys]].tobytes().decode("utf-32-le", "surrogatepass")
-    bounds = key_ptr[: n_keys + 1].tolist()
-    return [text[bounds[i]: bounds[i + 1]] for i in range(n_keys)]

@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .featurize import log_count_ratios
+from ._naive_bayes import log_count_ratios
 from ._validation import check_labels
 from .linear_model import LinearClassifier
 

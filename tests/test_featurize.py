@@ -25,7 +25,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from fasttext_lin import LinearClassifier
 from fasttext_lin._text_kernels import murmurhash3_32_codes
-from fasttext_lin.featurize import BagOfWords, _whitespace_table, _word_table
+from fasttext_lin._tokens import whitespace_table as _whitespace_table
+from fasttext_lin._tokens import word_table as _word_table
+from fasttext_lin.featurize import BagOfWords
 
 # Letters with case (Latin, accented, Greek incl. final sigma, Turkish dotted I),
 # CJK, digits (incl. non-ASCII ones), underscore, punctuation and white space.
