@@ -60,10 +60,7 @@ def child(rows):
 
         package_import = time.perf_counter() - start
     import_events = len(during_import.buffer)
-    try:
-        from fasttext_lin.cli.timings import package_dispatchers
-    except ImportError:  # a commit before the CLI became a package
-        from fasttext_lin.cli import _package_dispatchers as package_dispatchers
+    from fasttext_lin.cli.timings import package_dispatchers
 
     dispatchers = package_dispatchers()
     compiled_at_import = {name: len(d.signatures) for name, d in dispatchers.items()

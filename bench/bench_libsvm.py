@@ -1,7 +1,7 @@
 """The reference protocol on LIBSVM sets: LinearClassifier against liblinear.
 
 3-fold CV over C, refit at C*, test accuracy, fit times at C* (compile time apart), and the
-primal objective against liblinear; see ``fasttext_lin/benchmark.py`` for the protocol.
+primal objective against liblinear; see ``fasttext_lin/cli/bench_protocol.py`` for the protocol.
 
 Usage::
 
@@ -28,7 +28,8 @@ def main(argv=None):
     parser.add_argument("--sets", nargs="+", help="LIBSVM set names (default: a1a a9a a5a, "
                         "those present)")
     args = parse(parser, argv)
-    from fasttext_lin.benchmark import format_table, run_libsvm_benchmark
+    from fasttext_lin.cli.bench_protocol import run_libsvm_benchmark
+    from fasttext_lin.cli.bench_report import format_table
 
     # Default sets are only read from disk (fetch_libsvm(..., download=False)): a missing one
     # is skipped, with the reason printed and kept in the results. Named sets may download.

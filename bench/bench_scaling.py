@@ -349,7 +349,7 @@ def tta_a9a(repeats, quick, tmp):
     from sklearn.linear_model import SGDClassifier
     from sklearn.svm import LinearSVC
 
-    from fasttext_lin.benchmark import our_estimator
+    from fasttext_lin.cli.bench_protocol import our_estimator
     from fasttext_lin.datasets import fetch_libsvm
 
     d = fetch_libsvm("a9a")
@@ -386,7 +386,7 @@ def tta_20news(repeats, quick, tmp):
     from sklearn.linear_model import SGDClassifier
     from sklearn.svm import LinearSVC
 
-    from fasttext_lin.benchmark import our_estimator
+    from fasttext_lin.cli.bench_protocol import our_estimator
     from fasttext_lin.datasets import fetch_corpus
 
     d = fetch_corpus("20newsgroups")

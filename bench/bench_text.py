@@ -268,7 +268,7 @@ def run_sklearn_api(name, data):
     """One of ours or scikit-learn's under the shared protocol, with a fresh joblib cache."""
     from sklearn.exceptions import ConvergenceWarning
 
-    from fasttext_lin.text_model import _fit_fold, cross_validate_text
+    from fasttext_lin.model_selection import cross_validate_text, fit_fold
 
     cache_dir = tempfile.mkdtemp(prefix="bench_text_cache_")
     try:
@@ -287,9 +287,9 @@ def run_sklearn_api(name, data):
             else:
                 # cross_validate_text's own per-fold step: inner search, refit, on train.
                 values = list(grid)
-                model, chosen = _fit_fold(estimator, np.asarray(data["texts"], dtype=object),
-                                          np.asarray(data["y"]), "classifier__C", values,
-                                          INNER_FOLDS, RANDOM_STATE)
+                model, chosen = fit_fold(estimator, np.asarray(data["texts"], dtype=object),
+                                         np.asarray(data["y"]), "classifier__C", values,
+                                         INNER_FOLDS, RANDOM_STATE)
                 accuracy = float(np.mean(model.predict(data["texts_test"]) == data["y_test"]))
                 stamps.append(time.perf_counter())
                 out = {"fold_accuracy": [accuracy], "fold_chosen": [chosen],

@@ -33,7 +33,6 @@ from ._model_file import Problem, loading, params_from_json, params_to_json, req
 from .featurize import BagOfWords
 from .linear_model import LinearClassifier
 from .model_selection import cross_validate_text
-from .model_selection import fit_fold as _fit_fold  # noqa: F401 (bench/bench_text.py's import)
 from .nbsvm import NBSVM
 
 __all__ = ["GRID", "MODELS", "STEPS", "cross_validate_text", "load_text_model",
