@@ -60,15 +60,9 @@ def train(args):
     print(f"features: {X.shape[1]} ({'hashed' if args.hash else 'vocabulary'}, "
           f"1-{args.ngrams}-grams, {featurizer.weighting}, "
           f"{'bias column' if featurizer.bias else 'no bias column'})")
-    print(classifier_line(pipeline[1]))
-    print(f"train time: {featurize + fit:.2f} s (featurize {featurize:.2f} s, "
-          f"fit {fit:.2f} s)")
-    print(f"training accuracy: {pipeline[1].score(X, y):.4f}")
-    with timings("save"):
-        save_text_model(args.output, pipeline)
-    print(f"model: {args.output}")
-    timings.report()
-    return 0
+    return _report_and_save(
+        args, timings, pipeline[1], f"{featurize + fit:.2f} s (featurize {featurize:.2f} s, "
+        f"fit {fit:.2f} s)", lambda: save_text_model(args.output, pipeline), (X, y))
 
 
 def _train_libsvm(args, timings):
@@ -87,14 +81,8 @@ def _train_libsvm(args, timings):
     seconds = timings.without_compile(time.perf_counter() - start, timings.kernel_seconds())
     print(f"data: {shown}: {X.shape[0]} rows, {X.shape[1]} features, "
           f"{len(classifier.classes_)} classes ({shown_labels(classifier.classes_)})")
-    print(classifier_line(classifier))
-    print(f"train time: {seconds:.2f} s")
-    print(f"training accuracy: {classifier.score(X, y):.4f}")
-    with timings("save"):
-        save_model(args.output, classifier)
-    print(f"model: {args.output}")
-    timings.report()
-    return 0
+    return _report_and_save(args, timings, classifier, f"{seconds:.2f} s",
+                            lambda: save_model(args.output, classifier), (X, y))
 
 
 def _train_stream(args, timings):
@@ -132,17 +120,23 @@ def _train_stream(args, timings):
     classifier = model if libsvm else model[-1]
     print(f"data: {path}, streamed in chunks of {args.chunk_size} lines: "
           f"{len(classifier.classes_)} classes ({shown_labels(classifier.classes_)})")
+    if libsvm:
+        from ..persist import save_model as save
+    else:
+        from ..text_model import save_text_model as save
+    return _report_and_save(args, timings, classifier,
+                            f"{seconds:.2f} s ({classifier.n_iter_} passes)",
+                            lambda: save(args.output, model))
+
+
+def _report_and_save(args, timings, classifier, train_time, save, training_data=None):
+    """Print what trained, its time and training accuracy, save the model; exit status 0."""
     print(classifier_line(classifier))
-    print(f"train time: {seconds:.2f} s ({classifier.n_iter_} passes)")
+    print(f"train time: {train_time}")
+    if training_data is not None:
+        print(f"training accuracy: {classifier.score(*training_data):.4f}")
     with timings("save"):
-        if libsvm:
-            from ..persist import save_model
-
-            save_model(args.output, model)
-        else:
-            from ..text_model import save_text_model
-
-            save_text_model(args.output, model)
+        save()
     print(f"model: {args.output}")
     timings.report()
     return 0
