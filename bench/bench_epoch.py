@@ -3,7 +3,8 @@
 Usage::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/bench_epoch.py \\
-        [--rows 1000000] [--epochs 5] [--repeats 3] [--out bench/results]
+        [--rows 1000000] [--epochs 5] [--repeats 3] [--quick] [--report-only] \\
+        [--out bench/results]
 
 (the two OpenBLAS variables slow numpy on this machine: unset for this command only,
 as the project's performance notes were measured.)
@@ -14,7 +15,8 @@ that the shared machine's noise hits every configuration alike:
 
 - the estimators: scikit-learn ``SGDClassifier`` and ``LinearClassifier`` with the
   same parameters (loss hinge and log_loss, ``max_iter=epochs``, ``tol=None``,
-  ``alpha=1e-6``, ``random_state=0``), fit seconds / (epochs * nnz), test accuracy,
+  ``alpha=1e-6``, ``random_state=0``; ours damps the intercept's step by 0.01 on this
+  sparse set, as ``SGDClassifier``), fit seconds / (epochs * nnz), test accuracy,
   and the ratio ours / sklearn within each repeat. scikit-learn 1.9 trains float32
   input in float32 (``_plain_sgd32``), so it is timed on the float32 set as given and
   on a float64 copy, the conversion (what ``validate_data`` would do) timed apart.
@@ -23,31 +25,33 @@ that the shared machine's noise hits every configuration alike:
 - the kernel levers, each by calling ``_sgd_kernels.sgd_epoch`` directly (hinge,
   'optimal' schedule, from zero weights) and changing one thing against the
   estimator's own setting (float32 weights, fresh shuffle per epoch, features as
-  given, prefetch 4 rows ahead, unsigned views of the index arrays): (a) float64
-  weights and values, (b) storage order and a block shuffle (random order of blocks
-  of 32 rows, random order within), (c) features renumbered by document frequency,
-  (d) row prefetching off or at other distances. (d) uses private copies of
-  ``sgd_epoch``: the same bytecode compiled with the module's globals but
-  ``_PREFETCH_ROWS`` patched (2**62 turns prefetching off, since
-  ``k + _PREFETCH_ROWS < n_rows`` is then never true); a copy at 4 rows is the
+  given, prefetch ``PREFETCH_ROWS`` = 4 rows ahead, unsigned views of the index
+  arrays, intercept step damped by 0.01): (a) float64 weights and values, (b) storage
+  order and a block shuffle (random order of blocks of 32 rows, random order within),
+  (c) features renumbered by document frequency, (d) row prefetching off or at other
+  distances. (d) uses private copies of ``sgd_epoch``: the same bytecode compiled with
+  its module's globals but the prefetch distance patched (the global named
+  ``*PREFETCH_ROWS`` that ``sgd_epoch`` reads in its own loop; 2**62 turns prefetching
+  off, since ``k + distance < n_rows`` is then never true); a copy at 4 rows is the
   control that the copy equals the package kernel. (f) the package kernel given the
   signed index arrays (int32 ``indptr`` / ``indices``, intp order) instead of the
   unsigned views the estimator passes: Numba then checks every index for wraparound
   (checked bit-identical results). (g) the intercept on the sparse path: a constant
-  column appended to every row (``benchmark.with_bias_column``), no separate intercept,
-  against the kernel's scalar intercept. Two diagnostics bound the update's share: the
-  dot products alone, prefetched the same way, in the baseline and in storage order;
+  column appended to every row (``fasttext_lin.cli.bench_protocol.with_bias_column``),
+  ``intercept_decay=0`` (no separate intercept), against the kernel's scalar intercept.
+  Two diagnostics bound the update's share: the dot products alone, prefetched the same
+  way, in the baseline and in storage order;
 - (e) the estimator's Python overhead per epoch (fit time minus kernel time, split
   into setup, between-epoch gaps and finish, by wrapping ``sgd_epoch``) and what the
   Python side allocates between kernel calls (tracemalloc, in an extra untimed fit).
 
 Writes ``epoch.json`` (machine, versions, every run), ``epoch.md`` (tables) and
-``epoch.png`` (ns/nnz per configuration, scikit-learn as reference lines) to ``--out``.
+``epoch.png`` (ns/nnz per configuration, scikit-learn as reference lines) to ``--out``;
+``--quick`` (a smoke run: 20,000 rows, 2 epochs, 1 repeat) writes them to a new temporary
+folder unless ``--out`` is given.
 """
 
-import argparse
 import inspect
-import json
 import os
 import sys
 import time
@@ -62,37 +66,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numba  # noqa: E402
 from numba import njit  # noqa: E402
-from _common import git_state, save_png_atomic, write_atomic  # noqa: E402
-from synthetic import load_or_make  # noqa: E402
+from _harness import (arguments, finish, load_average, parse, pyplot, save_png,  # noqa: E402
+                      spread)
+from _harness import machine_info as base_machine_info  # noqa: E402
+from synthetic import load_or_make, split  # noqa: E402
 
 import fasttext_lin  # noqa: E402
 from fasttext_lin import LinearClassifier  # noqa: E402
-from fasttext_lin import _sgd_kernels as K  # noqa: E402
-from fasttext_lin import benchmark  # noqa: E402
 from fasttext_lin import _sgd  # noqa: E402
+from fasttext_lin import _sgd_kernels as K  # noqa: E402
+from fasttext_lin._sgd_steps import (INTERCEPT, OPTIMAL, PREFETCH_ROWS, SCALE,  # noqa: E402
+                                     STATE_SIZE, T, prefetch_row)
+from fasttext_lin.cli.bench_protocol import with_bias_column  # noqa: E402
 
 ALPHA = 1e-6
 TEST_FRACTION = 0.1
 BLOCK = 32
-# _PREFETCH_ROWS value that disables prefetching: ``k + it < n_rows`` never holds.
+# Prefetch distance that disables prefetching: ``k + it < n_rows`` never holds.
 NO_PREFETCH = 1 << 62
+# The estimator's intercept_decay='auto' on sparse X (SGDClassifier's SPARSE_INTERCEPT_DECAY).
+SPARSE_INTERCEPT_DECAY = 0.01
+QUICK = {"rows": 20_000, "epochs": 2, "repeats": 1}
 LOSSES = ("hinge", "log_loss")
 
 
 # -- data -----------------------------------------------------------------------------------
-
-def split(X, y, test_fraction=TEST_FRACTION):
-    """Train / test CSR views (no copy): the last ``test_fraction`` of the rows is test."""
-    n_train = X.shape[0] - int(X.shape[0] * test_fraction)
-    cut = X.indptr[n_train]
-    train = sp.csr_matrix((X.data[:cut], X.indices[:cut], X.indptr[:n_train + 1]),
-                          shape=(n_train, X.shape[1]))
-    test = sp.csr_matrix((X.data[cut:], X.indices[cut:], X.indptr[n_train:] - cut),
-                         shape=(X.shape[0] - n_train, X.shape[1]))
-    for part in (train, test):
-        part.has_sorted_indices = True
-    return train, y[:n_train], test, y[n_train:]
-
 
 def renumber_by_frequency(X):
     """Return ``(X', rank)``: feature ``f`` becomes ``rank[f]``, the most frequent 0."""
@@ -135,9 +133,19 @@ ORDERS = {"shuffled": shuffled_order, "storage": storage_order,
 # -- kernels --------------------------------------------------------------------------------
 
 def kernel_with_prefetch(rows):
-    """A private copy of ``sgd_epoch``: same bytecode, ``_PREFETCH_ROWS = rows``."""
+    """A private copy of ``sgd_epoch``: same bytecode, its prefetch distance ``rows``.
+
+    The distance is the module global named ``*PREFETCH_ROWS`` that ``sgd_epoch`` reads in
+    its own loop; a kernel that reads none (its loop moved into an inlined helper of
+    another module) stops the benchmark rather than time a copy that patches nothing.
+    """
     source = K.sgd_epoch.py_func
-    module_globals = dict(vars(K), _PREFETCH_ROWS=rows)
+    names = [name for name in source.__code__.co_names if name.endswith("PREFETCH_ROWS")]
+    if not names:
+        raise RuntimeError("sgd_epoch reads no global named *PREFETCH_ROWS: lever (d) cannot "
+                           "patch its prefetch distance; drop the prefetch-* kernels from "
+                           "LEVERS and make_kernels.")
+    module_globals = vars(K) | dict.fromkeys(names, rows)
     function = types.FunctionType(source.__code__, module_globals, source.__name__)
     return njit(nogil=True)(function)
 
@@ -148,8 +156,8 @@ def _dot_only(indptr, indices, data, y, sample_weight, order, v, u, state, *args
     total = 0.0
     n_rows = order.shape[0]
     for k in range(n_rows):
-        if k + K._PREFETCH_ROWS < n_rows:
-            K._prefetch_row(indptr, indices, data, order[k + K._PREFETCH_ROWS])
+        if k + PREFETCH_ROWS < n_rows:
+            prefetch_row(indptr, indices, data, order[k + PREFETCH_ROWS])
         i = order[k]
         dot = 0.0
         for j in range(indptr[i], indptr[i + 1]):
@@ -159,9 +167,9 @@ def _dot_only(indptr, indices, data, y, sample_weight, order, v, u, state, *args
 
 
 def new_state(n_features, dtype):
-    state = np.zeros(K.STATE_SIZE)
-    state[K.SCALE] = 1.0
-    state[K.T] = 1.0
+    state = np.zeros(STATE_SIZE)
+    state[SCALE] = 1.0
+    state[T] = 1.0
     return np.zeros(n_features, dtype=dtype), np.zeros(0), state
 
 
@@ -184,12 +192,13 @@ def kernel_args(**values):
     return [values[name] for name in names]
 
 
-def run_kernel(kernel, X, y, epochs, order_kind, seed, signed=False, fit_intercept=True):
+def run_kernel(kernel, X, y, epochs, order_kind, seed, signed=False,
+               intercept_decay=SPARSE_INTERCEPT_DECAY):
     """Run ``epochs`` hinge epochs from zero weights; return timings and ``(w, b)``.
 
     The index arrays (``indptr``, ``indices``, ``order``) are passed as unsigned views,
     as the estimator passes them, unless ``signed`` (lever f: the signed arrays).
-    ``fit_intercept=False`` with a bias column in ``X`` is lever g.
+    ``intercept_decay=0`` (no intercept) with a bias column in ``X`` is lever g.
     """
     rng = np.random.default_rng(seed)
     v, u, state = new_state(X.shape[1], X.data.dtype)
@@ -205,12 +214,12 @@ def run_kernel(kernel, X, y, epochs, order_kind, seed, signed=False, fit_interce
         mid = time.perf_counter()
         kernel(*kernel_args(
             indptr=indptr, indices=indices, data=X.data, y=y, sample_weight=weight, order=order,
-            v=v, u=u, state=state, loss=loss, schedule=K.OPTIMAL, alpha=ALPHA, eta0=0.01,
-            power_t=0.5, optimal_t0=optimal_t0, fit_intercept=fit_intercept, average_start=-1,
-            track_loss=False))
+            v=v, u=u, state=state, loss=loss, schedule=OPTIMAL, alpha=ALPHA, eta0=0.01,
+            power_t=0.5, optimal_t0=optimal_t0, intercept_decay=intercept_decay,
+            average_start=-1, track_loss=False))
         kernel_seconds.append(time.perf_counter() - mid)
         order_seconds.append(mid - start)
-    return kernel_seconds, order_seconds, v * state[K.SCALE], state[K.INTERCEPT]
+    return kernel_seconds, order_seconds, v * state[SCALE], state[INTERCEPT]
 
 
 def accuracy(X, y, w, b):
@@ -312,21 +321,11 @@ def python_allocations(X, y, epochs):
 # -- reporting ------------------------------------------------------------------------------
 
 def machine_info():
-    """:func:`fasttext_lin.benchmark.machine_info` plus what this benchmark also records."""
-    info = benchmark.machine_info()
-    info.update({
-        "usable_cores": len(os.sched_getaffinity(0)),
-        "llvmlite": __import__("llvmlite").__version__,
-        "fasttext_lin": fasttext_lin.__version__, "git": git_state(),
-        "numba_threads": numba.get_num_threads(),
-    })
-    return info
-
-
-def summarize(values):
-    values = np.asarray(values, dtype=np.float64)
-    return {"median": float(np.median(values)), "min": float(values.min()),
-            "max": float(values.max())}
+    """The harness's machine information plus what this benchmark also records."""
+    return base_machine_info(usable_cores=len(os.sched_getaffinity(0)),
+                             llvmlite=__import__("llvmlite").__version__,
+                             fasttext_lin=fasttext_lin.__version__,
+                             numba_threads=numba.get_num_threads())
 
 
 # -- main -----------------------------------------------------------------------------------
@@ -409,20 +408,14 @@ def warm_up(data, y_train, kernels):
     return seconds
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+def run(args):
+    """The whole benchmark as ``args`` asks; return the result dictionary."""
     info = machine_info()
 
     start = time.perf_counter()
     X, y = load_or_make(args.rows)
     load_seconds = time.perf_counter() - start
-    X_train, y_train, X_test, y_test = split(X, y)
+    X_train, y_train, X_test, y_test = split(X, y, TEST_FRACTION)
     nnz = X_train.nnz
     print(f"train {X_train.shape[0]} rows, {nnz} nonzeros ({nnz / X_train.shape[0]:.1f} a row); "
           f"test {X_test.shape[0]} rows", flush=True)
@@ -434,11 +427,11 @@ def main(argv=None):
     X_train_r, rank = renumber_by_frequency(X_train)
     prep["renumber_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    X_train_b = benchmark.with_bias_column(X_train)
+    X_train_b = with_bias_column(X_train)
     prep["bias_column_s"] = time.perf_counter() - start
     data = {"f32": X_train, "f64": X_train64, "f32r": X_train_r, "f32b": X_train_b}
     tests = {"f32": X_test, "f64": X_test, "f32r": renumbered(X_test, rank),
-             "f32b": benchmark.with_bias_column(X_test)}
+             "f32b": with_bias_column(X_test)}
 
     start = time.perf_counter()
     kernels = make_kernels()
@@ -474,7 +467,8 @@ def main(argv=None):
         for name, lever, kind, kernel, order, signed in LEVERS:
             kernel_s, order_s, w, b = run_kernel(kernels[kernel], data[kind], y_train,
                                                  args.epochs, order, seed=repeat, signed=signed,
-                                                 fit_intercept=kind != "f32b")
+                                                 intercept_decay=0.0 if kind == "f32b"
+                                                 else SPARSE_INTERCEPT_DECAY)
             acc = accuracy(tests[kind], y_test, w, b) if kernel != "dot-only" else None
             runs.append({"kind": "kernel", "config": name, "lever": lever, "data": kind,
                          "kernel": kernel, "order": order, "signed_indices": signed,
@@ -483,7 +477,7 @@ def main(argv=None):
                          "ns_per_nnz": sum(kernel_s) / denominator, "test_accuracy": acc})
             print(f"  {name}: {runs[-1]['ns_per_nnz']:.2f} ns/nnz", flush=True)
     allocations = python_allocations(X_train, y_train, args.epochs)
-    info["load_average_end"] = benchmark._load_average()
+    info["load_average_end"] = load_average()
     info["sgd_epoch_signatures"] = [str(s) for s in K.sgd_epoch.signatures]
 
     result = {"machine": info, "params": vars(args) | {"out": str(args.out), "alpha": ALPHA,
@@ -495,10 +489,20 @@ def main(argv=None):
               "preprocessing": prep, "first_calls": first_calls,
               "python_alloc_between_kernel_calls_bytes": allocations, "runs": runs}
     result["summary"] = summarize_runs(runs, args.repeats)
-    write_atomic(args.out / "epoch.json", json.dumps(result, indent=1))
-    write_atomic(args.out / "epoch.md", markdown(result))
-    plot(result, args.out / "epoch.png")
-    print(markdown(result))
+    return result
+
+
+def main(argv=None):
+    parser = arguments(__doc__, stem="epoch", out=None, repeats=3, report_only=True,
+                       quick="a smoke run: {rows} rows, {epochs} epochs, {repeats} repeat "
+                             "(overrides --rows, --epochs, --repeats)".format(**QUICK))
+    parser.add_argument("--rows", type=int, default=1_000_000,
+                        help="rows of the synthetic set (default 1000000)")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per fit (default 5)")
+    args = parse(parser, argv)
+    if args.quick:
+        vars(args).update(QUICK)
+    return finish(args, "epoch", lambda: run(args), markdown, plot)
 
 
 def by_repeat(runs, **match):
@@ -516,25 +520,25 @@ def summarize_runs(runs, repeats):
                        *ours_configs()):
             rows = by_repeat(runs, config=config, loss=loss)
             entry = {"config": config, "loss": loss,
-                     "ns_per_nnz": summarize([r["ns_per_nnz"] for r in rows.values()]),
-                     "test_accuracy": summarize([r["test_accuracy"] for r in rows.values()]),
+                     "ns_per_nnz": spread([r["ns_per_nnz"] for r in rows.values()]),
+                     "test_accuracy": spread([r["test_accuracy"] for r in rows.values()]),
                      "vs_sklearn_f32": float(np.median(
                          [rows[k]["ns_per_nnz"] / ref32[k]["ns_per_nnz"] for k in rows])),
                      "vs_sklearn_f64": float(np.median(
                          [rows[k]["ns_per_nnz"] / ref64[k]["ns_per_nnz"] for k in rows]))}
             if config.startswith("ours"):
-                entry["kernel_ns_per_nnz"] = summarize(
+                entry["kernel_ns_per_nnz"] = spread(
                     [r["kernel_ns_per_nnz"] for r in rows.values()])
                 gaps = [g for r in rows.values() for g in r["overhead"]["between_epochs_s"]]
                 kernel_fit = [r["overhead"]["kernel_s"] for r in rows.values()]
                 entry["python_overhead"] = {
-                    "setup_s": summarize([r["overhead"]["setup_s"] for r in rows.values()]),
-                    "between_epochs_s": summarize(gaps),
-                    "finish_s": summarize([r["overhead"]["finish_s"] for r in rows.values()]),
-                    "kernel_s_per_fit": summarize(kernel_fit),
+                    "setup_s": spread([r["overhead"]["setup_s"] for r in rows.values()]),
+                    "between_epochs_s": spread(gaps),
+                    "finish_s": spread([r["overhead"]["finish_s"] for r in rows.values()]),
+                    "kernel_s_per_fit": spread(kernel_fit),
                 }
             if config.endswith("f64 input"):
-                entry["f64_conversion_s"] = summarize(
+                entry["f64_conversion_s"] = spread(
                     [r["f64_conversion_s"] for r in rows.values()])
             summary["estimators"].append(entry)
     base = by_repeat(runs, config=LEVERS[0][0])
@@ -543,12 +547,12 @@ def summarize_runs(runs, repeats):
         accs = [r["test_accuracy"] for r in rows.values() if r["test_accuracy"] is not None]
         summary["levers"].append({
             "config": name, "lever": lever,
-            "ns_per_nnz": summarize([r["ns_per_nnz"] for r in rows.values()]),
+            "ns_per_nnz": spread([r["ns_per_nnz"] for r in rows.values()]),
             "vs_baseline": float(np.median(
                 [rows[k]["ns_per_nnz"] / base[k]["ns_per_nnz"] for k in rows])),
             "order_ms_per_epoch": 1e3 * float(np.median(
                 [s for r in rows.values() for s in r["order_seconds"]])),
-            "test_accuracy": summarize(accs) if accs else None,
+            "test_accuracy": spread(accs) if accs else None,
         })
     return summary
 
@@ -640,7 +644,7 @@ def markdown(result):
         "Lever (c) renumbers the features and re-sorts each row's indices (scipy "
         "`sort_indices`), the test set with the training set's numbering. Lever (g) puts the "
         "intercept on the sparse path: a constant column appended to every row, "
-        "`fit_intercept=False` (the kernel's own intercept is a scalar updated apart).",
+        "`intercept_decay=0` (the kernel's own intercept is a scalar updated apart).",
         "",
         "Order ms/epoch: building the visiting order (not in the kernel time). One-off costs: "
         f"renumbering features by frequency {prep['renumber_s']:.2f} s, float64 copy "
@@ -661,11 +665,7 @@ def markdown(result):
 
 
 def plot(result, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     s = result["summary"]
     labels, values, lows, highs, colors = [], [], [], [], []
     for e in s["estimators"]:
@@ -703,9 +703,8 @@ def plot(result, path):
                  f"epochs; {m['cpu']}, {m['cores']} cores", fontsize=9)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    save_png_atomic(fig, path)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
