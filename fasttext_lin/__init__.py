@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 # Public name -> the module that defines it.
 _HOME = {"BagOfWords": "featurize", "LinearClassifier": "linear_model", "NBSVM": "nbsvm",
-         "load_model": "persist", "save_model": "persist", "quantize_model": "persist",
+         "load_model": "persist", "save_model": "persist", "quantize_model": "quantize",
          "cross_validate_text": "model_selection", "load_text_model": "text_model",
          "save_text_model": "text_model", "text_pipeline": "text_model"}
 

@@ -53,7 +53,7 @@ In ``metadata.json``, ``estimator`` is the class name, ``params`` its ``get_para
 ``object_arrays`` names the arrays that were object arrays of ``str`` and are stored as
 unicode (they come back as object arrays).
 
-Version 3 made the SGD state optional and added quantized weights (:func:`quantize_model`);
+Version 3 made the SGD state optional and added quantized weights (:func:`fasttext_lin.quantize.quantize_model`);
 version 2 added the ``LinearClassifier`` parameter ``probability`` and its
 ``calibration_.npy``. Files of versions 1 and 2 (which always hold the SGD state) still
 load, version 1 as ``probability=False`` models.
@@ -84,14 +84,14 @@ from sklearn.utils.validation import check_is_fitted
 from ._calibration import calibrates
 from ._io import check_output_path
 from ._model_file import (FORMAT_VERSION, METADATA_MEMBER, WEIGHTS, WHAT, ModelFileError,
-                          loading, open_model_file, params_from_json, params_to_json, quantize,
+                          open_model_file, params_from_json, params_to_json, quantize,
                           require, saving, storable, write_model_file)
 from ._model_file import Problem as _Problem
 from ._state import state_class
 from .linear_model import LinearClassifier
 from .nbsvm import NBSVM
 
-__all__ = ["FORMAT_VERSION", "ModelFileError", "WEIGHTS", "load_model", "quantize_model",
+__all__ = ["FORMAT_VERSION", "ModelFileError", "WEIGHTS", "check_quantization", "load_model",
            "save_model"]
 
 _SHARED_ARRAYS = ("coef_", "intercept_", "classes_")
@@ -197,7 +197,8 @@ _KINDS = {
 
 # -- save -------------------------------------------------------------------------------------
 
-def save_model(path, estimator, extra=None, *, compress=True, state=False):
+def save_model(path, estimator, extra=None, *, compress=True, state=False, weights=None,
+               prune=0.0):
     """Write a fitted estimator (and optional extra data) to one file, atomically.
 
     Parameters
@@ -217,6 +218,17 @@ def save_model(path, estimator, extra=None, *, compress=True, state=False):
         Also store a ``LinearClassifier``'s SGD state, so that :meth:`partial_fit` after
         :func:`load_model` continues exactly as it would have; without it, a loaded model
         continues from its solution (see the module docstring). An ``NBSVM`` has none.
+    weights : {None, 'float16', 'int8'}, default=None
+        Store ``coef_`` quantized (see :func:`fasttext_lin.quantize.quantize_model`);
+        None: in its own dtype.
+    prune : float in [0, 1), default=0.0
+        With ``weights``: first set to zero the weights with ``|w| <= prune * max|w|`` of
+        their row.
+
+    Returns
+    -------
+    float
+        The fraction of the weights that ``prune`` set to zero (0.0 without ``weights``).
 
     Raises
     ------
@@ -227,13 +239,9 @@ def save_model(path, estimator, extra=None, *, compress=True, state=False):
         (e.g. ``random_state`` a ``RandomState``), or ``path`` cannot be written; the
         message names the value and the fix.
     """
-    _save(path, estimator, extra, compress=compress, state=state)
-
-
-def _save(path, estimator, extra, *, compress=True, state=False, weights=None, prune=0.0):
-    """:func:`save_model`, with ``coef_`` quantized to ``weights`` if given; return the
-    fraction of the weights that pruning set to zero."""
     path = os.fspath(path)
+    if weights is not None:
+        check_quantization(weights, prune, "save_model")
     kind = _KINDS.get(type(estimator).__name__)
     if kind is None or type(estimator) is not kind.cls:
         raise TypeError(
@@ -244,7 +252,7 @@ def _save(path, estimator, extra, *, compress=True, state=False, weights=None, p
     check_output_path(path, what=WHAT)
     with saving(path):
         arrays, object_arrays = _estimator_arrays(estimator, kind, state)
-        quantized, pruned = quantize(arrays, weights, prune) if weights else ({}, 0.0)
+        quantized, pruned = quantize(arrays, weights, float(prune)) if weights else ({}, 0.0)
         description = {
             "estimator": type(estimator).__name__,
             "params": params_to_json(estimator.get_params(deep=False)),
@@ -256,63 +264,17 @@ def _save(path, estimator, extra, *, compress=True, state=False, weights=None, p
     return pruned
 
 
-def quantize_model(source, output, *, weights="float16", prune=0.0):
-    """Write a smaller copy of a model file, its weights stored in fewer bits.
-
-    :func:`load_model` (and :func:`~fasttext_lin.text_model.load_text_model` for a text
-    model) read the copy like any model file, with ``coef_`` dequantized into the saved
-    model's dtype. The copy holds no SGD state (see :func:`save_model`).
-
-    Parameters
-    ----------
-    source : str or os.PathLike
-        A model file of :func:`save_model` or of
-        :func:`~fasttext_lin.text_model.save_text_model`.
-    output : str or os.PathLike
-        The file to write; not ``source``, nor a device, a FIFO or a folder.
-    weights : {'float16', 'int8'}, default='float16'
-        'float16': half-precision weights (the predictions of the full model, but for
-        scores within float16's rounding of zero); 'int8': each row of ``coef_`` as int8
-        codes times one float64 scale (its largest magnitude / 127, symmetric): smaller,
-        and more predictions move.
-    prune : float in [0, 1), default=0.0
-        First set to zero the weights with ``|w| <= prune * max|w|`` of their row.
-
-    Returns
-    -------
-    dict
-        ``{"bytes_before": int, "bytes_after": int, "weights": str, "pruned": float}``:
-        the two files' sizes, ``weights``, and the fraction of the weights pruning set to
-        zero.
-
-    Raises
-    ------
-    ValueError
-        For a bad ``weights`` or ``prune``, an ``output`` that cannot be written (an
-        :class:`~fasttext_lin._io.OutputPathError`), or a ``source`` that is not a model
-        file (a :class:`ModelFileError`).
-    FileNotFoundError
-        If ``source`` does not exist.
-    """
+def check_quantization(weights, prune, caller):
+    """Refuse a ``weights`` not in :data:`WEIGHTS` or a ``prune`` outside [0, 1), in one
+    line that names ``caller``."""
     if weights not in WEIGHTS:
-        raise ValueError(f"quantize_model: weights={weights!r} is invalid; expected one of "
+        raise ValueError(f"{caller}: weights={weights!r} is invalid; expected one of "
                          f"{', '.join(map(repr, WEIGHTS))}.")
     if (not isinstance(prune, numbers.Real) or isinstance(prune, bool)
             or not 0.0 <= prune < 1.0):
-        raise ValueError(f"quantize_model: prune={prune!r} is invalid; expected a number in "
+        raise ValueError(f"{caller}: prune={prune!r} is invalid; expected a number in "
                          "[0, 1) (e.g. 0.01 zeroes the weights below 1% of their row's "
                          "largest).")
-    check_output_path(output, inputs=[source], what=WHAT)
-    estimator, extra = load_model(source, return_extra=True)
-    if "featurizer" in extra["metadata"]:
-        # Imported late: text_model imports this module. Rewrites an older file's
-        # vocabulary in the current layout.
-        from .text_model import featurizer_extra, featurizer_from_extra
-        with loading(source):
-            extra = featurizer_extra(featurizer_from_extra(extra, estimator))
-    pruned = _save(output, estimator, extra, weights=weights, prune=float(prune))
-    return {"bytes_before": os.path.getsize(source), "bytes_after": os.path.getsize(output),
-            "weights": weights, "pruned": pruned}
 
 
 def _estimator_arrays(est, kind, state):

@@ -7,7 +7,7 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 from fasttext_lin.datasets import read_file_per_class
-from fasttext_lin.persist import quantize_model
+from fasttext_lin.quantize import quantize_model
 from fasttext_lin.text_model import load_text_model, save_text_model, text_pipeline
 
 MB = 1_000_000

@@ -21,7 +21,7 @@ from sklearn.datasets import make_classification
 
 from fasttext_lin import NBSVM, LinearClassifier
 from fasttext_lin import _sgd_kernels as K
-from fasttext_lin import persist
+from fasttext_lin import persist, quantize
 from fasttext_lin._state import state_class
 from fasttext_lin._io import OutputPathError
 from fasttext_lin._model_file import describe
@@ -934,7 +934,7 @@ def test_format_2_file_keeps_its_state_and_saves_as_format_3(tmp_path):
 def test_quantized_model_loads_dequantized(n_classes, dtype, weights, tmp_path):
     clf, X, y = fitted(n_classes, dtype, probability=True)
     save_model(tmp_path / "m.npz", clf, state=True)
-    report = persist.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz", weights=weights)
+    report = quantize.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz", weights=weights)
     assert report == {"bytes_before": os.path.getsize(tmp_path / "m.npz"),
                       "bytes_after": os.path.getsize(tmp_path / "q.npz"),
                       "weights": weights, "pruned": 0.0}
@@ -962,7 +962,7 @@ def test_quantized_model_loads_dequantized(n_classes, dtype, weights, tmp_path):
 def test_pruning_zeroes_the_small_weights_of_each_row(tmp_path):
     clf, _, _ = fitted(n_classes=3)
     save_model(tmp_path / "m.npz", clf)
-    report = persist.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz", weights="float16",
+    report = quantize.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz", weights="float16",
                                     prune=0.5)
     coef = load_model(tmp_path / "q.npz").coef_
     small = np.abs(clf.coef_) <= 0.5 * np.abs(clf.coef_).max(axis=1, keepdims=True)
@@ -973,7 +973,7 @@ def test_pruning_zeroes_the_small_weights_of_each_row(tmp_path):
 def test_quantize_nbsvm(tmp_path):
     model, X = nbsvm_fitted(n_classes=3)
     save_model(tmp_path / "m.npz", model)
-    persist.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz")
+    quantize.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz")
     loaded = load_model(tmp_path / "q.npz")
     np.testing.assert_array_equal(loaded.ratios_, model.ratios_)
     assert np.mean(loaded.predict(X) == model.predict(X)) > 0.95
@@ -990,19 +990,19 @@ def test_quantize_nbsvm(tmp_path):
 ])
 def test_quantize_refuses_bad_arguments(kwargs, message, saved, tmp_path):
     with pytest.raises(ValueError, match=message):
-        persist.quantize_model(saved, tmp_path / "q.npz", **kwargs)
+        quantize.quantize_model(saved, tmp_path / "q.npz", **kwargs)
     assert not (tmp_path / "q.npz").exists()
 
 
 def test_quantize_refuses_to_overwrite_its_source_or_a_folder(saved, tmp_path):
     before = saved.read_bytes()
     with pytest.raises(OutputPathError, match=r"it is the input .*which would be lost"):
-        persist.quantize_model(saved, saved)
+        quantize.quantize_model(saved, saved)
     assert saved.read_bytes() == before
     with pytest.raises(OutputPathError, match=r"it is a folder, not a regular file"):
-        persist.quantize_model(saved, tmp_path)
+        quantize.quantize_model(saved, tmp_path)
     with pytest.raises(FileNotFoundError, match="model file not found"):
-        persist.quantize_model(tmp_path / "absent.npz", tmp_path / "q.npz")
+        quantize.quantize_model(tmp_path / "absent.npz", tmp_path / "q.npz")
 
 
 def test_float16_refuses_weights_beyond_its_range(tmp_path):
@@ -1011,7 +1011,7 @@ def test_float16_refuses_weights_beyond_its_range(tmp_path):
     clf.coef_[0, 0] = 1e5
     save_model(tmp_path / "m.npz", clf)
     with pytest.raises(ValueError, match=r"beyond float16's range .*weights='int8'"):
-        persist.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz", weights="float16")
+        quantize.quantize_model(tmp_path / "m.npz", tmp_path / "q.npz", weights="float16")
     assert not (tmp_path / "q.npz").exists()
 
 
@@ -1029,7 +1029,7 @@ def test_float16_refuses_weights_beyond_its_range(tmp_path):
      r"metadata\.json quantized\['coef_'\] is .*; expected weights in \['float16', 'int8'\]"),
 ])
 def test_bad_quantized_file(change, message, saved, tmp_path):
-    persist.quantize_model(saved, tmp_path / "q.npz", weights="int8")
+    quantize.quantize_model(saved, tmp_path / "q.npz", weights="int8")
     with zipfile.ZipFile(tmp_path / "q.npz") as archive:
         meta = json.loads(archive.read("metadata.json"))
     with np.load(tmp_path / "q.npz") as npz:

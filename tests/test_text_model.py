@@ -14,6 +14,7 @@ from sklearn.svm import LinearSVC
 from fasttext_lin import NBSVM, BagOfWords, LinearClassifier, persist
 from fasttext_lin._vocabulary import code_points
 from fasttext_lin.persist import ModelFileError, load_model, save_model
+from fasttext_lin.quantize import quantize_model
 from fasttext_lin.text_model import (
     GRID, STEPS, featurizer_extra, load_text_model, save_text_model,
     text_pipeline)
@@ -447,7 +448,7 @@ def test_text_model_keeps_the_sgd_state_on_request(state, fitted, tmp_path):
 def test_quantizing_a_format_2_text_model_rewrites_its_vocabulary(tmp_path):
     source = Path(__file__).parent / "data" / "models" / "text_linear_v2.npz"
     texts = ["a gorgeous , witty , seductive movie .", "not bad at all", ""]
-    report = persist.quantize_model(source, tmp_path / "q.npz", weights="float16")
+    report = quantize_model(source, tmp_path / "q.npz", weights="float16")
     assert report["bytes_after"] < report["bytes_before"]
     with zipfile.ZipFile(tmp_path / "q.npz") as archive:
         names = archive.namelist()

@@ -121,11 +121,11 @@ def cv(args):
 
 
 def quantize(args):
-    """``quantize``: :func:`fasttext_lin.persist.quantize_model`, then the sizes and, with
+    """``quantize``: :func:`fasttext_lin.quantize.quantize_model`, then the sizes and, with
     test data, the accuracy of both models on it."""
     import numpy as np
 
-    from ..persist import quantize_model
+    from ..quantize import quantize_model
 
     check_output(args, args.output, args.model)
     timings = Timings(verbose=False, quiet=args.quiet)
