@@ -133,7 +133,7 @@ def _fingerprint(X, names):
 
 def _split_times(est, texts):
     """Seconds of the steps of our fit_transform: code points, kernel, wrap-up."""
-    from fasttext_lin import featurize
+    from fasttext_lin import _tokens
 
     gc.collect()
     reset_peak()
@@ -209,7 +209,7 @@ def _stage_kernel():
 def _kernel_stages(spec, texts):
     """Median seconds of the hashing kernel's stages (see ``_stage_kernel``)."""
     from fasttext_lin import _text_kernels as k
-    from fasttext_lin import featurize
+    from fasttext_lin import _tokens
 
     stages = _stage_kernel()
     codes, doc_ptr = _tokens.document_code_points(texts, True)

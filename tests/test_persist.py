@@ -21,7 +21,7 @@ from sklearn.datasets import make_classification
 
 from fasttext_lin import NBSVM, LinearClassifier
 from fasttext_lin import _sgd_kernels as K
-from fasttext_lin import persist, quantize
+from fasttext_lin import quantize
 from fasttext_lin._state import state_class
 from fasttext_lin._io import OutputPathError
 from fasttext_lin._model_file import describe
