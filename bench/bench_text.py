@@ -56,9 +56,9 @@ thread (threaded OpenBLAS calls on small vectors stall for milliseconds each on 
 cores); fastText runs 2 threads, ours 2 on the multi-class corpora, the others one.
 
 Every scikit-learn-API method (theirs and ours) runs the identical protocol:
-``cross_validate_text`` of ``fasttext_lin.text_model`` for the CV corpora and its
-per-fold step (inner ``GridSearchCV``: stratified 3-fold, ``C`` in (0.01, 0.1, 1, 10,
-100), accuracy, refit on the whole training set) for train -> test. The inner search
+``cross_validate_text`` of ``fasttext_lin.model_selection`` for the CV corpora and its
+per-fold step ``fit_fold`` (inner ``GridSearchCV``: stratified 3-fold, ``C`` in (0.01, 0.1,
+1, 10, 100), accuracy, refit on the whole training set) for train -> test. The inner search
 is in every method's time. The pipelines get a fresh joblib cache (``Pipeline(memory=
 ...)``) per corpus and method, so a featurizer is fitted once per inner training fold,
 not once per ``C``; no cache is shared between methods. fastText has no ``C``: it
@@ -479,7 +479,7 @@ def report(result):
         "deviation over the outer folds (CV corpora) or on the test set. scikit-learn and ours: "
         f"inner stratified {p['inner_folds']}-fold grid search over C in "
         f"{tuple(p['grid'])} in every training fold, then refit, through "
-        "`fasttext_lin.text_model.cross_validate_text` (identical code for all); each "
+        "`fasttext_lin.model_selection.cross_validate_text` (identical code for all); each "
         "pipeline with its own fresh joblib cache (`Pipeline(memory=...)`, the featurizer "
         f"fitted once per inner fold; cached: yes for every such row). fastText: "
         f"`thread={p['fasttext_threads']}`, `seed={p['fasttext_seed']}` (not deterministic "
