@@ -29,12 +29,13 @@ def main(argv=None):
                         "those present)")
     args = parse(parser, argv)
     from fasttext_lin.cli.bench_protocol import run_libsvm_benchmark
-    from fasttext_lin.cli.bench_report import format_table
+    from fasttext_lin.cli.bench_report import format_table, write_results
 
     # Default sets are only read from disk (fetch_libsvm(..., download=False)): a missing one
     # is skipped, with the reason printed and kept in the results. Named sets may download.
     results = run_libsvm_benchmark(args.sets or DEFAULT_SETS, repeats=args.repeats,
-                                   out_dir=args.out, download=bool(args.sets))
+                                   download=bool(args.sets))
+    write_results(results, args.out)
     if not any("models" in result for result in results["sets"].values()):
         print("no data set could be read: set FASTTEXT_LIN_DATA to the folder that holds "
               "libsvm/a1a, libsvm/a9a ...", file=sys.stderr)

@@ -408,7 +408,7 @@ def _load_average():
     return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
 
 
-def run_libsvm_benchmark(names, repeats=5, out_dir=None, progress=print, *, grid=GRID,
+def run_libsvm_benchmark(names, repeats=5, progress=print, *, grid=GRID,
                          data_home=None, download=True, jit=True, objective=True,
                          max_epochs=EPOCH_LADDER[-1], time_budget=120.0):
     """Run the reference protocol on LIBSVM sets; see the module docstring.
@@ -420,8 +420,6 @@ def run_libsvm_benchmark(names, repeats=5, out_dir=None, progress=print, *, grid
         are missing is skipped with the reason in the results.
     repeats : int, default=5
         Timed fits per model at ``C*``, after one warm-up fit.
-    out_dir : str or os.PathLike, optional
-        If given, :func:`fasttext_lin.cli.bench_report.write_results` writes there at the end.
     progress : callable, default=print
         Called with one line of text per step; ``None`` to stay silent.
     grid : sequence of float, default=GRID
@@ -472,10 +470,6 @@ def run_libsvm_benchmark(names, repeats=5, out_dir=None, progress=print, *, grid
             loss = "hinge"
             c_star = results["sets"][name]["models"][our_name(loss)]["C_star"]
             results["jit"] = measure_jit(name, data_home, our_estimator(loss, c_star, n))
-    if out_dir is not None:
-        from .bench_report import write_results
-
-        write_results(results, out_dir)
     return results
 
 
