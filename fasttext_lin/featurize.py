@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _text_kernels as _k
 from ._tokens import document_code_points, documents, tokenizer
+from ._validation import csr_contract
 from ._naive_bayes import log_count_ratios
 from ._vocabulary import checked_table, code_points, decode_keys, fitted_int, term_array, utf8
 
@@ -31,18 +32,6 @@ _TABLE_START = 1024
 _ARRAYS_VERSION = 2
 # Fitted arrays of one value per term, and the weighting that has each.
 _TERM_ARRAYS = {"idf_": "tfidf", "nb_weight_": "nb"}
-
-
-def _to_csr(indptr, indices, data, n_columns, dtype):
-    """CSR with int32 indices (and indptr when nnz allows it) and ``dtype`` data."""
-    index_dtype = np.int32 if indices.shape[0] < 2**31 else np.int64
-    X = sp.csr_matrix(
-        (data.astype(dtype, copy=False), indices.astype(index_dtype, copy=False),
-         indptr.astype(index_dtype, copy=False)),
-        shape=(indptr.shape[0] - 1, n_columns), copy=False,
-    )
-    X.has_sorted_indices = True
-    return X
 
 
 class BagOfWords(TransformerMixin, BaseEstimator):
@@ -425,7 +414,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         n_columns = self.n_features_out_
         if self.bias:
             indptr, indices, data = _k.prepend_bias(indptr, indices, data)
-        return _to_csr(indptr, indices, data, n_columns, self.dtype)
+        return csr_contract(indptr, indices, data, n_columns, dtype=self.dtype,
+                            sorted_indices=True)
 
     # ------------------------------------------------------------ names
 

@@ -19,7 +19,7 @@ from ._calibration import probabilities as platt_probabilities
 from ._constants import LOSSES, PARALLEL_MODES, PROBA_LOSSES, SCHEDULES
 from ._sgd import train as sgd_train
 from ._state import state_class
-from ._validation import check_labels
+from ._validation import check_labels, checked_csr
 
 # As the error messages show them.
 _PROBA_LOSSES, _LOSSES, _PARALLEL_MODES = PROBA_LOSSES, list(LOSSES), PARALLEL_MODES
@@ -299,7 +299,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           accept_large_sparse=True, reset=False)
         if sp.issparse(X):
-            X = _checked_csr(X)
+            X = checked_csr(X)
         scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
@@ -419,7 +419,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                                             bool(self.average))
 
     def _validate_input(self, X, y, reset):
-        """Checked ``(X, y)``: X as CSR (:func:`_checked_csr`), y as classification labels.
+        """Checked ``(X, y)``: X as CSR (:func:`~fasttext_lin._validation.checked_csr`), y as classification labels.
 
         With ``reset`` and ``warm_start`` on a fitted model, X must keep the model's
         feature count, else the model is left as it was and the error says what to do.
@@ -443,7 +443,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 "warm_start=False to start again."
             )
         check_classification_targets(y)
-        return _checked_csr(X), y
+        return checked_csr(X), y
 
     def _class_weighted(self, y, classes, weight):
         """The sample weights ``weight`` times the class weights."""
@@ -556,15 +556,3 @@ def _without_calibration(est):
         f"partial_fit is unavailable with probability=True and loss={est.loss!r}: the "
         "calibration is fitted on held-out folds by fit; use fit, or probability=False."
     )
-
-
-def _checked_csr(X):
-    """``X`` as CSR whose indptr and indices are known to be in range.
-
-    The kernels (and scipy's products) trust them: a hand-built CSR with an index
-    out of range is refused here, in one vectorised pass.
-    """
-    if not sp.issparse(X):
-        X = sp.csr_matrix(X)
-    X.check_format(full_check=True)
-    return X

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from . import datasets
+from ._validation import csr_contract
 from .featurize import BagOfWords
 from .linear_model import LinearClassifier
 
@@ -212,7 +213,7 @@ def _libsvm_chunk(path, start, stop, first_line, n_features, dtype):
         lineno, _ = next(r for i, r in enumerate(_chunk_rows(path, start, stop, first_line))
                          if i == bad_rows[0])
         raise ValueError(f"{path}:{lineno}: a label or value is not a finite number")
-    return datasets.libsvm.to_contract(X, n_features), y
+    return csr_contract(X.indptr, X.indices, X.data, n_features), y
 
 
 def _too_wide(tokens, n_features):

@@ -13,15 +13,13 @@ import numbers
 import os
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.datasets import load_svmlight_files
 
+from .._validation import INT32_MAX, csr_contract
 from ._open import CompressedFileError, open_binary
 
-__all__ = ["check_class_labels", "load_libsvm", "load_libsvm_files", "row_problem",
-           "to_contract"]
+__all__ = ["check_class_labels", "load_libsvm", "load_libsvm_files", "row_problem"]
 
-_INT32_MAX = int(np.iinfo(np.int32).max)
 # Widest X a file may imply without an explicit n_features: more than any set of the LIBSVM page
 # (kdd2012: 54,686,452 features); beyond it the weights of one class take over 512 MiB.
 _MAX_INFERRED_WIDTH = 1 << 26
@@ -98,7 +96,7 @@ def load_libsvm_files(paths, n_features=None, dtype=np.float64):
         _check_content(path, X, y, n_features)
         if n_features is None:
             _check_width(path, X)
-        result += [to_contract(X, width), y]
+        result += [csr_contract(X.indptr, X.indices, X.data, width), y]
     return result
 
 
@@ -192,19 +190,6 @@ def _check_width(path, X):
                          f"pass n_features={widest} (--n-features {widest}) if the width is meant")
 
 
-def to_contract(X, width):
-    """``X`` as CSR of ``width`` columns with sorted int32 indices, as the kernels expect.
-
-    ``indices`` and ``indptr`` are int64 only when ``X.nnz`` or ``width`` overflow int32;
-    ``X.data`` keeps its dtype.
-    """
-    index_dtype = np.int32 if max(X.nnz, width) <= _INT32_MAX else np.int64
-    out = sp.csr_matrix((X.data, X.indices.astype(index_dtype), X.indptr.astype(index_dtype)),
-                        shape=(X.shape[0], width))
-    out.sort_indices()
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # Finding the line at fault: the same rules as sklearn's _svmlight_format_fast.pyx, in Python.
 
@@ -281,8 +266,8 @@ def row_problem(tokens):
             return f"feature index {_show(index_text)} in {_show(token)} is not an integer"
         if index < 1:
             return f"feature index {index} is not >= 1 (LIBSVM indices are 1-based)"
-        if index > _INT32_MAX:
-            return f"feature index {index} is too large (at most {_INT32_MAX})"
+        if index > INT32_MAX:
+            return f"feature index {index} is too large (at most {INT32_MAX})"
         if index <= previous:
             return (f"indices are not increasing ({previous} then {index}); each row must list "
                     "its features by increasing index, without repeats")
