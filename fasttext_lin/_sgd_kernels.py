@@ -38,17 +38,19 @@ from ._sgd_steps import (  # noqa: F401 (the state layout and helpers the Python
     STATE_SIZE,
     SYNC_ROWS,
     T,
+    fold,
     fold_scale,
     hogwild_close,
     hogwild_shrink,
-    learning_rate,
     lazy_average_add,
+    learning_rate,
     min_scale,
     prefetch_row,
     publish,
     serial_close,
     serial_shrink,
     settle_average,
+    wipe,
 )
 
 HINGE, SQUARED_HINGE, LOG_LOSS, MODIFIED_HUBER, SQUARED_ERROR = range(5)
@@ -222,6 +224,7 @@ def sgd_epoch(
     scale, intercept, t = state[SCALE], state[INTERCEPT], state[T]
     avg_c, avg_intercept, avg_n = state[AVG_C], state[AVG_INTERCEPT], state[AVG_N]
     floor = min_scale(average_start)
+    averaging = average_start >= 0
     sumloss = 0.0
     n_rows = order.shape[0]
     for k in range(n_rows):
@@ -231,15 +234,18 @@ def sgd_epoch(
         eta, step, sumloss = _binary_step(
             indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, sumloss,
             loss, schedule, alpha, eta0, power_t, optimal_t0, track_loss)
-        scale, avg_c = serial_shrink(v, u, state, scale, avg_c, eta, alpha)
-        averaging_now = 0 <= average_start <= t
+        scale, wiped = serial_shrink(scale, eta, alpha)
+        if wiped:
+            avg_c = wipe(v, u, state, scale, avg_c)
+        averaging_now = averaging and t >= average_start
         if step != 0.0:
             _row_add(indptr, indices, data, i, v, u, step / scale, avg_c, averaging_now)
             intercept += intercept_decay * step
         if averaging_now:
             avg_intercept += intercept
-        scale, avg_c, avg_n, t = serial_close(v, u, state, scale, avg_c, avg_n, t,
-                                              averaging_now, floor)
+        avg_c, avg_n, t = serial_close(scale, avg_c, avg_n, t, averaging_now)
+        if scale < floor:
+            scale, avg_c = fold(v, u, state, scale, avg_c)
     state[SCALE], state[INTERCEPT], state[T] = scale, intercept, t
     state[AVG_C], state[AVG_INTERCEPT], state[AVG_N] = avg_c, avg_intercept, avg_n
     return sumloss
@@ -287,6 +293,7 @@ optimal_t0, intercept_decay, average_start, track_loss :
         Filled with the rows done, the count of averaged steps and the loss sum.
     """
     floor = min_scale(average_start)
+    averaging = average_start >= 0
     avg_steps, int_sum, sumloss = 0.0, 0.0, 0.0
     # Local copies of the shared scalars, and this thread's changes since it last published.
     t, scale, intercept, avg_c = state[T], state[SCALE], state[INTERCEPT], state[AVG_C]
@@ -308,7 +315,7 @@ optimal_t0, intercept_decay, average_start, track_loss :
             indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, sumloss,
             loss, schedule, alpha, eta0, power_t, optimal_t0, track_loss)
         scale, shrinks = hogwild_shrink(scale, shrinks, eta, alpha)
-        averaging_now = 0 <= average_start <= t
+        averaging_now = averaging and t >= average_start
         if step != 0.0:
             if averaging_now:
                 local[1, 0] = step

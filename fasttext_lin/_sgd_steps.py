@@ -4,11 +4,17 @@ epochs, each in a serial and a Hogwild variant.
 
 A kernel's loop is a row step (its loss's gradient) between the helpers here, which take
 and return the scalars they update (``inline="always"``: the loop compiles as if written
-out). The variants differ only in which helpers a step calls: a serial epoch folds the
-scale into the weights when it gets small (``serial_shrink``, ``serial_close``); a Hogwild
-segment keeps local copies of the shared scalars, publishes its changes every
-``SYNC_ROWS`` rows (``publish``) and stops before the scale gets small
-(``hogwild_shrink``, ``hogwild_close``).
+out). The variants differ only in which helpers a step calls: a serial epoch wipes the
+weights out when a shrink is <= 0 (``serial_shrink``, ``wipe``) and folds the scale into
+them when it gets small (``serial_close``, ``fold``); a Hogwild segment keeps local copies
+of the shared scalars, publishes its changes every ``SYNC_ROWS`` rows (``publish``) and
+stops before the scale gets small (``hogwild_shrink``, ``hogwild_close``).
+
+The helpers that every row runs take and return scalars; those that take the weight arrays
+(``wipe``, ``fold``) run only in their rare branch. An inlined helper holds a reference to
+each array it is given, and when its body may call a function that can fail (a fold),
+Numba's reference pruning keeps the increment and decrement: atomic operations on every
+row.
 
 Weights are kept as ``w = scale * v`` so that the L2 shrink of a step is one
 multiplication (Bottou's trick). Averaged SGD keeps the running sum of the weights as
@@ -120,32 +126,35 @@ def fold(v, u, state, scale, avg_c):
 
 
 @njit(cache=True, inline="always")
-def serial_shrink(v, u, state, scale, avg_c, eta, alpha):
-    """Apply a serial step's L2 shrink ``1 - eta alpha``; return ``(scale, avg_c)``.
-
-    A shrink <= 0 wipes the weights out: the scale is folded (``state`` is the row of the
-    shared scalars), then ``v`` zeroed.
-    """
+def serial_shrink(scale, eta, alpha):
+    """Apply a serial step's L2 shrink ``1 - eta alpha`` to ``scale``; return
+    ``(scale, wiped)``. A shrink <= 0 wipes the weights out: ``scale`` is returned as it
+    is, ``wiped`` is true and the caller calls :func:`wipe`."""
     if alpha > 0.0:
         shrink = 1.0 - eta * alpha
         if shrink <= 0.0:
-            fold(v, u, state, scale, avg_c)
-            v[:] = 0.0
-            return scale, 0.0
-        return scale * shrink, avg_c
-    return scale, avg_c
+            return scale, True
+        return scale * shrink, False
+    return scale, False
 
 
 @njit(cache=True, inline="always")
-def serial_close(v, u, state, scale, avg_c, avg_n, t, averaging_now, floor):
-    """End a serial step: count it in the average, fold a scale below ``floor``; return
-    ``(scale, avg_c, avg_n, t)``."""
+def wipe(v, u, state, scale, avg_c):
+    """Fold the scale (``state`` is the row of the shared scalars), then zero ``v``; return
+    the new ``avg_c``."""
+    fold(v, u, state, scale, avg_c)
+    v[:] = 0.0
+    return 0.0
+
+
+@njit(cache=True, inline="always")
+def serial_close(scale, avg_c, avg_n, t, averaging_now):
+    """End a serial step: count it in the average; return ``(avg_c, avg_n, t)``. The
+    caller then folds a scale below :func:`min_scale` (:func:`fold`)."""
     if averaging_now:
         avg_c += scale
         avg_n += 1.0
-    if scale < floor:
-        scale, avg_c = fold(v, u, state, scale, avg_c)
-    return scale, avg_c, avg_n, t + 1.0
+    return avg_c, avg_n, t + 1.0
 
 
 @njit(cache=True, inline="always")

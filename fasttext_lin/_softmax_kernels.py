@@ -33,6 +33,7 @@ from ._sgd_steps import (
     SCALE,
     SYNC_ROWS,
     T,
+    fold,
     hogwild_close,
     hogwild_shrink,
     lazy_average_add,
@@ -42,6 +43,7 @@ from ._sgd_steps import (
     publish,
     serial_close,
     serial_shrink,
+    wipe,
 )
 
 # Largest second derivative of CE_i along a unit direction of the scores z: the Hessian
@@ -99,17 +101,17 @@ def _softmax_add(indptr, indices, data, i, v, u, z, inv_scale, avg_c, averaging)
 
 
 @njit(cache=True, inline="always")
-def _softmax_step(indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, z,
+def _softmax_step(indptr, indices, data, i, label, row_weight, v, scale, intercept, t, z,
                   sumloss, schedule, alpha, eta0, power_t, optimal_t0, track_loss):
-    """The gradient of row ``i``: fill ``z`` with the step of each class's score,
-    ``-eta s_i (p - e_{y_i})`` (before the L2 shrink); return ``(eta, sumloss)``, ``sumloss``
-    with the row's weighted cross-entropy added when ``track_loss``."""
-    label = y[i]
+    """The gradient of row ``i`` (class ``label``, weight ``row_weight``): fill ``z`` with
+    the step of each class's score, ``-eta s_i (p - e_{y_i})`` (before the L2 shrink);
+    return ``(eta, sumloss)``, ``sumloss`` with the row's weighted cross-entropy added when
+    ``track_loss``."""
     cross_entropy = _probabilities(indptr, indices, data, i, label, v, scale, intercept, z)
     if track_loss:
-        sumloss += sample_weight[i] * cross_entropy
+        sumloss += row_weight * cross_entropy
     eta = learning_rate(schedule, t, eta0, alpha, power_t, optimal_t0)
-    weight = -eta * sample_weight[i]
+    weight = -eta * row_weight
     for c in range(z.shape[0]):
         z[c] *= weight
     z[label] -= weight
@@ -164,6 +166,7 @@ def softmax_epoch(
     shared = state[0]
     scale, t, avg_c, avg_n = shared[SCALE], shared[T], shared[AVG_C], shared[AVG_N]
     floor = min_scale(average_start)
+    averaging = average_start >= 0
     sumloss = 0.0
     # Scores, then probabilities, then steps of the current row.
     z = np.empty(n_classes)
@@ -174,16 +177,19 @@ def softmax_epoch(
         if k + PREFETCH_ROWS < n_rows:
             prefetch_row(indptr, indices, data, order[k + PREFETCH_ROWS])
         eta, sumloss = _softmax_step(
-            indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, z, sumloss,
-            schedule, alpha, eta0, power_t, optimal_t0, track_loss)
-        scale, avg_c = serial_shrink(v, u, shared, scale, avg_c, eta, alpha)
-        averaging_now = 0 <= average_start <= t
+            indptr, indices, data, i, y[i], sample_weight[i], v, scale, intercept, t, z,
+            sumloss, schedule, alpha, eta0, power_t, optimal_t0, track_loss)
+        scale, wiped = serial_shrink(scale, eta, alpha)
+        if wiped:
+            avg_c = wipe(v, u, shared, scale, avg_c)
+        averaging_now = averaging and t >= average_start
         _softmax_add(indptr, indices, data, i, v, u, z, 1.0 / scale, avg_c, averaging_now)
         _add_scaled(intercept, z, intercept_decay)
         if averaging_now:
             _add_scaled(avg_intercept, intercept, 1.0)
-        scale, avg_c, avg_n, t = serial_close(v, u, shared, scale, avg_c, avg_n, t,
-                                              averaging_now, floor)
+        avg_c, avg_n, t = serial_close(scale, avg_c, avg_n, t, averaging_now)
+        if scale < floor:
+            scale, avg_c = fold(v, u, shared, scale, avg_c)
     for c in range(n_classes):
         state[c, SCALE] = scale
         state[c, T] = t
@@ -208,6 +214,7 @@ def softmax_segment(
     probabilities, the local intercepts and their changes since the last publish).
     """
     floor = min_scale(average_start)
+    averaging = average_start >= 0
     int_sum, z, intercept, int_delta = local[0], local[1], local[2], local[3]
     int_sum[:] = 0.0
     avg_steps, sumloss = 0.0, 0.0
@@ -232,10 +239,10 @@ def softmax_segment(
             prefetch_row(indptr, indices, data, rows[k + PREFETCH_ROWS])
         i = rows[k]
         eta, sumloss = _softmax_step(
-            indptr, indices, data, y, sample_weight, i, v, scale, intercept, t, z, sumloss,
-            schedule, alpha, eta0, power_t, optimal_t0, track_loss)
+            indptr, indices, data, i, y[i], sample_weight[i], v, scale, intercept, t, z,
+            sumloss, schedule, alpha, eta0, power_t, optimal_t0, track_loss)
         scale, shrinks = hogwild_shrink(scale, shrinks, eta, alpha)
-        averaging_now = 0 <= average_start <= t
+        averaging_now = averaging and t >= average_start
         if averaging_now:
             lazy_average_add(indptr, indices, data, i, v, u, last, z, 1.0 / scale, avg_c)
         else:
