@@ -37,8 +37,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import (arguments, child_result, fmt_git, fmt_load, load_average,  # noqa: E402
-                      machine_info, median, parse, run_child, write_bench_results)
+from _harness import (  # noqa: E402
+    arguments,
+    child_result,
+    fmt_git,
+    fmt_load,
+    load_average,
+    machine_info,
+    median,
+    parse,
+    run_child,
+    write_bench_results,
+)
 
 STEADY_FITS = 5
 # As wide as hashed text features: the estimator then takes its renumbering path too.

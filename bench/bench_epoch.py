@@ -65,18 +65,26 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numba  # noqa: E402
-from numba import njit  # noqa: E402
-from _harness import (arguments, finish, load_average, parse, pyplot, save_png,  # noqa: E402
-                      spread)
+from _harness import arguments, finish, load_average, parse, pyplot, save_png, spread  # noqa: E402
 from _harness import machine_info as base_machine_info  # noqa: E402
+from numba import njit  # noqa: E402
 from synthetic import load_or_make, split  # noqa: E402
 
 import fasttext_lin  # noqa: E402
-from fasttext_lin import LinearClassifier  # noqa: E402
-from fasttext_lin import _sgd  # noqa: E402
+from fasttext_lin import (
+    LinearClassifier,  # noqa: E402
+    _sgd,  # noqa: E402
+)
 from fasttext_lin import _sgd_kernels as K  # noqa: E402
-from fasttext_lin._sgd_steps import (INTERCEPT, OPTIMAL, PREFETCH_ROWS, SCALE,  # noqa: E402
-                                     STATE_SIZE, T, prefetch_row)
+from fasttext_lin._sgd_steps import (  # noqa: E402
+    INTERCEPT,
+    OPTIMAL,
+    PREFETCH_ROWS,
+    SCALE,
+    STATE_SIZE,
+    T,
+    prefetch_row,
+)
 from fasttext_lin.cli.bench_protocol import with_bias_column  # noqa: E402
 
 ALPHA = 1e-6

@@ -65,8 +65,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import (arguments, child_result, finish, fmt_git, load_average,  # noqa: E402
-                      machine_info, parse, pyplot, reset_peak, run_child, save_png, status_kib)
+from _harness import (  # noqa: E402
+    arguments,
+    child_result,
+    finish,
+    fmt_git,
+    load_average,
+    machine_info,
+    parse,
+    pyplot,
+    reset_peak,
+    run_child,
+    save_png,
+    status_kib,
+)
 
 HASH_FEATURES = 2**20
 WARMUP_DOCS = 500

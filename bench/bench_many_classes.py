@@ -53,9 +53,20 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness  # noqa: E402
-from _harness import (arguments, child_result, finish, fmt_git, fmt_load,  # noqa: E402
-                      machine_info, one_blas_thread, parse, pyplot, reset_peak, save_png,
-                      status_kib)
+from _harness import (  # noqa: E402
+    arguments,
+    child_result,
+    finish,
+    fmt_git,
+    fmt_load,
+    machine_info,
+    one_blas_thread,
+    parse,
+    pyplot,
+    reset_peak,
+    save_png,
+    status_kib,
+)
 
 CLASSES = (105, 300, 1000)
 METHODS = ("softmax", "ovr-hinge-1", "ovr-hinge-2", "linearsvc")

@@ -52,9 +52,20 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import (arguments, finish, fmt_git, fmt_load, load_average,  # noqa: E402
-                      machine_info, one_blas_thread, parse, pyplot, save_png, time_calls,
-                      write_bench_results)
+from _harness import (  # noqa: E402
+    arguments,
+    finish,
+    fmt_git,
+    fmt_load,
+    load_average,
+    machine_info,
+    one_blas_thread,
+    parse,
+    pyplot,
+    save_png,
+    time_calls,
+    write_bench_results,
+)
 
 SETS = ("dna", "pendigits", "20newsgroups", "ag_news")
 LIBSVM_SETS = ("dna", "pendigits")

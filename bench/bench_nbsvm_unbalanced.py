@@ -40,8 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import (RESULTS, arguments, finish, fmt_git, machine_info,  # noqa: E402
-                      one_blas_thread, parse)
+from _harness import RESULTS, arguments, finish, fmt_git, machine_info, one_blas_thread, parse  # noqa: E402
 
 RT_NEGATIVES = (5331, 3000, 1333, 592)
 SST_SHARE = 0.64

@@ -48,12 +48,36 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synthetic  # noqa: E402
-from _harness import (arguments, child_result, finish, fmt_load, load_average,  # noqa: E402
-                      installed, median, package_version, parse, peak_rss_bytes, pyplot,
-                      reset_peak_rss, rss_bytes, run_child, save_png, spread, time_calls)
+from _harness import (  # noqa: E402
+    arguments,
+    child_result,
+    finish,
+    fmt_load,
+    installed,
+    load_average,
+    median,
+    package_version,
+    parse,
+    peak_rss_bytes,
+    pyplot,
+    reset_peak_rss,
+    rss_bytes,
+    run_child,
+    save_png,
+    spread,
+    time_calls,
+)
 from _harness import machine_info as base_machine_info  # noqa: E402
-from _peers import (fasttext_fit, fasttext_labels, fasttext_line, fasttext_rows,  # noqa: E402
-                    vw_fit, vw_predict, write_fasttext, write_vw)
+from _peers import (  # noqa: E402
+    fasttext_fit,
+    fasttext_labels,
+    fasttext_line,
+    fasttext_rows,
+    vw_fit,
+    vw_predict,
+    write_fasttext,
+    write_vw,
+)
 from synthetic import load_or_make, split  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
@@ -236,8 +260,8 @@ def run_set(spec, configs, loss, epochs, repeats, budget, previous, files, progr
     for name in runnable:
         counts[name], reason = plan(name, previous, nnz, repeats, budget)
         if files is None and CONFIGS[name][0] in FILE_PEERS:
-            counts[name], reason = 0, (f"skipped: above --max-file-rows (writing the text "
-                                       f"files is not timed but costs the run's budget)")
+            counts[name], reason = 0, ("skipped: above --max-file-rows (writing the text "
+                                       "files is not timed but costs the run's budget)")
         if reason:
             skipped[name] = reason
     records = {name: {"runs": [], "note": skipped.get(name)} for name in configs}

@@ -46,9 +46,24 @@ from numba import njit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import (arguments, atomic_file, child_result, finish, fmt_git,  # noqa: E402
-                      fmt_load, load_average, machine_info, median, parse, peak_rss_bytes,
-                      pyplot, reset_peak_rss, rss_bytes, run_child, save_png)
+from _harness import (  # noqa: E402
+    arguments,
+    atomic_file,
+    child_result,
+    finish,
+    fmt_git,
+    fmt_load,
+    load_average,
+    machine_info,
+    median,
+    parse,
+    peak_rss_bytes,
+    pyplot,
+    reset_peak_rss,
+    rss_bytes,
+    run_child,
+    save_png,
+)
 from synthetic import CACHE, load_or_make  # noqa: E402
 
 SET_ROWS, NNZ_PER_ROW, TEST_ROWS = 10_000_000, 25, 100_000

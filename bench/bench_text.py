@@ -86,9 +86,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import (arguments, finish, fmt_git, fmt_load, load_average,  # noqa: E402
-                      machine_info, one_blas_thread, package_version, parse, pyplot, save_png,
-                      write_bench_results)
+from _harness import (  # noqa: E402
+    arguments,
+    finish,
+    fmt_git,
+    fmt_load,
+    load_average,
+    machine_info,
+    one_blas_thread,
+    package_version,
+    parse,
+    pyplot,
+    save_png,
+    write_bench_results,
+)
 from _peers import fasttext_fit, fasttext_labels, fasttext_line, write_fasttext  # noqa: E402
 
 GRID = (0.01, 0.1, 1.0, 10.0, 100.0)

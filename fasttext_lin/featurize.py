@@ -16,9 +16,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _text_kernels as _k
+from ._naive_bayes import log_count_ratios
 from ._tokens import document_code_points, documents, tokenizer
 from ._validation import csr_contract
-from ._naive_bayes import log_count_ratios
 from ._vocabulary import checked_table, code_points, decode_keys, fitted_int, term_array, utf8
 
 __all__ = ["BagOfWords", "log_count_ratios"]

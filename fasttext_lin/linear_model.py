@@ -8,8 +8,8 @@ import scipy.sparse as sp
 from scipy.special import expit, log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_scalar, validate_data
@@ -419,7 +419,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                                             bool(self.average))
 
     def _validate_input(self, X, y, reset):
-        """Checked ``(X, y)``: X as CSR (:func:`~fasttext_lin._validation.checked_csr`), y as classification labels.
+        """Checked ``(X, y)``: X as CSR (:func:`~fasttext_lin._validation.checked_csr`), y as
+        classification labels.
 
         With ``reset`` and ``warm_start`` on a fitted model, X must keep the model's
         feature count, else the model is left as it was and the error says what to do.

@@ -53,7 +53,8 @@ In ``metadata.json``, ``estimator`` is the class name, ``params`` its ``get_para
 ``object_arrays`` names the arrays that were object arrays of ``str`` and are stored as
 unicode (they come back as object arrays).
 
-Version 3 made the SGD state optional and added quantized weights (:func:`fasttext_lin.quantize.quantize_model`);
+Version 3 made the SGD state optional and added quantized weights
+(:func:`fasttext_lin.quantize.quantize_model`);
 version 2 added the ``LinearClassifier`` parameter ``probability`` and its
 ``calibration_.npy``. Files of versions 1 and 2 (which always hold the SGD state) still
 load, version 1 as ``probability=False`` models.
@@ -83,9 +84,21 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._calibration import calibrates
 from ._io import check_output_path
-from ._model_file import (FORMAT_VERSION, METADATA_MEMBER, WEIGHTS, WHAT, ModelFileError,
-                          open_model_file, params_from_json, params_to_json, quantize,
-                          require, saving, storable, write_model_file)
+from ._model_file import (
+    FORMAT_VERSION,
+    METADATA_MEMBER,
+    WEIGHTS,
+    WHAT,
+    ModelFileError,
+    open_model_file,
+    params_from_json,
+    params_to_json,
+    quantize,
+    require,
+    saving,
+    storable,
+    write_model_file,
+)
 from ._model_file import Problem as _Problem
 from ._state import state_class
 from .linear_model import LinearClassifier

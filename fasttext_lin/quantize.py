@@ -13,7 +13,8 @@ __all__ = ["quantize_model"]
 def quantize_model(source, output, *, weights="float16", prune=0.0):
     """Write a smaller copy of a model file, its weights stored in fewer bits.
 
-    :func:`~fasttext_lin.persist.load_model` (and :func:`~fasttext_lin.text_model.load_text_model` for a text
+    :func:`~fasttext_lin.persist.load_model` (and
+    :func:`~fasttext_lin.text_model.load_text_model` for a text
     model) read the copy like any model file, with ``coef_`` dequantized into the saved
     model's dtype. The copy holds no SGD state (see :func:`~fasttext_lin.persist.save_model`).
 

@@ -311,8 +311,9 @@ def stream_fit(path, *, format="libsvm", chunk_size=100_000, passes=5, classifie
     model.n_iter_ = passes
     if format == "libsvm":
         return model
-    from .text_model import STEPS
     from sklearn.pipeline import Pipeline
+
+    from .text_model import STEPS
 
     return Pipeline(list(zip(STEPS, (featurizer, model))))
 

@@ -9,7 +9,10 @@ import scipy.sparse as sp
 
 from fasttext_lin.cli import bench_protocol as benchmark
 from fasttext_lin.cli.bench_protocol import (
-    MODELS, primal_objective, run_libsvm_benchmark, with_bias_column,
+    MODELS,
+    primal_objective,
+    run_libsvm_benchmark,
+    with_bias_column,
 )
 from fasttext_lin.cli.bench_report import format_table, write_results
 

@@ -11,11 +11,11 @@ import numba
 import pytest
 
 from fasttext_lin import cli
+from fasttext_lin.cli import main
 from fasttext_lin.cli import predict as cli_predict
 from fasttext_lin.cli.parser import build_parser
 from fasttext_lin.cli.report import label_strings
 from fasttext_lin.cli.timings import Timings
-from fasttext_lin.cli import main
 
 DOCS = {"pos": ["good fine film", "great lovely acting", "superb plot", "a fine cast"],
         "neg": ["bad dull film", "awful boring acting", "dull plot", "a boring cast"]}

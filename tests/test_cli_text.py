@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from fasttext_lin import persist
-from fasttext_lin.cli import predict as cli_predict
 from fasttext_lin.cli import main
+from fasttext_lin.cli import predict as cli_predict
 from fasttext_lin.persist import save_model
 from fasttext_lin.text_model import load_text_model
 

@@ -15,9 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fasttext_lin.datasets import registry
-from fasttext_lin.datasets import (fetch_corpus, read_delimited, read_fasttext,
-                                   read_file_per_class, read_folder_per_class)
+from fasttext_lin.datasets import (
+    fetch_corpus,
+    read_delimited,
+    read_fasttext,
+    read_file_per_class,
+    read_folder_per_class,
+    registry,
+)
 
 
 def _write(path, content):

@@ -19,8 +19,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from fasttext_lin import datasets
-from fasttext_lin.datasets import (fetch_corpus, fetch_libsvm, get_data_home, load_libsvm,
-                                   load_libsvm_files, registry)
+from fasttext_lin.datasets import (
+    fetch_corpus,
+    fetch_libsvm,
+    get_data_home,
+    load_libsvm,
+    load_libsvm_files,
+    registry,
+)
 
 _URL = "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets"
 

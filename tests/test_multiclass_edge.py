@@ -12,12 +12,18 @@ import pytest
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import log_loss, make_scorer
-from sklearn.model_selection import (GridSearchCV, KFold, StratifiedKFold, cross_val_predict,
-                                     cross_val_score, cross_validate)
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedKFold,
+    cross_val_predict,
+    cross_val_score,
+    cross_validate,
+)
 
-from fasttext_lin.cli import main
 from fasttext_lin import _sgd_kernels as K
 from fasttext_lin._state import BinaryState, SoftmaxState
+from fasttext_lin.cli import main
 from fasttext_lin.linear_model import LinearClassifier
 from fasttext_lin.nbsvm import NBSVM
 from fasttext_lin.text_model import cross_validate_text, text_pipeline

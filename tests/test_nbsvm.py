@@ -10,7 +10,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import normalize
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fasttext_lin import BagOfWords, LinearClassifier, NBSVM
+from fasttext_lin import NBSVM, BagOfWords, LinearClassifier
 from fasttext_lin.featurize import log_count_ratios
 
 

@@ -19,12 +19,11 @@ from hypothesis.extra import numpy as hnp
 from numpy.lib import format as npy_format
 from sklearn.datasets import make_classification
 
-from fasttext_lin import NBSVM, LinearClassifier
+from fasttext_lin import NBSVM, LinearClassifier, quantize
 from fasttext_lin import _sgd_kernels as K
-from fasttext_lin import quantize
-from fasttext_lin._state import state_class
 from fasttext_lin._io import OutputPathError
 from fasttext_lin._model_file import describe
+from fasttext_lin._state import state_class
 from fasttext_lin.persist import ModelFileError, load_model, save_model
 
 LABELS = {"int": np.array([3, 7, 11]), "str": np.array(["neg", "neutral", "pos"])}

@@ -13,9 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fasttext_lin.datasets import (check_class_labels, load_libsvm, load_libsvm_files,
-                                   read_delimited, read_fasttext, read_file_per_class,
-                                   read_label_text)
+from fasttext_lin.datasets import (
+    check_class_labels,
+    load_libsvm,
+    load_libsvm_files,
+    read_delimited,
+    read_fasttext,
+    read_file_per_class,
+    read_label_text,
+)
 
 
 def _write(path, content):

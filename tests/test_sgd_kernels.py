@@ -5,9 +5,9 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import naive_sgd
 
 from fasttext_lin import _sgd_kernels as K
-from naive import naive_sgd
 
 
 def run_kernel(X, y, orders, loss, schedule="constant", alpha=0.0, eta0=0.1, power_t=0.5,

@@ -6,6 +6,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import naive_softmax_sgd
 from scipy.special import log_softmax
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
@@ -14,9 +15,8 @@ from sklearn.preprocessing import MaxAbsScaler
 from fasttext_lin import LinearClassifier
 from fasttext_lin import _sgd_kernels as K
 from fasttext_lin import _softmax_kernels as S
-from fasttext_lin.datasets import fetch_libsvm
 from fasttext_lin._sgd import optimal_t0
-from naive import naive_softmax_sgd
+from fasttext_lin.datasets import fetch_libsvm
 
 
 def new_state(n_features, n_classes, average, dtype=np.float64):

@@ -16,8 +16,13 @@ from fasttext_lin._vocabulary import code_points
 from fasttext_lin.persist import ModelFileError, load_model, save_model
 from fasttext_lin.quantize import quantize_model
 from fasttext_lin.text_model import (
-    GRID, STEPS, featurizer_extra, load_text_model, save_text_model,
-    text_pipeline)
+    GRID,
+    STEPS,
+    featurizer_extra,
+    load_text_model,
+    save_text_model,
+    text_pipeline,
+)
 
 GOOD = ["good", "great", "fine film", "lovely", "superb acting", "a joy"]
 BAD = ["bad", "awful", "boring film", "dull", "poor acting", "a mess"]

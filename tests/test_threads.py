@@ -3,13 +3,12 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from naive import naive_sgd, naive_softmax_sgd
 
-from fasttext_lin import LinearClassifier
+from fasttext_lin import LinearClassifier, _threads
 from fasttext_lin import _sgd_kernels as K
 from fasttext_lin import _softmax_kernels as S
-from fasttext_lin import _threads
 from fasttext_lin.datasets import fetch_libsvm
-from naive import naive_sgd, naive_softmax_sgd
 
 
 def sparse_set(n, n_classes=2, n_features=60, seed=0):

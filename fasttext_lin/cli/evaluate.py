@@ -3,8 +3,15 @@ data (a text model for text, a LIBSVM model for LIBSVM data)."""
 
 import importlib
 
-from .libsvm import (FORMAT_HINT, check_libsvm_options, is_libsvm, libsvm_classifier,
-                     read_libsvm, rows_of, to_width)
+from .libsvm import (
+    FORMAT_HINT,
+    check_libsvm_options,
+    is_libsvm,
+    libsvm_classifier,
+    read_libsvm,
+    rows_of,
+    to_width,
+)
 from .report import classifier_line, print_report, progress_bar, shown_labels, size_text
 from .text import build_pipeline, label_path, read_corpus
 from .timings import Timings

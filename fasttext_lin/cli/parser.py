@@ -7,8 +7,16 @@ library's own, read from :mod:`fasttext_lin._constants`.
 import argparse
 
 from .. import __version__
-from .._constants import (EPOCH_LADDER, GRID, LOSSES, PARALLEL_MODES, QUANTIZED_WEIGHTS,
-                          TEXT_MODELS, TOKEN_PATTERNS, WEIGHTINGS)
+from .._constants import (
+    EPOCH_LADDER,
+    GRID,
+    LOSSES,
+    PARALLEL_MODES,
+    QUANTIZED_WEIGHTS,
+    TEXT_MODELS,
+    TOKEN_PATTERNS,
+    WEIGHTINGS,
+)
 from .bench import bench as run_bench
 from .bench import fetch as run_fetch
 from .evaluate import cv as run_cv

@@ -6,8 +6,14 @@ import os
 import shutil
 import time
 
-from .libsvm import (check_libsvm_options, is_libsvm, is_libsvm_name, libsvm_classifier,
-                     read_libsvm, refuse_text_options)
+from .libsvm import (
+    check_libsvm_options,
+    is_libsvm,
+    is_libsvm_name,
+    libsvm_classifier,
+    read_libsvm,
+    refuse_text_options,
+)
 from .report import classifier_line, progress_bar, shown_labels
 from .text import build_pipeline, label_path, read_corpus
 from .timings import Timings

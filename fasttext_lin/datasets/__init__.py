@@ -23,8 +23,16 @@ from .corpora import fetch_corpus
 from .fetch import fetch_libsvm
 from .libsvm import check_class_labels, load_libsvm, load_libsvm_files
 from .registry import CORPORA, LIBSVM_SETS, get_data_home
-from .text import (decode_part, fasttext_records, read_delimited, read_fasttext,
-                   read_file_per_class, read_folder_per_class, read_label_text, split_lines)
+from .text import (
+                   decode_part,
+                   fasttext_records,
+                   read_delimited,
+                   read_fasttext,
+                   read_file_per_class,
+                   read_folder_per_class,
+                   read_label_text,
+                   split_lines,
+)
 
 __all__ = ["CORPORA", "LIBSVM_SETS", "check_class_labels", "decode_part", "fasttext_records",
            "fetch_corpus", "fetch_libsvm", "get_data_home", "is_compressed", "load_libsvm",

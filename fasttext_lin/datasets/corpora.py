@@ -18,8 +18,14 @@ from sklearn.utils import Bunch
 from .._io import sha256_file
 from . import download as _download
 from .registry import CORPUS_SPECS, SHIPPED_SUFFIX, find_files, is_shipped
-from .text import (read_delimited, read_fasttext, read_file_per_class, read_folder,
-                   read_label_text, read_lines)
+from .text import (
+    read_delimited,
+    read_fasttext,
+    read_file_per_class,
+    read_folder,
+    read_label_text,
+    read_lines,
+)
 
 __all__ = ["fetch_corpus"]
 
