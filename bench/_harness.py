@@ -8,10 +8,8 @@ it measures.
 """
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -89,33 +87,14 @@ def parse(parser, argv=None):
 # -- machine, versions, load ------------------------------------------------------------------
 
 def machine_info(**extra):
-    """CPU, cores, versions, date, load average, thread variables and the checkout's git state.
+    """CPU, cores, versions, date, load average and thread variables (the library's
+    :func:`fasttext_lin.cli.bench_protocol.machine_info`), and the checkout's git state.
 
     ``extra`` entries are added as given.
     """
-    import numba
-    import numpy
-    import scipy
-    import sklearn
+    from fasttext_lin.cli.bench_protocol import machine_info as library_machine_info
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {
-        "cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
-        "python": platform.python_version(), "numpy": numpy.__version__,
-        "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
-        "numba": numba.__version__,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "load_average": load_average(),
-        "env": {key: os.environ[key] for key in sorted(os.environ)
-                if key.startswith(("OPENBLAS_", "NUMBA_", "OMP_"))},
-        "git": git_state(),
-    } | extra
+    return library_machine_info() | {"git": git_state()} | extra
 
 
 def load_average():

@@ -43,3 +43,30 @@ def write_libsvm():
                         + "\n")
 
     return write
+
+
+def two_class_reviews(n=60, seed=0):
+    """A small two-class corpus a linear model separates, with an empty document."""
+    good = ["good", "great", "fine film", "lovely", "superb acting", "a joy"]
+    bad = ["bad", "awful", "boring film", "dull", "poor acting", "a mess"]
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        label = ("pos", "neg")[i % 2]
+        words = rng.choice(good if label == "pos" else bad, size=3).tolist()
+        texts.append(" ".join(words + rng.choice(["the", "movie", "plot"], 2).tolist()))
+        labels.append(label)
+    texts[5] = ""
+    return texts, np.array(labels)
+
+
+@pytest.fixture(scope="module")
+def data():
+    """``(texts, labels)`` of :func:`two_class_reviews`."""
+    return two_class_reviews()
+
+
+@pytest.fixture(scope="session")
+def make_reviews():
+    """:func:`two_class_reviews` itself, for a test that needs another size or seed."""
+    return two_class_reviews

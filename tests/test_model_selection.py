@@ -11,27 +11,6 @@ from fasttext_lin import text_pipeline
 from fasttext_lin._constants import GRID
 from fasttext_lin.model_selection import cross_validate_text
 
-GOOD = ["good", "great", "fine film", "lovely", "superb acting", "a joy"]
-BAD = ["bad", "awful", "boring film", "dull", "poor acting", "a mess"]
-
-
-def corpus(n=60, seed=0):
-    """A small two-class corpus a linear model separates, with an empty document."""
-    rng = np.random.default_rng(seed)
-    texts, labels = [], []
-    for i in range(n):
-        label = ("pos", "neg")[i % 2]
-        words = rng.choice(GOOD if label == "pos" else BAD, size=3).tolist()
-        texts.append(" ".join(words + rng.choice(["the", "movie", "plot"], 2).tolist()))
-        labels.append(label)
-    texts[5] = ""
-    return texts, np.array(labels)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return corpus()
-
 
 def test_cross_validate_text_chooses_c_per_fold_and_reports(data):
     texts, y = data
@@ -80,9 +59,10 @@ def test_cross_validate_text_without_search_on_another_parameter_name(data):
     assert result.fold_chosen == [None, None] and result.mean_accuracy > 0.8
 
 
-def test_cross_validate_text_uses_shuffled_stratified_folds_seeded_by_random_state():
+def test_cross_validate_text_uses_shuffled_stratified_folds_seeded_by_random_state(
+        make_reviews):
     """The protocol of the documented rt-polarity figure: StratifiedKFold(shuffle, seed)."""
-    texts, y = corpus(n=90, seed=3)
+    texts, y = make_reviews(n=90, seed=3)
     texts = np.asarray(texts, dtype=object)
     pipe = text_pipeline(model="nbsvm", ngrams=2)
     result = cross_validate_text(pipe, texts, y, folds=5, grid=1.0, random_state=2)

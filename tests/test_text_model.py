@@ -24,28 +24,6 @@ from fasttext_lin.text_model import (
     text_pipeline,
 )
 
-GOOD = ["good", "great", "fine film", "lovely", "superb acting", "a joy"]
-BAD = ["bad", "awful", "boring film", "dull", "poor acting", "a mess"]
-
-
-def corpus(n=60, seed=0):
-    """A small two-class corpus a linear model separates, with an empty document."""
-    rng = np.random.default_rng(seed)
-    texts, labels = [], []
-    for i in range(n):
-        label = ("pos", "neg")[i % 2]
-        words = rng.choice(GOOD if label == "pos" else BAD, size=3).tolist()
-        texts.append(" ".join(words + rng.choice(["the", "movie", "plot"], 2).tolist()))
-        labels.append(label)
-    texts[5] = ""
-    return texts, np.array(labels)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return corpus()
-
-
 # -- the pipeline -----------------------------------------------------------------------------
 
 def test_text_pipeline_maps_its_parameters():
