@@ -11,6 +11,8 @@ LOSSES = ("hinge", "log_loss", "modified_huber", "softmax", "squared_error", "sq
 PROBA_LOSSES = ("log_loss", "modified_huber", "softmax")
 # LinearClassifier's ``learning_rate`` values.
 SCHEDULES = ("constant", "optimal", "invscaling", "adaptive")
+# LinearClassifier's ``solver`` values: SGD epochs, or dual coordinate descent ('cd').
+SOLVERS = ("sgd", "cd")
 # How ``n_jobs`` threads train one model.
 PARALLEL_MODES = ("hogwild", "deterministic")
 # BagOfWords' ``weighting`` and ``token_pattern`` values.

@@ -16,7 +16,9 @@ from sklearn.utils.validation import check_is_fitted, check_scalar, validate_dat
 
 from ._calibration import calibrates, fit_platt
 from ._calibration import probabilities as platt_probabilities
-from ._constants import LOSSES, PARALLEL_MODES, PROBA_LOSSES, SCHEDULES
+from ._cd import LOSSES as CD_LOSSES
+from ._cd import train as cd_train
+from ._constants import LOSSES, PARALLEL_MODES, PROBA_LOSSES, SCHEDULES, SOLVERS
 from ._sgd import train as sgd_train
 from ._state import state_class
 from ._validation import check_labels, checked_csr
@@ -25,7 +27,7 @@ from ._validation import check_labels, checked_csr
 _PROBA_LOSSES, _LOSSES, _PARALLEL_MODES = PROBA_LOSSES, list(LOSSES), PARALLEL_MODES
 # The solvers, by name: each trains a ModelState in place (see _sgd.train). A second solver
 # is one module and one entry here.
-_SOLVERS = {"sgd": sgd_train}
+_SOLVERS = {"sgd": sgd_train, "cd": cd_train}
 # SGDClassifier's damping of the intercept's steps on sparse X (sklearn.linear_model._base).
 _SPARSE_INTERCEPT_DECAY = 0.01
 
@@ -37,6 +39,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     ``s_i`` is the sample weight times the class weight. Multi-class problems are
     solved one-vs-rest, but for 'softmax', which trains one multinomial model of all
     the classes. The parameters follow :class:`sklearn.linear_model.SGDClassifier`.
+    ``solver='cd'`` solves the same problem exactly, by dual coordinate descent.
 
     Parameters
     ----------
@@ -74,10 +77,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     power_t : float, default=0.5
         Exponent of 'invscaling'.
     max_iter : int, default=1000
-        Maximum number of epochs.
+        Maximum number of epochs ('sgd') or passes over the rows ('cd').
     tol : float or None, default=1e-3
-        Stop when the epoch's objective has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs; None runs ``max_iter`` epochs.
+        'sgd': stop when the epoch's objective has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; None runs ``max_iter`` epochs. 'cd': stop when the
+        relative duality gap ``(P(w) - D(alpha)) / P(w)`` of each problem is at most
+        ``tol`` (None: 1e-4), which certifies ``P(w) - P* <= tol P(w)``; a
+        ``ConvergenceWarning`` naming the gap reached when ``max_iter`` passes end first.
     n_iter_no_change : int, default=5
         See ``tol``.
     shuffle : bool, default=True
@@ -85,7 +91,11 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffles.
     fit_intercept : bool, default=True
-        Learn an unregularised intercept.
+        Learn an intercept: unregularised with 'sgd'; with 'cd', as liblinear, a
+        regularised bias feature of value ``intercept_scaling`` (X is not copied).
+    intercept_scaling : float, default=1.0
+        'cd' only: the value of the bias feature, finite and > 0; ``intercept_`` is its
+        weight times ``intercept_scaling``, so a larger value regularises the intercept less.
     intercept_decay : 'auto' or float, default='auto'
         The intercept's step is the weights' step times this, in (0, 1]. 'auto' is
         SGDClassifier's rule for its losses: 0.01 (``SPARSE_INTERCEPT_DECAY``) when X is a
@@ -126,7 +136,20 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         largest block's length each epoch, and averaging sums the weights after every step of
         every block. With one block it is serial SGD (up to rounding).
     verbose : int, default=0
-        Print one line per epoch when > 0.
+        Print one line per epoch when > 0 ('cd': the pass, primal, dual and relative gap
+        at each gap check).
+    solver : {'sgd', 'cd'}, default='sgd'
+        'sgd': stochastic gradient descent, any loss, as the parameters above say.
+        'cd': dual coordinate descent (Hsieh et al., ICML 2008, with liblinear's shrinking)
+        for 'hinge' and 'squared_hinge': the exact optimum of liblinear's
+        ``1/2 ||w||^2 + C sum_i s_i L_i`` (``C = 1 / (alpha n)`` when ``C`` is None), to the
+        relative duality gap ``tol``. Each pass visits the rows in a fresh random order
+        (``random_state``); sample and class weights bound the dual variables (``C s_i``);
+        one-vs-rest problems run on ``n_jobs`` threads, each with its own seed (the model
+        does not depend on ``n_jobs``). ``warm_start`` continues from ``dual_coef_``.
+        ``learning_rate``, ``eta0``, ``power_t``, ``n_iter_no_change``, ``shuffle``,
+        ``intercept_decay``, ``average`` and ``parallel`` are SGD's and unused;
+        :meth:`partial_fit` needs 'sgd'.
     probability : bool, default=False
         Give 'hinge', 'squared_hinge' and 'squared_error' models probabilities, as
         ``SVC(probability=True)`` does: :meth:`fit` first trains the model on 5 stratified
@@ -158,6 +181,11 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     calibration_ : ndarray of shape (1, 2) or (n_classes, 2)
         Only with ``probability=True`` and a loss without probabilities of its own: the
         slope ``a_k`` and intercept ``b_k`` of the sigmoid of each row of ``coef_``.
+    dual_coef_ : ndarray of shape (n_problems, n_samples)
+        'cd' only: the dual variables ``alpha`` of the last :meth:`fit`, one row per
+        binary problem (one for two classes, else one per class), ``w = sum_i alpha_i
+        y_i x_i`` with ``y_i = +-1``; ``warm_start`` continues from them when X has as many
+        rows (clipped to the new bounds). Not stored in model files.
     sgd_state_ : BinaryState or SoftmaxState
         The SGD variables that :meth:`partial_fit` and ``warm_start`` continue from, and
         that model files store with ``state=True`` (``fasttext_lin._state``).
@@ -168,7 +196,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         power_t=0.5, max_iter=1000, tol=1e-3, n_iter_no_change=5, shuffle=True,
         random_state=None, fit_intercept=True, intercept_decay="auto", average=False,
         class_weight=None, warm_start=False, n_jobs=None, parallel="hogwild", verbose=0,
-        probability=False,
+        probability=False, solver="sgd", intercept_scaling=1.0,
     ):
         self.loss = loss
         self.alpha = alpha
@@ -190,6 +218,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.parallel = parallel
         self.verbose = verbose
         self.probability = probability
+        self.solver = solver
+        self.intercept_scaling = intercept_scaling
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -199,7 +229,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the model by ``max_iter`` epochs of SGD at most.
+        """Fit the model by ``solver``: ``max_iter`` epochs of SGD or passes of CD at most.
 
         Parameters
         ----------
@@ -252,6 +282,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self.check_params()
+        if self.solver != "sgd":
+            raise ValueError(f"partial_fit runs SGD epochs, not solver={self.solver!r}: set "
+                             "solver='sgd', or use fit.")
         if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             # A batch's class counts are not the data's (a batch may miss a class).
             raise ValueError(
@@ -362,6 +395,18 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             scores = np.column_stack([np.zeros_like(scores), scores])
         return log_softmax(scores, axis=1)
 
+    @property
+    def dual_coef_(self):
+        # A property over a private name: model files do not store the dual variables (the
+        # size of X's rows), and their writer refuses public fitted attributes it cannot store.
+        if "_dual_coef" not in vars(self):
+            raise AttributeError("dual_coef_ is set by fit with solver='cd'.")
+        return self._dual_coef
+
+    @dual_coef_.setter
+    def dual_coef_(self, value):
+        self._dual_coef = value
+
     # -- internals ---------------------------------------------------------------------------
 
     def check_params(self):
@@ -402,6 +447,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                                  "-1 for all cores, or None for one.")
         if self.parallel not in _PARALLEL_MODES:
             raise ValueError(f"parallel={self.parallel!r} is not one of {list(_PARALLEL_MODES)}.")
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver={self.solver!r} is not one of {list(SOLVERS)}.")
+        if self.solver == "cd" and self.loss not in CD_LOSSES:
+            raise ValueError(f"solver='cd' trains loss {' or '.join(map(repr, CD_LOSSES))}, "
+                             f"not loss={self.loss!r}: choose one of them, or solver='sgd'.")
+        _check_real(self.intercept_scaling, "intercept_scaling", min_val=0.0,
+                    include_boundaries="neither")
         for name in ("shuffle", "fit_intercept", "warm_start", "probability"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name}={getattr(self, name)!r} must be True or False.")
@@ -479,7 +531,11 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         well."""
         weight = self._class_weighted(y, classes, weight)
         alpha = self._alpha(X.shape[0])
-        n_iter = _SOLVERS["sgd"](self, X, y, classes, weight, alpha, decay, sgd, max_epochs)
+        # The dual variables belong to the 'cd' fit that sets them.
+        if self.solver != "cd":
+            vars(self).pop("_dual_coef", None)
+        n_iter = _SOLVERS[self.solver](self, X, y, classes, weight, alpha, decay, sgd,
+                                       max_epochs)
         # A calibration belongs to the weights it was fitted to.
         vars(self).pop("calibration_", None)
         self.classes_ = classes

@@ -1,0 +1,143 @@
+"""The dual coordinate descent solver of :class:`~fasttext_lin.LinearClassifier`
+(``solver='cd'``) for the hinge and the squared hinge: passes, shrinking, the duality-gap
+stop and the one-vs-rest threads, over the kernels of :mod:`._cd_kernels`.
+
+It solves liblinear's problem ``min_w 1/2 ||w||^2 + C sum_i s_i loss(y_i w.x_i)`` in its
+dual (Hsieh et al., ICML 2008), with ``C = 1 / (alpha n)``, the intercept as a regularised
+bias feature of value ``intercept_scaling``. Each pass visits the active rows in a fresh
+random order; rows whose bound holds are shrunk away as liblinear does, and all rows come
+back when the active ones have converged. The solver stops when the relative duality gap
+``(P(w) - D(alpha)) / P(w)`` is at most ``tol``.
+"""
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.parallel import Parallel, delayed
+
+from . import _cd_kernels as K
+
+# The losses this solver trains.
+LOSSES = ("hinge", "squared_hinge")
+# tol's value when tol=None: the relative duality gap to reach.
+DEFAULT_TOL = 1e-4
+# The projected-gradient spread at which the active rows count as converged (liblinear's
+# default stop), and its factor each time all rows converge with the gap still above tol.
+FIRST_SPREAD, SPREAD_FACTOR = 0.1, 0.1
+# The gap costs one sweep over all rows: check it when the active rows converge, else
+# after passes that visited this many times X's nonzeros (at most 1/GAP_EVERY extra work).
+GAP_EVERY = 5
+
+
+def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
+    """Train every binary problem of ``state`` (a BinaryState) to its optimum, in place.
+
+    The arguments are those of :func:`._sgd.train` (``decay`` is unused); ``est.dual_coef_``
+    is set to the dual variables, one row per problem, and with ``est.warm_start`` a
+    previous ``dual_coef_`` of the same shape is the starting point (clipped to the new
+    bounds). Returns the passes run (the largest over the problems).
+    """
+    n, n_features = X.shape
+    # est.C itself when given: 1 / (alpha n) may round it, and alpha_i = C s_i is tested.
+    C = float(est.C) if est.C is not None else 1.0 / (alpha * n)
+    squared = est.loss == "squared_hinge"
+    bias = float(est.intercept_scaling) if est.fit_intercept else 0.0
+    upper, diag = _bounds(C * weight, squared)
+    qd = K.squared_row_norms(X.indptr, X.data, bias) + diag
+    csr = (_unsigned(X.indptr), _unsigned(X.indices), X.data)
+    positive = classes[-1:] if classes.shape[0] == 2 else classes
+    previous = getattr(est, "dual_coef_", None) if est.warm_start else None
+    if previous is None or previous.shape != (positive.shape[0], n):
+        previous = np.zeros((positive.shape[0], n))
+    seeds = check_random_state(est.random_state).randint(
+        np.iinfo(np.int32).max, size=positive.shape[0]
+    )
+    tol = DEFAULT_TOL if est.tol is None else float(est.tol)
+    problem = (csr, n_features, upper, diag, qd, C * weight, bias, squared, tol, max_epochs,
+               est.verbose)
+    # Each problem has its own seed, drawn above: the model does not depend on n_jobs.
+    results = Parallel(n_jobs=est.n_jobs, prefer="threads")(
+        delayed(_solve)(problem, np.where(y == label, 1.0, -1.0),
+                        np.minimum(previous[k], upper), seeds[k], k)
+        for k, label in enumerate(positive)
+    )
+    coef = np.empty((len(results), n_features))
+    intercept = np.empty(len(results))
+    for k, (w, _, _) in enumerate(results):
+        coef[k], intercept[k] = w[:n_features], w[n_features] * bias
+    state.set_solution(coef, intercept)
+    est.dual_coef_ = np.stack([dual for _, dual, _ in results])
+    return max(passes for _, _, passes in results)
+
+
+def _bounds(cost, squared):
+    """Per-row ``(upper, diag)`` of the dual for ``cost_i = C s_i``; rows of weight 0 get
+    ``upper = 0`` (their alpha stays 0) and ``diag = 0``."""
+    used = cost > 0.0
+    if not squared:
+        return cost.copy(), np.zeros_like(cost)
+    upper = np.where(used, np.inf, 0.0)
+    diag = np.zeros_like(cost)
+    diag[used] = 0.5 / cost[used]
+    return upper, diag
+
+
+def _solve(problem, y, alpha, seed, k):
+    """Solve one binary problem from the dual point ``alpha`` (feasible; updated in place).
+
+    Returns ``(w, alpha, passes)``, ``w`` of length ``n_features + 1`` (the bias weight last).
+    """
+    csr, n_features, upper, diag, qd, cost, bias, squared, tol, max_passes, verbose = problem
+    w = np.zeros(n_features + 1)
+    K.rebuild_weights(*csr, y, alpha, w, bias)
+    rng = np.random.default_rng(seed)
+    # Rows of weight 0 keep alpha = 0: they never enter the passes.
+    index = np.flatnonzero(upper > 0.0).astype(np.intp)
+    n_rows, active = index.shape[0], index.shape[0]
+    gap_work = csr[0][-1] + csr[0].shape[0]
+    pg_max, pg_min, spread, work, gap = np.inf, -np.inf, FIRST_SPREAD, 0, np.inf
+    for done in range(1, max_passes + 1):
+        start = time.perf_counter()
+        rng.shuffle(index[:active])
+        active, new_max, new_min, visited = K.cd_pass(
+            *csr, y, upper, diag, qd, alpha, w, bias, index, active, pg_max, pg_min
+        )
+        work += visited
+        settled = new_max - new_min <= spread
+        if settled or work >= GAP_EVERY * gap_work or done == max_passes:
+            work = 0
+            primal, dual = K.primal_dual(*csr, y, cost, diag, alpha, w, bias, squared)
+            gap = (primal - dual) / max(primal, np.finfo(np.float64).tiny)
+            if not np.isfinite(gap):
+                raise ValueError(
+                    f"The duality gap became non-finite in pass {done} (problem {k + 1}): "
+                    "the rows are too large; scale the features (or sample weights) down."
+                )
+            if verbose:
+                print(f"-- Problem {k + 1}, pass {done}: primal {primal:.10g}, dual "
+                      f"{dual:.10g}, relative gap {gap:.3g}, {active} active rows, "
+                      f"{time.perf_counter() - start:.3f} s")
+            if gap <= tol:
+                return w, alpha, done
+        if settled:
+            if active == n_rows:
+                spread *= SPREAD_FACTOR
+            active, pg_max, pg_min = n_rows, np.inf, -np.inf
+        else:
+            pg_max = new_max if new_max > 0.0 else np.inf
+            pg_min = new_min if new_min < 0.0 else -np.inf
+    warnings.warn(
+        f"solver='cd' stopped at max_iter={max_passes} passes with a relative duality gap "
+        f"of {gap:.3g} (problem {k + 1}), above tol={tol:g}; raise max_iter or tol.",
+        ConvergenceWarning,
+    )
+    return w, alpha, max_passes
+
+
+def _unsigned(index_array):
+    """View non-negative integers as unsigned, without a copy: Numba checks a signed index
+    for wraparound at every access, an unsigned one needs no check."""
+    return index_array.view(np.dtype(f"u{index_array.dtype.itemsize}"))
