@@ -97,7 +97,7 @@ def _solve(problem, y, alpha, seed, k):
     # Rows of weight 0 keep alpha = 0: they never enter the passes.
     index = np.flatnonzero(upper > 0.0).astype(np.intp)
     n_rows, active = index.shape[0], index.shape[0]
-    gap_work = csr[0][-1] + csr[0].shape[0]
+    gap_work = int(csr[0][-1]) + csr[0].shape[0]  # a Python int: no unsigned wraparound
     pg_max, pg_min, spread, work, gap = np.inf, -np.inf, FIRST_SPREAD, 0, np.inf
     for done in range(1, max_passes + 1):
         start = time.perf_counter()
