@@ -282,9 +282,6 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self.check_params()
-        if self.solver != "sgd":
-            raise ValueError(f"partial_fit runs SGD epochs, not solver={self.solver!r}: set "
-                             "solver='sgd', or use fit.")
         if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             # A batch's class counts are not the data's (a batch may miss a class).
             raise ValueError(
@@ -607,6 +604,10 @@ def _has_probabilities(est):
 
 
 def _without_calibration(est):
+    if est.solver != "sgd":
+        # available_if chains this message to its AttributeError.
+        raise AttributeError(f"partial_fit runs SGD epochs, not solver={est.solver!r}: set "
+                             "solver='sgd', or use fit.")
     if not calibrates(est.loss, est.probability):
         return True
     raise AttributeError(

@@ -40,7 +40,19 @@ CALIBRATED_FAILED_CHECKS = {
 }
 
 
+# The exact solver stops at a relative duality gap of tol, reached after a number of passes
+# that depends on the row order: weighted and repeated rows stop at different points within
+# tol, which the check's tolerance on coef_ does not allow (tests/test_cd.py checks the
+# equivalence at tight tol).
+CD_FAILED_CHECKS = {name: (
+    "dual CD stops within tol of the optimum, at a point that depends on the row order: "
+    "weighted and repeated rows give models equal within tol, not to the check's precision."
+) for name in EXPECTED_FAILED_CHECKS}
+
+
 def expected_failed_checks(estimator):
+    if estimator.solver == "cd":
+        return CD_FAILED_CHECKS
     if calibrates(estimator.loss, estimator.probability):
         return EXPECTED_FAILED_CHECKS | CALIBRATED_FAILED_CHECKS
     return EXPECTED_FAILED_CHECKS
@@ -52,7 +64,8 @@ def expected_failed_checks(estimator):
      LinearClassifier(loss="softmax"), LinearClassifier(probability=True),
      LinearClassifier(loss="squared_hinge", probability=True, average=True),
      LinearClassifier(n_jobs=2, average=True),
-     LinearClassifier(loss="softmax", n_jobs=2, parallel="deterministic")],
+     LinearClassifier(loss="softmax", n_jobs=2, parallel="deterministic"),
+     LinearClassifier(solver="cd"), LinearClassifier(solver="cd", loss="squared_hinge", n_jobs=2)],
     expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):
