@@ -14,6 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_scalar, validate_data
 
+from . import _duality
 from ._calibration import calibrates, fit_platt
 from ._calibration import probabilities as platt_probabilities
 from ._cd import LOSSES as CD_LOSSES
@@ -403,6 +404,64 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     @dual_coef_.setter
     def dual_coef_(self, value):
         self._dual_coef = value
+
+    def duality_gap(self, X, y, sample_weight=None):
+        """Primal value, a dual value and their gap: how far the model is from the optimum.
+
+        The problem is ``P(w, b) = 1/2 ||w||^2 + C sum_i s_i L(y_i, w.x_i + b)``, with ``s_i``
+        the sample weights times the class weights (as :meth:`fit` uses them) and ``C`` the
+        model's; a model given ``alpha`` instead has ``C = 1 / (alpha n_samples)``, its SGD
+        objective times ``1 / alpha`` (the same minimiser). The dual point is built from the
+        model alone (the loss derivatives at the margins, clipped to the dual's domain; see
+        ``fasttext_lin._duality``), so the gap certifies any model, however trained:
+        ``0 <= P(w, b) - P* <= gap``. One-vs-rest models have one problem per class, and
+        the sums bound the sum of their suboptimalities; 'softmax' has the multinomial
+        problem (two classes: the pair ``(-coef_/2, coef_/2)``). With ``fit_intercept``
+        and 'sgd' the intercept is unregularised and the dual point is shrunk onto the
+        dual's equality constraint, so the gap certifies ``(w, b)`` jointly; with 'cd' it is
+        the weight of the bias feature ``intercept_scaling``, regularised, as 'cd' solves it.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels, each in ``classes_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        DualityGap
+            A named tuple: ``primal``, ``dual``, ``gap`` (sums over the problems),
+            ``relative_gap`` (``gap / max(|primal|, tiny)``), ``primals``, ``duals``,
+            ``gaps`` (arrays, one entry per problem) and ``C``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          accept_large_sparse=True, reset=False)
+        X = checked_csr(X)
+        check_labels(y)
+        y = np.asarray(y)
+        unseen = np.setdiff1d(y, self.classes_)
+        if unseen.size or y.shape != (X.shape[0],):
+            raise ValueError(f"y must hold one label of classes_ {self.classes_.tolist()} per "
+                             f"row of X; got shape {y.shape} and label(s) {unseen.tolist()}.")
+        weight = self._class_weighted(y, self.classes_, _checked_sample_weight(y, sample_weight))
+        if self.C is not None:
+            C = float(self.C)
+        elif self.alpha > 0:
+            C = 1.0 / (float(self.alpha) * X.shape[0])
+        else:
+            raise ValueError("duality_gap needs a regularised problem: alpha=0 and C=None "
+                             "have no finite C; give alpha > 0 or C.")
+        coef, intercept, free = self.coef_, self.intercept_, bool(self.fit_intercept)
+        if free and self.solver == "cd":
+            # 'cd' regularises its intercept as the weight of a bias feature.
+            scale = float(self.intercept_scaling)
+            X = sp.hstack([X, np.full((X.shape[0], 1), scale, dtype=X.dtype)], format="csr")
+            coef = np.hstack([coef, intercept[:, None] / scale])
+            intercept, free = np.zeros_like(intercept), False
+        return _duality.duality_gap(X, y, self.classes_, coef, intercept, C, weight, self.loss,
+                                    free)
 
     # -- internals ---------------------------------------------------------------------------
 
