@@ -40,7 +40,9 @@ optimality condition, so the gap closes at the optimum), ``q_i`` the softmax pro
 The hinge's derivative is a step, so at the optimum the rows on the margin need the values
 between 0 and 1 that rebuild ``w``: a second dual point sets those of the rows with
 ``|z_i - 1| <= MARGIN_BAND`` by bounded least squares on ``w = sum_i c_i a_i y_i x_i``, and
-the better of the two points is kept (both are feasible).
+the better of the two points is kept (both are feasible). Each point ``a`` is then replaced
+by the best ``theta a``, ``theta`` in [0, 1] (a concave search in one variable): far from
+the optimum ``a`` rebuilds ``w`` with too large a norm.
 
 With an intercept the dual point is made feasible by shrinking, which keeps every ``a`` in
 its domain (the domains are intervals holding 0): in a binary problem the larger of the two
