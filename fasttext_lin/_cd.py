@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
-from . import _cd_kernels as K
+from ._cd_kernels import cd_pass, primal_dual, rebuild_weights, squared_row_norms
 
 # The losses this solver trains.
 LOSSES = ("hinge", "squared_hinge")
@@ -46,7 +46,7 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     squared = est.loss == "squared_hinge"
     bias = float(est.intercept_scaling) if est.fit_intercept else 0.0
     upper, diag = _bounds(C * weight, squared)
-    qd = K.squared_row_norms(X.indptr, X.data, bias) + diag
+    qd = squared_row_norms(X.indptr, X.data, bias) + diag
     csr = (_unsigned(X.indptr), _unsigned(X.indices), X.data)
     positive = classes[-1:] if classes.shape[0] == 2 else classes
     previous = getattr(est, "dual_coef_", None) if est.warm_start else None
@@ -92,7 +92,7 @@ def _solve(problem, y, alpha, seed, k):
     """
     csr, n_features, upper, diag, qd, cost, bias, squared, tol, max_passes, verbose = problem
     w = np.zeros(n_features + 1)
-    K.rebuild_weights(*csr, y, alpha, w, bias)
+    rebuild_weights(*csr, y, alpha, w, bias)
     rng = np.random.default_rng(seed)
     # Rows of weight 0 keep alpha = 0: they never enter the passes.
     index = np.flatnonzero(upper > 0.0).astype(np.intp)
@@ -102,14 +102,14 @@ def _solve(problem, y, alpha, seed, k):
     for done in range(1, max_passes + 1):
         start = time.perf_counter()
         rng.shuffle(index[:active])
-        active, new_max, new_min, visited = K.cd_pass(
+        active, new_max, new_min, visited = cd_pass(
             *csr, y, upper, diag, qd, alpha, w, bias, index, active, pg_max, pg_min
         )
         work += visited
         settled = new_max - new_min <= spread
         if settled or work >= GAP_EVERY * gap_work or done == max_passes:
             work = 0
-            primal, dual = K.primal_dual(*csr, y, cost, diag, alpha, w, bias, squared)
+            primal, dual = primal_dual(*csr, y, cost, diag, alpha, w, bias, squared)
             gap = (primal - dual) / max(primal, np.finfo(np.float64).tiny)
             if not np.isfinite(gap):
                 raise ValueError(

@@ -60,6 +60,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import lsq_linear, minimize_scalar
 from scipy.special import entr, expit, logsumexp, softmax
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import check_labels, checked_csr, checked_sample_weight, class_weighted
 
 # Hinge rows whose margin is this close to 1 get their dual values by least squares.
 MARGIN_BAND = 1e-2
@@ -270,3 +273,35 @@ def _stationary(c, direction, target, n_classes):
     t = np.linalg.lstsq(system, np.r_[np.zeros(n_classes), 1.0], rcond=None)[0]
     t = np.maximum(t, 0.0)
     return t / t.max()
+
+
+def estimator_duality_gap(est, X, y, sample_weight=None):
+    """:meth:`fasttext_lin.LinearClassifier.duality_gap`: the estimator's problem checked and
+    built from its public attributes, then :func:`duality_gap`."""
+    check_is_fitted(est)
+    X = validate_data(est, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                      accept_large_sparse=True, reset=False)
+    X = checked_csr(X)
+    check_labels(y)
+    y = np.asarray(y)
+    unseen = np.setdiff1d(y, est.classes_)
+    if unseen.size or y.shape != (X.shape[0],):
+        raise ValueError(f"y must hold one label of classes_ {est.classes_.tolist()} per "
+                         f"row of X; got shape {y.shape} and label(s) {unseen.tolist()}.")
+    weight = class_weighted(checked_sample_weight(y, sample_weight), y, est.classes_,
+                            est.class_weight)
+    if est.C is not None:
+        C = float(est.C)
+    elif est.alpha > 0:
+        C = 1.0 / (float(est.alpha) * X.shape[0])
+    else:
+        raise ValueError("duality_gap needs a regularised problem: alpha=0 and C=None "
+                         "have no finite C; give alpha > 0 or C.")
+    coef, intercept, free = est.coef_, est.intercept_, bool(est.fit_intercept)
+    if free and est.solver == "cd":
+        # 'cd' regularises its intercept as the weight of a bias feature.
+        scale = float(est.intercept_scaling)
+        X = sp.hstack([X, np.full((X.shape[0], 1), scale, dtype=X.dtype)], format="csr")
+        coef = np.hstack([coef, intercept[:, None] / scale])
+        intercept, free = np.zeros_like(intercept), False
+    return duality_gap(X, y, est.classes_, coef, intercept, C, weight, est.loss, free)

@@ -6,10 +6,13 @@ in int32), float32 or float64 data. :func:`csr_contract` builds such a matrix, o
 enters (a reader, the featurizer); :func:`checked_csr` checks a matrix a user built by hand.
 """
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["INT32_MAX", "check_labels", "checked_csr", "csr_contract"]
+__all__ = ["INT32_MAX", "check_class_weight", "check_labels", "check_real", "checked_csr",
+           "checked_sample_weight", "class_weighted", "csr_contract"]
 
 INT32_MAX = int(np.iinfo(np.int32).max)
 
@@ -87,3 +90,73 @@ def check_labels(y, name="y"):
             "(numpy drops trailing ones, so the classes would not be the labels given); "
             "remove them, e.g. label.replace('\\x00', '')."
         )
+
+
+def class_weighted(weight, y, classes, class_weight):
+    """The sample weights ``weight`` times the class weights of ``class_weight`` (None,
+    'balanced' or a dict); refused when every product is 0."""
+    if class_weight is None:
+        return weight
+    from sklearn.utils.class_weight import compute_class_weight
+
+    per_class = compute_class_weight(class_weight, classes=classes, y=y)
+    weight = weight * per_class[np.searchsorted(classes, y)]
+    if not weight.any():
+        raise ValueError(
+            f"class_weight={class_weight!r} gives every sample weight 0: nothing "
+            "to learn; give a weight > 0 to a class present in y."
+        )
+    return weight
+
+
+def checked_sample_weight(y, sample_weight):
+    """``sample_weight`` as float64 weights, one per sample (ones for None), checked."""
+    if sample_weight is None:
+        return np.ones(y.shape[0])
+    weight = np.asarray(sample_weight, dtype=np.float64)
+    if weight.shape != y.shape:
+        raise ValueError(
+            f"sample_weight has shape {weight.shape}, expected {y.shape} (one per sample)."
+        )
+    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+        raise ValueError("sample_weight must be finite and non-negative.")
+    if not weight.any():
+        raise ValueError("sample_weight is zero for every sample: nothing to learn.")
+    return weight
+
+
+def check_real(value, name, min_val=None, max_val=None, include_boundaries="both"):
+    """Refuse ``value`` unless it is a finite real number within the bounds.
+
+    ``check_scalar``'s checks and messages; nan, inf and bools refused too (a comparison
+    with nan is false, so nan passes any bound).
+    """
+    from sklearn.utils.validation import check_scalar
+
+    check_scalar(value, name, numbers.Real, min_val=min_val, max_val=max_val,
+                 include_boundaries=include_boundaries)
+    if isinstance(value, (bool, np.bool_)) or not np.isfinite(value):
+        closed_low = include_boundaries in ("both", "left")
+        closed_high = include_boundaries in ("both", "right")
+        bounds = "".join([
+            "" if min_val is None else f" {'>=' if closed_low else '>'} {min_val}",
+            " and" if min_val is not None and max_val is not None else "",
+            "" if max_val is None else f" {'<=' if closed_high else '<'} {max_val}",
+        ])
+        raise ValueError(f"{name}={value!r} is invalid: give a finite number{bounds}.")
+
+
+def check_class_weight(class_weight):
+    """Refuse a ``class_weight`` other than None, 'balanced' or a dict of finite weights
+    >= 0 (a negative weight would turn its class's loss into a gain)."""
+    if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
+        return
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"class_weight={class_weight!r} is invalid: give None, 'balanced' "
+                         "or a dict {class: weight}.")
+    for label, value in class_weight.items():
+        if not (isinstance(value, numbers.Real) and np.isfinite(value) and value >= 0):
+            raise ValueError(
+                f"class_weight[{label!r}]={value!r} is invalid: class weights must be finite "
+                "numbers >= 0, as sample weights are."
+            )

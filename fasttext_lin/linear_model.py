@@ -8,21 +8,27 @@ import scipy.sparse as sp
 from scipy.special import expit, log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_scalar, validate_data
 
-from . import _duality
 from ._calibration import calibrates, fit_platt
 from ._calibration import probabilities as platt_probabilities
 from ._cd import LOSSES as CD_LOSSES
 from ._cd import train as cd_train
 from ._constants import LOSSES, PARALLEL_MODES, PROBA_LOSSES, SCHEDULES, SOLVERS
+from ._duality import estimator_duality_gap
 from ._sgd import train as sgd_train
 from ._state import state_class
-from ._validation import check_labels, checked_csr
+from ._validation import (
+    check_class_weight,
+    check_labels,
+    check_real,
+    checked_csr,
+    checked_sample_weight,
+    class_weighted,
+)
 
 # As the error messages show them.
 _PROBA_LOSSES, _LOSSES, _PARALLEL_MODES = PROBA_LOSSES, list(LOSSES), PARALLEL_MODES
@@ -253,7 +259,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} needs samples of at least 2 classes, got one class: "
                 f"every label in y is {classes[0].tolist()!r}."
             )
-        weight = _checked_sample_weight(y, sample_weight)
+        weight = checked_sample_weight(y, sample_weight)
         calibration = (fit_platt(self, X, y, classes, weight, decay)
                        if calibrates(self.loss, self.probability) else None)
         sgd = self._zeros(classes, X)
@@ -316,7 +322,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 f"y holds label(s) {unseen.tolist()} not in classes {classes.tolist()} "
                 "given at the first call to partial_fit."
             )
-        self._run(X, y, classes, _checked_sample_weight(y, sample_weight), sgd, 1, decay)
+        self._run(X, y, classes, checked_sample_weight(y, sample_weight), sgd, 1, decay)
         return self
 
     def decision_function(self, X):
@@ -435,33 +441,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             ``relative_gap`` (``gap / max(|primal|, tiny)``), ``primals``, ``duals``,
             ``gaps`` (arrays, one entry per problem) and ``C``.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
-                          accept_large_sparse=True, reset=False)
-        X = checked_csr(X)
-        check_labels(y)
-        y = np.asarray(y)
-        unseen = np.setdiff1d(y, self.classes_)
-        if unseen.size or y.shape != (X.shape[0],):
-            raise ValueError(f"y must hold one label of classes_ {self.classes_.tolist()} per "
-                             f"row of X; got shape {y.shape} and label(s) {unseen.tolist()}.")
-        weight = self._class_weighted(y, self.classes_, _checked_sample_weight(y, sample_weight))
-        if self.C is not None:
-            C = float(self.C)
-        elif self.alpha > 0:
-            C = 1.0 / (float(self.alpha) * X.shape[0])
-        else:
-            raise ValueError("duality_gap needs a regularised problem: alpha=0 and C=None "
-                             "have no finite C; give alpha > 0 or C.")
-        coef, intercept, free = self.coef_, self.intercept_, bool(self.fit_intercept)
-        if free and self.solver == "cd":
-            # 'cd' regularises its intercept as the weight of a bias feature.
-            scale = float(self.intercept_scaling)
-            X = sp.hstack([X, np.full((X.shape[0], 1), scale, dtype=X.dtype)], format="csr")
-            coef = np.hstack([coef, intercept[:, None] / scale])
-            intercept, free = np.zeros_like(intercept), False
-        return _duality.duality_gap(X, y, self.classes_, coef, intercept, C, weight, self.loss,
-                                    free)
+        return estimator_duality_gap(self, X, y, sample_weight)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -475,20 +455,20 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"learning_rate={self.learning_rate!r} is not one of {sorted(SCHEDULES)}."
             )
-        _check_real(self.alpha, "alpha", min_val=0.0)
+        check_real(self.alpha, "alpha", min_val=0.0)
         if self.C is not None:
-            _check_real(self.C, "C", min_val=0.0, include_boundaries="neither")
+            check_real(self.C, "C", min_val=0.0, include_boundaries="neither")
         elif self.learning_rate == "optimal" and self.alpha == 0.0:
             raise ValueError("alpha must be > 0 with learning_rate='optimal'; "
                              "give alpha > 0 or choose another learning_rate.")
         if self.learning_rate != "optimal":
-            _check_real(self.eta0, "eta0", min_val=0.0, include_boundaries="neither")
-        _check_real(self.power_t, "power_t")
+            check_real(self.eta0, "eta0", min_val=0.0, include_boundaries="neither")
+        check_real(self.power_t, "power_t")
         check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
         if self.tol is not None:
-            _check_real(self.tol, "tol")
+            check_real(self.tol, "tol")
         if not (isinstance(self.intercept_decay, str) and self.intercept_decay == "auto"):
-            _check_real(self.intercept_decay, "intercept_decay", min_val=0.0, max_val=1.0,
+            check_real(self.intercept_decay, "intercept_decay", min_val=0.0, max_val=1.0,
                         include_boundaries="right")
         check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, min_val=1)
         if not isinstance(self.average, numbers.Integral):
@@ -508,12 +488,12 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         if self.solver == "cd" and self.loss not in CD_LOSSES:
             raise ValueError(f"solver='cd' trains loss {' or '.join(map(repr, CD_LOSSES))}, "
                              f"not loss={self.loss!r}: choose one of them, or solver='sgd'.")
-        _check_real(self.intercept_scaling, "intercept_scaling", min_val=0.0,
+        check_real(self.intercept_scaling, "intercept_scaling", min_val=0.0,
                     include_boundaries="neither")
         for name in ("shuffle", "fit_intercept", "warm_start", "probability"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name}={getattr(self, name)!r} must be True or False.")
-        _check_class_weight(self.class_weight)
+        check_class_weight(self.class_weight)
 
     def _intercept_decay(self, X):
         """The intercept decay of a fit on ``X`` as given (before conversion to CSR)."""
@@ -554,18 +534,6 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         return checked_csr(X), y
 
-    def _class_weighted(self, y, classes, weight):
-        """The sample weights ``weight`` times the class weights."""
-        if self.class_weight is not None:
-            per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
-            weight = weight * per_class[np.searchsorted(classes, y)]
-            if not weight.any():
-                raise ValueError(
-                    f"class_weight={self.class_weight!r} gives every sample weight 0: nothing "
-                    "to learn; give a weight > 0 to a class present in y."
-                )
-        return weight
-
     def _alpha(self, n_samples):
         """The L2 strength of a fit on ``n_samples`` rows: ``alpha``, or ``1 / (C n)``."""
         if self.C is None:
@@ -585,7 +553,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         """Train every problem of ``sgd`` (a ModelState) on the checked sample weights
         ``weight``, intercept decay ``decay``, by the solver; publish the model if all went
         well."""
-        weight = self._class_weighted(y, classes, weight)
+        weight = class_weighted(weight, y, classes, self.class_weight)
         alpha = self._alpha(X.shape[0])
         # The dual variables belong to the 'cd' fit that sets them.
         if self.solver != "cd":
@@ -599,57 +567,6 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.coef_, self.intercept_ = sgd.coef_intercept()
         self.n_iter_ = n_iter
         self.t_ = sgd.t
-
-
-def _checked_sample_weight(y, sample_weight):
-    """``sample_weight`` as float64 weights, one per sample (ones for None), checked."""
-    if sample_weight is None:
-        return np.ones(y.shape[0])
-    weight = np.asarray(sample_weight, dtype=np.float64)
-    if weight.shape != y.shape:
-        raise ValueError(
-            f"sample_weight has shape {weight.shape}, expected {y.shape} (one per sample)."
-        )
-    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
-        raise ValueError("sample_weight must be finite and non-negative.")
-    if not weight.any():
-        raise ValueError("sample_weight is zero for every sample: nothing to learn.")
-    return weight
-
-
-def _check_real(value, name, min_val=None, max_val=None, include_boundaries="both"):
-    """Refuse ``value`` unless it is a finite real number within the bounds.
-
-    ``check_scalar``'s checks and messages; nan, inf and bools refused too (a comparison
-    with nan is false, so nan passes any bound).
-    """
-    check_scalar(value, name, numbers.Real, min_val=min_val, max_val=max_val,
-                 include_boundaries=include_boundaries)
-    if isinstance(value, (bool, np.bool_)) or not np.isfinite(value):
-        closed_low = include_boundaries in ("both", "left")
-        closed_high = include_boundaries in ("both", "right")
-        bounds = "".join([
-            "" if min_val is None else f" {'>=' if closed_low else '>'} {min_val}",
-            " and" if min_val is not None and max_val is not None else "",
-            "" if max_val is None else f" {'<=' if closed_high else '<'} {max_val}",
-        ])
-        raise ValueError(f"{name}={value!r} is invalid: give a finite number{bounds}.")
-
-
-def _check_class_weight(class_weight):
-    """Refuse a ``class_weight`` other than None, 'balanced' or a dict of finite weights
-    >= 0 (a negative weight would turn its class's loss into a gain)."""
-    if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
-        return
-    if not isinstance(class_weight, dict):
-        raise ValueError(f"class_weight={class_weight!r} is invalid: give None, 'balanced' "
-                         "or a dict {class: weight}.")
-    for label, value in class_weight.items():
-        if not (isinstance(value, numbers.Real) and np.isfinite(value) and value >= 0):
-            raise ValueError(
-                f"class_weight[{label!r}]={value!r} is invalid: class weights must be finite "
-                "numbers >= 0, as sample weights are."
-            )
 
 
 def _has_probabilities(est):
