@@ -206,13 +206,16 @@ def test_hogwild_on_two_threads_reaches_the_serial_accuracy_on_a9a(shared_data, 
     data = fetch_libsvm("a9a", data_home=shared_data, download=False)
     params = dict(loss=loss, average=True, max_iter=5, tol=None, random_state=0, alpha=1e-5)
     serial = LinearClassifier(**params).fit(data.X_train, data.y_train)
-    two = LinearClassifier(n_jobs=2, **params).fit(data.X_train, data.y_train)
     serial_acc = serial.score(data.X_test, data.y_test)
     assert serial_acc > 0.845
-    # Races move the 2-thread model a little from run to run (seen: -0.6 to +0.1 points);
-    # broken averaging or scale bookkeeping cost 1-20 points.
-    assert abs(two.score(data.X_test, data.y_test) - serial_acc) < 0.01
-    assert two.t_ == serial.t_
+    # Races move the 2-thread model a little from run to run (seen: -0.6 to +0.1 points, and
+    # once -1.5 in a CI run); broken averaging or scale bookkeeping cost 1-20 points on every
+    # run: the median of three fits tells the two apart.
+    fits = [LinearClassifier(n_jobs=2, **params).fit(data.X_train, data.y_train)
+            for _ in range(3)]
+    accuracy = np.median([two.score(data.X_test, data.y_test) for two in fits])
+    assert abs(accuracy - serial_acc) < 0.01
+    assert all(two.t_ == serial.t_ for two in fits)
 
 
 def test_hogwild_softmax_on_two_threads_learns():
