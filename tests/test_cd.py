@@ -34,7 +34,8 @@ def _a9a(name="a9a", bias=False):
 def _linearsvc(loss, **params):
     # liblinear's projected-gradient stop is never met at tol=1e-12 on the hinge (10**6 passes
     # on the a9a fixture); at 1e-10 its coef is within 1e-10 of the optimum.
-    return LinearSVC(loss=loss, dual=True, C=1.0, tol=1e-10, max_iter=10**6, **params)
+    return LinearSVC(loss=loss, dual=True, C=1.0, tol=1e-10, max_iter=10**6, random_state=0,
+                     **params)
 
 
 def _int32(X):
@@ -219,5 +220,6 @@ def test_a9a_accuracy_is_linearsvcs(shared_data):
     X, y = load_svmlight_file(train, n_features=123)
     Xt, yt = load_svmlight_file(test, n_features=123)
     ours = _cd(tol=1e-4).fit(X, y).score(Xt, yt)
-    theirs = LinearSVC(loss="hinge", dual=True, C=1.0, max_iter=10**4).fit(_int32(X), y)
+    theirs = LinearSVC(loss="hinge", dual=True, C=1.0, max_iter=10**4,
+                       random_state=0).fit(_int32(X), y)
     assert abs(ours - theirs.score(_int32(Xt), yt)) <= 0.002
