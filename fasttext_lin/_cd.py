@@ -5,9 +5,10 @@ stop and the one-vs-rest threads, over the kernels of :mod:`._cd_kernels`.
 It solves liblinear's problem ``min_w 1/2 ||w||^2 + C sum_i s_i loss(y_i w.x_i)`` in its
 dual (Hsieh et al., ICML 2008), with ``C = 1 / (alpha n)``, the intercept as a regularised
 bias feature of value ``intercept_scaling``. Each pass visits the active rows in a fresh
-random order; rows whose bound holds are shrunk away as liblinear does, and all rows come
-back when the active ones have converged. The solver stops when the relative duality gap
-``(P(w) - D(alpha)) / P(w)`` is at most ``tol``.
+random order; rows whose bound holds are shrunk away as liblinear does. A sweep over all rows
+in order, when the active ones have converged (or after a fixed amount of work), computes the
+duality gap and sets the active rows anew from every row's projected gradient. The solver
+stops when the relative duality gap ``(P(w) - D(alpha)) / P(w)`` is at most ``tol``.
 """
 
 import time
@@ -18,19 +19,31 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
-from ._cd_kernels import cd_pass, primal_dual, rebuild_weights, squared_row_norms
+from ._cd_kernels import (
+    cd_passes,
+    face_newton,
+    gap_and_screen,
+    rebuild_weights,
+    squared_row_norms,
+)
 
 # The losses this solver trains.
 LOSSES = ("hinge", "squared_hinge")
 # tol's value when tol=None: the relative duality gap to reach.
 DEFAULT_TOL = 1e-4
 # The projected-gradient spread at which the active rows count as converged (liblinear's
-# default stop), and its factor each time all rows converge with the gap still above tol.
+# default stop), and its factor each time all rows have converged with the gap above tol.
 FIRST_SPREAD, SPREAD_FACTOR = 0.1, 0.1
-# The gap costs one sweep over all rows: check it when the active rows converge, else
-# after passes that visited this many times X's nonzeros (at most 1/GAP_EVERY extra work).
-GAP_EVERY = 5
-
+# A row at a bound is shrunk when its gradient is beyond SHRINK times the last extreme
+# projected gradient (liblinear: 1); a row shrunk too soon comes back at the next sweep.
+SHRINK = 0.5
+# The gap sweep (over all rows in order, so cheap next to a shuffled pass) also brings back
+# the rows whose bound no longer holds: run it when the active rows converge, else after
+# passes that visited this many times X's nonzeros.
+GAP_EVERY = 2
+# Conjugate-gradient iterations of the Newton step on the free rows after each sweep once
+# all rows have converged to FIRST_SPREAD (before, the free rows are not yet the right ones).
+FACE_ITERATIONS = 20
 
 def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     """Train every binary problem of ``state`` (a BinaryState) to its optimum, in place.
@@ -88,28 +101,32 @@ def _bounds(cost, squared):
 def _solve(problem, y, alpha, seed, k):
     """Solve one binary problem from the dual point ``alpha`` (feasible; updated in place).
 
-    Returns ``(w, alpha, passes)``, ``w`` of length ``n_features + 1`` (the bias weight last).
+    Passes run on the active rows (:func:`._cd_kernels.cd_passes`) until they converge to
+    the current spread or have done ``GAP_EVERY`` sweeps' worth of work; then a sweep over
+    all rows (:func:`._cd_kernels.gap_and_screen`) gives the gap and the new active rows, and
+    the spread tightens if every row has converged to it. Returns ``(w, alpha, passes)``,
+    ``w`` of length ``n_features + 1`` (the bias weight last).
     """
     csr, n_features, upper, diag, qd, cost, bias, squared, tol, max_passes, verbose = problem
     w = np.zeros(n_features + 1)
     rebuild_weights(*csr, y, alpha, w, bias)
-    rng = np.random.default_rng(seed)
+    state = np.array([seed], dtype=np.uint64)
     # Rows of weight 0 keep alpha = 0: they never enter the passes.
     index = np.flatnonzero(upper > 0.0).astype(np.intp)
-    n_rows, active = index.shape[0], index.shape[0]
-    gap_work = int(csr[0][-1]) + csr[0].shape[0]  # a Python int: no unsigned wraparound
-    pg_max, pg_min, spread, work, gap = np.inf, -np.inf, FIRST_SPREAD, 0, np.inf
-    for done in range(1, max_passes + 1):
+    gradient, scratch = np.empty(y.shape[0]), np.zeros_like(w)
+    bounds = np.array([np.inf, -np.inf])
+    active, spread, done, gap = index.shape[0], FIRST_SPREAD, 0, np.inf
+    budget = GAP_EVERY * (int(csr[0][-1]) + csr[0].shape[0])  # Python ints: no wraparound
+    # A warm start is swept first: it may be optimal already, and its rows at their bounds
+    # are shrunk before the first pass.
+    sweep = bool(np.any(alpha))
+    while True:
         start = time.perf_counter()
-        rng.shuffle(index[:active])
-        active, new_max, new_min, visited = cd_pass(
-            *csr, y, upper, diag, qd, alpha, w, bias, index, active, pg_max, pg_min
-        )
-        work += visited
-        settled = new_max - new_min <= spread
-        if settled or work >= GAP_EVERY * gap_work or done == max_passes:
-            work = 0
-            primal, dual = primal_dual(*csr, y, cost, diag, alpha, w, bias, squared)
+        if sweep:
+            primal, dual, active, all_spread = gap_and_screen(
+                *csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient, bounds,
+                SHRINK
+            )
             gap = (primal - dual) / max(primal, np.finfo(np.float64).tiny)
             if not np.isfinite(gap):
                 raise ValueError(
@@ -122,13 +139,17 @@ def _solve(problem, y, alpha, seed, k):
                       f"{time.perf_counter() - start:.3f} s")
             if gap <= tol:
                 return w, alpha, done
-        if settled:
-            if active == n_rows:
+            if all_spread <= spread:
                 spread *= SPREAD_FACTOR
-            active, pg_max, pg_min = n_rows, np.inf, -np.inf
-        else:
-            pg_max = new_max if new_max > 0.0 else np.inf
-            pg_min = new_min if new_min < 0.0 else -np.inf
+            if spread < FIRST_SPREAD:
+                free = np.flatnonzero((alpha > 0.0) & (alpha < upper))
+                face_newton(*csr, y, upper, diag, bias, alpha, w, gradient, free,
+                            FACE_ITERATIONS, scratch)
+        if done == max_passes:
+            break
+        active, passes = cd_passes(*csr, y, upper, diag, qd, alpha, w, bias, index, active,
+                                      bounds, spread, SHRINK, budget, max_passes - done, state)
+        done, sweep = done + passes, True
     warnings.warn(
         f"solver='cd' stopped at max_iter={max_passes} passes with a relative duality gap "
         f"of {gap:.3g} (problem {k + 1}), above tol={tol:g}; raise max_iter or tol.",

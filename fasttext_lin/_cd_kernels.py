@@ -11,11 +11,18 @@ diag_i = 1 / (2 C s_i)`` for the squared hinge: one pass kernel serves both loss
 The intercept is a regularised bias feature: every row has an implicit extra column of value
 ``bias`` whose weight is ``w[n_features]`` (``bias = 0`` for none), so X is never copied.
 
-The kernels trust their inputs: the Python side checks dtypes, allocates, and shuffles.
+The kernels trust their inputs: the Python side checks dtypes and allocates; the passes
+shuffle with a splitmix64 generator whose state the Python side seeds and keeps.
 """
 
 import numpy as np
 from numba import njit
+
+from ._sgd_steps import prefetch, prefetch_row
+
+# Rows ahead of the current one whose nonzeros and scalars a pass prefetches (their row
+# pointers twice as far ahead): a shuffled pass is bound by the latency of fetching rows.
+ROWS_AHEAD = 8
 
 
 @njit(cache=True, inline="always")
@@ -53,6 +60,31 @@ def rebuild_weights(indptr, indices, data, y, alpha, w, bias):
             w[last] += d * bias
 
 
+@njit(cache=True, inline="always")
+def _projected(g, a, upper, pg_max_old, pg_min_old):
+    """``(shrink, pg)`` of a row at ``alpha = a`` with gradient ``g``: its projected gradient,
+    and whether liblinear's rule shrinks it (at a bound, ``g`` beyond the old extreme)."""
+    if a == 0.0:
+        return g > pg_max_old, min(g, 0.0)
+    if a == upper:
+        return g < pg_min_old, max(g, 0.0)
+    return False, g
+
+
+@njit(cache=True, inline="always")
+def _prefetch_ahead(indptr, indices, data, y, alpha, qd, index, s, active):
+    """Prefetch the row visited ``ROWS_AHEAD`` steps after step ``s``, and the row pointers
+    of the one ``2 ROWS_AHEAD`` after (shrinking may reorder them: only a wasted hint)."""
+    if s + 2 * ROWS_AHEAD < active:
+        prefetch(indptr, index[s + 2 * ROWS_AHEAD])
+    if s + ROWS_AHEAD < active:
+        j = index[s + ROWS_AHEAD]
+        prefetch_row(indptr, indices, data, j)
+        prefetch(alpha, j)
+        prefetch(y, j)
+        prefetch(qd, j)
+
+
 @njit(cache=True, nogil=True)
 def cd_pass(indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, active,
             pg_max_old, pg_min_old):
@@ -68,28 +100,17 @@ def cd_pass(indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, ac
     work = 0
     s = 0
     while s < active:
+        _prefetch_ahead(indptr, indices, data, y, alpha, qd, index, s, active)
         i = index[s]
         start, stop = indptr[i], indptr[i + 1]
         work += stop - start
         a = alpha[i]
         g = y[i] * _margin(indptr, indices, data, i, w, bias) - 1.0 + a * diag[i]
-        pg = 0.0
-        if a == 0.0:
-            if g > pg_max_old:
-                active -= 1
-                index[s], index[active] = index[active], index[s]
-                continue
-            if g < 0.0:
-                pg = g
-        elif a == upper[i]:
-            if g < pg_min_old:
-                active -= 1
-                index[s], index[active] = index[active], index[s]
-                continue
-            if g > 0.0:
-                pg = g
-        else:
-            pg = g
+        shrink, pg = _projected(g, a, upper[i], pg_max_old, pg_min_old)
+        if shrink:
+            active -= 1
+            index[s], index[active] = index[active], index[s]
+            continue
         pg_max = max(pg_max, pg)
         pg_min = min(pg_min, pg)
         if abs(pg) > 1e-12:
@@ -104,6 +125,150 @@ def cd_pass(indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, ac
     return active, pg_max, pg_min, work
 
 
+@njit(cache=True, inline="always")
+def _random(state):
+    """The next 64-bit output of splitmix64 (Steele et al., 2014); advances ``state[0]``."""
+    z = state[0] + np.uint64(0x9E3779B97F4A7C15)
+    state[0] = z
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True)
+def shuffle(index, n, state):
+    """Shuffle ``index[:n]`` in place (Fisher-Yates) with the generator ``state``."""
+    for k in range(n - 1, 0, -1):
+        # 53 random bits as a fraction of k + 1: uniform to 2^-53 relative.
+        j = int((_random(state) >> np.uint64(11)) * (k + 1.0) * 2.0**-53)
+        index[k], index[j] = index[j], index[k]
+
+
+@njit(cache=True, inline="always")
+def _thresholds(pg_max, pg_min, shrink):
+    """The next pass's shrinking bounds from this pass's extremes, ``shrink`` times them
+    (liblinear: 1); none on a side whose extreme has the bound's sign."""
+    return (shrink * pg_max if pg_max > 0.0 else np.inf,
+            shrink * pg_min if pg_min < 0.0 else -np.inf)
+
+
+@njit(cache=True, nogil=True)
+def cd_passes(indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, active,
+              bounds, spread, shrink, budget, max_passes, state):
+    """Passes of :func:`cd_pass`, each over ``index[:active]`` freshly shuffled, until one
+    has a projected-gradient spread at most ``spread``, or the passes have visited at least
+    ``budget`` nonzeros, or ``max_passes`` ran.
+
+    ``bounds`` holds the shrinking bounds ``(pg_max_old, pg_min_old)`` and is updated to the
+    next pass's (:func:`_thresholds` with ``shrink``). Returns ``(active, passes)``.
+    """
+    work = 0
+    for done in range(1, max_passes + 1):
+        shuffle(index, active, state)
+        active, pg_max, pg_min, visited = cd_pass(
+            indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, active,
+            bounds[0], bounds[1]
+        )
+        work += visited
+        bounds[0], bounds[1] = _thresholds(pg_max, pg_min, shrink)
+        if pg_max - pg_min <= spread or work >= budget:
+            return active, done
+    return active, max_passes
+
+
+@njit(cache=True, nogil=True)
+def add_rows(indptr, indices, data, y, bias, rows, coef, u):
+    """``u += sum_k coef_k y_i x_i`` over the rows ``i = rows[k]`` (the bias column last)."""
+    last = u.shape[0] - 1
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        c = coef[k] * y[i]
+        if c != 0.0:
+            for p in range(indptr[i], indptr[i + 1]):
+                u[indices[p]] += c * data[p]
+            u[last] += c * bias
+
+
+@njit(cache=True, nogil=True)
+def face_product(indptr, indices, data, y, diag, bias, rows, v, u, out):
+    """``out = (Q_FF + diag_F) v`` for the rows ``F = rows``, ``Q_jk = y_j y_k x_j.x_k``.
+
+    ``u`` (length n_features + 1) is scratch: all zeros on entry, and again on return.
+    """
+    add_rows(indptr, indices, data, y, bias, rows, v, u)
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        out[k] = y[i] * _margin(indptr, indices, data, i, u, bias) + diag[i] * v[k]
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        for p in range(indptr[i], indptr[i + 1]):
+            u[indices[p]] = 0.0
+    u[u.shape[0] - 1] = 0.0
+
+
+@njit(cache=True, inline="always")
+def _dot(a, b):
+    """``a.b`` in a plain loop: a BLAS call may wake threads that the machine does not have."""
+    total = 0.0
+    for j in range(a.shape[0]):
+        total += a[j] * b[j]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def face_newton(indptr, indices, data, y, upper, diag, bias, alpha, w, gradient, rows,
+                iterations, scratch):
+    """A Newton step on the dual restricted to the rows ``rows`` (the others held), by
+    ``iterations`` of conjugate gradients on ``(Q_FF + diag_F) step = -gradient_F``, then
+    projected on the bounds and halved (at most 8 times) until it raises the dual.
+
+    ``alpha`` and ``w`` move in place; ``scratch`` (length n_features + 1) is zeros on entry
+    and on return. Returns whether the step was taken. Passes crawl along the nearly flat
+    directions of near-duplicate rows; conjugate gradients cross them in a few products.
+    """
+    m = rows.shape[0]
+    residual, product, step = np.empty(m), np.empty(m), np.zeros(m)
+    for k in range(m):
+        residual[k] = -gradient[rows[k]]
+    direction = residual.copy()
+    norm = start = _dot(residual, residual)
+    for _ in range(iterations):
+        face_product(indptr, indices, data, y, diag, bias, rows, direction, scratch, product)
+        curvature = _dot(direction, product)
+        if not curvature > 0.0 or norm <= 1e-24 * start:
+            break
+        length = norm / curvature
+        step += length * direction
+        residual -= length * product
+        norm, previous = _dot(residual, residual), norm
+        direction = residual + (norm / previous) * direction
+    change = np.empty(m)
+    for _ in range(8):
+        gain = 0.0
+        for k in range(m):
+            i = rows[k]
+            change[k] = min(max(alpha[i] + step[k], 0.0), upper[i]) - alpha[i]
+            gain += change[k] - diag[i] * (alpha[i] + 0.5 * change[k]) * change[k]
+        add_rows(indptr, indices, data, y, bias, rows, change, scratch)
+        gain -= _dot(w, scratch) + 0.5 * _dot(scratch, scratch)
+        if gain > 0.0:
+            for k in range(m):
+                alpha[rows[k]] += change[k]
+            w += scratch
+        scratch[:] = 0.0
+        if gain > 0.0:
+            return True
+        step *= 0.5
+    return False
+
+
+@njit(cache=True, inline="always")
+def _hinge(cost, y, z, squared):
+    """``cost * loss(y z)`` for the hinge or the squared hinge."""
+    xi = max(0.0, 1.0 - y * z)
+    return cost * (xi * xi if squared else xi)
+
+
 @njit(cache=True, nogil=True)
 def primal_dual(indptr, indices, data, y, cost, diag, alpha, w, bias, squared):
     """``(primal, dual)`` of the problem at ``w`` and ``alpha``; ``cost_i = C s_i``.
@@ -111,13 +276,47 @@ def primal_dual(indptr, indices, data, y, cost, diag, alpha, w, bias, squared):
     ``squared`` selects the squared hinge. ``w`` is taken as ``w(alpha)``.
     """
     loss = 0.0
-    linear = 0.0
     quadratic = 0.0
     for i in range(y.shape[0]):
-        xi = max(0.0, 1.0 - y[i] * _margin(indptr, indices, data, i, w, bias))
-        loss += cost[i] * (xi * xi if squared else xi)
+        loss += _hinge(cost[i], y[i], _margin(indptr, indices, data, i, w, bias), squared)
+        quadratic += diag[i] * alpha[i] * alpha[i]
+    half_norm = 0.5 * _dot(w, w)
+    return half_norm + loss, np.sum(alpha) - half_norm - 0.5 * quadratic
+
+
+@njit(cache=True, nogil=True)
+def gap_and_screen(indptr, indices, data, y, cost, upper, diag, alpha, w, bias, squared,
+                   index, gradient, bounds, shrink):
+    """:func:`primal_dual` in one sweep over the rows in order, which also sets the active
+    rows from every row's projected gradient at ``w``.
+
+    ``index`` receives the rows of positive ``upper``: first those the bounds
+    ``_thresholds(pg_max, pg_min, shrink)`` of all the rows' extremes do not shrink, in
+    order. ``gradient`` (length n) is scratch; ``bounds`` is set to those bounds. Returns
+    ``(primal, dual, active, spread)``, ``spread = pg_max - pg_min`` over all rows.
+    """
+    loss = 0.0
+    quadratic = 0.0
+    pg_max, pg_min = -np.inf, np.inf
+    for i in range(y.shape[0]):
+        z = _margin(indptr, indices, data, i, w, bias)
         a = alpha[i]
-        linear += a
+        loss += _hinge(cost[i], y[i], z, squared)
         quadratic += diag[i] * a * a
-    half_norm = 0.5 * np.dot(w, w)
-    return half_norm + loss, linear - half_norm - 0.5 * quadratic
+        gradient[i] = y[i] * z - 1.0 + a * diag[i]
+        if upper[i] > 0.0:
+            pg = _projected(gradient[i], a, upper[i], np.inf, -np.inf)[1]
+            pg_max = max(pg_max, pg)
+            pg_min = min(pg_min, pg)
+    bounds[0], bounds[1] = _thresholds(pg_max, pg_min, shrink)
+    active, rest = 0, index.shape[0]
+    for i in range(y.shape[0]):
+        if upper[i] > 0.0:
+            if _projected(gradient[i], alpha[i], upper[i], bounds[0], bounds[1])[0]:
+                rest -= 1
+                index[rest] = i
+            else:
+                index[active] = i
+                active += 1
+    half_norm = 0.5 * _dot(w, w)
+    return half_norm + loss, np.sum(alpha) - half_norm - 0.5 * quadratic, active, pg_max - pg_min
