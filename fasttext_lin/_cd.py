@@ -35,8 +35,9 @@ DEFAULT_TOL = 1e-4
 # default stop), and its factor each time all rows have converged with the gap above tol.
 FIRST_SPREAD, SPREAD_FACTOR = 0.1, 0.1
 # A row at a bound is shrunk when its gradient is beyond SHRINK times the last extreme
-# projected gradient (liblinear: 1); a row shrunk too soon comes back at the next sweep.
-SHRINK = 0.5
+# projected gradient (liblinear: 1). 0 shrinks every row that its bound holds: a row shrunk
+# too soon comes back at the next sweep, which costs little.
+SHRINK = 0.0
 # The gap sweep (over all rows in order, so cheap next to a shuffled pass) also brings back
 # the rows whose bound no longer holds: run it when the active rows converge, else after
 # passes that visited this many times X's nonzeros.
@@ -44,6 +45,7 @@ GAP_EVERY = 2
 # Conjugate-gradient iterations of the Newton step on the free rows after each sweep once
 # all rows have converged to FIRST_SPREAD (before, the free rows are not yet the right ones).
 FACE_ITERATIONS = 20
+
 
 def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     """Train every binary problem of ``state`` (a BinaryState) to its optimum, in place.
@@ -107,7 +109,7 @@ def _solve(problem, y, alpha, seed, k):
     the spread tightens if every row has converged to it. Returns ``(w, alpha, passes)``,
     ``w`` of length ``n_features + 1`` (the bias weight last).
     """
-    csr, n_features, upper, diag, qd, cost, bias, squared, tol, max_passes, verbose = problem
+    csr, n_features, upper, diag, qd, _, bias, _, tol, max_passes, _ = problem
     w = np.zeros(n_features + 1)
     rebuild_weights(*csr, y, alpha, w, bias)
     state = np.array([seed], dtype=np.uint64)
@@ -119,24 +121,11 @@ def _solve(problem, y, alpha, seed, k):
     budget = GAP_EVERY * (int(csr[0][-1]) + csr[0].shape[0])  # Python ints: no wraparound
     # A warm start is swept first: it may be optimal already, and its rows at their bounds
     # are shrunk before the first pass.
-    sweep = bool(np.any(alpha))
+    sweep, start = bool(np.any(alpha)), time.perf_counter()
     while True:
-        start = time.perf_counter()
         if sweep:
-            primal, dual, active, all_spread = gap_and_screen(
-                *csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient, bounds,
-                SHRINK
-            )
-            gap = (primal - dual) / max(primal, np.finfo(np.float64).tiny)
-            if not np.isfinite(gap):
-                raise ValueError(
-                    f"The duality gap became non-finite in pass {done} (problem {k + 1}): "
-                    "the rows are too large; scale the features (or sample weights) down."
-                )
-            if verbose:
-                print(f"-- Problem {k + 1}, pass {done}: primal {primal:.10g}, dual "
-                      f"{dual:.10g}, relative gap {gap:.3g}, {active} active rows, "
-                      f"{time.perf_counter() - start:.3f} s")
+            gap, active, all_spread = _sweep(problem, y, alpha, w, index, gradient, bounds,
+                                             done, k, start)
             if gap <= tol:
                 return w, alpha, done
             if all_spread <= spread:
@@ -145,10 +134,11 @@ def _solve(problem, y, alpha, seed, k):
                 free = np.flatnonzero((alpha > 0.0) & (alpha < upper))
                 face_newton(*csr, y, upper, diag, bias, alpha, w, gradient, free,
                             FACE_ITERATIONS, scratch)
+            start = time.perf_counter()
         if done == max_passes:
             break
         active, passes = cd_passes(*csr, y, upper, diag, qd, alpha, w, bias, index, active,
-                                      bounds, spread, SHRINK, budget, max_passes - done, state)
+                                   bounds, spread, SHRINK, budget, max_passes - done, state)
         done, sweep = done + passes, True
     warnings.warn(
         f"solver='cd' stopped at max_iter={max_passes} passes with a relative duality gap "
@@ -156,6 +146,27 @@ def _solve(problem, y, alpha, seed, k):
         ConvergenceWarning,
     )
     return w, alpha, max_passes
+
+
+def _sweep(problem, y, alpha, w, index, gradient, bounds, done, k, start):
+    """Run :func:`._cd_kernels.gap_and_screen` (it sets ``index``'s active rows, ``gradient``
+    and ``bounds``); print it with ``verbose``. Returns ``(gap, active, spread)``, the gap
+    relative to the primal, the spread of all the rows' projected gradients."""
+    csr, _, upper, diag, _, cost, bias, squared, _, _, verbose = problem
+    primal, dual, active, spread = gap_and_screen(
+        *csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient, bounds, SHRINK
+    )
+    gap = (primal - dual) / max(primal, np.finfo(np.float64).tiny)
+    if not np.isfinite(gap):
+        raise ValueError(
+            f"The duality gap became non-finite in pass {done} (problem {k + 1}): "
+            "the rows are too large; scale the features (or sample weights) down."
+        )
+    if verbose:
+        print(f"-- Problem {k + 1}, pass {done}: primal {primal:.10g}, dual {dual:.10g}, "
+              f"relative gap {gap:.3g}, {active} active rows, "
+              f"{time.perf_counter() - start:.3f} s")
+    return gap, active, spread
 
 
 def _unsigned(index_array):

@@ -18,11 +18,11 @@ shuffle with a splitmix64 generator whose state the Python side seeds and keeps.
 import numpy as np
 from numba import njit
 
-from ._sgd_steps import prefetch, prefetch_row
+from ._sgd_steps import prefetch
 
 # Rows ahead of the current one whose nonzeros and scalars a pass prefetches (their row
 # pointers twice as far ahead): a shuffled pass is bound by the latency of fetching rows.
-ROWS_AHEAD = 8
+ROWS_AHEAD = 16
 
 
 @njit(cache=True, inline="always")
@@ -72,16 +72,25 @@ def _projected(g, a, upper, pg_max_old, pg_min_old):
 
 
 @njit(cache=True, inline="always")
-def _prefetch_ahead(indptr, indices, data, y, alpha, qd, index, s, active):
-    """Prefetch the row visited ``ROWS_AHEAD`` steps after step ``s``, and the row pointers
-    of the one ``2 ROWS_AHEAD`` after (shrinking may reorder them: only a wasted hint)."""
+def _prefetch_ahead(indptr, indices, data, y, upper, diag, qd, alpha, index, s, active):
+    """Prefetch the row visited ``ROWS_AHEAD`` steps after step ``s`` (its nonzeros, one
+    hint per 8 of them, and its scalars), and the row pointers of the one ``2 ROWS_AHEAD``
+    after (shrinking may reorder them: only a wasted hint)."""
     if s + 2 * ROWS_AHEAD < active:
         prefetch(indptr, index[s + 2 * ROWS_AHEAD])
     if s + ROWS_AHEAD < active:
         j = index[s + ROWS_AHEAD]
-        prefetch_row(indptr, indices, data, j)
+        start, stop = indptr[j], indptr[j + 1]
+        for p in range(start, stop, 8):
+            prefetch(indices, p)
+            prefetch(data, p)
+        if stop > start:
+            prefetch(indices, stop - 1)
+            prefetch(data, stop - 1)
         prefetch(alpha, j)
         prefetch(y, j)
+        prefetch(upper, j)
+        prefetch(diag, j)
         prefetch(qd, j)
 
 
@@ -100,7 +109,7 @@ def cd_pass(indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, ac
     work = 0
     s = 0
     while s < active:
-        _prefetch_ahead(indptr, indices, data, y, alpha, qd, index, s, active)
+        _prefetch_ahead(indptr, indices, data, y, upper, diag, qd, alpha, index, s, active)
         i = index[s]
         start, stop = indptr[i], indptr[i + 1]
         work += stop - start

@@ -97,3 +97,22 @@ def naive_softmax_sgd(X, y, n_classes, orders, schedule="constant", alpha=0.0, e
     if n_avg == 0:
         return W, b, None, None, loss
     return W, b, W_sum / n_avg, b_sum / n_avg, loss
+
+
+def naive_gap_and_screen(X, y, cost, upper, diag, alpha, w, bias, squared, shrink):
+    """The dual CD sweep in NumPy: ``(primal, dual, kept, spread)`` at ``w`` (bias weight
+    last) and ``alpha``; ``kept`` the rows of positive ``upper`` that liblinear's shrinking
+    keeps, by bounds ``shrink`` times all the rows' extreme projected gradients (none on a
+    side whose extreme has the bound's sign)."""
+    z = X @ w[:-1] + bias * w[-1]
+    slack = np.maximum(0.0, 1.0 - y * z)
+    primal = 0.5 * w @ w + cost @ (slack**2 if squared else slack)
+    dual = alpha.sum() - 0.5 * w @ w - 0.5 * diag @ alpha**2
+    g = y * z - 1.0 + diag * alpha
+    low, high = alpha == 0.0, alpha == upper
+    pg = np.where(low, np.minimum(g, 0.0), np.where(high, np.maximum(g, 0.0), g))[upper > 0]
+    high_pg, low_pg = pg.max(initial=-np.inf), pg.min(initial=np.inf)
+    top = shrink * high_pg if high_pg > 0.0 else np.inf
+    bottom = shrink * low_pg if low_pg < 0.0 else -np.inf
+    shrunk = (low & (g > top)) | (high & (g < bottom))
+    return primal, dual, np.flatnonzero((upper > 0) & ~shrunk), high_pg - low_pg

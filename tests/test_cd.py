@@ -127,8 +127,11 @@ def test_integer_weights_are_duplicated_rows(loss):
     rows = np.repeat(np.arange(y.shape[0]), weight)
     weighted = _cd(loss).fit(X, y, sample_weight=weight)
     duplicated = _cd(loss).fit(X[rows], y[rows])
-    np.testing.assert_allclose(weighted.coef_, duplicated.coef_, atol=1e-6)
-    np.testing.assert_allclose(weighted.intercept_, duplicated.intercept_, atol=1e-6)
+    # The squared hinge's primal is 1-strongly convex: a relative gap of tol=1e-12 (P near 90)
+    # bounds ||w - w*|| by sqrt(2 tol P) ~ 1.4e-5 only; the hinge's free face is solved to ~0.
+    atol = 1e-6 if loss == "hinge" else 1e-5
+    np.testing.assert_allclose(weighted.coef_, duplicated.coef_, atol=atol)
+    np.testing.assert_allclose(weighted.intercept_, duplicated.intercept_, atol=atol)
     # A class weight is the same weight on every row of the class.
     by_class = _cd(loss, class_weight={-1.0: 1.0, 1.0: 3.0}).fit(X, y)
     by_row = _cd(loss).fit(X, y, sample_weight=np.where(y > 0, 3.0, 1.0))
