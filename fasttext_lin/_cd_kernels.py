@@ -169,7 +169,9 @@ def cd_passes(indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, 
     ``budget`` nonzeros, or ``max_passes`` ran.
 
     ``bounds`` holds the shrinking bounds ``(pg_max_old, pg_min_old)`` and is updated to the
-    next pass's (:func:`_thresholds` with ``shrink``). Returns ``(active, passes)``.
+    next pass's (:func:`_thresholds` with ``shrink``). Returns ``(active, passes, work,
+    settled)``: the nonzeros visited, and whether the last pass's spread was within
+    ``spread``.
     """
     work = 0
     for done in range(1, max_passes + 1):
@@ -181,8 +183,8 @@ def cd_passes(indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, 
         work += visited
         bounds[0], bounds[1] = _thresholds(pg_max, pg_min, shrink)
         if pg_max - pg_min <= spread or work >= budget:
-            return active, done
-    return active, max_passes
+            return active, done, work, pg_max - pg_min <= spread
+    return active, max_passes, work, False
 
 
 @njit(cache=True, nogil=True)
@@ -225,11 +227,12 @@ def _dot(a, b):
 
 
 @njit(cache=True, nogil=True)
-def face_newton(indptr, indices, data, y, upper, diag, bias, alpha, w, gradient, rows,
-                iterations, scratch):
+def face_newton(indptr, indices, data, y, upper, diag, bias, alpha, w, rows, iterations,
+                scratch):
     """A Newton step on the dual restricted to the rows ``rows`` (the others held), by
-    ``iterations`` of conjugate gradients on ``(Q_FF + diag_F) step = -gradient_F``, then
-    projected on the bounds and halved (at most 8 times) until it raises the dual.
+    ``iterations`` of conjugate gradients on ``(Q_FF + diag_F) step = -gradient_F`` (the
+    gradient ``y_i w.x_i - 1 + diag_i alpha_i``), then projected on the bounds and halved
+    (at most 8 times) until it raises the dual.
 
     ``alpha`` and ``w`` move in place; ``scratch`` (length n_features + 1) is zeros on entry
     and on return. Returns whether the step was taken. Passes crawl along the nearly flat
@@ -238,7 +241,8 @@ def face_newton(indptr, indices, data, y, upper, diag, bias, alpha, w, gradient,
     m = rows.shape[0]
     residual, product, step = np.empty(m), np.empty(m), np.zeros(m)
     for k in range(m):
-        residual[k] = -gradient[rows[k]]
+        i = rows[k]
+        residual[k] = 1.0 - y[i] * _margin(indptr, indices, data, i, w, bias) - diag[i] * alpha[i]
     direction = residual.copy()
     norm = start = _dot(residual, residual)
     for _ in range(iterations):

@@ -53,11 +53,10 @@ def test_gap_and_screen_is_the_numpy_sweep(point, shrink):
 def test_face_newton_raises_the_dual_within_the_bounds(point, iterations):
     X, y, cost, upper, diag, alpha, w, bias, squared = point
     rows = np.flatnonzero((alpha > 0) & (alpha < upper))
-    gradient = y * (X @ w[:-1] + bias * w[-1]) - 1.0 + diag * alpha
     before = primal_dual(X.indptr, X.indices, X.data, y, cost, diag, alpha, w, bias, squared)[1]
     moved, scratch = alpha.copy(), np.zeros_like(w)
-    taken = face_newton(X.indptr, X.indices, X.data, y, upper, diag, bias, moved, w, gradient,
-                        rows, iterations, scratch)
+    taken = face_newton(X.indptr, X.indices, X.data, y, upper, diag, bias, moved, w, rows,
+                        iterations, scratch)
     after = primal_dual(X.indptr, X.indices, X.data, y, cost, diag, moved, w, bias, squared)[1]
     assert not scratch.any()
     assert np.all((moved >= 0) & (moved <= upper))
@@ -75,9 +74,8 @@ def test_face_newton_solves_a_free_face_exactly():
     upper, diag = np.full(8, np.inf), np.full(8, 5.0)
     alpha = np.full(8, 1e-3)
     w = np.append(X.T @ (alpha * y), 0.0)
-    gradient = y * (X @ w[:-1]) - 1.0 + diag * alpha
-    face_newton(X.indptr, X.indices, X.data, y, upper, diag, 0.0, alpha, w, gradient,
-                np.arange(8), 50, np.zeros_like(w))
+    face_newton(X.indptr, X.indices, X.data, y, upper, diag, 0.0, alpha, w, np.arange(8), 50,
+                np.zeros_like(w))
     Q = (y[:, None] * X.toarray()) @ (y[:, None] * X.toarray()).T + np.diag(diag)
     optimum = np.linalg.solve(Q, np.ones(8))
     assert np.all(optimum > 0)
