@@ -17,7 +17,14 @@ from ._calibration import calibrates, fit_platt
 from ._calibration import probabilities as platt_probabilities
 from ._cd import LOSSES as CD_LOSSES
 from ._cd import train as cd_train
-from ._constants import LOSSES, PARALLEL_MODES, PROBA_LOSSES, SCHEDULES, SOLVERS
+from ._constants import (
+    LOSSES,
+    PARALLEL_MODES,
+    PROBA_LOSSES,
+    SCHEDULES,
+    SOLVERS,
+    fit_solver,
+)
 from ._duality import estimator_duality_gap
 from ._sgd import train as sgd_train
 from ._state import state_class
@@ -98,10 +105,11 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffles.
     fit_intercept : bool, default=True
-        Learn an intercept: unregularised with 'sgd'; with 'cd', as liblinear, a
-        regularised bias feature of value ``intercept_scaling`` (X is not copied).
+        Learn an intercept: unregularised with 'sgd'; with an exact solver ('cd', or
+        'auto' on a loss that has one), as liblinear, a regularised bias feature of value
+        ``intercept_scaling`` (X is not copied).
     intercept_scaling : float, default=1.0
-        'cd' only: the value of the bias feature, finite and > 0; ``intercept_`` is its
+        Exact solvers only: the value of the bias feature, finite and > 0; ``intercept_`` is its
         weight times ``intercept_scaling``, so a larger value regularises the intercept less.
     intercept_decay : 'auto' or float, default='auto'
         The intercept's step is the weights' step times this, in (0, 1]. 'auto' is
@@ -145,8 +153,11 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     verbose : int, default=0
         Print one line per epoch when > 0 ('cd': the pass, primal, dual and relative gap
         at each gap check).
-    solver : {'sgd', 'cd'}, default='sgd'
+    solver : {'sgd', 'cd', 'auto'}, default='sgd'
         'sgd': stochastic gradient descent, any loss, as the parameters above say.
+        'auto': :meth:`fit` runs the loss's exact solver (``'cd'`` for 'hinge' and
+        'squared_hinge') and 'sgd' for a loss without one; :meth:`partial_fit` runs SGD
+        epochs (continuing from the model ``fit`` left).
         'cd': dual coordinate descent (Hsieh et al., ICML 2008, with liblinear's shrinking)
         for 'hinge' and 'squared_hinge': the exact optimum of liblinear's
         ``1/2 ||w||^2 + C sum_i s_i L_i`` (``C = 1 / (alpha n)`` when ``C`` is None), to the
@@ -267,7 +278,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 and type(self.sgd_state_) is type(sgd) and np.array_equal(classes, self.classes_))
         if warm:
             sgd.set_solution(*self.sgd_state_.solution())
-        self._run(X, y, classes, weight, sgd, self.max_iter, decay)
+        self._run(X, y, classes, weight, sgd, self.max_iter, decay,
+                  fit_solver(self.solver, self.loss))
         if calibration is not None:
             self.calibration_ = calibration
         return self
@@ -322,7 +334,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 f"y holds label(s) {unseen.tolist()} not in classes {classes.tolist()} "
                 "given at the first call to partial_fit."
             )
-        self._run(X, y, classes, checked_sample_weight(y, sample_weight), sgd, 1, decay)
+        self._run(X, y, classes, checked_sample_weight(y, sample_weight), sgd, 1, decay, "sgd")
         return self
 
     def decision_function(self, X):
@@ -424,8 +436,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         the sums bound the sum of their suboptimalities; 'softmax' has the multinomial
         problem (two classes: the pair ``(-coef_/2, coef_/2)``). With ``fit_intercept``
         and 'sgd' the intercept is unregularised and the dual point is shrunk onto the
-        dual's equality constraint, so the gap certifies ``(w, b)`` jointly; with 'cd' it is
-        the weight of the bias feature ``intercept_scaling``, regularised, as 'cd' solves it.
+        dual's equality constraint, so the gap certifies ``(w, b)`` jointly; with an exact
+        solver (``solver`` as :meth:`fit` resolves it) it is the weight of the bias feature
+        ``intercept_scaling``, regularised, as that solver solves it.
 
         Parameters
         ----------
@@ -549,16 +562,16 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             )
         return alpha
 
-    def _run(self, X, y, classes, weight, sgd, max_epochs, decay):
+    def _run(self, X, y, classes, weight, sgd, max_epochs, decay, solver):
         """Train every problem of ``sgd`` (a ModelState) on the checked sample weights
-        ``weight``, intercept decay ``decay``, by the solver; publish the model if all went
-        well."""
+        ``weight``, intercept decay ``decay``, by ``solver`` (a key of ``_SOLVERS``); publish
+        the model if all went well."""
         weight = class_weighted(weight, y, classes, self.class_weight)
         alpha = self._alpha(X.shape[0])
         # The dual variables belong to the 'cd' fit that sets them.
-        if self.solver != "cd":
+        if solver != "cd":
             vars(self).pop("_dual_coef", None)
-        n_iter = _SOLVERS[self.solver](self, X, y, classes, weight, alpha, decay, sgd,
+        n_iter = _SOLVERS[solver](self, X, y, classes, weight, alpha, decay, sgd,
                                        max_epochs)
         # A calibration belongs to the weights it was fitted to.
         vars(self).pop("calibration_", None)
@@ -580,10 +593,10 @@ def _has_probabilities(est):
 
 
 def _without_calibration(est):
-    if est.solver != "sgd":
+    if est.solver not in ("sgd", "auto"):
         # available_if chains this message to its AttributeError.
         raise AttributeError(f"partial_fit runs SGD epochs, not solver={est.solver!r}: set "
-                             "solver='sgd', or use fit.")
+                             "solver='sgd' or 'auto', or use fit.")
     if not calibrates(est.loss, est.probability):
         return True
     raise AttributeError(

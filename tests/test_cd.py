@@ -223,3 +223,21 @@ def test_a9a_accuracy_is_linearsvcs(shared_data):
     theirs = LinearSVC(loss="hinge", dual=True, C=1.0, max_iter=10**4,
                        random_state=0).fit(_int32(X), y)
     assert abs(ours - theirs.score(_int32(Xt), yt)) <= 0.002
+
+
+def test_auto_fits_with_the_exact_solver_and_continues_with_sgd():
+    X, y = _a9a()
+    exact = _cd(tol=1e-6).fit(X, y)
+    auto = LinearClassifier(**{**exact.get_params(), "solver": "auto"}).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, exact.coef_)
+    np.testing.assert_array_equal(auto.dual_coef_, exact.dual_coef_)
+    # A loss without an exact solver: 'auto' is SGD.
+    params = {"alpha": 1e-3, "max_iter": 5, "tol": None, "random_state": 0}
+    sgd = LinearClassifier("modified_huber", **params).fit(X, y)
+    np.testing.assert_array_equal(
+        LinearClassifier("modified_huber", solver="auto", **params).fit(X, y).coef_, sgd.coef_)
+    # partial_fit runs one SGD epoch from the exact solution: the model moves, and stays near.
+    before = auto.coef_.copy()
+    auto.partial_fit(X, y)
+    assert not np.array_equal(auto.coef_, before) and auto.score(X, y) > 0.75
+    assert not hasattr(auto, "dual_coef_")
