@@ -152,7 +152,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         every block. With one block it is serial SGD (up to rounding).
     verbose : int, default=0
         Print one line per epoch when > 0 ('cd': the pass, primal, dual and relative gap
-        at each gap check).
+        at each gap check); 'sgd' with ``verbose >= 2`` also prints each problem's primal,
+        dual and relative gap after each epoch (:meth:`duality_gap`'s, one more pass over
+        X per epoch and problem).
     solver : {'sgd', 'cd', 'auto'}, default='sgd'
         'sgd': stochastic gradient descent, any loss, as the parameters above say.
         'auto': :meth:`fit` runs the loss's exact solver (``'cd'`` for 'hinge' and
