@@ -1,0 +1,119 @@
+"""Jitted kernels of the dual coordinate descent solver (:mod:`._cd`) for log loss.
+
+The problem is the dual of ``min_w 1/2 ||w||^2 + C sum_i s_i log(1 + exp(-y_i w.x_i))``
+(Yu, Huang and Lin, Machine Learning 2011; liblinear's ``solve_l2r_lr_dual``)::
+
+    max_alpha  -1/2 ||w(alpha)||^2 - sum_i [alpha_i log(alpha_i / c_i)
+                                           + (c_i - alpha_i) log((c_i - alpha_i) / c_i)],
+    0 < alpha_i < c_i = C s_i,   w(alpha) = sum_i alpha_i y_i x_i.
+
+Each coordinate's one-variable problem is solved by a few Newton steps. Near a bound the
+step needs ``c_i - alpha_i`` to full relative precision, which ``c_i - alpha_i`` computed
+by subtraction lacks: the kernels keep both ``alpha_i`` and ``rest_i = c_i - alpha_i`` and
+solve for the smaller of the two (the paper's swap of ``alpha`` and ``C - alpha``).
+Rows of ``c_i = 0`` are never visited and add nothing. The intercept is the bias feature of
+:mod:`._cd_kernels` (weight ``w[n_features]``, value ``bias``, 0 for none).
+
+The kernels trust their inputs: the Python side checks dtypes, allocates, and shuffles.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._cd_kernels import row_margin
+
+# Newton steps per coordinate at most, and the factor that pulls a step which would leave
+# (0, c) back towards 0 (liblinear's max_inner_iter and eta).
+MAX_NEWTON, PULL = 100, 0.1
+
+
+@njit(cache=True, inline="always")
+def _subproblem_slope(z, old, qd, b, c):
+    """The derivative at ``z`` of ``z log z + (c - z) log(c - z) + qd/2 (z - old)^2
+    + b (z - old)``."""
+    return qd * (z - old) + b + np.log(z / (c - z))
+
+
+@njit(cache=True, nogil=True)
+def logistic_pass(indptr, indices, data, y, cost, qd, alpha, rest, w, bias, index, tol):
+    """One pass of dual coordinate descent over the rows ``index`` in that order.
+
+    Each row's variable moves to where its slope is below ``tol`` in absolute value (at
+    most ``MAX_NEWTON`` Newton steps); ``alpha``, ``rest`` and ``w`` are updated in place.
+    Returns ``(steps, slope_max)``: the Newton steps taken and the largest absolute slope
+    met before them (0 at the optimum).
+    """
+    last = w.shape[0] - 1
+    steps = 0
+    slope_max = 0.0
+    for s in range(index.shape[0]):
+        i = index[s]
+        c = cost[i]
+        b = y[i] * row_margin(indptr, indices, data, i, w, bias)
+        # The slope of the alpha problem at alpha = c / 2 says on which half the solution
+        # lies; solve for the variable (alpha or rest) that is small there.
+        sign = 1.0
+        old = alpha[i]
+        if 0.5 * qd[i] * (rest[i] - alpha[i]) + b < 0.0:
+            sign = -1.0
+            old = rest[i]
+        b *= sign
+        # The solution is below c / 2: start a variable above it from well below.
+        z = 0.1 * old if c - old < 0.5 * c else old
+        g = _subproblem_slope(z, old, qd[i], b, c)
+        slope_max = max(slope_max, abs(g))
+        n_steps = 0
+        while n_steps <= MAX_NEWTON and abs(g) >= tol:
+            trial = z - g / (qd[i] + c / ((c - z) * z))
+            z = trial if trial > 0.0 else PULL * z
+            g = _subproblem_slope(z, old, qd[i], b, c)
+            n_steps += 1
+        steps += n_steps
+        if n_steps > 0:
+            if sign > 0.0:
+                alpha[i], rest[i] = z, c - z
+            else:
+                alpha[i], rest[i] = c - z, z
+            d = sign * (z - old) * y[i]
+            for p in range(indptr[i], indptr[i + 1]):
+                w[indices[p]] += d * data[p]
+            w[last] += d * bias
+    return steps, slope_max
+
+
+@njit(cache=True, inline="always")
+def _xlogx_over(x, c):
+    """``x log(x / c)``, 0 at ``x = 0``."""
+    return x * np.log(x / c) if x > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def logistic_gaps(indptr, indices, data, y, cost, alpha, rest, w, bias, index, grad):
+    """``(primal, dual_gap, gradient_gap)`` of the problem at ``w`` over the rows ``index``
+    (those of ``c_i > 0``), ``w`` taken as ``w(alpha)``; ``grad`` is overwritten with the
+    primal gradient ``w - sum_i c_i expit(-z_i) y_i x_i``, ``z_i = y_i w.x_i``.
+
+    ``dual_gap`` is ``P(w) - D(alpha)``, summed as ``sum_i c_i l(z_i) + alpha_i log(alpha_i /
+    c_i) + rest_i log(rest_i / c_i) + alpha_i z_i``: terms that are each >= 0 (the
+    Fenchel-Young inequality) and tend to 0, where ``P - D`` would subtract two large sums.
+    ``gradient_gap`` is ``P(w) - D`` at the dual point built from ``w`` alone,
+    ``alpha_i = c_i expit(-z_i)`` (whose Fenchel-Young terms vanish): ``1/2 ||grad||^2``.
+    """
+    grad[:] = w
+    last = w.shape[0] - 1
+    loss = 0.0
+    gap = 0.0
+    for s in range(index.shape[0]):
+        i = index[s]
+        c = cost[i]
+        z = y[i] * row_margin(indptr, indices, data, i, w, bias)
+        # log(1 + exp(-z)) and expit(-z) without overflow, from one exp.
+        e = np.exp(-abs(z))
+        term = c * (np.log1p(e) + max(-z, 0.0))
+        loss += term
+        gap += term + _xlogx_over(alpha[i], c) + _xlogx_over(rest[i], c) + alpha[i] * z
+        d = -c * y[i] * (e if z > 0.0 else 1.0) / (1.0 + e)
+        for p in range(indptr[i], indptr[i + 1]):
+            grad[indices[p]] += d * data[p]
+        grad[last] += d * bias
+    return 0.5 * np.dot(w, w) + loss, gap, 0.5 * np.dot(grad, grad)
