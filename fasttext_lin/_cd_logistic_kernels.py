@@ -88,32 +88,22 @@ def _xlogx_over(x, c):
 
 
 @njit(cache=True, nogil=True)
-def logistic_gaps(indptr, indices, data, y, cost, alpha, rest, w, bias, index, grad):
-    """``(primal, dual_gap, gradient_gap)`` of the problem at ``w`` over the rows ``index``
-    (those of ``c_i > 0``), ``w`` taken as ``w(alpha)``; ``grad`` is overwritten with the
-    primal gradient ``w - sum_i c_i expit(-z_i) y_i x_i``, ``z_i = y_i w.x_i``.
+def logistic_primal_gap(indptr, indices, data, y, cost, alpha, rest, w, bias, index):
+    """``(primal, gap)``: ``P(w)`` and ``P(w) - D(alpha)`` over the rows ``index`` (those of
+    ``c_i > 0``), ``w`` taken as ``w(alpha)``.
 
-    ``dual_gap`` is ``P(w) - D(alpha)``, summed as ``sum_i c_i l(z_i) + alpha_i log(alpha_i /
-    c_i) + rest_i log(rest_i / c_i) + alpha_i z_i``: terms that are each >= 0 (the
+    The gap is summed as ``sum_i c_i l(z_i) + alpha_i log(alpha_i / c_i) + rest_i
+    log(rest_i / c_i) + alpha_i z_i`` (``z_i = y_i w.x_i``): terms that are each >= 0 (the
     Fenchel-Young inequality) and tend to 0, where ``P - D`` would subtract two large sums.
-    ``gradient_gap`` is ``P(w) - D`` at the dual point built from ``w`` alone,
-    ``alpha_i = c_i expit(-z_i)`` (whose Fenchel-Young terms vanish): ``1/2 ||grad||^2``.
     """
-    grad[:] = w
-    last = w.shape[0] - 1
     loss = 0.0
     gap = 0.0
     for s in range(index.shape[0]):
         i = index[s]
         c = cost[i]
         z = y[i] * row_margin(indptr, indices, data, i, w, bias)
-        # log(1 + exp(-z)) and expit(-z) without overflow, from one exp.
-        e = np.exp(-abs(z))
-        term = c * (np.log1p(e) + max(-z, 0.0))
+        # log(1 + exp(-z)) without overflow.
+        term = c * (np.log1p(np.exp(-abs(z))) + max(-z, 0.0))
         loss += term
         gap += term + _xlogx_over(alpha[i], c) + _xlogx_over(rest[i], c) + alpha[i] * z
-        d = -c * y[i] * (e if z > 0.0 else 1.0) / (1.0 + e)
-        for p in range(indptr[i], indptr[i + 1]):
-            grad[indices[p]] += d * data[p]
-        grad[last] += d * bias
-    return 0.5 * np.dot(w, w) + loss, gap, 0.5 * np.dot(grad, grad)
+    return 0.5 * np.dot(w, w) + loss, gap
