@@ -38,6 +38,8 @@ GAP_EVERY = 5
 INSIDE, INSIDE_MAX = 1e-3, 1e-8
 # Log loss: the Newton steps' first slope tolerance, and its floor (lower still when tol is).
 NEWTON_TOL_FIRST, NEWTON_TOL_MIN = 1e-2, 1e-8
+# Log loss: the pass at which the gap is checked even if the passes' estimate is above tol.
+LATEST_CHECK = 8
 
 
 def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
@@ -165,8 +167,10 @@ def _solve_logistic(problem, y, alpha, seed, k):
 
     Each pass visits every row of positive cost; a row's Newton steps stop at the slope
     ``newton_tol``, which drops tenfold (down to ``NEWTON_TOL_MIN``) after each pass that
-    took few steps (liblinear's rule). The gap is checked after pass 1, then when its
-    linear rate over the last checks predicts ``tol``.
+    took few steps (liblinear's rule). The exact gap costs a sweep over X: it is checked
+    when the pass's own estimate of the gap reaches ``tol`` (relative to the last primal
+    value, or to ``P(0)`` before the first check), and at the latest after twice the
+    passes of the last check (first after ``LATEST_CHECK``).
     """
     csr, n_features, cost, qd, bias, tol, max_passes, verbose = problem
     rest = np.where(cost > 0.0, cost - alpha, 0.0)
@@ -175,25 +179,26 @@ def _solve_logistic(problem, y, alpha, seed, k):
     rng = np.random.default_rng(seed)
     index = np.flatnonzero(cost > 0.0).astype(np.intp)
     newton_tol, newton_min = NEWTON_TOL_FIRST, min(NEWTON_TOL_MIN, tol)
-    checks, gap, next_check = [], np.inf, 1
+    scale, latest, gap = np.log(2.0) * cost.sum(), LATEST_CHECK, np.inf
     for done in range(1, max_passes + 1):
         start = time.perf_counter()
         rng.shuffle(index)
-        steps, _ = logistic_pass(*csr, y, cost, qd, alpha, rest, w, bias, index, newton_tol)
+        steps, _, estimate = logistic_pass(*csr, y, cost, qd, alpha, rest, w, bias, index,
+                                           newton_tol)
         if steps <= index.shape[0] // 10:
             newton_tol = max(newton_min, 0.1 * newton_tol)
-        if done < next_check and done < max_passes:
+        if estimate > tol * scale and done < latest and done < max_passes:
             continue
         primal, absolute = logistic_primal_gap(*csr, y, cost, alpha, rest, w, bias, index)
         gap = _relative_gap(primal, absolute, done, k)
         if verbose:
             print(f"-- Problem {k + 1}, pass {done}: primal {primal:.10g}, dual "
-                  f"{primal - absolute:.10g}, relative gap {gap:.3g}, Newton tol "
-                  f"{newton_tol:.0e}, {time.perf_counter() - start:.3f} s")
+                  f"{primal - absolute:.10g}, relative gap {gap:.3g}, estimated during the "
+                  f"pass {estimate / primal:.3g}, Newton tol {newton_tol:.0e}, "
+                  f"{time.perf_counter() - start:.3f} s")
         if gap <= tol:
             return w, alpha, done
-        checks.append((done, gap))
-        next_check = done + _passes_to(checks, tol)
+        scale, latest = primal, 2 * done
     warnings.warn(
         f"solver='cd' stopped at max_iter={max_passes} passes with a relative duality gap "
         f"of {gap:.3g} (problem {k + 1}), above tol={tol:g}; raise max_iter or tol.",
@@ -211,19 +216,6 @@ def _relative_gap(primal, gap, done, k):
             "the rows are too large; scale the features (or sample weights) down."
         )
     return relative
-
-
-def _passes_to(checks, tol):
-    """Passes until the next gap check: where the rate per pass between the last two
-    checks ``(pass, gap)`` reaches ``tol``, at least 1 and at most the passes done so far
-    (so a slowing rate costs at most twice the passes needed)."""
-    if len(checks) < 2:
-        return 1
-    (before, old), (done, gap) = checks[-2:]
-    if not 0.0 < gap < old:
-        return 1
-    rate = np.log(gap / old) / (done - before)
-    return int(min(max(np.ceil(np.log(tol / gap) / rate), 1), done))
 
 
 def _unsigned(index_array):
