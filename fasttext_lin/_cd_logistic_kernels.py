@@ -55,16 +55,15 @@ def logistic_pass(indptr, indices, data, y, cost, qd, alpha, rest, w, bias, inde
         b = y[i] * row_margin(indptr, indices, data, i, w, bias)
         # The slope of the alpha problem at alpha = c / 2 says on which half the solution
         # lies; solve for the variable (alpha or rest) that is small there.
-        sign = 1.0
-        old = alpha[i]
+        sign, old, other = 1.0, alpha[i], rest[i]
         if 0.5 * qd[i] * (rest[i] - alpha[i]) + b < 0.0:
-            sign = -1.0
-            old = rest[i]
+            sign, old, other = -1.0, rest[i], alpha[i]
         b *= sign
         # The solution is below c / 2: start a variable above it from well below.
-        z = 0.1 * old if c - old < 0.5 * c else old
+        z = 0.1 * old if other < 0.5 * c else old
         g = _subproblem_slope(z, old, qd[i], b, c)
-        start = g if z == old else _subproblem_slope(old, old, qd[i], b, c)
+        # The slope at the variable itself (c - old may round to 0: other may not).
+        start = g if z == old else b + np.log(old / other)
         slope_max = max(slope_max, abs(start))
         n_steps = 0
         while n_steps <= MAX_NEWTON and abs(g) >= tol:

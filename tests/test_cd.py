@@ -407,3 +407,20 @@ def test_log_loss_max_iter_warns_and_verbose_prints_the_gap(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert "primal" in lines[-1] and "dual" in lines[-1]
     assert float(lines[-1].split("relative gap ")[1].split(",")[0]) <= 1e-4
+
+
+def test_log_loss_pass_keeps_the_small_side_of_a_variable_at_its_bound():
+    # alpha = c - 1e-20 rounds to c: the pass solves for rest = 1e-20 and never divides by
+    # c - alpha (a ZeroDivisionError in Numba), and leaves alpha + rest = c.
+    X = sp.csr_matrix(np.array([[1.0, 0.5], [-1.0, 2.0], [0.5, 0.5]]))
+    y = np.array([1.0, -1.0, -1.0])
+    cost = np.array([1.0, 2.0, 1.0])
+    alpha, rest = np.array([0.3, 2.0, 1.0]), np.array([0.7, 1e-20, 1e-300])
+    w = np.append(X.T @ (alpha * y), 0.0)
+    qd = squared_row_norms(X.indptr, X.data, 0.0)
+    for order in ([0, 1, 2], [2, 1, 0]):
+        logistic_pass(X.indptr, X.indices, X.data, y, cost, qd, alpha, rest, w, 0.0,
+                      np.array(order), 1e-10)
+    assert np.all((rest > 0) & np.isfinite(w))
+    np.testing.assert_allclose(alpha + rest, cost)
+    np.testing.assert_allclose(w[:2], X.T @ (alpha * y))
