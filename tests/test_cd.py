@@ -9,19 +9,18 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import naive_logistic_dual_pass
+from scipy.special import expit
 from sklearn.datasets import load_svmlight_file
-from scipy.special import entr, expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from fasttext_lin import LinearClassifier
 from fasttext_lin._cd_kernels import squared_row_norms
-from fasttext_lin._duality import _conjugate
 from fasttext_lin._cd_logistic_kernels import logistic_pass, logistic_primal_gap
+from fasttext_lin._duality import _conjugate
 from fasttext_lin.persist import load_model, save_model
-
-from naive import naive_logistic_dual_pass
 
 DATA = Path(__file__).parent / "data"
 LOSSES = ["hinge", "squared_hinge"]
