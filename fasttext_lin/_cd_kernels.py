@@ -121,3 +121,7 @@ def primal_dual(indptr, indices, data, y, cost, diag, alpha, w, bias, squared):
         quadratic += diag[i] * a * a
     half_norm = 0.5 * np.dot(w, w)
     return half_norm + loss, linear - half_norm - 0.5 * quadratic
+
+
+# ``w.x_i`` with the bias column, for the log-loss kernels (:mod:`._cd_logistic_kernels`).
+row_margin = _margin

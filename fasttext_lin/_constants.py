@@ -14,7 +14,7 @@ SCHEDULES = ("constant", "optimal", "invscaling", "adaptive")
 # LinearClassifier's ``solver`` values: SGD epochs, dual coordinate descent ('cd'), or 'auto'.
 SOLVERS = ("sgd", "cd", "auto")
 # The exact solver of each loss that has one: what solver='auto' runs in ``fit``.
-EXACT_SOLVERS = {"hinge": "cd", "squared_hinge": "cd"}
+EXACT_SOLVERS = {"hinge": "cd", "squared_hinge": "cd", "log_loss": "cd"}
 
 
 def fit_solver(solver, loss):

@@ -96,8 +96,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         'sgd': stop when the epoch's objective has not improved by ``tol`` for
         ``n_iter_no_change`` epochs; None runs ``max_iter`` epochs. 'cd': stop when the
         relative duality gap ``(P(w) - D(alpha)) / P(w)`` of each problem is at most
-        ``tol`` (None: 1e-4), which certifies ``P(w) - P* <= tol P(w)``; a
-        ``ConvergenceWarning`` naming the gap reached when ``max_iter`` passes end first.
+        ``tol`` (None: 1e-4), which certifies ``P(w) - P* <= tol P(w)``, for every loss
+        it trains; a ``ConvergenceWarning`` naming the gap reached when ``max_iter`` passes
+        end first.
     n_iter_no_change : int, default=5
         See ``tol``.
     shuffle : bool, default=True
@@ -157,11 +158,12 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         X per epoch and problem).
     solver : {'sgd', 'cd', 'auto'}, default='sgd'
         'sgd': stochastic gradient descent, any loss, as the parameters above say.
-        'auto': :meth:`fit` runs the loss's exact solver (``'cd'`` for 'hinge' and
-        'squared_hinge') and 'sgd' for a loss without one; :meth:`partial_fit` runs SGD
-        epochs (continuing from the model ``fit`` left).
-        'cd': dual coordinate descent (Hsieh et al., ICML 2008, with liblinear's shrinking)
-        for 'hinge' and 'squared_hinge': the exact optimum of liblinear's
+        'auto': :meth:`fit` runs the loss's exact solver ('cd' for 'hinge',
+        'squared_hinge' and 'log_loss') and 'sgd' for a loss without one;
+        :meth:`partial_fit` runs SGD epochs (continuing from the model ``fit`` left).
+        'cd': dual coordinate descent for 'hinge' and 'squared_hinge' (Hsieh et al.,
+        ICML 2008, with liblinear's shrinking) and 'log_loss' (Yu, Huang and Lin, Machine
+        Learning 2011: a few Newton steps per dual variable): the exact optimum of liblinear's
         ``1/2 ||w||^2 + C sum_i s_i L_i`` (``C = 1 / (alpha n)`` when ``C`` is None), to the
         relative duality gap ``tol``. Each pass visits the rows in a fresh random order
         (``random_state``); sample and class weights bound the dual variables (``C s_i``);
@@ -205,7 +207,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         'cd' only: the dual variables ``alpha`` of the last :meth:`fit`, one row per
         binary problem (one for two classes, else one per class), ``w = sum_i alpha_i
         y_i x_i`` with ``y_i = +-1``; ``warm_start`` continues from them when X has as many
-        rows (clipped to the new bounds). Not stored in model files.
+        rows (clipped to the new bounds; for 'log_loss' strictly inside them, where its
+        optimum ``alpha_i = C s_i expit(-y_i w.x_i)`` lies). Not stored in model files.
     sgd_state_ : BinaryState or SoftmaxState
         The SGD variables that :meth:`partial_fit` and ``warm_start`` continue from, and
         that model files store with ``state=True`` (``fasttext_lin._state``).
@@ -501,8 +504,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         if self.solver not in SOLVERS:
             raise ValueError(f"solver={self.solver!r} is not one of {list(SOLVERS)}.")
         if self.solver == "cd" and self.loss not in CD_LOSSES:
-            raise ValueError(f"solver='cd' trains loss {' or '.join(map(repr, CD_LOSSES))}, "
-                             f"not loss={self.loss!r}: choose one of them, or solver='sgd'.")
+            names = ", ".join(map(repr, CD_LOSSES[:-1])) + f" or {CD_LOSSES[-1]!r}"
+            raise ValueError(f"solver='cd' trains loss {names}, not loss={self.loss!r}: "
+                             "choose one of them, or solver='sgd'.")
         check_real(self.intercept_scaling, "intercept_scaling", min_val=0.0,
                     include_boundaries="neither")
         for name in ("shuffle", "fit_intercept", "warm_start", "probability"):

@@ -97,3 +97,26 @@ def naive_softmax_sgd(X, y, n_classes, orders, schedule="constant", alpha=0.0, e
     if n_avg == 0:
         return W, b, None, None, loss
     return W, b, W_sum / n_avg, b_sum / n_avg, loss
+
+
+def naive_logistic_dual_pass(X, y, cost, alpha, order, bias=0.0):
+    """One pass of dual coordinate descent for log loss over the rows of dense ``X`` in
+    ``order``: each ``alpha_i`` in (0, cost_i) set to the root of its one-variable
+    problem's derivative ``qd (z - alpha_i) + y_i w.x_i + log(z / (cost_i - z))`` by
+    bisection (the bias column appended). Returns ``(w, alpha)``, ``w`` with the bias
+    weight last."""
+    Xb = np.hstack([X, np.full((X.shape[0], 1), bias)])
+    alpha = alpha.astype(np.float64).copy()
+    w = Xb.T @ (alpha * y)
+    for i in order:
+        c, old, qd, b = cost[i], alpha[i], Xb[i] @ Xb[i], y[i] * (Xb[i] @ w)
+        lo, hi = 0.0, c
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if qd * (mid - old) + b + np.log(mid / (c - mid)) > 0:
+                hi = mid
+            else:
+                lo = mid
+        alpha[i] = 0.5 * (lo + hi)
+        w += (alpha[i] - old) * y[i] * Xb[i]
+    return w, alpha
