@@ -1,14 +1,19 @@
 """The dual coordinate descent solver of :class:`~fasttext_lin.LinearClassifier`
-(``solver='cd'``) for the hinge and the squared hinge: passes, shrinking, the duality-gap
-stop and the one-vs-rest threads, over the kernels of :mod:`._cd_kernels`.
+(``solver='cd'``) for the hinge, the squared hinge and log loss: passes, shrinking, the
+duality-gap stop and the one-vs-rest threads, over the kernels of :mod:`._cd_kernels` and
+:mod:`._cd_logistic_kernels`.
 
 It solves liblinear's problem ``min_w 1/2 ||w||^2 + C sum_i s_i loss(y_i w.x_i)`` in its
-dual (Hsieh et al., ICML 2008), with ``C = 1 / (alpha n)``, the intercept as a regularised
-bias feature of value ``intercept_scaling``. Each pass visits the active rows in a fresh
-random order; rows whose bound holds are shrunk away as liblinear does. A sweep over all rows
-in order, when the active ones have converged (or after a fixed amount of work), computes the
-duality gap and sets the active rows anew from every row's projected gradient. The solver
-stops when the relative duality gap ``(P(w) - D(alpha)) / P(w)`` is at most ``tol``.
+dual, with ``C = 1 / (alpha n)``, the intercept as a regularised bias feature of value
+``intercept_scaling``. Each pass visits the rows in a fresh random order. The hinges (Hsieh
+et al., ICML 2008) move each dual variable to its optimum in one step; rows whose bound
+holds are shrunk away as liblinear does. A sweep over all rows in order, when the active ones
+have converged (or after a fixed amount of work), computes the duality gap and sets the
+active rows anew from every row's projected gradient; Newton steps on the free rows cross
+the flat directions the passes crawl along. Log loss (Yu, Huang and Lin, Machine Learning
+2011) keeps every dual variable strictly inside ``(0, C s_i)`` and moves it by a few Newton
+steps; nothing is shrunk. The solver stops when the relative duality gap
+``(P(w) - D(alpha)) / P(w)`` is at most ``tol``.
 """
 
 import time
@@ -26,9 +31,10 @@ from ._cd_kernels import (
     rebuild_weights,
     squared_row_norms,
 )
+from ._cd_logistic_kernels import logistic_pass, logistic_primal_gap
 
 # The losses this solver trains.
-LOSSES = ("hinge", "squared_hinge")
+LOSSES = ("hinge", "squared_hinge", "log_loss")
 # tol's value when tol=None: the relative duality gap to reach.
 DEFAULT_TOL = 1e-4
 # The projected-gradient spread at which the active rows count as converged (liblinear's
@@ -47,6 +53,12 @@ GAP_EVERY = 2
 # rows are not yet the right ones). Passes crawl along the nearly flat directions of
 # near-duplicate rows (a9a, 20 Newsgroups); conjugate gradients cross them.
 FACE_ITERATIONS, FACE_EVERY = 10, 10
+# Log loss: a new dual variable starts min(INSIDE c_i, INSIDE_MAX) inside its bounds.
+INSIDE, INSIDE_MAX = 1e-3, 1e-8
+# Log loss: the Newton steps' first slope tolerance, and its floor (lower still when tol is).
+NEWTON_TOL_FIRST, NEWTON_TOL_MIN = 1e-2, 1e-8
+# Log loss: the pass at which the gap is checked even if the passes' estimate is above tol.
+LATEST_CHECK = 8
 
 
 def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
@@ -62,8 +74,6 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     C = float(est.C) if est.C is not None else 1.0 / (alpha * n)
     squared = est.loss == "squared_hinge"
     bias = float(est.intercept_scaling) if est.fit_intercept else 0.0
-    upper, diag = _bounds(C * weight, squared)
-    qd = squared_row_norms(X.indptr, X.data, bias) + diag
     csr = (_unsigned(X.indptr), _unsigned(X.indices), X.data)
     positive = classes[-1:] if classes.shape[0] == 2 else classes
     previous = getattr(est, "dual_coef_", None) if est.warm_start else None
@@ -73,12 +83,21 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
         np.iinfo(np.int32).max, size=positive.shape[0]
     )
     tol = DEFAULT_TOL if est.tol is None else float(est.tol)
-    problem = (csr, n_features, upper, diag, qd, C * weight, bias, squared, tol, max_epochs,
-               est.verbose)
+    cost = C * weight
+    if est.loss == "log_loss":
+        solve, start = _solve_logistic, _logistic_start
+        problem = (csr, n_features, cost, squared_row_norms(X.indptr, X.data, bias), bias,
+                   tol, max_epochs, est.verbose)
+    else:
+        upper, diag = _bounds(cost, squared)
+        qd = squared_row_norms(X.indptr, X.data, bias) + diag
+        problem = (csr, n_features, upper, diag, qd, cost, bias, squared, tol, max_epochs,
+                   est.verbose)
+        solve, start = _solve, lambda alpha, _: np.minimum(alpha, upper)
     # Each problem has its own seed, drawn above: the model does not depend on n_jobs.
     results = Parallel(n_jobs=est.n_jobs, prefer="threads")(
-        delayed(_solve)(problem, np.where(y == label, 1.0, -1.0),
-                        np.minimum(previous[k], upper), seeds[k], k)
+        delayed(solve)(problem, np.where(y == label, 1.0, -1.0), start(previous[k], cost),
+                       seeds[k], k)
         for k, label in enumerate(positive)
     )
     coef = np.empty((len(results), n_features))
@@ -170,17 +189,76 @@ def _sweep(problem, y, alpha, w, index, gradient, bounds, done, k, start):
     primal, dual, active, spread = gap_and_screen(
         *csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient, bounds, SHRINK
     )
-    gap = (primal - dual) / max(primal, np.finfo(np.float64).tiny)
-    if not np.isfinite(gap):
-        raise ValueError(
-            f"The duality gap became non-finite in pass {done} (problem {k + 1}): "
-            "the rows are too large; scale the features (or sample weights) down."
-        )
+    gap = _relative_gap(primal, primal - dual, done, k)
     if verbose:
         print(f"-- Problem {k + 1}, pass {done}: primal {primal:.10g}, dual {dual:.10g}, "
               f"relative gap {gap:.3g}, {active} active rows, "
               f"{time.perf_counter() - start:.3f} s")
     return gap, active, spread
+
+
+def _logistic_start(alpha, cost):
+    """``alpha`` moved strictly inside the log-loss dual's ``(0, cost_i)`` (liblinear's
+    starting point ``min(1e-3 cost_i, 1e-8)`` from a bound); 0 on rows of cost 0."""
+    margin = np.minimum(INSIDE * cost, INSIDE_MAX)
+    return np.where(cost > 0.0, np.clip(alpha, margin, cost - margin), 0.0)
+
+
+def _solve_logistic(problem, y, alpha, seed, k):
+    """Solve one binary log-loss problem from ``alpha`` (strictly inside its bounds on the
+    rows of positive cost; updated in place), as :func:`_solve` does the hinge's.
+
+    Each pass visits every row of positive cost; a row's Newton steps stop at the slope
+    ``newton_tol``, which drops tenfold (down to ``NEWTON_TOL_MIN``) after each pass that
+    took few steps (liblinear's rule). The exact gap costs a sweep over X: it is checked
+    when the pass's own estimate of the gap reaches ``tol`` (relative to the last primal
+    value, or to ``P(0)`` before the first check), and at the latest after twice the
+    passes of the last check (first after ``LATEST_CHECK``).
+    """
+    csr, n_features, cost, qd, bias, tol, max_passes, verbose = problem
+    rest = np.where(cost > 0.0, cost - alpha, 0.0)
+    w = np.zeros(n_features + 1)
+    rebuild_weights(*csr, y, alpha, w, bias)
+    rng = np.random.default_rng(seed)
+    index = np.flatnonzero(cost > 0.0).astype(np.intp)
+    newton_tol, newton_min = NEWTON_TOL_FIRST, min(NEWTON_TOL_MIN, tol)
+    scale, latest, gap = np.log(2.0) * cost.sum(), LATEST_CHECK, np.inf
+    for done in range(1, max_passes + 1):
+        start = time.perf_counter()
+        rng.shuffle(index)
+        steps, _, estimate = logistic_pass(*csr, y, cost, qd, alpha, rest, w, bias, index,
+                                           newton_tol)
+        if steps <= index.shape[0] // 10:
+            newton_tol = max(newton_min, 0.1 * newton_tol)
+        if estimate > tol * scale and done < latest and done < max_passes:
+            continue
+        primal, absolute = logistic_primal_gap(*csr, y, cost, alpha, rest, w, bias, index)
+        gap = _relative_gap(primal, absolute, done, k)
+        if verbose:
+            print(f"-- Problem {k + 1}, pass {done}: primal {primal:.10g}, dual "
+                  f"{primal - absolute:.10g}, relative gap {gap:.3g}, estimated during the "
+                  f"pass {estimate / primal:.3g}, Newton tol {newton_tol:.0e}, "
+                  f"{time.perf_counter() - start:.3f} s")
+        if gap <= tol:
+            return w, alpha, done
+        scale, latest = primal, 2 * done
+    warnings.warn(
+        f"solver='cd' stopped at max_iter={max_passes} passes with a relative duality gap "
+        f"of {gap:.3g} (problem {k + 1}), above tol={tol:g}; raise max_iter or tol.",
+        ConvergenceWarning,
+    )
+    return w, alpha, max_passes
+
+
+def _relative_gap(primal, gap, done, k):
+    """``gap / primal``; a ValueError naming the pass and problem when it is not finite."""
+    relative = gap / max(primal, np.finfo(np.float64).tiny)
+    if not np.isfinite(relative):
+        raise ValueError(
+            f"The duality gap became non-finite in pass {done} (problem {k + 1}): "
+            "the rows are too large; scale the features (or sample weights) down."
+        )
+    return relative
 
 
 def _unsigned(index_array):

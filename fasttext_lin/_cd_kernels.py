@@ -333,3 +333,7 @@ def gap_and_screen(indptr, indices, data, y, cost, upper, diag, alpha, w, bias, 
                 active += 1
     half_norm = 0.5 * _dot(w, w)
     return half_norm + loss, np.sum(alpha) - half_norm - 0.5 * quadratic, active, pg_max - pg_min
+
+
+# ``w.x_i`` with the bias column, for the log-loss kernels (:mod:`._cd_logistic_kernels`).
+row_margin = _margin

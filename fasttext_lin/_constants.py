@@ -11,8 +11,16 @@ LOSSES = ("hinge", "log_loss", "modified_huber", "softmax", "squared_error", "sq
 PROBA_LOSSES = ("log_loss", "modified_huber", "softmax")
 # LinearClassifier's ``learning_rate`` values.
 SCHEDULES = ("constant", "optimal", "invscaling", "adaptive")
-# LinearClassifier's ``solver`` values: SGD epochs, or dual coordinate descent ('cd').
-SOLVERS = ("sgd", "cd")
+# LinearClassifier's ``solver`` values: SGD epochs, dual coordinate descent ('cd'), or 'auto'.
+SOLVERS = ("sgd", "cd", "auto")
+# The exact solver of each loss that has one: what solver='auto' runs in ``fit``.
+EXACT_SOLVERS = {"hinge": "cd", "squared_hinge": "cd", "log_loss": "cd"}
+
+
+def fit_solver(solver, loss):
+    """The solver that ``fit`` runs for the parameters ``solver`` and ``loss``: 'auto' is
+    the loss's exact solver, or 'sgd' for a loss without one."""
+    return EXACT_SOLVERS.get(loss, "sgd") if solver == "auto" else solver
 # How ``n_jobs`` threads train one model.
 PARALLEL_MODES = ("hogwild", "deterministic")
 # BagOfWords' ``weighting`` and ``token_pattern`` values.

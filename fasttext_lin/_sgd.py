@@ -15,6 +15,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from . import _sgd_kernels as K
 from . import _softmax_kernels as S
+from ._duality import duality_gap
 from ._state import EpochParams
 from ._threads import make_runner
 
@@ -81,20 +82,41 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     # one thread (problem k only touches row k of the state: they share nothing they
     # write).
     n_threads = effective_n_jobs(est.n_jobs) if state.n_problems == 1 else 1
+    gap = _gap_of(X, y, classes, weight, alpha, est, state) if est.verbose >= 2 else None
     with ThreadPoolExecutor(n_threads) if n_threads > 1 else nullcontext() as pool:
         epochs = Parallel(n_jobs=est.n_jobs if n_threads == 1 else 1, prefer="threads")(
             delayed(_epochs)(
                 est, csr, target, weight, params,
                 make_runner(est.parallel, state, k, n_threads, pool), k, seeds[k], max_epochs,
+                gap,
             )
             for k, target in enumerate(targets)
         )
     return max(epochs)
 
 
-def _epochs(est, csr, target, weight, params, runner, k, seed, max_epochs):
+def _gap_of(X, y, classes, weight, alpha, est, state):
+    """A function of ``k``: the duality gap (:func:`._duality.duality_gap`) of problem ``k``
+    at the model ``state`` holds now, or None when ``alpha`` is 0 (no finite C)."""
+    if alpha == 0.0:
+        return lambda k: None
+    C, free = 1.0 / (alpha * X.shape[0]), bool(est.fit_intercept)
+
+    def gap(k):
+        coef, intercept = state.coef_intercept()
+        if est.loss == "softmax":
+            return duality_gap(X, y, classes, coef, intercept, C, weight, est.loss, free)
+        positive = classes[-1] if classes.shape[0] == 2 else classes[k]
+        return duality_gap(X, np.where(y == positive, 1.0, -1.0), np.array([-1.0, 1.0]),
+                           coef[k:k + 1], intercept[k:k + 1], C, weight, est.loss, free)
+
+    return gap
+
+
+def _epochs(est, csr, target, weight, params, runner, k, seed, max_epochs, gap=None):
     """Run the epochs of problem ``k`` by ``runner`` (:func:`._threads.make_runner`);
-    return how many ran."""
+    return how many ran. With ``gap`` (see :func:`_gap_of`), print the problem's duality
+    gap after each epoch."""
     n = target.shape[0]
     rng = np.random.default_rng(seed)
     order = np.arange(n, dtype=np.uintp)
@@ -117,6 +139,10 @@ def _epochs(est, csr, target, weight, params, runner, k, seed, max_epochs):
             print(f"-- Problem {k + 1}, epoch {epoch}: objective {objective:.6g}, "
                   f"norm {np.sqrt(runner.sgd.squared_norm(k)):.4g}, "
                   f"{time.perf_counter() - start:.3f} s")
+        certificate = gap(k) if gap is not None else None
+        if certificate is not None:
+            print(f"-- Problem {k + 1}, epoch {epoch}: primal {certificate.primal:.10g}, "
+                  f"dual {certificate.dual:.10g}, relative gap {certificate.relative_gap:.3g}")
         if est.tol is None:
             continue
         stale = stale + 1 if objective > best - est.tol else 0

@@ -17,7 +17,14 @@ from ._calibration import calibrates, fit_platt
 from ._calibration import probabilities as platt_probabilities
 from ._cd import LOSSES as CD_LOSSES
 from ._cd import train as cd_train
-from ._constants import LOSSES, PARALLEL_MODES, PROBA_LOSSES, SCHEDULES, SOLVERS
+from ._constants import (
+    LOSSES,
+    PARALLEL_MODES,
+    PROBA_LOSSES,
+    SCHEDULES,
+    SOLVERS,
+    fit_solver,
+)
 from ._duality import estimator_duality_gap
 from ._sgd import train as sgd_train
 from ._state import state_class
@@ -89,8 +96,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         'sgd': stop when the epoch's objective has not improved by ``tol`` for
         ``n_iter_no_change`` epochs; None runs ``max_iter`` epochs. 'cd': stop when the
         relative duality gap ``(P(w) - D(alpha)) / P(w)`` of each problem is at most
-        ``tol`` (None: 1e-4), which certifies ``P(w) - P* <= tol P(w)``; a
-        ``ConvergenceWarning`` naming the gap reached when ``max_iter`` passes end first.
+        ``tol`` (None: 1e-4), which certifies ``P(w) - P* <= tol P(w)``, for every loss
+        it trains; a ``ConvergenceWarning`` naming the gap reached when ``max_iter`` passes
+        end first.
     n_iter_no_change : int, default=5
         See ``tol``.
     shuffle : bool, default=True
@@ -98,10 +106,11 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffles.
     fit_intercept : bool, default=True
-        Learn an intercept: unregularised with 'sgd'; with 'cd', as liblinear, a
-        regularised bias feature of value ``intercept_scaling`` (X is not copied).
+        Learn an intercept: unregularised with 'sgd'; with an exact solver ('cd', or
+        'auto' on a loss that has one), as liblinear, a regularised bias feature of value
+        ``intercept_scaling`` (X is not copied).
     intercept_scaling : float, default=1.0
-        'cd' only: the value of the bias feature, finite and > 0; ``intercept_`` is its
+        Exact solvers only: the value of the bias feature, finite and > 0; ``intercept_`` is its
         weight times ``intercept_scaling``, so a larger value regularises the intercept less.
     intercept_decay : 'auto' or float, default='auto'
         The intercept's step is the weights' step times this, in (0, 1]. 'auto' is
@@ -144,11 +153,17 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         every block. With one block it is serial SGD (up to rounding).
     verbose : int, default=0
         Print one line per epoch when > 0 ('cd': the pass, primal, dual and relative gap
-        at each gap check).
-    solver : {'sgd', 'cd'}, default='sgd'
+        at each gap check); 'sgd' with ``verbose >= 2`` also prints each problem's primal,
+        dual and relative gap after each epoch (:meth:`duality_gap`'s, one more pass over
+        X per epoch and problem).
+    solver : {'sgd', 'cd', 'auto'}, default='sgd'
         'sgd': stochastic gradient descent, any loss, as the parameters above say.
-        'cd': dual coordinate descent (Hsieh et al., ICML 2008, with liblinear's shrinking)
-        for 'hinge' and 'squared_hinge': the exact optimum of liblinear's
+        'auto': :meth:`fit` runs the loss's exact solver ('cd' for 'hinge',
+        'squared_hinge' and 'log_loss') and 'sgd' for a loss without one;
+        :meth:`partial_fit` runs SGD epochs (continuing from the model ``fit`` left).
+        'cd': dual coordinate descent for 'hinge' and 'squared_hinge' (Hsieh et al.,
+        ICML 2008, with liblinear's shrinking) and 'log_loss' (Yu, Huang and Lin, Machine
+        Learning 2011: a few Newton steps per dual variable): the exact optimum of liblinear's
         ``1/2 ||w||^2 + C sum_i s_i L_i`` (``C = 1 / (alpha n)`` when ``C`` is None), to the
         relative duality gap ``tol``. Each pass visits the rows in a fresh random order
         (``random_state``); sample and class weights bound the dual variables (``C s_i``);
@@ -192,7 +207,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         'cd' only: the dual variables ``alpha`` of the last :meth:`fit`, one row per
         binary problem (one for two classes, else one per class), ``w = sum_i alpha_i
         y_i x_i`` with ``y_i = +-1``; ``warm_start`` continues from them when X has as many
-        rows (clipped to the new bounds). Not stored in model files.
+        rows (clipped to the new bounds; for 'log_loss' strictly inside them, where its
+        optimum ``alpha_i = C s_i expit(-y_i w.x_i)`` lies). Not stored in model files.
     sgd_state_ : BinaryState or SoftmaxState
         The SGD variables that :meth:`partial_fit` and ``warm_start`` continue from, and
         that model files store with ``state=True`` (``fasttext_lin._state``).
@@ -267,7 +283,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 and type(self.sgd_state_) is type(sgd) and np.array_equal(classes, self.classes_))
         if warm:
             sgd.set_solution(*self.sgd_state_.solution())
-        self._run(X, y, classes, weight, sgd, self.max_iter, decay)
+        self._run(X, y, classes, weight, sgd, self.max_iter, decay,
+                  fit_solver(self.solver, self.loss))
         if calibration is not None:
             self.calibration_ = calibration
         return self
@@ -322,7 +339,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 f"y holds label(s) {unseen.tolist()} not in classes {classes.tolist()} "
                 "given at the first call to partial_fit."
             )
-        self._run(X, y, classes, checked_sample_weight(y, sample_weight), sgd, 1, decay)
+        self._run(X, y, classes, checked_sample_weight(y, sample_weight), sgd, 1, decay, "sgd")
         return self
 
     def decision_function(self, X):
@@ -424,8 +441,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         the sums bound the sum of their suboptimalities; 'softmax' has the multinomial
         problem (two classes: the pair ``(-coef_/2, coef_/2)``). With ``fit_intercept``
         and 'sgd' the intercept is unregularised and the dual point is shrunk onto the
-        dual's equality constraint, so the gap certifies ``(w, b)`` jointly; with 'cd' it is
-        the weight of the bias feature ``intercept_scaling``, regularised, as 'cd' solves it.
+        dual's equality constraint, so the gap certifies ``(w, b)`` jointly; with an exact
+        solver (``solver`` as :meth:`fit` resolves it) it is the weight of the bias feature
+        ``intercept_scaling``, regularised, as that solver solves it.
 
         Parameters
         ----------
@@ -486,8 +504,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         if self.solver not in SOLVERS:
             raise ValueError(f"solver={self.solver!r} is not one of {list(SOLVERS)}.")
         if self.solver == "cd" and self.loss not in CD_LOSSES:
-            raise ValueError(f"solver='cd' trains loss {' or '.join(map(repr, CD_LOSSES))}, "
-                             f"not loss={self.loss!r}: choose one of them, or solver='sgd'.")
+            names = ", ".join(map(repr, CD_LOSSES[:-1])) + f" or {CD_LOSSES[-1]!r}"
+            raise ValueError(f"solver='cd' trains loss {names}, not loss={self.loss!r}: "
+                             "choose one of them, or solver='sgd'.")
         check_real(self.intercept_scaling, "intercept_scaling", min_val=0.0,
                     include_boundaries="neither")
         for name in ("shuffle", "fit_intercept", "warm_start", "probability"):
@@ -549,16 +568,16 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             )
         return alpha
 
-    def _run(self, X, y, classes, weight, sgd, max_epochs, decay):
+    def _run(self, X, y, classes, weight, sgd, max_epochs, decay, solver):
         """Train every problem of ``sgd`` (a ModelState) on the checked sample weights
-        ``weight``, intercept decay ``decay``, by the solver; publish the model if all went
-        well."""
+        ``weight``, intercept decay ``decay``, by ``solver`` (a key of ``_SOLVERS``); publish
+        the model if all went well."""
         weight = class_weighted(weight, y, classes, self.class_weight)
         alpha = self._alpha(X.shape[0])
         # The dual variables belong to the 'cd' fit that sets them.
-        if self.solver != "cd":
+        if solver != "cd":
             vars(self).pop("_dual_coef", None)
-        n_iter = _SOLVERS[self.solver](self, X, y, classes, weight, alpha, decay, sgd,
+        n_iter = _SOLVERS[solver](self, X, y, classes, weight, alpha, decay, sgd,
                                        max_epochs)
         # A calibration belongs to the weights it was fitted to.
         vars(self).pop("calibration_", None)
@@ -580,10 +599,10 @@ def _has_probabilities(est):
 
 
 def _without_calibration(est):
-    if est.solver != "sgd":
+    if est.solver not in ("sgd", "auto"):
         # available_if chains this message to its AttributeError.
         raise AttributeError(f"partial_fit runs SGD epochs, not solver={est.solver!r}: set "
-                             "solver='sgd', or use fit.")
+                             "solver='sgd' or 'auto', or use fit.")
     if not calibrates(est.loss, est.probability):
         return True
     raise AttributeError(

@@ -116,3 +116,26 @@ def naive_gap_and_screen(X, y, cost, upper, diag, alpha, w, bias, squared, shrin
     bottom = shrink * low_pg if low_pg < 0.0 else -np.inf
     shrunk = (low & (g > top)) | (high & (g < bottom))
     return primal, dual, np.flatnonzero((upper > 0) & ~shrunk), high_pg - low_pg
+
+
+def naive_logistic_dual_pass(X, y, cost, alpha, order, bias=0.0):
+    """One pass of dual coordinate descent for log loss over the rows of dense ``X`` in
+    ``order``: each ``alpha_i`` in (0, cost_i) set to the root of its one-variable
+    problem's derivative ``qd (z - alpha_i) + y_i w.x_i + log(z / (cost_i - z))`` by
+    bisection (the bias column appended). Returns ``(w, alpha)``, ``w`` with the bias
+    weight last."""
+    Xb = np.hstack([X, np.full((X.shape[0], 1), bias)])
+    alpha = alpha.astype(np.float64).copy()
+    w = Xb.T @ (alpha * y)
+    for i in order:
+        c, old, qd, b = cost[i], alpha[i], Xb[i] @ Xb[i], y[i] * (Xb[i] @ w)
+        lo, hi = 0.0, c
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if qd * (mid - old) + b + np.log(mid / (c - mid)) > 0:
+                hi = mid
+            else:
+                lo = mid
+        alpha[i] = 0.5 * (lo + hi)
+        w += (alpha[i] - old) * y[i] * Xb[i]
+    return w, alpha

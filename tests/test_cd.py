@@ -1,4 +1,5 @@
-"""solver='cd': dual coordinate descent for the hinge and the squared hinge (fasttext_lin._cd)."""
+"""solver='cd': dual coordinate descent for the hinge, the squared hinge and log loss
+(fasttext_lin._cd)."""
 
 import warnings
 from pathlib import Path
@@ -8,11 +9,17 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import naive_logistic_dual_pass
+from scipy.special import expit
 from sklearn.datasets import load_svmlight_file
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from fasttext_lin import LinearClassifier
+from fasttext_lin._cd_kernels import squared_row_norms
+from fasttext_lin._cd_logistic_kernels import logistic_pass, logistic_primal_gap
+from fasttext_lin._duality import _conjugate
 from fasttext_lin.persist import load_model, save_model
 
 DATA = Path(__file__).parent / "data"
@@ -190,8 +197,9 @@ def test_parameters_are_checked():
     X, y = _a9a()
     with pytest.raises(ValueError, match="solver='bogus' is not one of"):
         LinearClassifier(solver="bogus").fit(X, y)
-    with pytest.raises(ValueError, match="solver='cd' trains loss 'hinge' or 'squared_hinge'"):
-        LinearClassifier("log_loss", solver="cd").fit(X, y)
+    with pytest.raises(ValueError, match="solver='cd' trains loss 'hinge', 'squared_hinge' or "
+                       "'log_loss', not loss='modified_huber'"):
+        LinearClassifier("modified_huber", solver="cd").fit(X, y)
     with pytest.raises(ValueError, match="intercept_scaling == 0.0, must be > 0.0"):
         LinearClassifier(solver="cd", intercept_scaling=0.0).fit(X, y)
     with pytest.raises(AttributeError) as unavailable:
@@ -226,3 +234,213 @@ def test_a9a_accuracy_is_linearsvcs(shared_data):
     theirs = LinearSVC(loss="hinge", dual=True, C=1.0, max_iter=10**4,
                        random_state=0).fit(_int32(X), y)
     assert abs(ours - theirs.score(_int32(Xt), yt)) <= 0.002
+
+
+def test_auto_fits_with_the_exact_solver_and_continues_with_sgd():
+    X, y = _a9a()
+    exact = _cd(tol=1e-6).fit(X, y)
+    auto = LinearClassifier(**{**exact.get_params(), "solver": "auto"}).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, exact.coef_)
+    np.testing.assert_array_equal(auto.dual_coef_, exact.dual_coef_)
+    # A loss without an exact solver: 'auto' is SGD.
+    params = {"alpha": 1e-3, "max_iter": 5, "tol": None, "random_state": 0}
+    sgd = LinearClassifier("modified_huber", **params).fit(X, y)
+    np.testing.assert_array_equal(
+        LinearClassifier("modified_huber", solver="auto", **params).fit(X, y).coef_, sgd.coef_)
+    # partial_fit runs one SGD epoch from the exact solution: the model moves, and stays near.
+    before = auto.coef_.copy()
+    auto.partial_fit(X, y)
+    assert not np.array_equal(auto.coef_, before) and auto.score(X, y) > 0.75
+    assert not hasattr(auto, "dual_coef_")
+
+
+# Log loss (fasttext_lin._cd_logistic_kernels): the dual of Yu, Huang and Lin with Newton steps.
+
+def _liblinear_logistic(C=1.0, **params):
+    # liblinear's primal trust-region Newton, far below our tol at 1e-12.
+    return LogisticRegression(solver="liblinear", C=C, tol=1e-12, max_iter=10**5,
+                              random_state=0, **params)
+
+
+def _random_problem(seed, n=40, d=5):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * (rng.random((n, d)) < 0.7)
+    y = np.where(X @ rng.normal(size=d) + rng.normal(size=n) > 0, 1.0, -1.0)
+    y[:2] = [-1.0, 1.0]
+    return sp.csr_matrix(X), y
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("seed, C", [(0, 0.1), (1, 1.0), (2, 10.0)])
+def test_log_loss_equals_liblinear_on_random_problems(seed, C, fit_intercept):
+    X, y = _random_problem(seed)
+    ours = _cd("log_loss", C=C, fit_intercept=fit_intercept, intercept_scaling=2.0).fit(X, y)
+    theirs = _liblinear_logistic(C, fit_intercept=fit_intercept,
+                                 intercept_scaling=2.0).fit(_int32(X), y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-6)
+
+
+@pytest.mark.parametrize("bias_column", [False, True])
+def test_log_loss_equals_liblinear_on_a9a(bias_column):
+    X, y = _a9a(bias=bias_column)
+    ours = _cd("log_loss", fit_intercept=not bias_column).fit(X, y)
+    theirs = _liblinear_logistic(fit_intercept=not bias_column).fit(_int32(X), y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(problems())
+def test_log_loss_kkt_at_the_solution(problem):
+    X, y, C = problem
+    weight = np.random.default_rng(int(C * 100) + X.shape[0]).uniform(0.5, 2.0, y.shape[0])
+    model = _cd("log_loss", C=C, tol=1e-10).fit(X, y, sample_weight=weight)
+    w = np.append(model.coef_.ravel(), model.intercept_[0])  # intercept_scaling 1
+    alpha = model.dual_coef_.ravel()
+    Xb = sp.hstack([X, np.ones((X.shape[0], 1))], format="csr")
+    cost = C * weight
+    assert np.all((alpha > 0) & (alpha < cost))
+    # The primal-dual link: alpha_i = C s_i sigma(-y_i w.x_i), w = sum_i alpha_i y_i x_i.
+    np.testing.assert_allclose(alpha, cost * expit(-y * (Xb @ w)), rtol=1e-4,
+                               atol=1e-6 * cost.max())
+    np.testing.assert_allclose(w, Xb.T @ (alpha * y), atol=1e-9 * max(1.0, cost.sum()))
+
+
+def test_log_loss_pass_is_the_exact_coordinate_minimisation():
+    X, y = _random_problem(3, n=25, d=4)
+    ours = X.tocsr()
+    cost = np.random.default_rng(0).uniform(0.5, 3.0, y.shape[0])
+    alpha = cost * np.random.default_rng(1).uniform(0.01, 0.99, y.shape[0])
+    order = np.random.default_rng(2).permutation(y.shape[0])
+    w_naive, alpha_naive = naive_logistic_dual_pass(X.toarray(), y, cost, alpha, order, 0.5)
+    qd = squared_row_norms(ours.indptr, ours.data, 0.5)
+    w = np.append(ours.T @ (alpha * y), 0.5 * (alpha @ y))
+    alpha, rest = alpha.copy(), cost - alpha
+    logistic_pass(ours.indptr, ours.indices, ours.data, y, cost, qd, alpha, rest, w, 0.5,
+                  order, 1e-13)
+    np.testing.assert_allclose(alpha, alpha_naive, rtol=1e-10)
+    np.testing.assert_allclose(rest, cost - alpha_naive, rtol=1e-9)
+    np.testing.assert_allclose(w, w_naive, atol=1e-10)
+    # The gap kernel: P(w) - D(alpha) with fasttext_lin._duality's conjugate.
+    primal, gap = logistic_primal_gap(ours.indptr, ours.indices, ours.data, y, cost, alpha,
+                                      rest, w, 0.5, np.arange(y.shape[0]))
+    Xb = np.hstack([X.toarray(), np.full((y.shape[0], 1), 0.5)])
+    expected = 0.5 * w @ w + cost @ np.logaddexp(0.0, -y * (Xb @ w))
+    np.testing.assert_allclose(primal, expected, rtol=1e-12)
+    np.testing.assert_allclose(gap, expected - _log_loss_dual(Xb, y, alpha, cost), rtol=1e-8)
+
+
+def _log_loss_dual(X, y, alpha, cost):
+    """D(alpha) of the log-loss problem with fasttext_lin._duality's conjugate."""
+    v = X.T @ (alpha * y)
+    return -0.5 * v @ v - cost @ _conjugate("log_loss", alpha / cost)
+
+
+@pytest.mark.parametrize("tol", [1e-2, 1e-4, 1e-8])
+def test_log_loss_relative_gap_at_return_is_at_most_tol(tol):
+    X, y = _a9a()
+    weight = np.random.default_rng(0).uniform(0.0, 2.0, size=y.shape[0])
+    weight[::7] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = _cd("log_loss", tol=tol, C=0.5, intercept_scaling=2.0).fit(
+            X, y, sample_weight=weight)
+    # The solver's certificate, P(coef_) - D(dual_coef_), recomputed in NumPy.
+    certificate = model.duality_gap(X, y, sample_weight=weight)
+    Xb = sp.hstack([X, np.full((X.shape[0], 1), 2.0)], format="csr")
+    used = weight > 0
+    dual = _log_loss_dual(Xb[used], y[used], model.dual_coef_[0][used], 0.5 * weight[used])
+    assert 0.0 <= certificate.primal - dual <= tol * certificate.primal
+    assert np.all(model.dual_coef_[0][~used] == 0.0)
+    # duality_gap's own dual point, built from coef_ alone, is a looser certificate for log
+    # loss (about 1/2 ||grad P||^2), but still one: above the true suboptimality.
+    optimum = _cd("log_loss", tol=1e-12, C=0.5, intercept_scaling=2.0).fit(
+        X, y, sample_weight=weight).duality_gap(X, y, sample_weight=weight).primal
+    assert certificate.gap >= certificate.primal - optimum >= 0.0
+
+
+def test_log_loss_integer_weights_are_duplicated_rows():
+    X, y = _a9a()
+    weight = np.random.default_rng(1).integers(0, 4, size=y.shape[0])
+    rows = np.repeat(np.arange(y.shape[0]), weight)
+    weighted = _cd("log_loss").fit(X, y, sample_weight=weight)
+    duplicated = _cd("log_loss").fit(X[rows], y[rows])
+    np.testing.assert_allclose(weighted.coef_, duplicated.coef_, atol=1e-6)
+    np.testing.assert_allclose(weighted.intercept_, duplicated.intercept_, atol=1e-6)
+    by_class = _cd("log_loss", class_weight={-1.0: 1.0, 1.0: 3.0}).fit(X, y)
+    by_row = _cd("log_loss").fit(X, y, sample_weight=np.where(y > 0, 3.0, 1.0))
+    np.testing.assert_allclose(by_class.coef_, by_row.coef_, atol=1e-6)
+
+
+def test_log_loss_warm_start_takes_fewer_passes_to_the_same_optimum():
+    X, y = _a9a()
+    model = _cd("log_loss", C=0.3, tol=1e-10, warm_start=True).fit(X, y)
+    warm = model.set_params(C=1.0).fit(X, y)
+    cold = _cd("log_loss", C=1.0, tol=1e-10).fit(X, y)
+    assert warm.n_iter_ < cold.n_iter_
+    np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-5)
+    # From its own optimum, one pass certifies it (the start is clipped inside the bounds).
+    again = warm.set_params(tol=1e-8).fit(X, y)
+    assert again.n_iter_ == 1
+    # A hinge solution (alpha on its bounds) is a valid start too.
+    hinge = _cd("hinge", tol=1e-4, warm_start=True).fit(X, y)
+    from_hinge = hinge.set_params(loss="log_loss", tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(from_hinge.coef_, cold.coef_, atol=1e-5)
+
+
+def test_log_loss_float32_input_reaches_the_float64_optimum():
+    X, y = _a9a()
+    X32 = X.astype(np.float32)
+    single = _cd("log_loss").fit(X32, y)
+    double = _cd("log_loss").fit(X32.astype(np.float64), y)
+    np.testing.assert_allclose(single.coef_, double.coef_, atol=1e-6)
+    np.testing.assert_allclose(single.dual_coef_, double.dual_coef_, atol=1e-6)
+
+
+def test_log_loss_one_vs_rest_in_threads_and_predict_proba():
+    X, _ = _a9a()
+    y = np.arange(X.shape[0]) % 3
+    ovr = _cd("log_loss").fit(X, y)
+    threaded = _cd("log_loss", n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(threaded.coef_, ovr.coef_)
+    binary = _cd("log_loss").fit(X, np.where(y == 1, 1, -1))
+    np.testing.assert_allclose(ovr.coef_[1], binary.coef_[0], atol=1e-5)
+    proba = ovr.predict_proba(X)
+    assert proba.shape == (X.shape[0], 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # Two classes: the sigmoid of the score, as LogisticRegression's.
+    X2, y2 = _a9a()
+    ours = _cd("log_loss").fit(X2, y2)
+    theirs = _liblinear_logistic(intercept_scaling=1.0).fit(_int32(X2), y2)
+    np.testing.assert_allclose(ours.predict_proba(X2), theirs.predict_proba(_int32(X2)),
+                               atol=1e-6)
+
+
+def test_log_loss_max_iter_warns_and_verbose_prints_the_gap(capsys):
+    X, y = _a9a()
+    with pytest.warns(ConvergenceWarning, match="relative duality gap of"):
+        _cd("log_loss", max_iter=1).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        _cd("log_loss", tol=None, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "primal" in lines[-1] and "dual" in lines[-1]
+    assert float(lines[-1].split("relative gap ")[1].split(",")[0]) <= 1e-4
+
+
+def test_log_loss_pass_keeps_the_small_side_of_a_variable_at_its_bound():
+    # alpha = c - 1e-20 rounds to c: the pass solves for rest = 1e-20 and never divides by
+    # c - alpha (a ZeroDivisionError in Numba), and leaves alpha + rest = c.
+    X = sp.csr_matrix(np.array([[1.0, 0.5], [-1.0, 2.0], [0.5, 0.5]]))
+    y = np.array([1.0, -1.0, -1.0])
+    cost = np.array([1.0, 2.0, 1.0])
+    alpha, rest = np.array([0.3, 2.0, 1.0]), np.array([0.7, 1e-20, 1e-300])
+    w = np.append(X.T @ (alpha * y), 0.0)
+    qd = squared_row_norms(X.indptr, X.data, 0.0)
+    for order in ([0, 1, 2], [2, 1, 0]):
+        logistic_pass(X.indptr, X.indices, X.data, y, cost, qd, alpha, rest, w, 0.0,
+                      np.array(order), 1e-10)
+    assert np.all((rest > 0) & np.isfinite(w))
+    np.testing.assert_allclose(alpha + rest, cost)
+    np.testing.assert_allclose(w[:2], X.T @ (alpha * y))

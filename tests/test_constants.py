@@ -27,3 +27,15 @@ def test_import_is_light():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_exact_solvers_train_their_losses():
+    from fasttext_lin import _cd
+    from fasttext_lin.linear_model import _SOLVERS
+
+    for loss, solver in C.EXACT_SOLVERS.items():
+        assert solver in C.SOLVERS and solver in _SOLVERS and loss in C.LOSSES
+    assert {loss for loss, s in C.EXACT_SOLVERS.items() if s == "cd"} == set(_cd.LOSSES)
+    assert C.fit_solver("auto", "hinge") == "cd"
+    assert C.fit_solver("auto", "modified_huber") == "sgd"
+    assert C.fit_solver("sgd", "hinge") == "sgd"

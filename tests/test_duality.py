@@ -267,3 +267,20 @@ def test_cd_model_gap_is_below_its_tol(a9a, fit_intercept):
     model = LinearClassifier(solver="cd", C=1.0, tol=1e-4, fit_intercept=fit_intercept,
                              random_state=0).fit(X, y)
     assert 0.0 <= model.duality_gap(X, y).relative_gap <= 1e-4
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "softmax"])
+def test_sgd_verbose_prints_each_epochs_gap(capsys, loss):
+    X, y, _ = problem(7, n=60, d=5, n_classes=3)
+    model = LinearClassifier(loss=loss, C=1.0, max_iter=3, tol=None, random_state=0,
+                             verbose=2).fit(X, y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "relative gap" in line]
+    n_problems = 1 if loss == "softmax" else 3
+    assert len(lines) == 3 * n_problems
+    final = model.duality_gap(X, y)
+    for k in range(n_problems):
+        last = [line for line in lines if f"Problem {k + 1}, epoch 3:" in line]
+        primal = float(last[0].split("primal ")[1].split(",")[0])
+        dual = float(last[0].split("dual ")[1].split(",")[0])
+        assert primal == pytest.approx(final.primals[k], rel=1e-9)
+        assert dual == pytest.approx(final.duals[k], rel=1e-9)

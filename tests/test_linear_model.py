@@ -65,7 +65,8 @@ def expected_failed_checks(estimator):
      LinearClassifier(loss="squared_hinge", probability=True, average=True),
      LinearClassifier(n_jobs=2, average=True),
      LinearClassifier(loss="softmax", n_jobs=2, parallel="deterministic"),
-     LinearClassifier(solver="cd"), LinearClassifier(solver="cd", loss="squared_hinge", n_jobs=2)],
+     LinearClassifier(solver="cd"), LinearClassifier(solver="cd", loss="squared_hinge", n_jobs=2),
+     LinearClassifier(solver="cd", loss="log_loss")],
     expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):
