@@ -11,8 +11,11 @@ LOSSES = ("hinge", "log_loss", "modified_huber", "softmax", "squared_error", "sq
 PROBA_LOSSES = ("log_loss", "modified_huber", "softmax")
 # LinearClassifier's ``learning_rate`` values.
 SCHEDULES = ("constant", "optimal", "invscaling", "adaptive")
-# LinearClassifier's ``solver`` values: SGD epochs, or dual coordinate descent ('cd').
-SOLVERS = ("sgd", "cd")
+# LinearClassifier's ``solver`` values: SGD epochs, dual coordinate descent ('cd'), or the
+# trust-region Newton method of 'softmax' ('newton').
+SOLVERS = ("sgd", "cd", "newton")
+# The solvers whose intercept is the weight of a regularised bias feature (liblinear's).
+BIAS_FEATURE_SOLVERS = ("cd", "newton")
 # How ``n_jobs`` threads train one model.
 PARALLEL_MODES = ("hogwild", "deterministic")
 # BagOfWords' ``weighting`` and ``token_pattern`` values.

@@ -19,6 +19,7 @@ from ._cd import LOSSES as CD_LOSSES
 from ._cd import train as cd_train
 from ._constants import LOSSES, PARALLEL_MODES, PROBA_LOSSES, SCHEDULES, SOLVERS
 from ._duality import estimator_duality_gap
+from ._newton import train as newton_train
 from ._sgd import train as sgd_train
 from ._state import state_class
 from ._validation import (
@@ -34,7 +35,7 @@ from ._validation import (
 _PROBA_LOSSES, _LOSSES, _PARALLEL_MODES = PROBA_LOSSES, list(LOSSES), PARALLEL_MODES
 # The solvers, by name: each trains a ModelState in place (see _sgd.train). A second solver
 # is one module and one entry here.
-_SOLVERS = {"sgd": sgd_train, "cd": cd_train}
+_SOLVERS = {"sgd": sgd_train, "cd": cd_train, "newton": newton_train}
 # SGDClassifier's damping of the intercept's steps on sparse X (sklearn.linear_model._base).
 _SPARSE_INTERCEPT_DECAY = 0.01
 
@@ -486,8 +487,12 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         if self.solver not in SOLVERS:
             raise ValueError(f"solver={self.solver!r} is not one of {list(SOLVERS)}.")
         if self.solver == "cd" and self.loss not in CD_LOSSES:
+            other = "solver='newton'" if self.loss == "softmax" else "solver='sgd'"
             raise ValueError(f"solver='cd' trains loss {' or '.join(map(repr, CD_LOSSES))}, "
-                             f"not loss={self.loss!r}: choose one of them, or solver='sgd'.")
+                             f"not loss={self.loss!r}: use {other}.")
+        if self.solver == "newton" and self.loss != "softmax":
+            raise ValueError(f"solver='newton' trains loss='softmax', not loss={self.loss!r}: "
+                             "use solver='cd' or 'sgd'.")
         check_real(self.intercept_scaling, "intercept_scaling", min_val=0.0,
                     include_boundaries="neither")
         for name in ("shuffle", "fit_intercept", "warm_start", "probability"):
