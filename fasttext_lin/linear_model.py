@@ -487,9 +487,10 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         if self.solver not in SOLVERS:
             raise ValueError(f"solver={self.solver!r} is not one of {list(SOLVERS)}.")
         if self.solver == "cd" and self.loss not in CD_LOSSES:
-            other = "solver='newton'" if self.loss == "softmax" else "solver='sgd'"
+            fix = ("use solver='newton'" if self.loss == "softmax"
+                   else "choose one of them, or solver='sgd'")
             raise ValueError(f"solver='cd' trains loss {' or '.join(map(repr, CD_LOSSES))}, "
-                             f"not loss={self.loss!r}: use {other}.")
+                             f"not loss={self.loss!r}: {fix}.")
         if self.solver == "newton" and self.loss != "softmax":
             raise ValueError(f"solver='newton' trains loss='softmax', not loss={self.loss!r}: "
                              "use solver='cd' or 'sgd'.")
