@@ -47,7 +47,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     ``s_i`` is the sample weight times the class weight. Multi-class problems are
     solved one-vs-rest, but for 'softmax', which trains one multinomial model of all
     the classes. The parameters follow :class:`sklearn.linear_model.SGDClassifier`.
-    ``solver='cd'`` solves the same problem exactly, by dual coordinate descent.
+    ``solver='cd'`` solves the same problem exactly, by dual coordinate descent, and
+    ``solver='newton'`` the 'softmax' problem, by a trust-region Newton method.
 
     Parameters
     ----------
@@ -85,13 +86,15 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     power_t : float, default=0.5
         Exponent of 'invscaling'.
     max_iter : int, default=1000
-        Maximum number of epochs ('sgd') or passes over the rows ('cd').
+        Maximum number of epochs ('sgd'), passes over the rows ('cd') or Newton
+        iterations ('newton').
     tol : float or None, default=1e-3
         'sgd': stop when the epoch's objective has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs; None runs ``max_iter`` epochs. 'cd': stop when the
-        relative duality gap ``(P(w) - D(alpha)) / P(w)`` of each problem is at most
-        ``tol`` (None: 1e-4), which certifies ``P(w) - P* <= tol P(w)``; a
-        ``ConvergenceWarning`` naming the gap reached when ``max_iter`` passes end first.
+        ``n_iter_no_change`` epochs; None runs ``max_iter`` epochs. 'cd' and 'newton': stop
+        when the relative duality gap ``(P(w) - D(alpha)) / P(w)`` of each problem is at
+        most ``tol`` (None: 1e-4), which certifies ``P(w) - P* <= tol P(w)``; a
+        ``ConvergenceWarning`` naming the gap reached when ``max_iter`` passes or
+        iterations end first.
     n_iter_no_change : int, default=5
         See ``tol``.
     shuffle : bool, default=True
@@ -99,10 +102,11 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffles.
     fit_intercept : bool, default=True
-        Learn an intercept: unregularised with 'sgd'; with 'cd', as liblinear, a
-        regularised bias feature of value ``intercept_scaling`` (X is not copied).
+        Learn an intercept: unregularised with 'sgd'; with 'cd' and 'newton', as
+        liblinear, a regularised bias feature of value ``intercept_scaling`` (X is not
+        copied).
     intercept_scaling : float, default=1.0
-        'cd' only: the value of the bias feature, finite and > 0; ``intercept_`` is its
+        'cd' and 'newton' only: the value of the bias feature, finite and > 0; ``intercept_`` is its
         weight times ``intercept_scaling``, so a larger value regularises the intercept less.
     intercept_decay : 'auto' or float, default='auto'
         The intercept's step is the weights' step times this, in (0, 1]. 'auto' is
@@ -145,8 +149,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         every block. With one block it is serial SGD (up to rounding).
     verbose : int, default=0
         Print one line per epoch when > 0 ('cd': the pass, primal, dual and relative gap
-        at each gap check).
-    solver : {'sgd', 'cd'}, default='sgd'
+        at each gap check; 'newton': the same at each iteration).
+    solver : {'sgd', 'cd', 'newton'}, default='sgd'
         'sgd': stochastic gradient descent, any loss, as the parameters above say.
         'cd': dual coordinate descent (Hsieh et al., ICML 2008, with liblinear's shrinking)
         for 'hinge' and 'squared_hinge': the exact optimum of liblinear's
@@ -155,9 +159,17 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         (``random_state``); sample and class weights bound the dual variables (``C s_i``);
         one-vs-rest problems run on ``n_jobs`` threads, each with its own seed (the model
         does not depend on ``n_jobs``). ``warm_start`` continues from ``dual_coef_``.
+        'newton': for 'softmax', a trust-region Newton method with preconditioned
+        conjugate gradients (liblinear's TRON) on the multinomial problem
+        ``1/2 ||W||^2 + C sum_i s_i L_i``, to the relative multinomial duality gap ``tol``
+        (the gap at the softmax probabilities, ``1/2 ||grad P(W)||^2``). With at most
+        256 variables (``(n_features + 1) n_classes``) it builds the Hessian by BLAS
+        (one thread), else multiplies by it over the rows. Deterministic: the model does
+        not depend on ``n_jobs``; ``warm_start`` continues from the previous weights.
+        With two classes it trains both weight vectors (at the optimum ``w_0 = -w_1``).
         ``learning_rate``, ``eta0``, ``power_t``, ``n_iter_no_change``, ``shuffle``,
-        ``intercept_decay``, ``average`` and ``parallel`` are SGD's and unused;
-        :meth:`partial_fit` needs 'sgd'.
+        ``intercept_decay``, ``average`` and ``parallel`` are SGD's and unused by 'cd'
+        and 'newton'; :meth:`partial_fit` needs 'sgd'.
     probability : bool, default=False
         Give 'hinge', 'squared_hinge' and 'squared_error' models probabilities, as
         ``SVC(probability=True)`` does: :meth:`fit` first trains the model on 5 stratified
@@ -182,7 +194,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
-        Epochs run by the last :meth:`fit` (the largest over one-vs-rest problems).
+        Epochs, passes or Newton iterations run by the last :meth:`fit` (the largest over
+        one-vs-rest problems).
     t_ : int
         Steps taken plus one, the ``t`` of the learning-rate schedule.
     n_features_in_ : int
@@ -237,7 +250,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the model by ``solver``: ``max_iter`` epochs of SGD or passes of CD at most.
+        """Fit the model by ``solver``: ``max_iter`` epochs of SGD, passes of CD or Newton
+        iterations at most.
 
         Parameters
         ----------
@@ -425,8 +439,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         the sums bound the sum of their suboptimalities; 'softmax' has the multinomial
         problem (two classes: the pair ``(-coef_/2, coef_/2)``). With ``fit_intercept``
         and 'sgd' the intercept is unregularised and the dual point is shrunk onto the
-        dual's equality constraint, so the gap certifies ``(w, b)`` jointly; with 'cd' it is
-        the weight of the bias feature ``intercept_scaling``, regularised, as 'cd' solves it.
+        dual's equality constraint, so the gap certifies ``(w, b)`` jointly; with 'cd' and
+        'newton' it is the weight of the bias feature ``intercept_scaling``, regularised, as
+        they solve it.
 
         Parameters
         ----------
