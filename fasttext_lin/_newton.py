@@ -25,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from ._multinomial_kernels import hessian_diagonal, hessian_product, loss_gradient
+from ._validation import unsigned_csr
 
 # tol's value when tol=None: the relative duality gap to reach.
 DEFAULT_TOL = 1e-4
@@ -79,7 +80,7 @@ class _Problem:
 
     def __init__(self, X, target, cost, bias, n_classes):
         self.X = X
-        self.csr = (X.indptr, X.indices, X.data)
+        self.csr = unsigned_csr(X)
         self.target, self.cost, self.bias = target, cost, bias
         self.n = X.shape[0]
         self.prob = np.zeros((X.shape[0], n_classes))
