@@ -114,7 +114,7 @@ def measure(name, repeats):
             make(method).fit(Xtr, ytr)  # warm-up: the JIT cache, page faults
         for _ in range(repeats):
             for method in times:
-                seconds, models[method] = time_calls(lambda: make(method).fit(Xtr, ytr), 1)
+                seconds, models[method] = time_calls(lambda m=method: make(m).fit(Xtr, ytr), 1)
                 times[method] += seconds
     rows = {}
     for method, model in models.items():
@@ -145,12 +145,13 @@ def report(result):
     lines = [
         "# solver='newton' vs LogisticRegression(lbfgs), softmax, C=1, bias column",
         "",
-        f"Commit {fmt_git(result['machine'].get('git'))}; load {fmt_load(result['load_before'])}"
-        f" -> {fmt_load(result['load_after'])}; median of {result['repeats']} interleaved fits; "
-        f"newton at tol={result['tol']:g}, lbfgs at its defaults.",
+        (f"Commit {fmt_git(result['machine'].get('git'))}; load "
+         f"{fmt_load(result['load_before'])} -> {fmt_load(result['load_after'])}; median of "
+         f"{result['repeats']} interleaved fits; newton at tol={result['tol']:g}, lbfgs at its "
+         "defaults."),
         "",
-        "| set | method | fit s (median) | relative primal gap | certified gap | test acc | "
-        "iterations |",
+        ("| set | method | fit s (median) | relative primal gap | certified gap | test acc | "
+         "iterations |"),
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in result["sets"].items():
@@ -158,8 +159,8 @@ def report(result):
             certified = f"{m['certified_gap']:.2g}" if "certified_gap" in m else ""
             lines.append(f"| {name} | {method} | {m['fit_median']:.3f} | {m['primal_gap']:.2g} "
                          f"| {certified} | {m['accuracy']:.4f} | {m['n_iter']} |")
-    lines += ["", "Bar: newton's relative primal gap <= 1e-6 in less time than lbfgs at its "
-              "default tol."]
+    lines += ["", ("Bar: newton's relative primal gap <= 1e-6 in less time than lbfgs at its "
+                   "default tol.")]
     for name, r in result["sets"].items():
         lines.append(f"- {name}: time ratio newton / lbfgs {r['time_ratio']:.2f}, "
                      f"{'met' if r['bar_met'] else 'NOT met'}")

@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import naive_multinomial
 from sklearn.datasets import load_svmlight_file
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -15,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from fasttext_lin import LinearClassifier
 from fasttext_lin import _multinomial_kernels as MK
 from fasttext_lin._newton import EXPLICIT_VARIABLES, _Problem
-from naive import naive_multinomial
+from fasttext_lin.persist import load_model, save_model
 
 DATA = Path(__file__).parent / "data"
 
@@ -85,6 +86,30 @@ def test_kernels_match_naive(dtype, bias):
     assert problem.explicit
     np.testing.assert_allclose(problem.hessian_product(V).reshape(-1),
                                hessian @ V.reshape(-1), rtol=1e-10, atol=1e-12)
+
+
+def test_the_gap_is_half_the_squared_gradient():
+    """At the softmax probabilities the multinomial dual of fasttext_lin._duality is
+    ``P - 1/2 ||grad P||^2`` (Fenchel-Young holds with equality): the solver's stop."""
+    X, y = _random(4)
+    Xb = _with_bias(X).toarray()
+    W = np.random.default_rng(5).normal(size=(Xb.shape[1], 3))
+    cost = np.random.default_rng(6).uniform(0.0, 2.0, X.shape[0])
+    value, grad, _ = naive_multinomial(Xb, y, W, cost)
+    z = Xb @ W
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    G = Xb.T @ (cost[:, None] * (p - np.eye(3)[y]))
+    dual = cost @ -(p * np.log(p)).sum(axis=1) - 0.5 * np.sum(G * G)
+    assert value - dual == pytest.approx(0.5 * np.sum(grad * grad), rel=1e-10)
+
+
+def test_explicit_hessian_and_products_give_one_optimum(monkeypatch):
+    X, y = _small()
+    explicit = _newton().fit(X, y)
+    monkeypatch.setattr("fasttext_lin._newton.EXPLICIT_VARIABLES", 0)
+    products = _newton().fit(X, y)
+    np.testing.assert_allclose(products.coef_, explicit.coef_, atol=1e-9)
 
 
 def test_kernels_skip_the_rows_outside_the_range():
@@ -233,6 +258,15 @@ def test_errors_name_the_solver_for_the_loss():
         LinearClassifier("hinge", solver="newton").fit(X, y)
     with pytest.raises(ValueError, match=r"not loss='softmax': use solver='newton'\.$"):
         LinearClassifier("softmax", solver="cd").fit(X, y)
+
+
+def test_model_files_keep_the_solver(tmp_path):
+    X, y = _dna()
+    model = _newton(tol=1e-6, intercept_scaling=2.0).fit(X, y)
+    save_model(tmp_path / "newton.npz", model)
+    loaded = load_model(tmp_path / "newton.npz")
+    assert loaded.solver == "newton" and loaded.intercept_scaling == 2.0
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 def test_partial_fit_needs_sgd():
