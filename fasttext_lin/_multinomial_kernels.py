@@ -111,3 +111,36 @@ def hessian_diagonal(indptr, indices, data, cost, prob, bias, start, stop, out):
                 out[j, k] += x * x * t[k]
         for k in range(n_classes):
             out[last, k] += bias * bias * t[k]
+
+
+# -- conjugate-gradient vector updates: one pass each over the (flattened) variables ---------
+
+@njit(cache=True, nogil=True)
+def cg_curvatures(s, d, Hd, M):
+    """``(d.Hd, s.M.d, d.M.d)``, ``M`` a diagonal."""
+    dHd, sMd, dMd = 0.0, 0.0, 0.0
+    for j in range(d.shape[0]):
+        dHd += d[j] * Hd[j]
+        md = M[j] * d[j]
+        sMd += s[j] * md
+        dMd += d[j] * md
+    return dHd, sMd, dMd
+
+
+@njit(cache=True, nogil=True)
+def cg_step(s, r, z, d, Hd, M, a):
+    """``s += a d``, ``r -= a Hd``, ``z = r / M``; return ``r.z``."""
+    rz = 0.0
+    for j in range(d.shape[0]):
+        s[j] += a * d[j]
+        r[j] -= a * Hd[j]
+        z[j] = r[j] / M[j]
+        rz += r[j] * z[j]
+    return rz
+
+
+@njit(cache=True, nogil=True)
+def cg_direction(d, z, beta):
+    """``d = z + beta d``."""
+    for j in range(d.shape[0]):
+        d[j] = z[j] + beta * d[j]

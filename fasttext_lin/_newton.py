@@ -24,7 +24,14 @@ from scipy.linalg.blas import dsyrk as syrk
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from ._multinomial_kernels import hessian_diagonal, hessian_product, loss_gradient
+from ._multinomial_kernels import (
+    cg_curvatures,
+    cg_direction,
+    cg_step,
+    hessian_diagonal,
+    hessian_product,
+    loss_gradient,
+)
 from ._validation import unsigned_csr
 
 # tol's value when tol=None: the relative duality gap to reach.
@@ -87,6 +94,7 @@ class _Problem:
         self._trial = np.zeros_like(self.prob)
         self.explicit = (X.shape[1] + 1) * n_classes <= EXPLICIT_VARIABLES
         self._hessian = None
+        self._product = np.empty((X.shape[1] + 1, n_classes))
 
     def value_gradient(self, W):
         """``(P(W), grad P(W))`` at a trial point."""
@@ -101,11 +109,15 @@ class _Problem:
         self._hessian = None
 
     def hessian_product(self, V):
+        """``H V`` at the accepted point; the array returned is overwritten by the next
+        call."""
         if self.explicit:
             if self._hessian is None:
                 self._hessian = self._explicit_hessian()
             return (self._hessian @ V.reshape(-1)).reshape(V.shape)
-        out = V.copy()
+        # One buffer for every product: each is used before the next is asked for.
+        out = self._product
+        np.copyto(out, V)
         hessian_product(*self.csr, self.cost, self.prob, V, self.bias, 0, self.n, out)
         return out
 
@@ -202,32 +214,36 @@ def _radius(delta, proposed, actual, predicted, boundary):
 def _truncated_cg(problem, g, M, delta):
     """Preconditioned CG on ``H s = -g`` inside ``||s||_M <= delta`` (at most ``10 g.size``
     steps: rounding may keep the residual above the bar): ``(s, r, boundary,
-    iterations)`` with ``r = -g - H s``."""
+    iterations)`` with ``r = -g - H s``.
+
+    The vectors are updated in place by fused kernels and ``||s||_M^2`` is tracked, not
+    recomputed: on wide problems the passes over them cost as much as the Hessian products.
+    """
+    shape, g, M = g.shape, g.reshape(-1), M.reshape(-1)
     s = np.zeros_like(g)
     r = -g
     z = r / M
-    d = z
-    rz = np.sum(r * z)
+    d = z.copy()
+    rz = np.vdot(r, z)
     stop = CG_TOL * np.sqrt(rz)
-    count = 0
+    sMs, count = 0.0, 0
     while np.sqrt(rz) > stop and count < 10 * g.size:
         count += 1
-        Hd = problem.hessian_product(d)
-        a = rz / np.sum(d * Hd)
-        s_new = s + a * d
-        if np.sum(s_new * s_new * M) > delta * delta:
+        Hd = problem.hessian_product(d.reshape(shape)).reshape(-1)
+        dHd, sMd, dMd = cg_curvatures(s, d, Hd, M)
+        a = rz / dHd
+        boundary = sMs + a * (2.0 * sMd + a * dMd) > delta * delta
+        if boundary:
             # Step to the boundary along d: the root of ||s + a d||_M = delta.
-            sMd, sMs, dMd = np.sum(s * M * d), np.sum(s * M * s), np.sum(d * M * d)
             root = np.sqrt(sMd * sMd + dMd * (delta * delta - sMs))
             a = (delta * delta - sMs) / (sMd + root) if sMd >= 0 else (root - sMd) / dMd
-            return s + a * d, r - a * Hd, True, count
-        s = s_new
-        r = r - a * Hd
-        z = r / M
-        rz_new = np.sum(r * z)
-        d = z + (rz_new / rz) * d
+        rz_new = cg_step(s, r, z, d, Hd, M, a)
+        if boundary:
+            return s.reshape(shape), r.reshape(shape), True, count
+        sMs += a * (2.0 * sMd + a * dMd)
+        cg_direction(d, z, rz_new / rz)
         rz = rz_new
-    return s, r, False, count
+    return s.reshape(shape), r.reshape(shape), False, count
 
 
 def _report(verbose, done, f, g, cg, seconds):

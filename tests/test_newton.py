@@ -88,6 +88,22 @@ def test_kernels_match_naive(dtype, bias):
                                hessian @ V.reshape(-1), rtol=1e-10, atol=1e-12)
 
 
+def test_cg_kernels_match_numpy():
+    s, r, d, Hd = np.random.default_rng(7).normal(size=(4, 50))
+    M = np.random.default_rng(8).uniform(1.0, 3.0, 50)
+    curvatures = MK.cg_curvatures(s, d, Hd, M)
+    np.testing.assert_allclose(curvatures, [d @ Hd, s @ (M * d), d @ (M * d)], rtol=1e-12)
+    s2, r2, z2 = s.copy(), r.copy(), np.empty(50)
+    rz = MK.cg_step(s2, r2, z2, d, Hd, M, 0.3)
+    np.testing.assert_allclose(s2, s + 0.3 * d, rtol=1e-12)
+    np.testing.assert_allclose(r2, r - 0.3 * Hd, rtol=1e-12)
+    np.testing.assert_allclose(z2, r2 / M, rtol=1e-12)
+    assert rz == pytest.approx(r2 @ z2, rel=1e-12)
+    d2 = d.copy()
+    MK.cg_direction(d2, z2, 0.7)
+    np.testing.assert_allclose(d2, z2 + 0.7 * d, rtol=1e-12)
+
+
 def test_the_gap_is_half_the_squared_gradient():
     """At the softmax probabilities the multinomial dual of fasttext_lin._duality is
     ``P - 1/2 ||grad P||^2`` (Fenchel-Young holds with equality): the solver's stop."""
