@@ -20,6 +20,7 @@ import time
 import warnings
 
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk as syrk
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
@@ -76,13 +77,18 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
 
 
 class _Problem:
-    """The objective's value, gradient and Hessian products, over the kernels.
+    """The objective's value and gradient, and the trust-region step, over the kernels.
 
-    :meth:`value_gradient` evaluates a trial point; :meth:`accept` makes it the point whose
-    Hessian :meth:`hessian_product` and :meth:`preconditioner` use. With few variables
-    (``(n_features + 1) n_classes <= EXPLICIT_VARIABLES``) the Hessian is built once per
-    accepted point, by BLAS on blocks of rows made dense, and CG multiplies by it: the
-    products over all the rows would cost more than the build.
+    :meth:`value_gradient` evaluates a trial point; :meth:`accept` makes it the point of
+    :meth:`step`, :meth:`radius` and :meth:`norm`. Two ways to a step:
+
+    - products (many variables): CG preconditioned by liblinear's diagonal, multiplying by
+      the Hessian over the rows; the trust region is in the diagonal's norm;
+    - explicit (``(n_features + 1) n_classes <= EXPLICIT_VARIABLES``): the Hessian built
+      once per point, by BLAS on blocks of rows made dense, and factored; the step is the
+      Newton step, cut to the trust region in the Hessian's own norm (TRON with the exact
+      preconditioner: its CG ends in one step, which counts 1). Products over all the rows
+      would cost more than the build.
     """
 
     def __init__(self, X, target, cost, bias, n_classes):
@@ -93,8 +99,8 @@ class _Problem:
         self.prob = np.zeros((X.shape[0], n_classes))
         self._trial = np.zeros_like(self.prob)
         self.explicit = (X.shape[1] + 1) * n_classes <= EXPLICIT_VARIABLES
-        self._hessian = None
         self._product = np.empty((X.shape[1] + 1, n_classes))
+        self._metric = None
 
     def value_gradient(self, W):
         """``(P(W), grad P(W))`` at a trial point."""
@@ -106,26 +112,50 @@ class _Problem:
     def accept(self):
         """Move to the last trial point."""
         self.prob, self._trial = self._trial, self.prob
-        self._hessian = None
+        if self.explicit:
+            H = self._explicit_hessian()
+            self._metric = H, cho_factor(H)
+        else:
+            diag = np.zeros(self._product.shape)
+            hessian_diagonal(*self.csr, self.cost, self.prob, self.bias, 0, self.n, diag)
+            # liblinear's preconditioner (1 - a) I + a diag(H), a = PRECONDITIONER_MIX.
+            self._metric = 1.0 + PRECONDITIONER_MIX * diag
+
+    def radius(self, g):
+        """TRON's first radius: ``||g||`` in the inverse metric."""
+        if self.explicit:
+            return np.sqrt(np.vdot(g, cho_solve(self._metric[1], g.reshape(-1))))
+        return np.sqrt(np.vdot(g, g / self._metric))
+
+    def norm(self, s):
+        """``||s||`` in the trust region's metric."""
+        if self.explicit:
+            v = s.reshape(-1)
+            return np.sqrt(v @ self._metric[0] @ v)
+        return np.sqrt(np.vdot(s, s * self._metric))
+
+    def step(self, g, delta):
+        """``(s, r, boundary, steps)``: an approximate minimiser of the quadratic model within
+        ``delta``, ``r = -g - H s``, whether it stopped on the boundary, and its CG steps."""
+        if not self.explicit:
+            return _truncated_cg(self, g, self._metric, delta)
+        H, factor = self._metric
+        d = -cho_solve(factor, g.reshape(-1)).reshape(g.shape)
+        length = np.sqrt(max(-np.vdot(g, d), 0.0))
+        if length <= delta:
+            return d, -g - (H @ d.reshape(-1)).reshape(g.shape), False, 1
+        a = delta / length
+        # H d = -g: the residual of the cut step needs no product.
+        return a * d, (a - 1.0) * g, True, 1
 
     def hessian_product(self, V):
-        """``H V`` at the accepted point; the array returned is overwritten by the next
-        call."""
-        if self.explicit:
-            if self._hessian is None:
-                self._hessian = self._explicit_hessian()
-            return (self._hessian @ V.reshape(-1)).reshape(V.shape)
+        """``H V`` over the rows at the accepted point; the array returned is overwritten
+        by the next call."""
         # One buffer for every product: each is used before the next is asked for.
         out = self._product
         np.copyto(out, V)
         hessian_product(*self.csr, self.cost, self.prob, V, self.bias, 0, self.n, out)
         return out
-
-    def preconditioner(self, shape):
-        """liblinear's ``(1 - a) I + a diag(H)``, ``a = PRECONDITIONER_MIX``."""
-        diag = np.zeros(shape)
-        hessian_diagonal(*self.csr, self.cost, self.prob, self.bias, 0, self.n, diag)
-        return 1.0 + PRECONDITIONER_MIX * diag
 
     def _explicit_hessian(self):
         """``I + sum_i c_i (x_i x_i^T) kron (diag(p_i) - p_i p_i^T)``, the variables in
@@ -155,18 +185,17 @@ def _tron(problem, W, tol, max_iter, verbose):
     return ``(W, iterations)``."""
     f, g = problem.value_gradient(W)
     problem.accept()
-    M = problem.preconditioner(W.shape)
-    delta = np.sqrt(np.sum(g * g / M))
+    delta = problem.radius(g)
     gap = _report(verbose, 0, f, g, 0, 0.0)
     done = 0
     while gap > tol and done < max_iter:
         start = time.perf_counter()
-        s, r, boundary, cg = _truncated_cg(problem, g, M, delta)
+        s, r, boundary, cg = problem.step(g, delta)
         gs = np.sum(g * s)
         predicted = -0.5 * (gs - np.sum(s * r))
         f_new, g_new = problem.value_gradient(W + s)
         actual = f - f_new
-        snorm = np.sqrt(np.sum(s * s * M))
+        snorm = problem.norm(s)
         if done == 0:
             delta = min(delta, snorm)
         curvature = f_new - f - gs
@@ -176,7 +205,6 @@ def _tron(problem, W, tol, max_iter, verbose):
         if actual > ETA0 * predicted:
             W, f, g = W + s, f_new, g_new
             problem.accept()
-            M = problem.preconditioner(W.shape)
             gap = _report(verbose, done, f, g, cg, time.perf_counter() - start)
         elif not np.isfinite(f_new):
             raise ValueError(f"The objective became non-finite at Newton iteration {done}: "

@@ -163,9 +163,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         conjugate gradients (liblinear's TRON) on the multinomial problem
         ``1/2 ||W||^2 + C sum_i s_i L_i``, to the relative multinomial duality gap ``tol``
         (the gap at the softmax probabilities, ``1/2 ||grad P(W)||^2``). With at most
-        256 variables (``(n_features + 1) n_classes``) it builds the Hessian by BLAS
-        (one thread), else multiplies by it over the rows. Deterministic: the model does
-        not depend on ``n_jobs``; ``warm_start`` continues from the previous weights.
+        256 variables (``(n_features + 1) n_classes``) it builds the Hessian by BLAS (one
+        thread) and factors it, else multiplies by it over the rows. Deterministic: the
+        model does not depend on ``n_jobs``; ``warm_start`` continues from the previous weights.
         With two classes it trains both weight vectors (at the optimum ``w_0 = -w_1``).
         ``learning_rate``, ``eta0``, ``power_t``, ``n_iter_no_change``, ``shuffle``,
         ``intercept_decay``, ``average`` and ``parallel`` are SGD's and unused by 'cd'
