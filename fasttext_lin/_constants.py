@@ -11,10 +11,13 @@ LOSSES = ("hinge", "log_loss", "modified_huber", "softmax", "squared_error", "sq
 PROBA_LOSSES = ("log_loss", "modified_huber", "softmax")
 # LinearClassifier's ``learning_rate`` values.
 SCHEDULES = ("constant", "optimal", "invscaling", "adaptive")
-# LinearClassifier's ``solver`` values: SGD epochs, dual coordinate descent ('cd'), or 'auto'.
-SOLVERS = ("sgd", "cd", "auto")
+# LinearClassifier's ``solver`` values: SGD epochs, dual coordinate descent ('cd'), the
+# trust-region Newton method of 'softmax' ('newton'), or 'auto'.
+SOLVERS = ("sgd", "cd", "newton", "auto")
+# The solvers whose intercept is the weight of a regularised bias feature (liblinear's).
+BIAS_FEATURE_SOLVERS = ("cd", "newton")
 # The exact solver of each loss that has one: what solver='auto' runs in ``fit``.
-EXACT_SOLVERS = {"hinge": "cd", "squared_hinge": "cd", "log_loss": "cd"}
+EXACT_SOLVERS = {"hinge": "cd", "squared_hinge": "cd", "log_loss": "cd", "softmax": "newton"}
 
 
 def fit_solver(solver, loss):

@@ -62,7 +62,7 @@ from scipy.optimize import lsq_linear, minimize_scalar
 from scipy.special import entr, expit, logsumexp, softmax
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._constants import fit_solver
+from ._constants import BIAS_FEATURE_SOLVERS, fit_solver
 from ._validation import check_labels, checked_csr, checked_sample_weight, class_weighted
 
 # Hinge rows whose margin is this close to 1 get their dual values by least squares.
@@ -299,8 +299,8 @@ def estimator_duality_gap(est, X, y, sample_weight=None):
         raise ValueError("duality_gap needs a regularised problem: alpha=0 and C=None "
                          "have no finite C; give alpha > 0 or C.")
     coef, intercept, free = est.coef_, est.intercept_, bool(est.fit_intercept)
-    if free and fit_solver(est.solver, est.loss) != "sgd":
-        # 'cd' regularises its intercept as the weight of a bias feature.
+    if free and fit_solver(est.solver, est.loss) in BIAS_FEATURE_SOLVERS:
+        # These solvers regularise the intercept as the weight of a bias feature.
         scale = float(est.intercept_scaling)
         X = sp.hstack([X, np.full((X.shape[0], 1), scale, dtype=X.dtype)], format="csr")
         coef = np.hstack([coef, intercept[:, None] / scale])

@@ -160,3 +160,11 @@ def check_class_weight(class_weight):
                 f"class_weight[{label!r}]={value!r} is invalid: class weights must be finite "
                 "numbers >= 0, as sample weights are."
             )
+
+
+def unsigned_csr(X):
+    """``(indptr, indices, data)`` of a checked CSR matrix, the index arrays viewed as
+    unsigned without a copy: Numba checks a signed index for wraparound (negative
+    indexing) at every access, an unsigned one needs no check."""
+    return tuple(a.view(np.dtype(f"u{a.dtype.itemsize}")) for a in (X.indptr, X.indices)) + (
+        X.data,)

@@ -26,6 +26,7 @@ from ._constants import (
     fit_solver,
 )
 from ._duality import estimator_duality_gap
+from ._newton import train as newton_train
 from ._sgd import train as sgd_train
 from ._state import state_class
 from ._validation import (
@@ -41,7 +42,7 @@ from ._validation import (
 _PROBA_LOSSES, _LOSSES, _PARALLEL_MODES = PROBA_LOSSES, list(LOSSES), PARALLEL_MODES
 # The solvers, by name: each trains a ModelState in place (see _sgd.train). A second solver
 # is one module and one entry here.
-_SOLVERS = {"sgd": sgd_train, "cd": cd_train}
+_SOLVERS = {"sgd": sgd_train, "cd": cd_train, "newton": newton_train}
 # SGDClassifier's damping of the intercept's steps on sparse X (sklearn.linear_model._base).
 _SPARSE_INTERCEPT_DECAY = 0.01
 
@@ -53,7 +54,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     ``s_i`` is the sample weight times the class weight. Multi-class problems are
     solved one-vs-rest, but for 'softmax', which trains one multinomial model of all
     the classes. The parameters follow :class:`sklearn.linear_model.SGDClassifier`.
-    ``solver='cd'`` solves the same problem exactly, by dual coordinate descent.
+    ``solver='cd'`` solves the same problem exactly, by dual coordinate descent, and
+    ``solver='newton'`` the 'softmax' problem, by a trust-region Newton method.
 
     Parameters
     ----------
@@ -91,14 +93,15 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     power_t : float, default=0.5
         Exponent of 'invscaling'.
     max_iter : int, default=1000
-        Maximum number of epochs ('sgd') or passes over the rows ('cd').
+        Maximum number of epochs ('sgd'), passes over the rows ('cd') or Newton
+        iterations ('newton').
     tol : float or None, default=1e-3
         'sgd': stop when the epoch's objective has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs; None runs ``max_iter`` epochs. 'cd': stop when the
-        relative duality gap ``(P(w) - D(alpha)) / P(w)`` of each problem is at most
-        ``tol`` (None: 1e-4), which certifies ``P(w) - P* <= tol P(w)``, for every loss
-        it trains; a ``ConvergenceWarning`` naming the gap reached when ``max_iter`` passes
-        end first.
+        ``n_iter_no_change`` epochs; None runs ``max_iter`` epochs. 'cd' and 'newton': stop
+        when the relative duality gap ``(P(w) - D(alpha)) / P(w)`` of each problem is at
+        most ``tol`` (None: 1e-4), which certifies ``P(w) - P* <= tol P(w)``; a
+        ``ConvergenceWarning`` naming the gap reached when ``max_iter`` passes or
+        iterations end first.
     n_iter_no_change : int, default=5
         See ``tol``.
     shuffle : bool, default=True
@@ -106,9 +109,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffles.
     fit_intercept : bool, default=True
-        Learn an intercept: unregularised with 'sgd'; with an exact solver ('cd', or
-        'auto' on a loss that has one), as liblinear, a regularised bias feature of value
-        ``intercept_scaling`` (X is not copied).
+        Learn an intercept: unregularised with 'sgd'; with the exact solvers ('cd',
+        'newton', or 'auto' on a loss that has one), as liblinear, a regularised bias
+        feature of value ``intercept_scaling`` (X is not copied).
     intercept_scaling : float, default=1.0
         Exact solvers only: the value of the bias feature, finite and > 0; ``intercept_`` is its
         weight times ``intercept_scaling``, so a larger value regularises the intercept less.
@@ -153,13 +156,14 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         every block. With one block it is serial SGD (up to rounding).
     verbose : int, default=0
         Print one line per epoch when > 0 ('cd': the pass, primal, dual and relative gap
-        at each gap check); 'sgd' with ``verbose >= 2`` also prints each problem's primal,
-        dual and relative gap after each epoch (:meth:`duality_gap`'s, one more pass over
-        X per epoch and problem).
-    solver : {'sgd', 'cd', 'auto'}, default='sgd'
+        at each gap check; 'newton': the same at each iteration); 'sgd' with
+        ``verbose >= 2`` also prints each problem's primal, dual and relative gap after each
+        epoch (:meth:`duality_gap`'s, one more pass over X per epoch and problem).
+    solver : {'sgd', 'cd', 'newton', 'auto'}, default='sgd'
         'sgd': stochastic gradient descent, any loss, as the parameters above say.
         'auto': :meth:`fit` runs the loss's exact solver ('cd' for 'hinge',
-        'squared_hinge' and 'log_loss') and 'sgd' for a loss without one;
+        'squared_hinge' and 'log_loss', 'newton' for 'softmax') and 'sgd' for a loss
+        without one ('modified_huber', 'squared_error');
         :meth:`partial_fit` runs SGD epochs (continuing from the model ``fit`` left).
         'cd': dual coordinate descent for 'hinge' and 'squared_hinge' (Hsieh et al.,
         ICML 2008, with liblinear's shrinking) and 'log_loss' (Yu, Huang and Lin, Machine
@@ -169,9 +173,17 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         (``random_state``); sample and class weights bound the dual variables (``C s_i``);
         one-vs-rest problems run on ``n_jobs`` threads, each with its own seed (the model
         does not depend on ``n_jobs``). ``warm_start`` continues from ``dual_coef_``.
+        'newton': for 'softmax', a trust-region Newton method with preconditioned
+        conjugate gradients (liblinear's TRON) on the multinomial problem
+        ``1/2 ||W||^2 + C sum_i s_i L_i``, to the relative multinomial duality gap ``tol``
+        (the gap at the softmax probabilities, ``1/2 ||grad P(W)||^2``). With at most
+        256 variables (``(n_features + 1) n_classes``) it builds the Hessian by BLAS (one
+        thread) and factors it, else multiplies by it over the rows. Deterministic: the
+        model does not depend on ``n_jobs``; ``warm_start`` continues from the previous weights.
+        With two classes it trains both weight vectors (at the optimum ``w_0 = -w_1``).
         ``learning_rate``, ``eta0``, ``power_t``, ``n_iter_no_change``, ``shuffle``,
-        ``intercept_decay``, ``average`` and ``parallel`` are SGD's and unused;
-        :meth:`partial_fit` needs 'sgd'.
+        ``intercept_decay``, ``average`` and ``parallel`` are SGD's and unused by 'cd'
+        and 'newton'; :meth:`partial_fit` needs 'sgd'.
     probability : bool, default=False
         Give 'hinge', 'squared_hinge' and 'squared_error' models probabilities, as
         ``SVC(probability=True)`` does: :meth:`fit` first trains the model on 5 stratified
@@ -196,7 +208,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
-        Epochs run by the last :meth:`fit` (the largest over one-vs-rest problems).
+        Epochs, passes or Newton iterations run by the last :meth:`fit` (the largest over
+        one-vs-rest problems).
     t_ : int
         Steps taken plus one, the ``t`` of the learning-rate schedule.
     n_features_in_ : int
@@ -252,7 +265,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the model by ``solver``: ``max_iter`` epochs of SGD or passes of CD at most.
+        """Fit the model by ``solver``: ``max_iter`` epochs of SGD, passes of CD or Newton
+        iterations at most.
 
         Parameters
         ----------
@@ -505,8 +519,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"solver={self.solver!r} is not one of {list(SOLVERS)}.")
         if self.solver == "cd" and self.loss not in CD_LOSSES:
             names = ", ".join(map(repr, CD_LOSSES[:-1])) + f" or {CD_LOSSES[-1]!r}"
+            fix = ("use solver='newton'" if self.loss == "softmax"
+                   else "choose one of them, or solver='sgd'")
             raise ValueError(f"solver='cd' trains loss {names}, not loss={self.loss!r}: "
-                             "choose one of them, or solver='sgd'.")
+                             f"{fix}.")
+        if self.solver == "newton" and self.loss != "softmax":
+            raise ValueError(f"solver='newton' trains loss='softmax', not loss={self.loss!r}: "
+                             "use solver='cd' or 'sgd'.")
         check_real(self.intercept_scaling, "intercept_scaling", min_val=0.0,
                     include_boundaries="neither")
         for name in ("shuffle", "fit_intercept", "warm_start", "probability"):

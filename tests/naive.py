@@ -139,3 +139,23 @@ def naive_logistic_dual_pass(X, y, cost, alpha, order, bias=0.0):
         alpha[i] = 0.5 * (lo + hi)
         w += (alpha[i] - old) * y[i] * Xb[i]
     return w, alpha
+
+
+def naive_multinomial(X, y, W, cost):
+    """The multinomial objective ``1/2 ||W||^2 + sum_i c_i (log sum_k exp(z_ik) - z_iy)``,
+    ``z_i = x_i W``, on dense ``X`` (any bias column included) and ``W`` of shape
+    (n_features, n_classes), written from the definitions: ``(value, gradient, Hessian)``,
+    the Hessian over ``W.reshape(-1)``, ``I + sum_i c_i (x_i x_i^T) kron (diag p_i - p_i
+    p_i^T)``.
+    """
+    n_classes = W.shape[1]
+    value, grad = 0.5 * np.sum(W * W), W.copy()
+    hessian = np.eye(W.size)
+    for i in range(X.shape[0]):
+        z = X[i] @ W
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        value += cost[i] * (np.log(np.sum(np.exp(z))) - z[y[i]])
+        grad += cost[i] * np.outer(X[i], p - np.eye(n_classes)[y[i]])
+        hessian += cost[i] * np.kron(np.outer(X[i], X[i]), np.diag(p) - np.outer(p, p))
+    return value, grad, hessian

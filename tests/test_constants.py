@@ -36,6 +36,7 @@ def test_exact_solvers_train_their_losses():
     for loss, solver in C.EXACT_SOLVERS.items():
         assert solver in C.SOLVERS and solver in _SOLVERS and loss in C.LOSSES
     assert {loss for loss, s in C.EXACT_SOLVERS.items() if s == "cd"} == set(_cd.LOSSES)
+    assert set(C.EXACT_SOLVERS.values()) == set(C.BIAS_FEATURE_SOLVERS)
     assert C.fit_solver("auto", "hinge") == "cd"
     assert C.fit_solver("auto", "modified_huber") == "sgd"
     assert C.fit_solver("sgd", "hinge") == "sgd"

@@ -1,0 +1,294 @@
+"""solver='newton': the exact multinomial solver of loss='softmax' (fasttext_lin._newton)."""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from naive import naive_multinomial
+from sklearn.datasets import load_svmlight_file
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+
+from fasttext_lin import LinearClassifier
+from fasttext_lin import _multinomial_kernels as MK
+from fasttext_lin._newton import EXPLICIT_VARIABLES, _Problem
+from fasttext_lin.persist import load_model, save_model
+
+DATA = Path(__file__).parent / "data"
+
+
+def _newton(**params):
+    params = {"C": 1.0, "tol": 1e-12, "max_iter": 1000, **params}
+    return LinearClassifier("softmax", solver="newton", **params)
+
+
+def _with_bias(X, bias=1.0):
+    X = sp.hstack([X, np.full((X.shape[0], 1), bias)], format="csr")
+    X.indices, X.indptr = X.indices.astype(np.int32), X.indptr.astype(np.int32)
+    return X
+
+
+def _dna():
+    """180 binary features, 3 classes: more variables than EXPLICIT_VARIABLES."""
+    X, y = load_svmlight_file(DATA / "dna" / "dna.scale", n_features=180)
+    return X.tocsr(), y
+
+
+def _small():
+    """6 features, 3 classes: the explicit Hessian."""
+    return _random(0, n=300)
+
+
+def _random(seed, n=40, n_features=6, n_classes=3, density=0.5, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, n_features, density=density, format="csr", random_state=rng,
+                  data_rvs=lambda k: rng.normal(size=k)).astype(dtype)
+    y = np.arange(n) % n_classes
+    return X, y
+
+
+def _lbfgs(X, y, C):
+    return LogisticRegression(C=C, fit_intercept=False, tol=1e-12, max_iter=100000).fit(X, y)
+
+
+# -- the kernels against the NumPy reference ---------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [0.0, 1.5])
+def test_kernels_match_naive(dtype, bias):
+    X, y = _random(0, dtype=dtype)
+    rng = np.random.default_rng(1)
+    W, V = rng.normal(size=(2, X.shape[1] + 1, 3))
+    cost = rng.uniform(0.0, 2.0, X.shape[0])
+    cost[3] = 0.0
+    value, grad, hessian = naive_multinomial(
+        _with_bias(X, bias).toarray().astype(np.float64), y, W, cost)
+    csr = (X.indptr, X.indices, X.data)
+    prob, out = np.zeros((X.shape[0], 3)), W.copy()
+    loss = MK.loss_gradient(*csr, y, cost, W, bias, 0, X.shape[0], prob, out)
+    assert loss + 0.5 * np.sum(W * W) == pytest.approx(value, rel=1e-12)
+    np.testing.assert_allclose(out, grad, rtol=1e-10, atol=1e-12)
+    product = V.copy()
+    MK.hessian_product(*csr, cost, prob, V, bias, 0, X.shape[0], product)
+    np.testing.assert_allclose(product.reshape(-1), hessian @ V.reshape(-1), rtol=1e-10,
+                               atol=1e-12)
+    diagonal = np.ones_like(W)
+    MK.hessian_diagonal(*csr, cost, prob, bias, 0, X.shape[0], diagonal)
+    np.testing.assert_allclose(diagonal.reshape(-1), np.diag(hessian), rtol=1e-10)
+    # The explicit Hessian of small problems, built from blocks of rows.
+    problem = _Problem(X, y, cost, bias, 3)
+    problem.value_gradient(W)
+    problem.accept()
+    assert problem.explicit
+    np.testing.assert_allclose(problem._explicit_hessian(), hessian, rtol=1e-10, atol=1e-12)
+    # Its Newton step: the model's minimiser when the trust region holds it.
+    s, r, boundary, _ = problem.step(grad, np.inf)
+    np.testing.assert_allclose(s.reshape(-1), -np.linalg.solve(hessian, grad.reshape(-1)),
+                               rtol=1e-8, atol=1e-12)
+    assert not boundary and np.abs(r).max() <= 1e-10
+
+
+def test_cg_kernels_match_numpy():
+    s, r, d, Hd = np.random.default_rng(7).normal(size=(4, 50))
+    M = np.random.default_rng(8).uniform(1.0, 3.0, 50)
+    curvatures = MK.cg_curvatures(s, d, Hd, M)
+    np.testing.assert_allclose(curvatures, [d @ Hd, s @ (M * d), d @ (M * d)], rtol=1e-12)
+    s2, r2, z2 = s.copy(), r.copy(), np.empty(50)
+    rz = MK.cg_step(s2, r2, z2, d, Hd, M, 0.3)
+    np.testing.assert_allclose(s2, s + 0.3 * d, rtol=1e-12)
+    np.testing.assert_allclose(r2, r - 0.3 * Hd, rtol=1e-12)
+    np.testing.assert_allclose(z2, r2 / M, rtol=1e-12)
+    assert rz == pytest.approx(r2 @ z2, rel=1e-12)
+    d2 = d.copy()
+    MK.cg_direction(d2, z2, 0.7)
+    np.testing.assert_allclose(d2, z2 + 0.7 * d, rtol=1e-12)
+
+
+def test_the_gap_is_half_the_squared_gradient():
+    """At the softmax probabilities the multinomial dual of fasttext_lin._duality is
+    ``P - 1/2 ||grad P||^2`` (Fenchel-Young holds with equality): the solver's stop."""
+    X, y = _random(4)
+    Xb = _with_bias(X).toarray()
+    W = np.random.default_rng(5).normal(size=(Xb.shape[1], 3))
+    cost = np.random.default_rng(6).uniform(0.0, 2.0, X.shape[0])
+    value, grad, _ = naive_multinomial(Xb, y, W, cost)
+    z = Xb @ W
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    G = Xb.T @ (cost[:, None] * (p - np.eye(3)[y]))
+    dual = cost @ -(p * np.log(p)).sum(axis=1) - 0.5 * np.sum(G * G)
+    assert value - dual == pytest.approx(0.5 * np.sum(grad * grad), rel=1e-10)
+
+
+def test_explicit_hessian_and_products_give_one_optimum(monkeypatch):
+    X, y = _small()
+    explicit = _newton().fit(X, y)
+    monkeypatch.setattr("fasttext_lin._newton.EXPLICIT_VARIABLES", 0)
+    products = _newton().fit(X, y)
+    # P is 1-strongly convex: ||W - W*|| <= ||grad|| = sqrt(2 gap) <= sqrt(2e-12 * 322).
+    np.testing.assert_allclose(products.coef_, explicit.coef_, atol=2e-5)
+
+
+def test_kernels_skip_the_rows_outside_the_range():
+    X, y = _random(2)
+    W = np.random.default_rng(3).normal(size=(X.shape[1] + 1, 3))
+    cost = np.ones(X.shape[0])
+    csr = (X.indptr, X.indices, X.data)
+    parts = []
+    for start, stop in [(0, 15), (15, X.shape[0])]:
+        grad = np.zeros_like(W)
+        loss = MK.loss_gradient(*csr, y, cost, W, 1.0, start, stop, np.zeros((40, 3)), grad)
+        parts.append((loss, grad))
+    whole = np.zeros_like(W)
+    loss = MK.loss_gradient(*csr, y, cost, W, 1.0, 0, X.shape[0], np.zeros((40, 3)), whole)
+    assert parts[0][0] + parts[1][0] == pytest.approx(loss)
+    np.testing.assert_allclose(parts[0][1] + parts[1][1], whole)
+
+
+# -- the optimum -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("load", [_small, _dna], ids=["explicit-hessian", "hessian-products"])
+def test_equals_lbfgs_multinomial(load):
+    X, y = load()
+    Xb = _with_bias(X)
+    ours = _newton(fit_intercept=False).fit(Xb, y)
+    ref = _lbfgs(Xb, y, 1.0)
+    # lbfgs stops on its relative decrease (ftol) a few 1e-7 from the optimum.
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_array_equal(ours.intercept_, 0.0)
+    assert (X.shape[1] + 1) * 3 <= EXPLICIT_VARIABLES or load is _dna
+
+
+def test_intercept_is_the_bias_feature():
+    """fit_intercept: the weight of an implicit column of value intercept_scaling, X not
+    copied, as 'cd' does."""
+    X, y = _dna()
+    ours = _newton(intercept_scaling=2.0).fit(X, y)
+    column = _newton(fit_intercept=False).fit(_with_bias(X, 2.0), y)
+    np.testing.assert_allclose(ours.coef_, column.coef_[:, :-1], atol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, 2.0 * column.coef_[:, -1], atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["liblinear", "lbfgs"])
+def test_two_classes_are_logistic_regression_at_twice_C(solver):
+    X, y = _dna()
+    keep = y != 3
+    X, y = _with_bias(X[keep]), y[keep]
+    ours = _newton(C=0.5, fit_intercept=False).fit(X, y)
+    W, _ = ours.sgd_state_.solution()
+    np.testing.assert_allclose(W[1], -W[0], atol=1e-9)
+    np.testing.assert_allclose(ours.coef_[0], W[1] - W[0])
+    ref = LogisticRegression(C=1.0, solver=solver, fit_intercept=False, tol=1e-12,
+                             max_iter=100000, random_state=0).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize("tol", [1e-3, 1e-8])
+def test_relative_gap_is_at_most_tol(tol):
+    X, y = _dna()
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, X.shape[0])
+    model = _newton(tol=tol, class_weight={1: 2.0}).fit(X, y, sample_weight=weight)
+    gap = model.duality_gap(X, y, sample_weight=weight)
+    assert 0.0 <= gap.relative_gap <= tol
+
+
+def test_sample_weights_are_repeated_rows():
+    X, y = _dna()
+    counts = np.random.default_rng(0).integers(0, 3, X.shape[0])
+    weighted = _newton().fit(X, y, sample_weight=counts.astype(float))
+    rows = np.repeat(np.arange(X.shape[0]), counts)
+    repeated = _newton().fit(X[rows], y[rows])
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=1e-8)
+    np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, atol=1e-8)
+
+
+def test_warm_start_takes_fewer_iterations():
+    X, y = _dna()
+    cold = _newton(C=1.1).fit(X, y)
+    warm = _newton(C=1.0, warm_start=True).fit(X, y)
+    warm.set_params(C=1.1).fit(X, y)
+    assert warm.n_iter_ < cold.n_iter_
+    np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-5)
+
+
+def test_float32_rows_are_used_as_they_are():
+    X, y = _dna()
+    X32 = X.astype(np.float32)
+    ours = _newton().fit(X32, y)
+    assert ours.coef_.dtype == np.float32
+    ref = _newton().fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+
+
+def test_the_model_does_not_depend_on_n_jobs():
+    X, y = _dna()
+    one, two = _newton(n_jobs=1).fit(X, y), _newton(n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_classes=st.integers(2, 4),
+       C=st.floats(0.01, 100.0), bias=st.sampled_from([0.0, 1.0]))
+def test_gradient_vanishes_at_the_solution(seed, n_classes, C, bias):
+    X, y = _random(seed, n_classes=n_classes)
+    rng = np.random.default_rng(seed)
+    weight = rng.uniform(0.0, 2.0, X.shape[0])
+    model = _newton(C=C, fit_intercept=bias > 0, tol=1e-10).fit(X, y, sample_weight=weight)
+    W, b = model.sgd_state_.solution()
+    Wb = np.vstack([W.T, b / bias if bias else np.zeros(n_classes)])
+    value, grad, _ = naive_multinomial(_with_bias(X, bias).toarray(), y, Wb, C * weight)
+    # The certificate: P - D = 1/2 ||grad||^2 <= tol P.
+    assert 0.5 * np.sum(grad * grad) <= 1.01e-10 * value
+
+
+# -- the stop, the report, the errors ---------------------------------------------------------
+
+def test_max_iter_warns_naming_the_gap():
+    X, y = _dna()
+    with pytest.warns(ConvergenceWarning, match=r"max_iter=1 iterations with a relative "
+                                                r"duality gap of \S+, above tol=1e-12"):
+        _newton(max_iter=1).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        _newton(tol=1e-6).fit(X, y)
+
+
+def test_verbose_prints_primal_dual_and_gap(capsys):
+    X, y = _dna()
+    model = _newton(tol=1e-4, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == model.n_iter_ + 1
+    last = lines[-1]
+    assert last.startswith(f"-- Newton iteration {model.n_iter_}: primal ")
+    primal = float(last.split("primal ")[1].split(",")[0])
+    dual = float(last.split("dual ")[1].split(",")[0])
+    gap = model.duality_gap(X, y)
+    assert primal == pytest.approx(gap.primal, rel=1e-9)
+    # The ray search of duality_gap may only improve on the solver's dual point.
+    assert gap.dual >= dual - 1e-9 * abs(dual)
+
+
+def test_errors_name_the_solver_for_the_loss():
+    X, y = _dna()
+    with pytest.raises(ValueError, match=r"^solver='newton' trains loss='softmax', not "
+                                         r"loss='hinge': use solver='cd' or 'sgd'\.$"):
+        LinearClassifier("hinge", solver="newton").fit(X, y)
+    with pytest.raises(ValueError, match=r"not loss='softmax': use solver='newton'\.$"):
+        LinearClassifier("softmax", solver="cd").fit(X, y)
+
+
+def test_model_files_keep_the_solver(tmp_path):
+    X, y = _dna()
+    model = _newton(tol=1e-6, intercept_scaling=2.0).fit(X, y)
+    save_model(tmp_path / "newton.npz", model)
+    loaded = load_model(tmp_path / "newton.npz")
+    assert loaded.solver == "newton" and loaded.intercept_scaling == 2.0
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_partial_fit_needs_sgd():
+    assert not hasattr(_newton(), "partial_fit")
