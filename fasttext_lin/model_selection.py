@@ -32,14 +32,19 @@ from .linear_model import LinearClassifier
 __all__ = ["GRID", "LinearClassifierCV", "cross_validate_text", "fit_fold"]
 
 
-def cross_validate_text(estimator, texts, y, *, folds=10, grid=GRID, param="classifier__C",
+def cross_validate_text(estimator, texts, y, *, folds=10, grid="auto", param="classifier__C",
                         inner_folds=3, random_state=0, progress=None):
     """Accuracy of any classifier on raw texts by stratified k-fold cross-validation.
 
-    In each training fold, ``param`` is chosen among ``grid`` by a stratified
-    ``inner_folds``-fold grid search (:class:`~sklearn.model_selection.GridSearchCV`,
-    accuracy, the first best value on ties), then the estimator is refitted on the whole
-    training fold and scored on the held-out fold.
+    In each training fold, ``param`` is chosen by a stratified ``inner_folds``-fold search
+    (accuracy, the first best value on ties), the estimator is refitted on the whole
+    training fold and scored on the held-out fold. With ``grid='auto'`` and ``param`` the C
+    of a :class:`~fasttext_lin.LinearClassifier`, the search is
+    :class:`LinearClassifierCV`'s warm-started path (the classifier's loss, intercept and
+    class weights; solver 'auto'), run on the features the pipeline's earlier steps compute
+    once per training fold; otherwise it is a
+    :class:`~sklearn.model_selection.GridSearchCV` over ``grid`` (``GRID`` for 'auto'),
+    which refits the whole pipeline in each inner fold.
 
     Parameters
     ----------
@@ -49,9 +54,10 @@ def cross_validate_text(estimator, texts, y, *, folds=10, grid=GRID, param="clas
     y : array-like of shape (n_documents,)
     folds : int, default=10
         Outer folds.
-    grid : sequence, scalar or None, default=GRID
+    grid : 'auto', sequence, scalar or None, default='auto'
         Values of ``param`` to search; one value sets it without a search; None keeps the
-        estimator's own.
+        estimator's own (a classifier that chooses its C itself, as
+        :class:`LinearClassifierCV` or ``NBSVM(C='auto')``, reports its choice).
     param : str, default='classifier__C'
         The parameter searched, e.g. ``'linearsvc__C'`` for ``make_pipeline(...,
         LinearSVC())``.
@@ -76,7 +82,10 @@ def cross_validate_text(estimator, texts, y, *, folds=10, grid=GRID, param="clas
     if texts.ndim != 1 or texts.shape[0] != y.shape[0]:
         raise ValueError(f"cross_validate_text: {texts.shape[0]} texts but {y.shape[0]} "
                          "labels; pass one label per text.")
-    values = None if grid is None else list(np.atleast_1d(grid).tolist())
+    if isinstance(grid, str) and grid == "auto":
+        estimator, values = _with_path(estimator, param, _inner(inner_folds, random_state))
+    else:
+        values = None if grid is None else list(np.atleast_1d(grid).tolist())
     if values is not None and not values:
         raise ValueError("cross_validate_text: grid is empty; pass values or None.")
     start = time.perf_counter()
@@ -96,16 +105,47 @@ def cross_validate_text(estimator, texts, y, *, folds=10, grid=GRID, param="clas
 
 
 def fit_fold(estimator, texts, y, param, values, inner_folds, random_state):
-    """The estimator fitted on one training fold, and the value of ``param`` it used."""
+    """The estimator fitted on one training fold, and the value of ``param`` it used
+    (searched among ``values`` by stratified ``inner_folds`` folds; None: the estimator's
+    own, or the C it chose itself)."""
     if values is None or len(values) == 1:
         model = clone(estimator)
         if values is not None:
             model.set_params(**{param: values[0]})
-        return model.fit(texts, y), model.get_params().get(param)
-    inner = StratifiedKFold(inner_folds, shuffle=True, random_state=random_state)
-    search = GridSearchCV(clone(estimator), {param: values}, cv=inner, scoring="accuracy")
+        model.fit(texts, y)
+        owner = _owner(model, param)
+        chosen = getattr(owner, "C_", None) if param.endswith("C") else None
+        return model, model.get_params().get(param) if chosen is None else chosen
+    search = GridSearchCV(clone(estimator), {param: values},
+                          cv=_inner(inner_folds, random_state), scoring="accuracy")
     search.fit(texts, y)
     return search.best_estimator_, search.best_params_[param]
+
+
+def _inner(inner_folds, random_state):
+    """The folds of the inner search."""
+    return StratifiedKFold(inner_folds, shuffle=True, random_state=random_state)
+
+
+def _owner(estimator, param):
+    """The step of ``estimator`` that ``param`` (``'step__name'``) belongs to, or None."""
+    path = param.rpartition("__")[0]
+    return estimator.get_params().get(path) if path else estimator
+
+
+def _with_path(estimator, param, inner):
+    """``(estimator, values)`` of ``grid='auto'``: a LinearClassifier whose C is ``param``
+    replaced by the LinearClassifierCV that searches it (values None), else the estimator
+    and ``GRID``."""
+    owner = _owner(estimator, param)
+    if not (param.rpartition("__")[2] == "C" and type(owner) is LinearClassifier):
+        return estimator, list(GRID)
+    path = LinearClassifierCV(
+        losses=owner.loss, cv=inner, fit_intercept=owner.fit_intercept,
+        intercept_scaling=owner.intercept_scaling, class_weight=owner.class_weight,
+        random_state=owner.random_state, n_jobs=owner.n_jobs)
+    name = param.rpartition("__")[0]
+    return (clone(estimator).set_params(**{name: path}) if name else path), None
 
 
 class LinearClassifierCV(ClassifierMixin, BaseEstimator):
