@@ -3,6 +3,7 @@ starts (:func:`c_min`, from the data) and its run (:func:`run_path`): every (los
 one model that each step refits warm at the next C, the folds on threads.
 """
 
+import numbers
 import time
 import warnings
 
@@ -13,6 +14,10 @@ from sklearn.utils.parallel import Parallel, delayed
 
 # The longest path Cs='auto' runs (factor 2: C_min to 2^49 C_min, past any useful C).
 MAX_PATH = 50
+# LinearClassifierCV's default patience (path steps without improvement), NBSVM's too:
+# liblinear's 5. Underfit, the first steps' scores can go down and up again (pendigits'
+# one-vs-rest hinge: 0.55, 0.65, 0.57, 0.58, 0.62, 0.69, ... 0.93): 3 stopped there.
+N_ITER_NO_CHANGE = 5
 
 
 def c_min(X, y, classes, weight, bias):
@@ -55,8 +60,24 @@ def c_min(X, y, classes, weight, bias):
     return float(1.0 / (X.shape[0] * max(norms.max(), np.finfo(np.float64).tiny)))
 
 
-def run_path(base, X, y, weight, folds, losses, Cs, n_iter_no_change, scorer, n_jobs,
-             verbose=0):
+def path_Cs(start, Cs, factor, n_iter_no_change):
+    """The Cs to run, increasing, and the patience (None: run them all) of
+    :class:`~fasttext_lin.LinearClassifierCV`'s ``Cs`` ('auto', an int or values), the path
+    starting at ``start``."""
+    if isinstance(Cs, str):
+        return start * factor ** np.arange(MAX_PATH), n_iter_no_change
+    if isinstance(Cs, numbers.Integral):
+        return start * factor ** np.arange(Cs), None
+    return np.unique(np.asarray(Cs, dtype=np.float64)), None
+
+
+def fold_parts(X, y, weight, folds):
+    """The rows of each fold, selected once: ``(X_train, y_train, weight_train, X_test,
+    y_test)`` per ``(train, test)`` of ``folds``."""
+    return [(X[train], y[train], weight[train], X[test], y[test]) for train, test in folds]
+
+
+def run_path(base, parts, losses, Cs, n_iter_no_change, scorer, n_jobs, verbose=0):
     """Cross-validated scores of ``base`` (a LinearClassifier) along the C path of each loss.
 
     Each (loss, fold) has one model, refitted at each C with ``warm_start=True`` on the same
@@ -71,8 +92,9 @@ def run_path(base, X, y, weight, folds, losses, Cs, n_iter_no_change, scorer, n_
     ----------
     base : LinearClassifier
         Cloned once per (loss, fold), its ``loss`` and ``C`` set.
-    X : CSR matrix; y, weight : ndarray
-    folds : list of (train, test) index arrays
+    parts : list of tuple
+        Each fold's ``(X_train, y_train, weight_train, X_test, y_test)`` (:func:`fold_parts`;
+        the features may differ between folds).
     losses : sequence of str
     Cs : ndarray
         The path, increasing.
@@ -86,10 +108,9 @@ def run_path(base, X, y, weight, folds, losses, Cs, n_iter_no_change, scorer, n_
         loss -> list of ``(C, scores, fit_times, score_times)``, one per C run, each array of
         one entry per fold.
     """
-    # Each fold's rows are selected once and shared by its losses and Cs.
-    parts = [(X[train], y[train], weight[train], X[test], y[test]) for train, test in folds]
+    n_folds = len(parts)
     models = {(loss, k): clone(base).set_params(loss=loss, warm_start=True)
-              for loss in losses for k in range(len(folds))}
+              for loss in losses for k in range(n_folds)}
     results = {loss: [] for loss in losses}
     best = {loss: -np.inf for loss in losses}
     stale = {loss: 0 for loss in losses}
@@ -100,7 +121,7 @@ def run_path(base, X, y, weight, folds, losses, Cs, n_iter_no_change, scorer, n_
             Parallel(n_jobs=n_jobs, prefer="threads") as parallel:
         warnings.simplefilter("always", ConvergenceWarning)
         for C in Cs:
-            tasks = [(loss, k) for loss in active for k in range(len(folds))]
+            tasks = [(loss, k) for loss in active for k in range(n_folds)]
             out = parallel(delayed(_fit_score)(models[task], C, parts[task[1]], scorer)
                            for task in tasks)
             for loss in list(active):
@@ -120,6 +141,14 @@ def run_path(base, X, y, weight, folds, losses, Cs, n_iter_no_change, scorer, n_
                 break
     _summarise(caught)
     return results
+
+
+def best_choice(results):
+    """``(loss, C, mean score)`` of the best mean score of :func:`run_path`'s results, the
+    first on ties (losses in their order, then increasing C)."""
+    rows = [(loss, C, np.mean(scores)) for loss, runs in results.items()
+            for C, scores, *_ in runs]
+    return rows[int(np.argmax([row[2] for row in rows]))]
 
 
 def _summarise(caught):

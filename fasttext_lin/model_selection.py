@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_scalar, validate_data
 
 from ._constants import GRID, LOSSES
-from ._path import MAX_PATH, c_min, run_path
+from ._path import N_ITER_NO_CHANGE, best_choice, c_min, fold_parts, path_Cs, run_path
 from ._validation import (
     check_labels,
     check_real,
@@ -217,7 +217,7 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, Cs="auto", *, losses="auto", cv=5, scoring=None, factor=2.0,
-                 n_iter_no_change=5, solver="auto", tol=1e-3, max_iter=1000,
+                 n_iter_no_change=N_ITER_NO_CHANGE, solver="auto", tol=1e-3, max_iter=1000,
                  fit_intercept=True, intercept_scaling=1.0, class_weight=None, n_jobs=None,
                  random_state=None, verbose=0):
         self.Cs = Cs
@@ -270,22 +270,29 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
         losses = _AUTO_LOSSES[classes.shape[0] > 2] if losses is None else losses
         for loss in losses:
             base.set_params(loss=loss).check_params()
+        _check_class_counts(self.cv, y)
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
         self.C_min_ = c_min(X, y, classes, class_weighted(weight, y, classes, self.class_weight),
                             float(self.intercept_scaling) if self.fit_intercept else 0.0)
-        Cs, patience = self._path_Cs()
-        results = run_path(base, X, y, weight, folds, losses, Cs, patience,
+        Cs, patience = path_Cs(self.C_min_, self.Cs, self.factor, self.n_iter_no_change)
+        # Each fold's rows are selected once and shared by its losses and Cs.
+        results = run_path(base, fold_parts(X, y, weight, folds), losses, Cs, patience,
                            check_scoring(base, scoring=self.scoring), self.n_jobs,
                            self.verbose)
         self.cv_results_ = _cv_results(results, len(folds))
         self.Cs_ = {loss: np.array([r[0] for r in rows]) for loss, rows in results.items()}
-        best = int(np.argmax(self.cv_results_["mean_test_score"]))  # the first on ties
-        self.C_ = float(self.cv_results_["param_C"][best])
-        self.loss_ = str(self.cv_results_["param_loss"][best])
-        self.best_score_ = float(self.cv_results_["mean_test_score"][best])
+        self.loss_, self.C_, self.best_score_ = best_choice(results)
+        self.best_score_ = float(self.best_score_)
         self.best_estimator_ = clone(base).set_params(
             loss=self.loss_, C=self.C_, n_jobs=self.n_jobs).fit(X, y, sample_weight=weight)
         return self
+
+    def check_params(self):
+        """Check every parameter, without data: raise ``ValueError`` (or ``TypeError``) naming
+        the parameter, its value and the valid range (``fit`` checks them too)."""
+        base, losses = self._checked_params()
+        for loss in losses or dict.fromkeys(sum(_AUTO_LOSSES.values(), ())):
+            base.set_params(loss=loss).check_params()
 
     def _checked_params(self):
         """The LinearClassifier fitted on the folds (parameters checked) and the losses
@@ -324,14 +331,6 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
         if isinstance(self.random_state, numbers.Integral):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-
-    def _path_Cs(self):
-        """The Cs to run, increasing, and the patience (None: run them all)."""
-        if isinstance(self.Cs, str):
-            return self.C_min_ * self.factor ** np.arange(MAX_PATH), self.n_iter_no_change
-        if isinstance(self.Cs, numbers.Integral):
-            return self.C_min_ * self.factor ** np.arange(self.Cs), None
-        return np.unique(np.asarray(self.Cs, dtype=np.float64)), None
 
     # -- the chosen classifier's API --------------------------------------------------------
 
@@ -378,6 +377,17 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
     @property
     def n_iter_(self):
         return self.best_estimator_.n_iter_
+
+
+def _check_class_counts(cv, y):
+    """Refuse an int ``cv`` above the count of the smallest class (stratified folds)."""
+    if not isinstance(cv, numbers.Integral):
+        return
+    labels, counts = np.unique(y, return_counts=True)
+    if counts.min() < cv:
+        raise ValueError(f"cv={cv} stratified folds need {cv} samples of each class, but class "
+                         f"{labels[counts.argmin()].tolist()!r} has {counts.min()}: give a "
+                         "smaller cv, or fit a LinearClassifier at a fixed C.")
 
 
 # LinearClassifierCV's losses='auto': two classes, more.

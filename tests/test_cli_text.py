@@ -46,7 +46,8 @@ def corpus_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model(corpus_file):
     path = corpus_file.parent / "model.npz"
-    assert main(["train", str(corpus_file), "-o", str(path), "--loss", "log_loss", "-q"]) == 0
+    assert main(["train", str(corpus_file), "-o", str(path), "--loss", "log_loss", "--C", "1",
+                 "-q"]) == 0
     return path
 
 
@@ -147,7 +148,9 @@ def test_train_nbsvm_reports_and_its_model_tests_and_predicts(nbsvm_model, corpu
     status, out, _ = run(capsys, "train", corpus_file, "-o", tmp_path / "m.npz", "--model",
                          "nbsvm", "--hash", "256")
     assert status == 0 and "features: 256 (hashed, 1-1-grams, binary, no bias column)" in out
-    assert "classifier: NBSVM (" in out and "hinge, 30 epochs, averaged)" in out
+    # --C auto (the default): each class's C chosen on folds, the exact solver.
+    assert "classifier: NBSVM (beta auto, hinge, C auto, exact solver)" in out
+    assert out.startswith("C chosen: ") and len(out.splitlines()[0].split(", ")) == 3
     assert "training accuracy: 1.0000" in out
     pipe = load_text_model(nbsvm_model)
     assert type(pipe[1]).__name__ == "NBSVM"
@@ -260,7 +263,7 @@ def test_calibrated_hinge_model_gives_probabilities(corpus_file, tmp_path, capsy
                                                     loss):
     path = tmp_path / "calibrated.npz"
     status, out, _ = run(capsys, "train", corpus_file, "-o", path, "--loss", loss,
-                         "--probability")
+                         "--probability", "--C", "1")
     assert status == 0
     assert f"({loss}, 10 epochs, averaged, probabilities by Platt scaling on held-out " \
            "folds)" in out
@@ -457,7 +460,8 @@ def test_failed_train_keeps_the_existing_model(corpus_file, tmp_path, capsys):
 def test_invalid_utf8_passes_with_latin1(tmp_path, capsys):
     latin = tmp_path / "latin.txt"
     latin.write_bytes(b"__label__a good\n__label__b caf\xe9 bad\n")
-    assert run(capsys, "train", latin, "--encoding", "latin-1", "-o", tmp_path / "m.npz")[0] == 0
+    assert run(capsys, "train", latin, "--encoding", "latin-1", "-o", tmp_path / "m.npz",
+               "--C", "1")[0] == 0
     assert load_text_model(tmp_path / "m.npz")[0].vocabulary_.keys() >= {"café"}
 
 
