@@ -8,8 +8,8 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.parallel import Parallel, delayed
 
 # The longest path Cs='auto' runs (factor 2: C_min to 2^49 C_min, past any useful C).

@@ -160,10 +160,14 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
     to that direction as C goes to 0). On each fold, each C starts from the previous C's
     solution (``warm_start``: the 'cd' duals, or the weights). With ``Cs='auto'`` a loss's
     path stops after ``n_iter_no_change`` steps without a mean CV score above its best so far
-    (at most 50 steps); liblinear's ``-C`` search runs the same path with factor 2.
+    (at most 50 steps); steps that score exactly as the first C did, before any improvement,
+    do not count (near ``C_min`` the predictions barely change). liblinear's ``-C`` search
+    runs the same path with factor 2 (and stops when the weights stop changing, or at C =
+    1024).
 
     The (loss, C) of the best mean score is chosen, the first on ties (losses in the order
-    of ``losses``, then increasing C), and the model is refitted at it on all the data.
+    of ``losses``, then increasing C), and the model is refitted at it on all the data, from
+    zero (a fit of all rows has no path solution of its own to start from).
 
     Parameters
     ----------
@@ -186,7 +190,9 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
     solver : {'auto', 'cd', 'sgd'}, default='auto'
         :class:`LinearClassifier`'s (the exact solver of each loss where it has one).
     tol, max_iter, fit_intercept, intercept_scaling, class_weight, random_state
-        Passed to every :class:`LinearClassifier` fitted (defaults as its own).
+        Passed to every :class:`LinearClassifier` fitted (defaults as its own; ``tol`` is
+        the relative duality gap of the exact solvers). An int ``cv`` needs as many samples
+        of each class.
     n_jobs : int or None, default=None
         Threads: the folds' fits of each path step, then the refit's. The chosen model does
         not depend on it (the fits on folds run on one thread each, the refit with

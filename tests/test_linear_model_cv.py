@@ -131,7 +131,7 @@ def test_choice_is_what_a_cross_val_score_loop_picks(weighted):
     refit = LinearClassifier(loss=cv.loss_, C=cv.C_, **EXACT).fit(X, y, sample_weight=weight)
     np.testing.assert_allclose(cv.coef_, refit.coef_, rtol=1e-4, atol=1e-6)
     assert cv.cv_results_["rank_test_score"][best] == 1
-    assert [p["loss"] for p in cv.cv_results_["params"]] == [l for l in losses for _ in Cs]
+    assert [p["loss"] for p in cv.cv_results_["params"]] == [loss for loss in losses for _ in Cs]
 
 
 def test_path_stops_after_n_iter_no_change_steps_without_improvement():
@@ -142,7 +142,7 @@ def test_path_stops_after_n_iter_no_change_steps_without_improvement():
     script = [0.5, 0.5, 0.5, 0.6, 0.7, 0.65, 0.7, 0.69, 0.5, 0.9, 0.9]
 
     def scripted(model, X_test, y_test):
-        return script[int(round(np.log2(model.C / C_min)))]
+        return script[round(np.log2(model.C / C_min))]
 
     cv = LinearClassifierCV(losses="hinge", cv=2, scoring=scripted, n_iter_no_change=3,
                             random_state=0).fit(X, y)
