@@ -6,13 +6,14 @@ command line's start cost no scikit-learn or Numba import until a name is needed
 
 import importlib
 
-__all__ = ["BagOfWords", "LinearClassifier", "NBSVM", "cross_validate_text", "load_model",
-           "load_text_model", "quantize_model", "save_model", "save_text_model",
-           "text_pipeline"]
+__all__ = ["BagOfWords", "LinearClassifier", "LinearClassifierCV", "NBSVM",
+           "cross_validate_text", "load_model", "load_text_model", "quantize_model",
+           "save_model", "save_text_model", "text_pipeline"]
 __version__ = "0.1.0"
 
 # Public name -> the module that defines it.
 _HOME = {"BagOfWords": "featurize", "LinearClassifier": "linear_model", "NBSVM": "nbsvm",
+         "LinearClassifierCV": "model_selection",
          "load_model": "persist", "save_model": "persist", "quantize_model": "quantize",
          "cross_validate_text": "model_selection", "load_text_model": "text_model",
          "save_text_model": "text_model", "text_pipeline": "text_model"}

@@ -6,11 +6,13 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._naive_bayes import log_count_ratios
+from ._path import N_ITER_NO_CHANGE, best_choice, c_min, path_Cs, run_path
 from ._validation import check_labels
 from .linear_model import LinearClassifier
 
@@ -40,8 +42,14 @@ class NBSVM(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    C : float, default=1.0
-        Regularisation of each binary model (see :class:`LinearClassifier`).
+    C : float or 'auto', default=1.0
+        Regularisation of each binary model (see :class:`LinearClassifier`). 'auto': each
+        binary model's C is chosen along :class:`~fasttext_lin.LinearClassifierCV`'s
+        warm-started path (from its ``C_min``, factor 2, its stopping rule) by the held-out
+        accuracy of the interpolated model on ``cv`` folds, each fold's rows scaled by the
+        ratios of its training rows; the model at the choice is then trained on all rows
+        by ``LinearClassifier(solver='auto')`` (the loss's exact solver where it has one:
+        ``max_iter`` and ``average`` are not used). The choices are in ``C_``.
     beta : float in (0, 1] or 'auto', default='auto'
         Interpolation weight of the learned weights; 1 is no interpolation. 'auto' is
         Wang and Manning's 0.25 for two classes and 1 for more: measured on 20
@@ -63,6 +71,8 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         the model does not depend on it.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffles.
+    cv : int, cross-validation generator or iterable, default=5
+        ``C='auto'``: the folds of each model's search.
 
     Attributes
     ----------
@@ -74,12 +84,14 @@ class NBSVM(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         ``beta`` times the intercepts of the binary models.
     n_iter_ : int
-        Epochs run by each binary model (``max_iter``).
+        Epochs (or passes) run by the binary models, the largest.
     n_features_in_ : int
+    C_ : ndarray of shape (n_models,)
+        ``C='auto'`` only: the C chosen for each model.
     """
 
     def __init__(self, C=1.0, *, beta="auto", nb_alpha=1.0, norm="l2", loss="hinge",
-                 max_iter=30, average=True, n_jobs=None, random_state=None):
+                 max_iter=30, average=True, n_jobs=None, random_state=None, cv=5):
         self.C = C
         self.beta = beta
         self.nb_alpha = nb_alpha
@@ -89,6 +101,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         self.average = average
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.cv = cv
 
     def check_params(self):
         """Check every parameter, without data: raise ``ValueError`` (or ``TypeError``) naming
@@ -110,9 +123,13 @@ class NBSVM(ClassifierMixin, BaseEstimator):
                              "use 'hinge', 'squared_hinge', 'log_loss' or 'modified_huber'.")
         self._binary_model().check_params()  # C, loss, average
 
+    def _auto(self):
+        return isinstance(self.C, str) and self.C == "auto"
+
     def _binary_model(self):
-        return LinearClassifier(loss=self.loss, C=self.C, max_iter=self.max_iter, tol=None,
-                                average=self.average, random_state=self.random_state)
+        return LinearClassifier(loss=self.loss, C=None if self._auto() else self.C,
+                                max_iter=self.max_iter, tol=None, average=self.average,
+                                random_state=self.random_state)
 
     def fit(self, X, y):
         """Fit one scaled, interpolated linear model per class (one for two classes).
@@ -139,20 +156,50 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         ratios = log_count_ratios(B, codes, classes.shape[0], self.nb_alpha)
         models = [1] if classes.shape[0] == 2 else range(classes.shape[0])
         beta = self.beta if self.beta != "auto" else (0.25 if classes.shape[0] == 2 else 1.0)
+        folds = self._fold_ratios(B, codes, classes.shape[0]) if self._auto() else None
         fits = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(self._fit_one)(B, ratios[k], codes == k, beta) for k in models)
+            delayed(self._fit_one)(B, ratios[k], codes == k, beta, k, folds) for k in models)
         self.classes_ = classes
         self.ratios_ = ratios[models]
-        self.coef_ = np.stack([coef for coef, _ in fits])
-        self.intercept_ = np.array([intercept for _, intercept in fits])
-        self.n_iter_ = self.max_iter
+        self.coef_ = np.stack([fit[0] for fit in fits])
+        self.intercept_ = np.array([fit[1] for fit in fits])
+        self.n_iter_ = max(fit[2] for fit in fits)
+        vars(self).pop("C_", None)
+        if self._auto():
+            self.C_ = np.array([fit[3] for fit in fits])
         return self
 
-    def _fit_one(self, B, r, target, beta):
-        """Interpolated weights on ``B`` and intercept of the model of one class."""
-        clf = self._binary_model().fit(self._scaled(B, r), target)
-        w = clf.coef_[0]
-        return r * ((1.0 - beta) * np.abs(w).mean() + beta * w), beta * clf.intercept_[0]
+    def _fit_one(self, B, r, target, beta, k, folds):
+        """Interpolated weights on ``B``, intercept, iterations and C of class ``k``'s model
+        (C searched on ``folds`` when given)."""
+        Z = self._scaled(B, r)
+        if folds is None:
+            C, clf = self.C, self._binary_model().fit(Z, target)
+        else:
+            C, clf = self._searched(B, Z, target, beta, k, folds)
+        w = _interpolated(clf.coef_[0], beta)
+        return r * w, beta * clf.intercept_[0], clf.n_iter_, C
+
+    def _fold_ratios(self, B, codes, n_classes):
+        """``(train, test, ratios)`` of each fold of ``cv``: the ratios of the training rows
+        (computed on all rows, the ratios would carry the held-out labels)."""
+        folds = check_cv(self.cv, codes, classifier=True).split(B, codes)
+        return [(train, test, log_count_ratios(B[train], codes[train], n_classes,
+                                               self.nb_alpha)) for train, test in folds]
+
+    def _searched(self, B, Z, target, beta, k, folds):
+        """``C='auto'``: the C of the best held-out accuracy of the interpolated model along
+        the warm-started path, and the model at it on ``Z``."""
+        base = LinearClassifier(loss=self.loss, solver="auto", random_state=self.random_state,
+                                parallel="deterministic")
+        ones = np.ones(target.shape[0])
+        parts = [(self._scaled(B[train], ratios[k]), target[train], ones[train],
+                  self._scaled(B[test], ratios[k]), target[test]) for train, test, ratios in folds]
+        Cs, patience = path_Cs(c_min(Z, target, np.array([False, True]), ones, 1.0), "auto",
+                               2.0, N_ITER_NO_CHANGE)
+        results = run_path(base, parts, [self.loss], Cs, patience, _Interpolated(beta), None)
+        C = best_choice(results)[1]
+        return C, base.set_params(C=C).fit(Z, target)
 
     def _scaled(self, B, r):
         Z = B @ sp.diags(r)
@@ -199,6 +246,24 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         # to all ones. The model is for sparse counts.
         tags.classifier_tags.poor_score = True
         return tags
+
+
+def _interpolated(w, beta):
+    """Wang and Manning's interpolation of the weights ``w`` with their mean magnitude."""
+    return (1.0 - beta) * np.abs(w).mean() + beta * w
+
+
+class _Interpolated:
+    """The held-out accuracy of the interpolated model of a binary LinearClassifier on scaled
+    rows: what ``C='auto'`` chooses C by."""
+
+    def __init__(self, beta):
+        self.beta = beta
+
+    def __call__(self, model, Z, target):
+        w = _interpolated(model.coef_[0], self.beta)
+        scores = Z @ w + self.beta * model.intercept_[0]
+        return float(np.mean(model.classes_[(scores > 0).astype(np.intp)] == target))
 
 
 def _binary(X):

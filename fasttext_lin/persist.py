@@ -191,11 +191,15 @@ def _restore_linear(est, arrays):
 
 def _check_nbsvm(arrays, params):
     _expect(arrays, "ratios_", [arrays["coef_"].shape], np.float64, "coef_")
+    if "C_" in arrays:
+        _expect(arrays, "C_", [arrays["coef_"].shape[:1]], np.float64, "coef_")
 
 
 def _restore_nbsvm(est, arrays):
     _expect_finite(arrays, "ratios_")
     est.ratios_ = arrays["ratios_"]
+    if "C_" in arrays:
+        est.C_ = arrays["C_"]
 
 
 # The only classes a file may name: never import a class by a name read from a file.
@@ -203,8 +207,10 @@ _KINDS = {
     "LinearClassifier": _Kind(LinearClassifier, (), ("calibration_",), _STATE_ARRAYS,
                               ("n_iter_", "t_", "n_features_in_"), _linear_arrays,
                               _check_linear, _restore_linear),
-    "NBSVM": _Kind(NBSVM, ("ratios_",), (), (), ("n_iter_", "n_features_in_"),
-                   lambda est, state: {"ratios_": est.ratios_}, _check_nbsvm, _restore_nbsvm),
+    "NBSVM": _Kind(NBSVM, ("ratios_",), ("C_",), (), ("n_iter_", "n_features_in_"),
+                   lambda est, state: {"ratios_": est.ratios_,
+                                       **({"C_": est.C_} if hasattr(est, "C_") else {})},
+                   _check_nbsvm, _restore_nbsvm),
 }
 
 

@@ -32,7 +32,7 @@ from ._constants import GRID, TEXT_MODELS
 from ._model_file import Problem, loading, params_from_json, params_to_json, require
 from .featurize import BagOfWords
 from .linear_model import LinearClassifier
-from .model_selection import cross_validate_text
+from .model_selection import LinearClassifierCV, cross_validate_text
 from .nbsvm import NBSVM
 
 __all__ = ["GRID", "MODELS", "STEPS", "cross_validate_text", "load_text_model",
@@ -50,7 +50,7 @@ _FEATURIZER = "featurizer"
 # -- the pipeline -----------------------------------------------------------------------------
 
 def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="default",
-                  n_features=None, min_df=1, loss="hinge", C=1.0, beta=None, epochs=None,
+                  n_features=None, min_df=1, loss=None, C=1.0, beta=None, epochs=None,
                   average=True, random_state=0, probability=False, n_jobs=None,
                   parallel="hogwild"):
     """BagOfWords followed by LinearClassifier or NBSVM, as the command line trains them.
@@ -83,11 +83,16 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         Hash into this many columns; None learns a vocabulary.
     min_df : int or float, default=1
         Keep terms found in at least this many documents (vocabulary mode).
-    loss : str, default='hinge'
+    loss : str or None, default=None
         Loss of the SGD models: 'hinge' (linear SVM), 'log_loss', 'modified_huber',
-        'squared_hinge', or 'softmax' (one multinomial model; not with 'nbsvm').
-    C : float, default=1.0
-        LinearSVC-style regularisation (parameter ``classifier__C``).
+        'squared_hinge', or 'softmax' (one multinomial model; not with 'nbsvm'). None:
+        'hinge', but with ``model='linear'`` and ``C='auto'``, where the loss is chosen too.
+    C : float or 'auto', default=1.0
+        LinearSVC-style regularisation (parameter ``classifier__C``). 'auto': with
+        ``model='linear'`` the classifier is a :class:`~fasttext_lin.LinearClassifierCV`
+        (C, and the loss unless given, chosen along its warm-started path; the loss's
+        exact solver; ``epochs`` its ``max_iter`` if given; ``average`` and ``parallel``
+        unused); with ``model='nbsvm'``, ``NBSVM(C='auto')``.
     beta : float in (0, 1] or None, default=None
         NBSVM interpolation weight (1 is no interpolation); None: NBSVM's own default
         (Wang and Manning's 0.25 for two classes). Refused with ``model='linear'``.
@@ -122,16 +127,25 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
     if model not in MODELS:
         raise ValueError(f"text_pipeline: model={model!r} is invalid; expected one of "
                          f"{', '.join(map(repr, MODELS))}.")
-    epochs = _EPOCHS[model] if epochs is None else epochs
+    auto = isinstance(C, str) and C == "auto"
+    given_epochs, epochs = epochs, _EPOCHS[model] if epochs is None else epochs
     if model == "linear":
         if beta is not None:
             raise ValueError(f"text_pipeline: beta={beta!r} interpolates the weights of an "
                              "NBSVM; give model='nbsvm', or no beta.")
         values = {"weighting": weighting or "tfidf", "bias": True}
-        classifier = LinearClassifier(loss, C=C, max_iter=epochs, tol=None, average=average,
-                                      random_state=random_state, fit_intercept=False,
-                                      probability=probability, n_jobs=n_jobs,
-                                      parallel=parallel)
+        if auto:
+            if probability:
+                raise ValueError("text_pipeline: probability=True calibrates a model of one "
+                                 "C; give a number C, or no probability.")
+            classifier = LinearClassifierCV(
+                losses=loss or "auto", fit_intercept=False, random_state=random_state,
+                n_jobs=n_jobs, **({} if given_epochs is None else {"max_iter": given_epochs}))
+        else:
+            classifier = LinearClassifier(loss or "hinge", C=C, max_iter=epochs, tol=None,
+                                          average=average, random_state=random_state,
+                                          fit_intercept=False, probability=probability,
+                                          n_jobs=n_jobs, parallel=parallel)
     else:
         if probability:
             raise ValueError("text_pipeline: probability=True calibrates the probabilities "
@@ -144,7 +158,7 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
                              "give 'binary'.")
         # Signed hashing would give NBSVM negative features.
         values = {"weighting": "binary", "norm": None, "alternate_sign": False}
-        classifier = NBSVM(C, loss=loss, max_iter=epochs, average=average,
+        classifier = NBSVM(C, loss=loss or "hinge", max_iter=epochs, average=average,
                            random_state=random_state, n_jobs=n_jobs)
         if beta is not None:
             classifier.set_params(beta=beta)

@@ -72,7 +72,8 @@ def test_train_and_test_on_a_named_libsvm_set(shared_data, user_cache, tmp_path,
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "data: a1a (train split, " in out and "1605 rows, 123 features, 2 classes" in out
-    assert "LinearClassifier (hinge, 20 epochs, averaged)" in out
+    # --C auto (the default): C and the loss chosen along the warm-started path.
+    assert out.startswith("C chosen: ") and " points of the warm-started C path)" in out
     assert main(["test", str(model), "a1a", "--data-home", str(shared_data)]) == 0
     out = capsys.readouterr().out
     assert "data: a1a (test split, " in out and "30956 rows" in out
@@ -80,6 +81,9 @@ def test_train_and_test_on_a_named_libsvm_set(shared_data, user_cache, tmp_path,
     from fasttext_lin import LinearClassifier, load_model
 
     assert type(load_model(model)) is LinearClassifier and load_model(model).random_state == 3
+    # A number keeps the LIBSVM protocol's averaged SGD.
+    assert main(argv + ["--C", "1"]) == 0
+    assert "LinearClassifier (hinge, 20 epochs, averaged)" in capsys.readouterr().out
 
 
 def write_libsvm(path, rows):
@@ -122,7 +126,7 @@ def test_libsvm_extension_needs_no_format(libsvm_file, tmp_path, capsys):
 @pytest.mark.parametrize("extra, message", [
     (["--ngrams", "2"], "--ngrams: text featurizer option(s), but "),
     (["--model", "nbsvm"], "--model: text featurizer option(s)"),
-    (["--loss", "softmax"], "--loss softmax on LIBSVM data: give --epochs"),
+    (["--loss", "softmax", "--C", "1"], "--loss softmax on LIBSVM data: give --epochs"),
 ])
 def test_libsvm_refuses_what_does_not_apply(libsvm_file, tmp_path, capsys, extra, message):
     argv = ["train", str(libsvm_file), "--format", "libsvm", "-o", str(tmp_path / "m.npz")]

@@ -46,7 +46,8 @@ def corpus_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model(corpus_file):
     path = corpus_file.parent / "model.npz"
-    assert main(["train", str(corpus_file), "-o", str(path), "--loss", "log_loss", "-q"]) == 0
+    assert main(["train", str(corpus_file), "-o", str(path), "--loss", "log_loss", "--C", "1",
+                 "-q"]) == 0
     return path
 
 
@@ -147,7 +148,9 @@ def test_train_nbsvm_reports_and_its_model_tests_and_predicts(nbsvm_model, corpu
     status, out, _ = run(capsys, "train", corpus_file, "-o", tmp_path / "m.npz", "--model",
                          "nbsvm", "--hash", "256")
     assert status == 0 and "features: 256 (hashed, 1-1-grams, binary, no bias column)" in out
-    assert "classifier: NBSVM (" in out and "hinge, 30 epochs, averaged)" in out
+    # --C auto (the default): each class's C chosen on folds, the exact solver.
+    assert "classifier: NBSVM (beta auto, hinge, C auto, exact solver)" in out
+    assert out.startswith("C chosen: ") and len(out.splitlines()[0].split(", ")) == 3
     assert "training accuracy: 1.0000" in out
     pipe = load_text_model(nbsvm_model)
     assert type(pipe[1]).__name__ == "NBSVM"
@@ -260,7 +263,7 @@ def test_calibrated_hinge_model_gives_probabilities(corpus_file, tmp_path, capsy
                                                     loss):
     path = tmp_path / "calibrated.npz"
     status, out, _ = run(capsys, "train", corpus_file, "-o", path, "--loss", loss,
-                         "--probability")
+                         "--probability", "--C", "1")
     assert status == 0
     assert f"({loss}, 10 epochs, averaged, probabilities by Platt scaling on held-out " \
            "folds)" in out
@@ -457,7 +460,8 @@ def test_failed_train_keeps_the_existing_model(corpus_file, tmp_path, capsys):
 def test_invalid_utf8_passes_with_latin1(tmp_path, capsys):
     latin = tmp_path / "latin.txt"
     latin.write_bytes(b"__label__a good\n__label__b caf\xe9 bad\n")
-    assert run(capsys, "train", latin, "--encoding", "latin-1", "-o", tmp_path / "m.npz")[0] == 0
+    assert run(capsys, "train", latin, "--encoding", "latin-1", "-o", tmp_path / "m.npz",
+               "--C", "1")[0] == 0
     assert load_text_model(tmp_path / "m.npz")[0].vocabulary_.keys() >= {"café"}
 
 
@@ -519,3 +523,41 @@ def test_named_corpus_missing_offline_is_one_line(tmp_path, monkeypatch, capsys)
     err = one_line_error(capsys, "train", "sst2", "--data-home", tmp_path, "-o",
                          tmp_path / "m.npz")
     assert "sst2" in err and not (tmp_path / "m.npz").exists()
+
+
+# -- --C auto -----------------------------------------------------------------------------------
+
+def test_cv_chooses_c_on_the_path_by_default(corpus_file, capsys):
+    status, out, _ = run(capsys, "cv", corpus_file, "--folds", "2", "--inner-folds", "2",
+                         "--loss", "hinge")
+    assert status == 0
+    assert "2-fold cross-validation, C chosen by 2-fold CV along the warm-started path" in out
+    assert "classifier: LinearClassifierCV (losses hinge, C along a warm-started path" in out
+    folds = [line for line in out.splitlines() if line.startswith("fold ")]
+    assert len(folds) == 2 and all("(C=" in line for line in folds)
+
+
+def test_cv_takes_c_or_grid_not_both(corpus_file, capsys):
+    err = one_line_error(capsys, "cv", corpus_file, "--C", "1", "--grid", "0.1", "10")
+    assert "--C 1 and --grid: give one value of C, or the values to search" in err
+
+
+def test_train_c_auto_needs_two_rows_of_each_class(tmp_path, capsys):
+    one = write_fasttext(tmp_path / "one.txt", [("a", "good"), ("a", "great"), ("b", "bad")])
+    err = one_line_error(capsys, "train", one, "-o", tmp_path / "m.npz")
+    assert "--C auto chooses C by cross-validation, which needs 2 rows of each class" in err
+    assert "give --C a number" in err
+    assert run(capsys, "train", one, "-o", tmp_path / "m.npz", "--C", "1", "-q")[0] == 0
+
+
+def test_train_c_auto_prints_the_choice_and_saves_the_chosen_model(corpus_file, tmp_path,
+                                                                   capsys):
+    status, out, _ = run(capsys, "train", corpus_file, "-o", tmp_path / "m.npz", "-q")
+    assert status == 0
+    first = out.splitlines()[0]
+    assert first.startswith("C chosen: ") and "-fold CV accuracy" in first
+    loss = first.split("loss ")[1].split(" ")[0]
+    assert loss in ("hinge", "softmax")
+    classifier = load_text_model(tmp_path / "m.npz")[1]
+    assert type(classifier).__name__ == "LinearClassifier" and classifier.loss == loss
+    assert classifier.C == pytest.approx(float(first.split()[2].rstrip(",")), rel=1e-5)

@@ -7,7 +7,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validat
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from fasttext_lin import text_pipeline
+from fasttext_lin import LinearClassifierCV, text_pipeline
 from fasttext_lin._constants import GRID
 from fasttext_lin.model_selection import cross_validate_text
 
@@ -78,7 +78,24 @@ def test_cross_validate_text_checks_lengths(data):
         cross_validate_text(text_pipeline(), texts, y[:-1], folds=2)
 
 
-def test_default_grid_is_the_shared_grid():
-    import inspect
+def test_default_search_of_a_linear_classifier_is_the_warm_path(data):
+    texts, y = data
+    texts = np.asarray(texts, dtype=object)
+    result = cross_validate_text(text_pipeline(), texts, y, folds=3)
+    inner = StratifiedKFold(3, shuffle=True, random_state=0)
+    expected, chosen = [], []
+    for train, test in StratifiedKFold(3, shuffle=True, random_state=0).split(texts, y):
+        pipe = text_pipeline().set_params(classifier=LinearClassifierCV(
+            losses="hinge", cv=inner, fit_intercept=False, random_state=0))
+        pipe.fit(texts[train], y[train])
+        expected.append(pipe.score(texts[test], y[test]))
+        chosen.append(pipe[-1].C_)
+    np.testing.assert_array_equal(result.fold_accuracy, expected)
+    assert result.fold_chosen == chosen and result.mean_accuracy > 0.8
 
-    assert inspect.signature(cross_validate_text).parameters["grid"].default is GRID
+
+def test_default_search_of_another_classifier_is_the_shared_grid(data):
+    texts, y = data
+    result = cross_validate_text(make_pipeline(CountVectorizer(), LinearSVC()), texts, y,
+                                 folds=2, param="linearsvc__C")
+    assert set(result.fold_chosen) <= set(GRID) and result.mean_accuracy > 0.8

@@ -154,3 +154,50 @@ def test_threads_give_the_same_model():
     two = NBSVM(random_state=0, max_iter=5, n_jobs=2).fit(X, y)
     np.testing.assert_array_equal(one.coef_, two.coef_)
     np.testing.assert_array_equal(one.intercept_, two.intercept_)
+
+
+def _scaled(B, r):
+    return normalize(sp.csr_matrix(B @ sp.diags(r)))
+
+
+@pytest.mark.parametrize("beta", [0.25, 1.0])
+def test_auto_c_is_the_best_interpolated_accuracy_on_folds_with_their_own_ratios(beta):
+    X, y = _corpus(seed=4, n=160)
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=2).split(X, y))
+    model = NBSVM(C="auto", beta=beta, cv=folds, random_state=0).fit(X, y)
+    B = sp.csr_matrix((X > 0).astype(float))
+    r = log_count_ratios(B, y, 2, 1.0)[1]
+    from fasttext_lin import LinearClassifierCV
+
+    # The path's Cs (from the same start), scored by an explicit loop: ratios of the
+    # training rows only, the interpolated model's held-out accuracy, cold fits.
+    start = LinearClassifierCV(Cs=1, losses="hinge", cv=2).fit(_scaled(B, r), y == 1).C_min_
+    means = []
+    for C in start * 2.0 ** np.arange(60):
+        scores = []
+        for train, test in folds:
+            rf = log_count_ratios(B[train], y[train], 2, 1.0)[1]
+            clf = LinearClassifier(C=C, solver="cd", tol=1e-10, max_iter=100_000,
+                                   random_state=0).fit(_scaled(B[train], rf), y[train] == 1)
+            w = (1 - beta) * np.abs(clf.coef_[0]).mean() + beta * clf.coef_[0]
+            held = _scaled(B[test], rf) @ w + beta * clf.intercept_[0]
+            scores.append(np.mean((held > 0) == (y[test] == 1)))
+        means.append(np.mean(scores))
+        best = int(np.argmax(means))
+        if len(means) - 1 - best >= 5:  # the path's stopping rule (no plateau here)
+            break
+    assert model.C_.shape == (1,)
+    assert model.C_[0] == pytest.approx(start * 2.0 ** best)
+
+
+def test_auto_c_per_class_and_kept_in_the_model_file(tmp_path):
+    from fasttext_lin import load_model, save_model
+
+    X, y = _corpus(n=150, n_classes=3)
+    model = NBSVM(C="auto", cv=3, random_state=0).fit(X, y)
+    assert model.C_.shape == (3,) and np.all(model.C_ > 0)
+    save_model(tmp_path / "m.npz", model)
+    loaded = load_model(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.C_, model.C_)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert not hasattr(NBSVM(C=1.0).fit(X, y), "C_")

@@ -90,21 +90,41 @@ def open_model(path, libsvm, data, hint=""):
 
 
 def cv(args):
-    """``cv``: k-fold cross-validation, C chosen inside each training fold."""
+    """``cv``: k-fold cross-validation, C chosen inside each training fold (``--C auto``: the
+    warm-started path; ``--grid``: a grid search) or fixed (``--C`` a number)."""
     from ..text_model import cross_validate_text
+    from .train import c_text
 
+    if args.grid and args.C != "auto":
+        raise ValueError(f"--C {args.C:g} and --grid: give one value of C, or the values to "
+                         "search, not both")
+    # The estimator is built at a fixed C that the grid then sets in each fold.
+    C = 1.0 if args.grid else args.C
     timings = Timings(verbose=False, quiet=args.quiet)
     libsvm = is_libsvm(args)
     if libsvm:
-        check_libsvm_options(args)
+        check_libsvm_options(args, C)
         X, y, shown = read_libsvm(args, "train")
         # The training folds' size sets where the averaging starts, as train does.
-        estimator = rows_of(X, libsvm_classifier(args, 1.0, len(y) - len(y) // args.folds))
+        estimator = rows_of(X, libsvm_classifier(args, C, len(y) - len(y) // args.folds))
         data = range(len(y))
     else:
-        estimator = build_pipeline(args)
+        estimator = build_pipeline(args, C)
         data, y, shown = read_corpus(args, "train")
-    grid = args.grid[0] if len(args.grid) == 1 else args.grid
+    if C == "auto":
+        from sklearn.model_selection import StratifiedKFold
+
+        estimator.set_params(classifier__cv=StratifiedKFold(
+            args.inner_folds, shuffle=True, random_state=args.seed))
+        grid = None
+        how = (f"C chosen by {args.inner_folds}-fold CV along the warm-started path inside "
+               "each training fold")
+    else:
+        grid = args.grid or [C]
+        how = (f"C chosen among {', '.join(f'{c:g}' for c in grid)} by "
+               f"{args.inner_folds}-fold CV inside each training fold" if len(grid) > 1
+               else f"C={grid[0]:g}")
+        grid = grid[0] if len(grid) == 1 else grid
     with progress_bar(args, total=args.folds, desc="folds") as bar, timings.kernels("cv"):
         def progress(fold, accuracy, chosen):
             bar.set_postfix(accuracy=f"{accuracy:.4f}", refresh=False)
@@ -114,14 +134,11 @@ def cv(args):
                                      inner_folds=args.inner_folds, random_state=args.seed,
                                      progress=progress)
     seconds = timings.without_compile(result.wall_time, timings.kernel_seconds())
-    how = (f"C chosen among {', '.join(f'{c:g}' for c in args.grid)} by "
-           f"{args.inner_folds}-fold CV inside each training fold" if len(args.grid) > 1
-           else f"C={args.grid[0]:g}")
     print(f"{'data' if libsvm else 'corpus'}: {shown}: {len(y)} rows; "
           f"{args.folds}-fold cross-validation, {how}")
     print(classifier_line(estimator[-1]))
     for fold, (accuracy, C) in enumerate(zip(result.fold_accuracy, result.fold_chosen), 1):
-        print(f"fold {fold}: accuracy {accuracy:.4f} (C={C:g})")
+        print(f"fold {fold}: accuracy {accuracy:.4f} (C={c_text(C)})")
     print(f"accuracy: {result.mean_accuracy:.4f} ± {result.std_accuracy:.4f} "
           f"({seconds:.1f} s)")
     return 0

@@ -52,9 +52,16 @@ def our_estimator(loss, C, n_samples, epochs=None, fit_intercept=True):
 
 
 def libsvm_classifier(args, C, n_samples):
-    """The LinearClassifier ``train`` and ``cv`` fit on LIBSVM data: :func:`our_estimator`
-    (averaged over the last half for ``n_samples`` rows), with the options."""
-    return our_estimator(args.loss, C, n_samples, epochs=args.epochs).set_params(
+    """The classifier ``train`` and ``cv`` fit on LIBSVM data: for a number ``C``,
+    :func:`our_estimator` (averaged over the last half for ``n_samples`` rows) with the
+    options; for ``C='auto'``, a LinearClassifierCV (the loss chosen too unless given)."""
+    if C == "auto":
+        from ..model_selection import LinearClassifierCV
+
+        return LinearClassifierCV(losses=args.loss or "auto", random_state=args.seed,
+                                  n_jobs=args.threads,
+                                  **({} if args.epochs is None else {"max_iter": args.epochs}))
+    return our_estimator(args.loss or "hinge", C, n_samples, epochs=args.epochs).set_params(
         random_state=args.seed, n_jobs=args.threads, parallel=args.parallel)
 
 
@@ -67,11 +74,12 @@ def refuse_text_options(args):
                          "LIBSVM data (numeric features): drop them")
 
 
-def check_libsvm_options(args):
-    """Refuse, before any data is read, options that do not apply to LIBSVM data, and a
-    loss without default epochs (see :func:`libsvm_classifier`) but no ``--epochs``."""
+def check_libsvm_options(args, C):
+    """Refuse, before any data is read, options that do not apply to LIBSVM data, and with
+    a number ``C`` a loss without default epochs (see :func:`libsvm_classifier`) but no
+    ``--epochs``."""
     refuse_text_options(args)
-    if args.epochs is None and args.loss not in OUR_EPOCHS:
+    if C != "auto" and args.epochs is None and (args.loss or "hinge") not in OUR_EPOCHS:
         raise ValueError(f"--loss {args.loss} on LIBSVM data: give --epochs (default epochs "
                          f"are set for {', '.join(OUR_EPOCHS)} only)")
 

@@ -45,6 +45,14 @@ def _positive(kind):
     return parse
 
 
+def _C_value(text):
+    """``--C``: the word auto, or a finite number > 0."""
+    return "auto" if text == "auto" else _positive(float)(text)
+
+
+_C_value.__name__ = "C"
+
+
 def _encoding_options(parser):
     parser.add_argument("--encoding", default="utf-8",
                         help="text encoding (default %(default)s; e.g. latin-1)")
@@ -89,7 +97,7 @@ def _fraction(text):
 _fraction.__name__ = "float"
 
 
-def _model_options(parser, with_C):
+def _model_options(parser):
     group = parser.add_argument_group("featurizer and trainer")
     group.add_argument("--model", dest="model_type", default="linear", metavar="MODEL",
                        choices=TEXT_MODELS,
@@ -105,13 +113,17 @@ def _model_options(parser, with_C):
                        help="hash n-grams into N columns (default: learn a vocabulary)")
     group.add_argument("--min-df", type=_positive(int), default=1,
                        help="keep terms in at least this many documents (default 1)")
-    group.add_argument("--loss", choices=LOSSES, default="hinge",
-                       help="hinge: linear SVM (default; train --probability gives it "
-                            "probabilities); log_loss: logistic regression (one-vs-rest); "
-                            "softmax: multinomial logistic regression")
-    if with_C:
-        group.add_argument("--C", type=_positive(float), default=1.0,
-                           help="regularisation as LinearSVC's C (default 1)")
+    group.add_argument("--loss", choices=LOSSES,
+                       help="hinge: linear SVM (default with a number --C; train "
+                            "--probability gives it probabilities); log_loss: logistic "
+                            "regression (one-vs-rest); softmax: multinomial logistic "
+                            "regression; with --C auto and no --loss, --model linear chooses "
+                            "hinge or log_loss (softmax for 3+ classes) by CV accuracy")
+    group.add_argument("--C", type=_C_value, default="auto",
+                       help="regularisation as LinearSVC's C, a number > 0, or auto "
+                            "(default): chosen by cross-validation along a warm-started path "
+                            "of C (LinearClassifierCV; --model nbsvm: NBSVM(C='auto')) with "
+                            "the exact solver; --stream: auto is 1")
     group.add_argument("--beta", type=_positive(float),
                        help="--model nbsvm: interpolation weight in (0, 1] (default: "
                             "NBSVM's, 0.25 for two classes)")
@@ -173,7 +185,7 @@ def _text_parsers(commands):
                         help="--stream: lines a chunk (default %(default)s)")
     _n_features_option(stream)
     _corpus_options(train)
-    _model_options(train, with_C=True)
+    _model_options(train)
     _verbose_option(train)
     train.set_defaults(run=run_train)
 
@@ -204,14 +216,15 @@ def _text_parsers(commands):
     cv = commands.add_parser("cv", help="k-fold cross-validation, C chosen in each fold")
     cv.add_argument("corpus", nargs="?", metavar="CORPUS", help=corpus_help)
     cv.add_argument("--folds", type=_positive(int), default=10, help="folds (default 10)")
-    cv.add_argument("--grid", type=_positive(float), nargs="+", default=list(GRID),
-                    metavar="C", help="values of C (default: %(default)s); one value: no "
-                                      "search")
+    cv.add_argument("--grid", type=_positive(float), nargs="+", metavar="C",
+                    help="search C among these values by a grid search in each training fold "
+                         f"in place of --C (e.g. the former default, {' '.join(map(str, GRID))}"
+                         "); one value: no search")
     cv.add_argument("--inner-folds", type=_positive(int), default=3,
                     help="folds of the search for C in each training fold (default 3)")
     _n_features_option(cv)
     _corpus_options(cv)
-    _model_options(cv, with_C=False)
+    _model_options(cv)
     cv.set_defaults(run=run_cv, probability=False)
 
     quantize = commands.add_parser(

@@ -13,12 +13,24 @@ def progress_bar(args, **kwargs):
 
 def classifier_line(classifier):
     """What trains: ``classifier: NBSVM (beta 0.25, hinge, 30 epochs, averaged)``."""
+    from .._constants import fit_solver
+
+    name = type(classifier).__name__
+    if hasattr(classifier, "losses"):
+        losses = classifier.losses
+        losses = losses if isinstance(losses, str) else ", ".join(losses)
+        return (f"classifier: {name} (losses {losses}, C along a warm-started path, solver "
+                f"{classifier.solver})")
     beta = f"beta {classifier.beta}, " if hasattr(classifier, "beta") else ""
+    if classifier.C == "auto":
+        return f"classifier: {name} ({beta}{classifier.loss}, C auto, exact solver)"
+    solver = fit_solver(getattr(classifier, "solver", "sgd"), classifier.loss)
     averaged = ", averaged" if classifier.average else ""
+    steps = (f"{classifier.max_iter} epochs{averaged}" if solver == "sgd"
+             else f"solver {solver}, at most {classifier.max_iter} passes")
     calibrated = (", probabilities by Platt scaling on held-out folds"
                   if hasattr(classifier, "calibration_") else "")
-    return (f"classifier: {type(classifier).__name__} ({beta}{classifier.loss}, "
-            f"{classifier.max_iter} epochs{averaged}{calibrated})")
+    return f"classifier: {name} ({beta}{classifier.loss}, {steps}{calibrated})"
 
 
 def shown_labels(labels, limit=10):

@@ -35,6 +35,9 @@ def check_output(args, output, *inputs):
 def train(args):
     """``train``: fit the model the options describe on the data given, save it."""
     check_output(args, args.output)
+    if args.probability and args.C == "auto" and args.model_type == "linear" and not args.stream:
+        raise ValueError("--probability calibrates a model of one C: give --C a number "
+                         "(e.g. --C 1)")
     timings = Timings(args.verbose, args.quiet)
     if args.stream:
         return _train_stream(args, timings)
@@ -51,6 +54,7 @@ def train(args):
         bar.set_description("featurize")
         start = time.perf_counter()
         with timings.kernels():
+            fit_folds(pipeline[1], y)
             X = pipeline[0].fit_transform(texts, y)
             featurized, in_featurize = time.perf_counter(), timings.kernel_seconds()
             bar.update()
@@ -58,6 +62,7 @@ def train(args):
             pipeline[1].fit(X, y)
             end = time.perf_counter()
         bar.update()
+    pipeline.steps[-1] = ("classifier", chosen(pipeline[1]))
     featurize = timings.without_compile(featurized - start, in_featurize)
     fit = timings.without_compile(end - featurized, timings.kernel_seconds() - in_featurize)
     featurizer, classes = pipeline[0], pipeline[1].classes_
@@ -73,18 +78,21 @@ def train(args):
 
 def _train_libsvm(args, timings):
     """``train`` on LIBSVM data: a LinearClassifier as the LIBSVM benchmark runs it."""
-    check_libsvm_options(args)
+    check_libsvm_options(args, args.C)
     with timings.imports():
         from ..persist import save_model
 
     with timings("load"):
         X, y, shown = read_libsvm(args, "train")
-    classifier = libsvm_classifier(args, args.C, X.shape[0]).set_params(
-        probability=args.probability)
+    classifier = libsvm_classifier(args, args.C, X.shape[0])
+    if args.probability:
+        classifier.set_params(probability=True)
+    fit_folds(classifier, y)
     start = time.perf_counter()
     with timings.kernels():
         classifier.fit(X, y)
     seconds = timings.without_compile(time.perf_counter() - start, timings.kernel_seconds())
+    classifier = chosen(classifier)
     print(f"data: {shown}: {X.shape[0]} rows, {X.shape[1]} features, "
           f"{len(classifier.classes_)} classes ({shown_labels(classifier.classes_)})")
     return _report_and_save(args, timings, classifier, f"{seconds:.2f} s",
@@ -106,7 +114,7 @@ def _train_stream(args, timings):
         from ..linear_model import LinearClassifier
 
         read = dict(format="libsvm", n_features=n_features, classifier=LinearClassifier(
-            loss=args.loss, C=args.C, average=True, n_jobs=args.threads,
+            loss=args.loss or "hinge", C=stream_C(args), average=True, n_jobs=args.threads,
             parallel=args.parallel))
     else:
         if args.format not in (None, "fasttext") or args.model_type != "linear":
@@ -114,7 +122,7 @@ def _train_stream(args, timings):
         # Hashing, and no weights learned from the whole corpus: a stream sees it once.
         pipeline = build_pipeline(argparse.Namespace(**{
             **vars(args), "hash": args.hash or 1 << 20, "weighting": args.weighting or "binary"}),
-            args.C)
+            stream_C(args))
         read = dict(format="fasttext", featurizer=pipeline[0], classifier=pipeline[1],
                     label_prefix=args.label_prefix, encoding=args.encoding,
                     errors=args.encoding_errors)
@@ -133,6 +141,46 @@ def _train_stream(args, timings):
     return _report_and_save(args, timings, classifier,
                             f"{seconds:.2f} s ({classifier.n_iter_} passes)",
                             lambda: save(args.output, model))
+
+
+def stream_C(args):
+    """The C of ``--stream``: a stream cannot hold the folds of a search, so auto is 1."""
+    return 1.0 if args.C == "auto" else args.C
+
+
+def fit_folds(classifier, y, folds=5):
+    """Set the folds of a classifier that searches its C (``--C auto``) for labels ``y``:
+    ``folds``, or fewer on a corpus with fewer rows of a class (at least 2 are needed)."""
+    import numpy as np
+
+    if "cv" not in classifier.get_params():
+        return
+    labels, counts = np.unique(y, return_counts=True)
+    if counts.min() < 2:
+        raise ValueError(f"--C auto chooses C by cross-validation, which needs 2 rows of each "
+                         f"class, but class {labels[counts.argmin()]} has 1: give --C a "
+                         "number (e.g. --C 1)")
+    classifier.set_params(cv=int(min(folds, counts.min())))
+
+
+def chosen(classifier):
+    """The classifier to save: a LinearClassifierCV's ``best_estimator_`` (its choice printed),
+    an NBSVM that chose its C (printed), else ``classifier``."""
+    if hasattr(classifier, "best_estimator_"):
+        print(f"C chosen: {classifier.C_:.6g}, loss {classifier.loss_} ({classifier.cv}-fold "
+              f"CV accuracy {classifier.best_score_:.4f}; "
+              f"{len(classifier.cv_results_['param_C'])} points of the warm-started C path)")
+        return classifier.best_estimator_
+    if hasattr(classifier, "C_"):
+        print(f"C chosen: {c_text(classifier.C_)}")
+    return classifier
+
+
+def c_text(C):
+    """A C as printed: a number, or one per model."""
+    import numpy as np
+
+    return ", ".join(f"{c:.4g}" for c in np.atleast_1d(C))
 
 
 def _report_and_save(args, timings, classifier, train_time, save, training_data=None):
