@@ -15,7 +15,8 @@ No peer has a progress callback that leaves its timing alone, so every curve is 
 one fresh fit per rung (``tol`` or ``max_iter``; the ``how`` column of the report), timed
 on its own, ``--repeats`` times with the solvers interleaved (median seconds). A ladder
 stops once the gap is below ``STOP_GAP``, a fit takes more than ``--fit-budget`` seconds,
-or two rungs in a row gain less than 1 % (a solver stuck on its own cap). Each solver's
+or (a ``tol`` ladder) two rungs lower the best gap by less than 1 % (a solver stuck on its own
+cap). Each solver's
 default setting is one more point. Test accuracy is that of the point's model; "at the
 optimum" is the reference's. BLAS is held to one thread; compile and warm-up fits are
 untimed.
@@ -44,7 +45,7 @@ Peers that are not installed (``snapml``, ``liblinear-official``: ``pip install 
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +150,9 @@ class Solver:
     weights: object = None
     needs: str = None  # the module that must be importable
     check: object = None  # raises ValueError when the installed package refuses the pair
-    extra: dict = field(default_factory=dict)
+    # Stop a ladder whose best gap stalls (a tol ladder on a capped solver); SGD's gap may
+    # rise for some epochs before it falls, so its epoch ladders run to their end.
+    plateau_stop: bool = True
 
 
 def _coef(model, n_classes):
@@ -260,15 +263,16 @@ def solvers():
         Solver("ours newton", ("softmax",), ours(solver="newton"), by_tol, tols, {},
                check=_ours_check(solver="newton")),
         Solver("ours sgd", ("hinge", "log_loss", "softmax"), ours(solver="sgd"), by_epochs,
-               epochs, {}, check=_ours_check(solver="sgd")),
+               epochs, {}, check=_ours_check(solver="sgd"), plateau_stop=False),
         Solver("ours sgd averaged", ("hinge", "log_loss", "softmax"),
                ours(solver="sgd", average=True), by_epochs, epochs, {},
-               check=_ours_check(solver="sgd", average=True)),
+               check=_ours_check(solver="sgd", average=True), plateau_stop=False),
         Solver("LinearSVC", ("hinge",), _linearsvc, by_tol, tols, {}),
         Solver("LR liblinear", ("log_loss",), _logistic("liblinear"), by_tol, tols, {}),
         Solver("LR lbfgs", ("log_loss", "softmax"), _logistic("lbfgs"), by_tol, tols, {}),
         Solver("LR saga", ("log_loss", "softmax"), _logistic("saga"), by_tol, tols, {}),
-        Solver("SGDClassifier", ("hinge", "log_loss"), _sgd_classifier, by_epochs, epochs, {}),
+        Solver("SGDClassifier", ("hinge", "log_loss"), _sgd_classifier, by_epochs, epochs, {},
+               plateau_stop=False),
     ]
     for n_jobs in (1, 2):
         entries.append(Solver(f"snapml {n_jobs} thread{'s' if n_jobs > 1 else ''}",
@@ -459,10 +463,9 @@ def climb(solver, loss, problem, optimum, fit_budget, rungs):
     for rung in rungs:
         seconds, W = fit_point(solver, loss, problem, rung)
         points.append(_point(rung, seconds, W, problem, loss, optimum))
-        gaps = [p["gap"] for p in points]
-        stuck = len(gaps) >= 3 and all(
-            gaps[-k] > (1 - PLATEAU) * gaps[-k - 1] for k in (1, 2))
-        if gaps[-1] <= STOP_GAP or seconds > fit_budget or stuck:
+        best = np.minimum.accumulate([p["gap"] for p in points])
+        stuck = solver.plateau_stop and len(best) >= 3 and best[-1] > (1 - PLATEAU) * best[-3]
+        if best[-1] <= STOP_GAP or seconds > fit_budget or stuck:
             break
     return points
 
@@ -578,17 +581,25 @@ def report(result):
               + (" (**--quick smoke run: subsampled, not results**)" if params["quick"] else ""),
               "",
               (f"Problem: `1/2 ||W||^2 + C sum_i loss_i`, C = {params['C']:g}, a bias column "
-              "appended, `fit_intercept=False` for every solver (one-vs-rest hinge: the sum of "
-              "the classes' problems). Gap = `(P(w) - P*) / P*`, `P*` from the reference row. "
-              "Each curve is a ladder of fresh fits (the `how` column: the parameter stepped), "
-              f"each timed alone, median of {params['repeats']} interleaved runs; a ladder stops "
-              f"below a gap of {params['stop_gap']:g}, after a fit longer than "
-              f"{params['fit_budget']:g} s, or when two rungs gain < "
-              f"{100 * params['plateau']:g} %. "
-              "`to 1e-k`: the fastest point at or below that gap (a ladder's granularity makes "
-              "it an upper bound). `default`: the solver's default setting. Accuracy: test "
-              "split, of the model at the tightest point. BLAS: 1 thread; warm-up (JIT) fits "
-              "untimed; liblinear-official's `problem` built untimed."), ""]
+               "appended, `fit_intercept=False` for every solver (one-vs-rest hinge: the sum of "
+               "the classes' problems). Gap = `(P(w) - P*) / P*`, `P*` from the reference row. "
+               "Every curve is a ladder of fresh fits (the `how` column: the parameter "
+               f"stepped), each timed alone, median of {params['repeats']} interleaved runs; "
+               "none uses a callback (the scikit-learn solvers and LIBLINEAR have none, Snap "
+               "ML's training history slows its training). A ladder stops below a gap of "
+               f"{params['stop_gap']:g}, after a fit longer than {params['fit_budget']:g} s, or "
+               "(tol ladders) when two rungs lower the best gap by < "
+               f"{100 * params['plateau']:g} %. `to 1e-k`: the fastest point at or below that "
+               "gap (a ladder's granularity makes it an upper bound). `default`: the solver's "
+               "default setting (the star in the plot). Accuracy: test split, of the model at "
+               "the ladder's last rung. BLAS: 1 thread; warm-up (JIT) fits untimed; "
+               "liblinear-official's `problem` built untimed."), "",
+              ("Every solver gets the same float64 CSR with int32 indices (LinearSVC and "
+               "LogisticRegression(liblinear) refuse the int64 indices that "
+               "`load_svmlight_file` returns with scikit-learn 1.9 and scipy 1.17). Snap ML: "
+               "`regularizer = 1/C`. liblinear-official: `-s 3` (hinge, dual CD) and `-s 0` "
+               "(logistic, primal Newton), no `-B`; LIBLINEAR's own iteration caps, which no "
+               "option lifts, end its curves."), ""]
     for name, info in result["sets"].items():
         lines += [f"## {name}", "",
                   (f"{info['n_train']} training x {info['n_features']} features (bias column "
