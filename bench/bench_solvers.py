@@ -42,6 +42,7 @@ Peers that are not installed (``snapml``, ``liblinear-official``: ``pip install 
 ``check_params``) are skipped, each with its reason in the report.
 """
 
+import shlex
 import sys
 import time
 import warnings
@@ -81,7 +82,7 @@ STOP_GAP = 1e-7
 PLATEAU = 0.01
 REF_TOL = {"hinge": 1e-10, "log_loss": 1e-10, "softmax": 1e-12}
 REF_MAX_ITER = 10**6
-QUICK_ROWS, QUICK_TEST_ROWS, QUICK_RUNGS = 2000, 1000, 3
+QUICK_ROWS, QUICK_TEST_ROWS, QUICK_RUNGS, QUICK_SYNTHETIC_ROWS = 2000, 1000, 3, 20_000
 RANDOM_STATE = 0
 TOLS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 EPOCHS = (1, 2, 5, 10, 20, 50, 100, 200)
@@ -357,9 +358,11 @@ def load_problem(name, quick):
     if name == "synthetic-1m":
         import synthetic
 
-        X, y, X_test, y_test = synthetic.split(*synthetic.load_or_make(1_000_000))
+        # --quick takes its subsample from a 20,000-row set: generating 1M rows is no smoke.
+        rows = QUICK_SYNTHETIC_ROWS if quick else 1_000_000
+        X, y, X_test, y_test = synthetic.split(*synthetic.load_or_make(rows))
         return make_problem(name, X, y, X_test, y_test, quick,
-                            "bench/synthetic.py, 1M rows x 2^20, last 10 % as test")
+                            f"bench/synthetic.py, {rows:,} rows x 2^20, last 10 % as test")
     raise ValueError(f"unknown set {name!r}; expected one of {SETS}")
 
 
@@ -524,8 +527,8 @@ def run_benchmark(sets, quick, repeats, fit_budget, out, note="", recompute=Fals
               "params": {"sets": list(sets), "quick": quick, "repeats": repeats,
                          "fit_budget": fit_budget, "C": C, "targets": list(TARGETS),
                          "stop_gap": STOP_GAP, "plateau": PLATEAU, "ref_tol": REF_TOL,
-                         "command": " ".join(["FASTTEXT_LIN_DATA=... python",
-                                              "bench/bench_solvers.py", *sys.argv[1:]])},
+                         "command": "FASTTEXT_LIN_DATA=... python bench/bench_solvers.py "
+                                    + shlex.join(sys.argv[1:])},
               "sets": {}}
     result["machine"]["load_average_start"] = load_average()
     entries = solvers()
