@@ -34,6 +34,11 @@ Usage::
         [--sets a9a a1a dna pendigits] [--repeats 3] [--fit-budget 30] [--quick] [--out DIR]
     python bench/bench_solvers.py --report-only [--out DIR]
 
+The full benchmark (every set; 20 Newsgroups all-class and ``synthetic-1m`` take the most)::
+
+    FASTTEXT_LIN_DATA=/work/shared/data python bench/bench_solvers.py --sets a9a a1a dna \
+        pendigits 20ng-binary 20ng rt-polarity-nb synthetic-1m
+
 Writes ``solvers.json`` (machine, versions, git state, every point), ``solvers.md`` and
 ``solvers.png`` to ``<out>/solvers/`` (``--out`` defaults to ``bench/results``; with
 ``--quick``, a smoke run on 2,000-row subsamples with short ladders, a new temporary folder).
