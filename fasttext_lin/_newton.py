@@ -1,18 +1,22 @@
-"""The exact multinomial solver of :class:`~fasttext_lin.LinearClassifier`
-(``solver='newton'``, ``loss='softmax'``): a trust-region Newton method with preconditioned
-conjugate gradients (liblinear's TRON: Lin, Weng and Keerthi, JMLR 2008; the diagonal
-preconditioner of Hsia, Chiang and Lin, ACML 2018) over the kernels of
-:mod:`._multinomial_kernels`.
+"""The trust-region Newton solver of :class:`~fasttext_lin.LinearClassifier`
+(``solver='newton'``) for 'softmax' and 'log_loss': liblinear's TRON (Lin, Weng and
+Keerthi, JMLR 2008) with preconditioned conjugate gradients (the diagonal preconditioner
+of Hsia, Chiang and Lin, ACML 2018), over the kernels of :mod:`._multinomial_kernels` and
+:mod:`._logistic_kernels`.
 
 It solves ``min_W 1/2 ||W||^2 + C sum_i s_i (log sum_k exp(z_ik) - z_{i y_i})`` with
-``z_ik = w_k.x_i + b_k`` and ``C = 1 / (alpha n)``; the intercept, as with ``'cd'``, is the
-weight of a regularised bias feature of value ``intercept_scaling``.
+``z_ik = w_k.x_i + b_k`` (softmax), or, per one-vs-rest problem, ``min_w 1/2 ||w||^2 +
+C sum_i s_i log(1 + exp(-y_i (w.x_i + b)))`` (log loss), with ``C = 1 / (alpha n)``; the
+intercept, as with ``'cd'``, is the weight of a regularised bias feature of value
+``intercept_scaling``.
 
-The stop is the multinomial duality gap of :mod:`._duality` at the dual point ``q_i = p_i``
-(the softmax probabilities): there the Fenchel-Young inequality is an equality,
-``L_i - H(p_i) = (p_i - e_{y_i}).z_i``, so ``P(W) - D(p) = 1/2 ||W + G||^2 = 1/2
-||grad P(W)||^2`` with ``G = sum_i c_i x_i^T (p_i - e_{y_i})``: the gap comes with the gradient,
-exact to rounding (no difference of two large numbers). The solver stops when
+The stop is the duality gap of :mod:`._duality` at the dual point the loss's derivative
+gives: the softmax probabilities ``q_i = p_i``, or ``a_i = sigma(-z_i)`` for log loss.
+There the Fenchel-Young inequality is an equality (softmax: ``L_i - H(p_i) = (p_i -
+e_{y_i}).z_i``; log loss: ``l(z_i) + phi(a_i) = -a_i z_i``), so the dual's weights ``G`` (the
+loss part of the gradient, ``G = sum_i c_i x_i^T (p_i - e_{y_i})``, or ``-sum_i c_i a_i y_i
+x_i``) give ``P(W) - D = 1/2 ||W + G||^2 = 1/2 ||grad P(W)||^2``: the gap comes with the
+gradient, exact to rounding (no difference of two large numbers). The solver stops when
 ``gap / P(W) <= tol``.
 """
 
@@ -23,18 +27,16 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk as syrk
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
-from ._multinomial_kernels import (
-    cg_curvatures,
-    cg_direction,
-    cg_step,
-    hessian_diagonal,
-    hessian_product,
-    loss_gradient,
-)
+from . import _logistic_kernels as LK
+from . import _multinomial_kernels as MK
+from ._multinomial_kernels import cg_curvatures, cg_direction, cg_step
 from ._validation import unsigned_csr
 
+# The losses this solver trains.
+LOSSES = ("softmax", "log_loss")
 # tol's value when tol=None: the relative duality gap to reach.
 DEFAULT_TOL = 1e-4
 # Trust-region constants of liblinear's TRON: the ratio actual / predicted reduction below
@@ -53,71 +55,86 @@ EXPLICIT_BLOCK = 1 << 20
 
 
 def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
-    """Train ``state`` (a SoftmaxState, holding the starting point) to the optimum, in place.
+    """Train ``state`` (a SoftmaxState for 'softmax', else a BinaryState for 'log_loss',
+    holding the starting point) to the optimum, in place.
 
-    The arguments are those of :func:`._sgd.train` (``decay`` is unused). Returns the
-    Newton iterations run.
+    The arguments are those of :func:`._sgd.train` (``decay`` is unused). One-vs-rest
+    problems run on ``est.n_jobs`` threads, each independent of the others. Returns the
+    Newton iterations run (the largest over the problems).
     """
     n, n_features = X.shape
     C = float(est.C) if est.C is not None else 1.0 / (alpha * n)
     bias = float(est.intercept_scaling) if est.fit_intercept else 0.0
-    problem = _Problem(X, np.searchsorted(classes, y), C * weight, bias, classes.shape[0])
+    cost = C * weight
     coef, intercept = state.solution()
-    W = np.zeros((n_features + 1, classes.shape[0]))
-    W[:n_features] = coef.T
-    if bias:
-        W[n_features] = intercept / bias
+    # The starting points, one row per problem (per class for 'softmax'), the bias last.
+    start = np.hstack([coef, (intercept / bias if bias else 0.0 * intercept)[:, None]])
+    start = start.astype(np.float64)
     tol = DEFAULT_TOL if est.tol is None else float(est.tol)
     # One BLAS thread: the explicit Hessian's blocks are small, and the model must not
     # depend on the machine's thread count.
     with threadpool_limits(1, user_api="blas"):
-        W, done = _tron(problem, W, tol, max_epochs, est.verbose)
-    state.set_solution(W[:n_features].T, W[n_features] * bias)
-    return done
+        if est.loss == "softmax":
+            problem = _Multinomial(X, np.searchsorted(classes, y), cost, bias,
+                                   classes.shape[0])
+            W, done = _tron(problem, start.T.copy(), tol, max_epochs, est.verbose)
+            results = [(w, done) for w in W.T]
+        else:
+            positive = classes[-1:] if classes.shape[0] == 2 else classes
+            results = Parallel(n_jobs=est.n_jobs, prefer="threads")(
+                delayed(_tron)(_Logistic(X, np.where(y == label, 1.0, -1.0), cost, bias),
+                               start[k], tol, max_epochs, est.verbose, f" (problem {k + 1})")
+                for k, label in enumerate(positive)
+            )
+    W = np.stack([w for w, _ in results])
+    state.set_solution(W[:, :n_features], W[:, n_features] * bias)
+    return max(done for _, done in results)
 
 
 class _Problem:
-    """The objective's value and gradient, and the trust-region step, over the kernels.
+    """The objective's value and gradient, and the trust-region step, over a loss's kernels
+    (the subclasses' ``_loss_gradient``, ``_add_diagonal``, ``_add_product`` and
+    ``_add_block``).
 
     :meth:`value_gradient` evaluates a trial point; :meth:`accept` makes it the point of
     :meth:`step`, :meth:`radius` and :meth:`norm`. Two ways to a step:
 
     - products (many variables): CG preconditioned by liblinear's diagonal, multiplying by
       the Hessian over the rows; the trust region is in the diagonal's norm;
-    - explicit (``(n_features + 1) n_classes <= EXPLICIT_VARIABLES``): the Hessian built
-      once per point, by BLAS on blocks of rows made dense, and factored; the step is the
-      Newton step, cut to the trust region in the Hessian's own norm (TRON with the exact
-      preconditioner: its CG ends in one step, which counts 1). Products over all the rows
-      would cost more than the build.
+    - explicit (at most ``EXPLICIT_VARIABLES`` variables): the Hessian built once per point,
+      by BLAS on blocks of rows made dense, and factored; the step is the Newton step, cut
+      to the trust region in the Hessian's own norm (TRON with the exact preconditioner: its
+      CG ends in one step, which counts 1). Products over all the rows would cost more than
+      the build.
     """
 
-    def __init__(self, X, target, cost, bias, n_classes):
+    def __init__(self, X, cost, bias, shape, curvature_shape):
         self.X = X
         self.csr = unsigned_csr(X)
-        self.target, self.cost, self.bias = target, cost, bias
+        self.cost, self.bias = cost, bias
         self.n = X.shape[0]
-        self.prob = np.zeros((X.shape[0], n_classes))
-        self._trial = np.zeros_like(self.prob)
-        self.explicit = (X.shape[1] + 1) * n_classes <= EXPLICIT_VARIABLES
-        self._product = np.empty((X.shape[1] + 1, n_classes))
+        # The loss's second derivatives per row at the accepted point and at the trial one.
+        self.curvature = np.zeros(curvature_shape)
+        self._trial = np.zeros_like(self.curvature)
+        self._product = np.empty(shape)
+        self.explicit = self._product.size <= EXPLICIT_VARIABLES
         self._metric = None
 
     def value_gradient(self, W):
         """``(P(W), grad P(W))`` at a trial point."""
         grad = W.copy()
-        loss = loss_gradient(*self.csr, self.target, self.cost, W, self.bias, 0, self.n,
-                             self._trial, grad)
+        loss = self._loss_gradient(W, self._trial, grad)
         return 0.5 * np.sum(W * W) + loss, grad
 
     def accept(self):
         """Move to the last trial point."""
-        self.prob, self._trial = self._trial, self.prob
+        self.curvature, self._trial = self._trial, self.curvature
         if self.explicit:
             H = self._explicit_hessian()
             self._metric = H, cho_factor(H)
         else:
             diag = np.zeros(self._product.shape)
-            hessian_diagonal(*self.csr, self.cost, self.prob, self.bias, 0, self.n, diag)
+            self._add_diagonal(diag)
             # liblinear's preconditioner (1 - a) I + a diag(H), a = PRECONDITIONER_MIX.
             self._metric = 1.0 + PRECONDITIONER_MIX * diag
 
@@ -154,39 +171,91 @@ class _Problem:
         # One buffer for every product: each is used before the next is asked for.
         out = self._product
         np.copyto(out, V)
-        hessian_product(*self.csr, self.cost, self.prob, V, self.bias, 0, self.n, out)
+        self._add_product(V, out)
         return out
 
     def _explicit_hessian(self):
-        """``I + sum_i c_i (x_i x_i^T) kron (diag(p_i) - p_i p_i^T)``, the variables in
-        ``W.reshape(-1)``'s order."""
-        n_classes = self.prob.shape[1]
-        size = (self.X.shape[1] + 1) * n_classes
+        """The Hessian, the variables in ``W.reshape(-1)``'s order: ``I`` plus the blocks'
+        terms (each block adds to the upper triangle of ``H``, through BLAS's symmetric
+        rank-k update, or to the full ``extra``)."""
+        size = self._product.size
         H = np.zeros((size, size), order="F")
-        diagonal = np.zeros((size // n_classes, n_classes, size // n_classes, n_classes))
+        extra = np.zeros((size, size))
         step = max(1, EXPLICIT_BLOCK // size)
         for start in range(0, self.n, step):
             rows = slice(start, min(start + step, self.n))
-            root = np.sqrt(self.cost[rows, None])
             Xb = np.hstack([self.X[rows].toarray(), np.full((rows.stop - start, 1), self.bias)])
-            Y = (Xb[:, :, None] * (root * self.prob[rows])[:, None, :]).reshape(-1, size)
-            # The upper triangle of H - Y^T Y, by BLAS's symmetric rank-k update.
-            H = syrk(-1.0, Y, beta=1.0, c=H, trans=1, overwrite_c=True)
-            Xb *= root
-            for k in range(n_classes):
-                diagonal[:, k, :, k] += Xb.T @ (Xb * self.prob[rows, k:k + 1])
-        H = np.triu(H) + np.triu(H, 1).T + diagonal.reshape(size, size)
+            H = self._add_block(H, extra, rows, Xb)
+        H = np.triu(H) + np.triu(H, 1).T + extra
         H[np.diag_indices(size)] += 1.0
         return H
 
 
-def _tron(problem, W, tol, max_iter, verbose):
+class _Multinomial(_Problem):
+    """Softmax over :mod:`._multinomial_kernels`: ``W`` of shape (n_features + 1, n_classes);
+    the curvature is the rows' probabilities."""
+
+    def __init__(self, X, target, cost, bias, n_classes):
+        super().__init__(X, cost, bias, (X.shape[1] + 1, n_classes), (X.shape[0], n_classes))
+        self.target = target
+
+    def _loss_gradient(self, W, prob, grad):
+        return MK.loss_gradient(*self.csr, self.target, self.cost, W, self.bias, 0, self.n,
+                                prob, grad)
+
+    def _add_diagonal(self, out):
+        MK.hessian_diagonal(*self.csr, self.cost, self.curvature, self.bias, 0, self.n, out)
+
+    def _add_product(self, V, out):
+        MK.hessian_product(*self.csr, self.cost, self.curvature, V, self.bias, 0, self.n, out)
+
+    def _add_block(self, H, extra, rows, Xb):
+        """``sum_i c_i (x_i x_i^T) kron (diag(p_i) - p_i p_i^T)`` over ``rows``: the
+        ``- p_i p_i^T`` part into ``H``, the block diagonal into ``extra``."""
+        n_classes = self.curvature.shape[1]
+        prob = self.curvature[rows]
+        root = np.sqrt(self.cost[rows, None])
+        Y = (Xb[:, :, None] * (root * prob)[:, None, :]).reshape(Xb.shape[0], -1)
+        H = syrk(-1.0, Y, beta=1.0, c=H, trans=1, overwrite_c=True)
+        Xb *= root
+        blocks = extra.reshape(Xb.shape[1], n_classes, Xb.shape[1], n_classes)
+        for k in range(n_classes):
+            blocks[:, k, :, k] += Xb.T @ (Xb * prob[:, k:k + 1])
+        return H
+
+
+class _Logistic(_Problem):
+    """Binary log loss over :mod:`._logistic_kernels`, targets ``y`` in {-1, +1}: ``w`` of
+    length n_features + 1; the curvature is ``c_i sigma(z_i) sigma(-z_i)`` per row."""
+
+    def __init__(self, X, y, cost, bias):
+        super().__init__(X, cost, bias, (X.shape[1] + 1,), (X.shape[0],))
+        self.y = y
+
+    def _loss_gradient(self, w, curvature, grad):
+        return LK.loss_gradient(*self.csr, self.y, self.cost, w, self.bias, 0, self.n,
+                                curvature, grad)
+
+    def _add_diagonal(self, out):
+        LK.hessian_diagonal(*self.csr, self.curvature, self.bias, 0, self.n, out)
+
+    def _add_product(self, v, out):
+        LK.hessian_product(*self.csr, self.curvature, v, self.bias, 0, self.n, out)
+
+    def _add_block(self, H, extra, rows, Xb):
+        """``sum_i d_i x_i x_i^T`` over ``rows``, into ``H``'s upper triangle."""
+        # Rows of cost 0 keep the curvature 0 they were allocated with.
+        Xb *= np.sqrt(self.curvature[rows])[:, None]
+        return syrk(1.0, Xb, beta=1.0, c=H, trans=1, overwrite_c=True)
+
+
+def _tron(problem, W, tol, max_iter, verbose, label=""):
     """Minimise from ``W`` until the relative gap ``1/2 ||grad||^2 / P`` is at most ``tol``;
-    return ``(W, iterations)``."""
+    return ``(W, iterations)``. ``label`` names the problem in messages."""
     f, g = problem.value_gradient(W)
     problem.accept()
     delta = problem.radius(g)
-    gap = _report(verbose, 0, f, g, 0, 0.0)
+    gap = _report(verbose, 0, f, g, 0, 0.0, label)
     done = 0
     while gap > tol and done < max_iter:
         start = time.perf_counter()
@@ -205,22 +274,22 @@ def _tron(problem, W, tol, max_iter, verbose):
         if actual > ETA0 * predicted:
             W, f, g = W + s, f_new, g_new
             problem.accept()
-            gap = _report(verbose, done, f, g, cg, time.perf_counter() - start)
+            gap = _report(verbose, done, f, g, cg, time.perf_counter() - start, label)
         elif not np.isfinite(f_new):
-            raise ValueError(f"The objective became non-finite at Newton iteration {done}: "
+            raise ValueError(f"The objective became non-finite at Newton iteration {done}{label}: "
                              "scale the features (or sample weights, or C) down.")
         if predicted <= 0 or (abs(actual) <= 1e-12 * abs(f)
                               and abs(predicted) <= 1e-12 * abs(f)):
             if gap > tol:
                 warnings.warn(
                     f"solver='newton' stopped at iteration {done} with a relative duality gap "
-                    f"of {gap:.3g}, above tol={tol:g}: no step lowers the objective in "
+                    f"of {gap:.3g}{label}, above tol={tol:g}: no step lowers the objective in "
                     "floating point any more; raise tol.", ConvergenceWarning)
             return W, done
     if gap > tol:
         warnings.warn(
             f"solver='newton' stopped at max_iter={max_iter} iterations with a relative "
-            f"duality gap of {gap:.3g}, above tol={tol:g}; raise max_iter or tol.",
+            f"duality gap of {gap:.3g}{label}, above tol={tol:g}; raise max_iter or tol.",
             ConvergenceWarning,
         )
     return W, done
@@ -274,11 +343,11 @@ def _truncated_cg(problem, g, M, delta):
     return s.reshape(shape), r.reshape(shape), False, count
 
 
-def _report(verbose, done, f, g, cg, seconds):
+def _report(verbose, done, f, g, cg, seconds, label):
     """The relative gap at ``(f, g)``; printed with ``verbose``."""
     gap = 0.5 * np.sum(g * g)
     relative = gap / max(f, np.finfo(np.float64).tiny)
     if verbose:
-        print(f"-- Newton iteration {done}: primal {f:.10g}, dual {f - gap:.10g}, relative "
+        print(f"-- Newton iteration {done}{label}: primal {f:.10g}, dual {f - gap:.10g}, relative "
               f"gap {relative:.3g}, {cg} CG steps, {seconds:.3f} s")
     return relative

@@ -26,6 +26,7 @@ from ._constants import (
     fit_solver,
 )
 from ._duality import estimator_duality_gap
+from ._newton import LOSSES as NEWTON_LOSSES
 from ._newton import train as newton_train
 from ._sgd import train as sgd_train
 from ._state import state_class
@@ -55,7 +56,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     solved one-vs-rest, but for 'softmax', which trains one multinomial model of all
     the classes. The parameters follow :class:`sklearn.linear_model.SGDClassifier`.
     ``solver='cd'`` solves the same problem exactly, by dual coordinate descent, and
-    ``solver='newton'`` the 'softmax' problem, by a trust-region Newton method.
+    ``solver='newton'`` the 'softmax' and 'log_loss' problems, by a trust-region Newton
+    method.
 
     Parameters
     ----------
@@ -173,14 +175,18 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         (``random_state``); sample and class weights bound the dual variables (``C s_i``);
         one-vs-rest problems run on ``n_jobs`` threads, each with its own seed (the model
         does not depend on ``n_jobs``). ``warm_start`` continues from ``dual_coef_``.
-        'newton': for 'softmax', a trust-region Newton method with preconditioned
-        conjugate gradients (liblinear's TRON) on the multinomial problem
-        ``1/2 ||W||^2 + C sum_i s_i L_i``, to the relative multinomial duality gap ``tol``
-        (the gap at the softmax probabilities, ``1/2 ||grad P(W)||^2``). With at most
-        256 variables (``(n_features + 1) n_classes``) it builds the Hessian by BLAS (one
-        thread) and factors it, else multiplies by it over the rows. Deterministic: the
-        model does not depend on ``n_jobs``; ``warm_start`` continues from the previous weights.
-        With two classes it trains both weight vectors (at the optimum ``w_0 = -w_1``).
+        'newton': for 'softmax' and 'log_loss', a trust-region Newton method with
+        preconditioned conjugate gradients (liblinear's TRON) on the primal problem
+        ``1/2 ||W||^2 + C sum_i s_i L_i`` (multinomial for 'softmax', one binary problem
+        per class, one-vs-rest, for 'log_loss'), to the relative duality gap ``tol``
+        (the gap at the dual point of the loss's derivative, the softmax or sigmoid
+        probabilities, is ``1/2 ||grad P(W)||^2``). With at most 256 variables
+        (``(n_features + 1) n_classes`` for 'softmax', ``n_features + 1`` per 'log_loss'
+        problem) it builds the Hessian by BLAS (one thread) and factors it, else
+        multiplies by it over the rows. Deterministic: the model does not depend on
+        ``n_jobs`` (one-vs-rest problems run on ``n_jobs`` threads); ``warm_start``
+        continues from the previous weights. With two classes 'softmax'
+        trains both weight vectors (at the optimum ``w_0 = -w_1``).
         ``learning_rate``, ``eta0``, ``power_t``, ``n_iter_no_change``, ``shuffle``,
         ``intercept_decay``, ``average`` and ``parallel`` are SGD's and unused by 'cd'
         and 'newton'; :meth:`partial_fit` needs 'sgd'.
@@ -261,7 +267,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         # Hogwild threads race: the model depends on their timing.
-        tags.non_deterministic = self.parallel == "hogwild" and self.n_jobs not in (None, 1)
+        tags.non_deterministic = (fit_solver(self.solver, self.loss) == "sgd"
+                                  and self.parallel == "hogwild"
+                                  and self.n_jobs not in (None, 1))
         return tags
 
     def fit(self, X, y, sample_weight=None):
@@ -523,9 +531,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                    else "choose one of them, or solver='sgd'")
             raise ValueError(f"solver='cd' trains loss {names}, not loss={self.loss!r}: "
                              f"{fix}.")
-        if self.solver == "newton" and self.loss != "softmax":
-            raise ValueError(f"solver='newton' trains loss='softmax', not loss={self.loss!r}: "
-                             "use solver='cd' or 'sgd'.")
+        if self.solver == "newton" and self.loss not in NEWTON_LOSSES:
+            raise ValueError(f"solver='newton' trains loss='softmax' and 'log_loss', not "
+                             f"loss={self.loss!r}: use solver='cd' or 'sgd'.")
         check_real(self.intercept_scaling, "intercept_scaling", min_val=0.0,
                     include_boundaries="neither")
         for name in ("shuffle", "fit_intercept", "warm_start", "probability"):

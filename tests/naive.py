@@ -159,3 +159,17 @@ def naive_multinomial(X, y, W, cost):
         grad += cost[i] * np.outer(X[i], p - np.eye(n_classes)[y[i]])
         hessian += cost[i] * np.kron(np.outer(X[i], X[i]), np.diag(p) - np.outer(p, p))
     return value, grad, hessian
+
+
+def naive_logistic(X, y, w, cost):
+    """The binary log-loss objective ``1/2 ||w||^2 + sum_i c_i log(1 + exp(-y_i x_i.w))`` on
+    dense ``X`` (any bias column included), ``y`` in {-1, +1}, written from the definitions:
+    ``(value, gradient, Hessian)``."""
+    value, grad, hessian = 0.5 * w @ w, w.copy(), np.eye(w.shape[0])
+    for i in range(X.shape[0]):
+        z = y[i] * (X[i] @ w)
+        p = 1.0 / (1.0 + np.exp(z))  # sigma(-z)
+        value += cost[i] * np.log(1.0 + np.exp(-z))
+        grad -= cost[i] * p * y[i] * X[i]
+        hessian += cost[i] * p * (1.0 - p) * np.outer(X[i], X[i])
+    return value, grad, hessian

@@ -71,7 +71,8 @@ def expected_failed_checks(estimator):
      LinearClassifier(loss="softmax", n_jobs=2, parallel="deterministic"),
      LinearClassifier(solver="cd"), LinearClassifier(solver="cd", loss="squared_hinge", n_jobs=2),
      LinearClassifier(solver="cd", loss="log_loss"),
-     LinearClassifier(loss="softmax", solver="newton", C=1.0)],
+     LinearClassifier(loss="softmax", solver="newton", C=1.0),
+     LinearClassifier(loss="log_loss", solver="newton", C=1.0, n_jobs=2)],
     expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):

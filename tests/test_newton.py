@@ -1,5 +1,7 @@
-"""solver='newton': the exact multinomial solver of loss='softmax' (fasttext_lin._newton)."""
+"""solver='newton': the trust-region Newton solver of loss='softmax' and 'log_loss'
+(fasttext_lin._newton)."""
 
+import re
 import warnings
 from pathlib import Path
 
@@ -8,14 +10,16 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from naive import naive_multinomial
+from naive import naive_logistic, naive_multinomial
 from sklearn.datasets import load_svmlight_file
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from fasttext_lin import LinearClassifier
+from fasttext_lin import _logistic_kernels as LK
 from fasttext_lin import _multinomial_kernels as MK
-from fasttext_lin._newton import EXPLICIT_VARIABLES, _Problem
+from fasttext_lin._duality import duality_gap
+from fasttext_lin._newton import EXPLICIT_VARIABLES, _Logistic, _Multinomial
 from fasttext_lin.persist import load_model, save_model
 
 DATA = Path(__file__).parent / "data"
@@ -80,7 +84,7 @@ def test_kernels_match_naive(dtype, bias):
     MK.hessian_diagonal(*csr, cost, prob, bias, 0, X.shape[0], diagonal)
     np.testing.assert_allclose(diagonal.reshape(-1), np.diag(hessian), rtol=1e-10)
     # The explicit Hessian of small problems, built from blocks of rows.
-    problem = _Problem(X, y, cost, bias, 3)
+    problem = _Multinomial(X, y, cost, bias, 3)
     problem.value_gradient(W)
     problem.accept()
     assert problem.explicit
@@ -274,8 +278,9 @@ def test_verbose_prints_primal_dual_and_gap(capsys):
 
 def test_errors_name_the_solver_for_the_loss():
     X, y = _dna()
-    with pytest.raises(ValueError, match=r"^solver='newton' trains loss='softmax', not "
-                                         r"loss='hinge': use solver='cd' or 'sgd'\.$"):
+    with pytest.raises(ValueError, match=r"^solver='newton' trains loss='softmax' and "
+                                         r"'log_loss', not loss='hinge': use solver='cd' "
+                                         r"or 'sgd'\.$"):
         LinearClassifier("hinge", solver="newton").fit(X, y)
     with pytest.raises(ValueError, match=r"not loss='softmax': use solver='newton'\.$"):
         LinearClassifier("softmax", solver="cd").fit(X, y)
@@ -292,3 +297,177 @@ def test_model_files_keep_the_solver(tmp_path):
 
 def test_partial_fit_needs_sgd():
     assert not hasattr(_newton(), "partial_fit")
+
+
+# -- log loss ----------------------------------------------------------------------------------
+
+def _logistic(**params):
+    params = {"C": 1.0, "tol": 1e-12, "max_iter": 1000, **params}
+    return LinearClassifier("log_loss", solver="newton", **params)
+
+
+def _dna_binary():
+    X, y = _dna()
+    keep = y != 3
+    return X[keep], y[keep]
+
+
+def _liblinear(X, y, C=1.0):
+    return LogisticRegression(C=C, solver="liblinear", fit_intercept=False, tol=1e-12,
+                              max_iter=100000).fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [0.0, 1.5])
+def test_logistic_kernels_match_naive(dtype, bias):
+    X, labels = _random(0, dtype=dtype, n_classes=2)
+    y = np.where(labels == 1, 1.0, -1.0)
+    rng = np.random.default_rng(1)
+    w, v = 2.0 * rng.normal(size=(2, X.shape[1] + 1))
+    cost = rng.uniform(0.0, 2.0, X.shape[0])
+    cost[3] = 0.0
+    value, grad, hessian = naive_logistic(_with_bias(X, bias).toarray().astype(np.float64), y,
+                                          w, cost)
+    csr = (X.indptr, X.indices, X.data)
+    curvature, out = np.zeros(X.shape[0]), w.copy()
+    loss = LK.loss_gradient(*csr, y, cost, w, bias, 0, X.shape[0], curvature, out)
+    assert loss + 0.5 * w @ w == pytest.approx(value, rel=1e-12)
+    np.testing.assert_allclose(out, grad, rtol=1e-10, atol=1e-12)
+    assert curvature[3] == 0.0
+    product = v.copy()
+    LK.hessian_product(*csr, curvature, v, bias, 0, X.shape[0], product)
+    np.testing.assert_allclose(product, hessian @ v, rtol=1e-10, atol=1e-12)
+    diagonal = np.ones_like(w)
+    LK.hessian_diagonal(*csr, curvature, bias, 0, X.shape[0], diagonal)
+    np.testing.assert_allclose(diagonal, np.diag(hessian), rtol=1e-10)
+    problem = _Logistic(X, y, cost, bias)
+    problem.value_gradient(w)
+    problem.accept()
+    assert problem.explicit
+    np.testing.assert_allclose(problem._explicit_hessian(), hessian, rtol=1e-10, atol=1e-12)
+    s, r, boundary, _ = problem.step(grad, np.inf)
+    np.testing.assert_allclose(s, -np.linalg.solve(hessian, grad), rtol=1e-8, atol=1e-12)
+    assert not boundary and np.abs(r).max() <= 1e-10
+
+
+def test_logistic_kernels_do_not_overflow():
+    X = sp.csr_matrix(np.array([[800.0], [-800.0]]))
+    y, cost, w = np.array([1.0, 1.0]), np.ones(2), np.array([1.0, 0.0])
+    curvature, grad = np.zeros(2), np.zeros(2)
+    loss = LK.loss_gradient(X.indptr, X.indices, X.data, y, cost, w, 0.0, 0, 2, curvature,
+                            grad)
+    assert loss == pytest.approx(800.0) and np.isfinite(grad).all()
+    # Row 2: z = -800, sigma(-z) = 1, so -c sigma(-z) y x = 800; row 1 adds sigma(-800) = 0.
+    np.testing.assert_allclose(grad, [800.0, 0.0])
+    np.testing.assert_array_equal(curvature, 0.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.0, 3.0))
+def test_logistic_gap_is_half_the_squared_gradient(seed, scale):
+    """At ``a_i = sigma(-z_i)`` the log-loss dual of fasttext_lin._duality is
+    ``P - 1/2 ||grad P||^2`` (Fenchel-Young holds with equality), for any ``w``: the solver's
+    stop; duality_gap, which also searches the ray ``theta a``, can only certify more."""
+    X, labels = _random(seed, n_classes=2)
+    Xb = _with_bias(X)
+    y = np.where(labels == 1, 1.0, -1.0)
+    rng = np.random.default_rng(seed)
+    w = scale * rng.normal(size=Xb.shape[1])
+    cost = rng.uniform(0.0, 2.0, X.shape[0])
+    value, grad, _ = naive_logistic(Xb.toarray(), y, w, cost)
+    a = 1.0 / (1.0 + np.exp(y * (Xb @ w)))
+    u = Xb.T @ (cost * a * y)
+    entropy = -(a * np.log(a) + (1.0 - a) * np.log(1.0 - a))
+    dual = cost @ entropy - 0.5 * u @ u
+    half = 0.5 * grad @ grad
+    assert value - dual == pytest.approx(half, rel=1e-8, abs=1e-12)
+    gap = duality_gap(Xb, labels, np.array([0, 1]), w[None], np.zeros(1), 1.0, cost,
+                      "log_loss", False)
+    assert gap.primal == pytest.approx(value, rel=1e-12)
+    assert -1e-12 <= gap.gap <= half * (1.0 + 1e-8) + 1e-12
+
+
+@pytest.mark.parametrize("explicit", [True, False], ids=["explicit-hessian", "products"])
+@pytest.mark.parametrize("C", [0.1, 10.0])
+def test_logistic_equals_liblinear(monkeypatch, explicit, C):
+    if not explicit:
+        monkeypatch.setattr("fasttext_lin._newton.EXPLICIT_VARIABLES", 0)
+    X, y = _dna_binary()
+    Xb = _with_bias(X)
+    ours = _logistic(C=C, fit_intercept=False).fit(Xb, y)
+    np.testing.assert_allclose(ours.coef_, _liblinear(Xb, y, C).coef_, atol=1e-6)
+    np.testing.assert_array_equal(ours.intercept_, 0.0)
+
+
+def test_logistic_one_vs_rest_equals_liblinear_per_class():
+    X, y = _dna()
+    Xb = _with_bias(X)
+    ours = _logistic(fit_intercept=False).fit(Xb, y)
+    for k, label in enumerate(ours.classes_):
+        ref = _liblinear(Xb, (y == label).astype(int))
+        np.testing.assert_allclose(ours.coef_[k], ref.coef_[0], atol=1e-6)
+
+
+def test_logistic_intercept_is_the_bias_feature():
+    X, y = _dna_binary()
+    ours = _logistic(intercept_scaling=2.0).fit(X, y)
+    column = _logistic(fit_intercept=False).fit(_with_bias(X, 2.0), y)
+    np.testing.assert_allclose(ours.coef_, column.coef_[:, :-1], atol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, 2.0 * column.coef_[:, -1], atol=1e-10)
+
+
+@pytest.mark.parametrize("tol", [1e-3, 1e-8])
+def test_logistic_relative_gap_is_at_most_tol(tol):
+    X, y = _dna()
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, X.shape[0])
+    model = _logistic(tol=tol, class_weight={1: 2.0}).fit(X, y, sample_weight=weight)
+    gap = model.duality_gap(X, y, sample_weight=weight)
+    assert gap.gaps.shape == (3,)
+    assert 0.0 <= gap.relative_gap and np.all(gap.gaps <= tol * gap.primals)
+
+
+def test_logistic_sample_weights_are_repeated_rows():
+    X, y = _dna()
+    counts = np.random.default_rng(0).integers(0, 3, X.shape[0])
+    weighted = _logistic().fit(X, y, sample_weight=counts.astype(float))
+    rows = np.repeat(np.arange(X.shape[0]), counts)
+    repeated = _logistic().fit(X[rows], y[rows])
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=1e-8)
+    np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, atol=1e-8)
+
+
+def test_logistic_warm_start_takes_fewer_iterations(monkeypatch):
+    monkeypatch.setattr("fasttext_lin._newton.EXPLICIT_VARIABLES", 0)
+    X, y = _dna_binary()
+    cold = _logistic(C=1.1).fit(X, y)
+    warm = _logistic(C=1.0, warm_start=True).fit(X, y)
+    warm.set_params(C=1.1).fit(X, y)
+    assert warm.n_iter_ < cold.n_iter_
+    np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-5)
+
+
+def test_logistic_float32_rows_are_used_as_they_are():
+    X, y = _dna()
+    ours = _logistic().fit(X.astype(np.float32), y)
+    assert ours.coef_.dtype == np.float32
+    np.testing.assert_allclose(ours.coef_, _logistic().fit(X, y).coef_, atol=1e-6)
+
+
+def test_logistic_one_vs_rest_does_not_depend_on_n_jobs():
+    X, y = _dna()
+    one, two = _logistic(n_jobs=1).fit(X, y), _logistic(n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+    np.testing.assert_array_equal(one.intercept_, two.intercept_)
+
+
+def test_logistic_max_iter_warns_naming_the_problem():
+    X, y = _dna()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _logistic(max_iter=1).fit(X, y)
+    messages = sorted(str(w.message) for w in caught if w.category is ConvergenceWarning)
+    assert len(messages) == 3
+    for k, message in enumerate(messages):
+        assert re.fullmatch(r"solver='newton' stopped at max_iter=1 iterations with a relative "
+                            rf"duality gap of \S+ \(problem {k + 1}\), above tol=1e-12; raise "
+                            r"max_iter or tol\.", message)
