@@ -20,6 +20,7 @@ gradient, exact to rounding (no difference of two large numbers). The solver sto
 ``gap / P(W) <= tol``.
 """
 
+import functools
 import time
 import warnings
 
@@ -28,7 +29,7 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk as syrk
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.parallel import Parallel, delayed
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from . import _logistic_kernels as LK
 from . import _multinomial_kernels as MK
@@ -73,7 +74,7 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     tol = DEFAULT_TOL if est.tol is None else float(est.tol)
     # One BLAS thread: the explicit Hessian's blocks are small, and the model must not
     # depend on the machine's thread count.
-    with threadpool_limits(1, user_api="blas"):
+    with _controller().limit(limits=1, user_api="blas"):
         if est.loss == "softmax":
             problem = _Multinomial(X, np.searchsorted(classes, y), cost, bias,
                                    classes.shape[0])
@@ -91,10 +92,16 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     return max(done for _, done in results)
 
 
+@functools.cache
+def _controller():
+    """The process's thread pools, found once: finding them costs more than a small fit."""
+    return ThreadpoolController()
+
+
 class _Problem:
     """The objective's value and gradient, and the trust-region step, over a loss's kernels
     (the subclasses' ``_loss_gradient``, ``_add_diagonal``, ``_add_product`` and
-    ``_add_block``).
+    ``_explicit_hessian``).
 
     :meth:`value_gradient` evaluates a trial point; :meth:`accept` makes it the point of
     :meth:`step`, :meth:`radius` and :meth:`norm`. Two ways to a step:
@@ -102,7 +109,7 @@ class _Problem:
     - products (many variables): CG preconditioned by liblinear's diagonal, multiplying by
       the Hessian over the rows; the trust region is in the diagonal's norm;
     - explicit (at most ``EXPLICIT_VARIABLES`` variables): the Hessian built once per point,
-      by BLAS on blocks of rows made dense, and factored; the step is the Newton step, cut
+      by the subclass, and factored; the step is the Newton step, cut
       to the trust region in the Hessian's own norm (TRON with the exact preconditioner: its
       CG ends in one step, which counts 1). Products over all the rows would cost more than
       the build.
@@ -175,25 +182,14 @@ class _Problem:
         return out
 
     def _explicit_hessian(self):
-        """The Hessian, the variables in ``W.reshape(-1)``'s order: ``I`` plus the blocks'
-        terms (each block adds to the upper triangle of ``H``, through BLAS's symmetric
-        rank-k update, or to the full ``extra``)."""
-        size = self._product.size
-        H = np.zeros((size, size), order="F")
-        extra = np.zeros((size, size))
-        step = max(1, EXPLICIT_BLOCK // size)
-        for start in range(0, self.n, step):
-            rows = slice(start, min(start + step, self.n))
-            Xb = np.hstack([self.X[rows].toarray(), np.full((rows.stop - start, 1), self.bias)])
-            H = self._add_block(H, extra, rows, Xb)
-        H = np.triu(H) + np.triu(H, 1).T + extra
-        H[np.diag_indices(size)] += 1.0
-        return H
+        """The Hessian, the variables in ``W.reshape(-1)``'s order."""
+        raise NotImplementedError
 
 
 class _Multinomial(_Problem):
     """Softmax over :mod:`._multinomial_kernels`: ``W`` of shape (n_features + 1, n_classes);
-    the curvature is the rows' probabilities."""
+    the curvature is the rows' probabilities. The explicit Hessian is built by BLAS on blocks
+    of rows made dense."""
 
     def __init__(self, X, target, cost, bias, n_classes):
         super().__init__(X, cost, bias, (X.shape[1] + 1, n_classes), (X.shape[0], n_classes))
@@ -209,18 +205,27 @@ class _Multinomial(_Problem):
     def _add_product(self, V, out):
         MK.hessian_product(*self.csr, self.cost, self.curvature, V, self.bias, 0, self.n, out)
 
-    def _add_block(self, H, extra, rows, Xb):
-        """``sum_i c_i (x_i x_i^T) kron (diag(p_i) - p_i p_i^T)`` over ``rows``: the
-        ``- p_i p_i^T`` part into ``H``, the block diagonal into ``extra``."""
+    def _explicit_hessian(self):
+        """``I + sum_i c_i (x_i x_i^T) kron (diag(p_i) - p_i p_i^T)``, the variables in
+        ``W.reshape(-1)``'s order."""
         n_classes = self.curvature.shape[1]
-        prob = self.curvature[rows]
-        root = np.sqrt(self.cost[rows, None])
-        Y = (Xb[:, :, None] * (root * prob)[:, None, :]).reshape(Xb.shape[0], -1)
-        H = syrk(-1.0, Y, beta=1.0, c=H, trans=1, overwrite_c=True)
-        Xb *= root
-        blocks = extra.reshape(Xb.shape[1], n_classes, Xb.shape[1], n_classes)
-        for k in range(n_classes):
-            blocks[:, k, :, k] += Xb.T @ (Xb * prob[:, k:k + 1])
+        size = self._product.size
+        H = np.zeros((size, size), order="F")
+        diagonal = np.zeros((size // n_classes, n_classes, size // n_classes, n_classes))
+        step = max(1, EXPLICIT_BLOCK // size)
+        for start in range(0, self.n, step):
+            rows = slice(start, min(start + step, self.n))
+            root = np.sqrt(self.cost[rows, None])
+            prob = self.curvature[rows]
+            Xb = np.hstack([self.X[rows].toarray(), np.full((rows.stop - start, 1), self.bias)])
+            Y = (Xb[:, :, None] * (root * prob)[:, None, :]).reshape(-1, size)
+            # The upper triangle of H - Y^T Y, by BLAS's symmetric rank-k update.
+            H = syrk(-1.0, Y, beta=1.0, c=H, trans=1, overwrite_c=True)
+            Xb *= root
+            for k in range(n_classes):
+                diagonal[:, k, :, k] += Xb.T @ (Xb * prob[:, k:k + 1])
+        H = np.triu(H) + np.triu(H, 1).T + diagonal.reshape(size, size)
+        H[np.diag_indices(size)] += 1.0
         return H
 
 
@@ -242,11 +247,13 @@ class _Logistic(_Problem):
     def _add_product(self, v, out):
         LK.hessian_product(*self.csr, self.curvature, v, self.bias, 0, self.n, out)
 
-    def _add_block(self, H, extra, rows, Xb):
-        """``sum_i d_i x_i x_i^T`` over ``rows``, into ``H``'s upper triangle."""
-        # Rows of cost 0 keep the curvature 0 they were allocated with.
-        Xb *= np.sqrt(self.curvature[rows])[:, None]
-        return syrk(1.0, Xb, beta=1.0, c=H, trans=1, overwrite_c=True)
+    def _explicit_hessian(self):
+        """``I + sum_i d_i x_i x_i^T`` from the sparse rows."""
+        H = np.zeros((self._product.size,) * 2)
+        LK.hessian_upper(*self.csr, self.curvature, self.bias, 0, self.n, H)
+        H = np.triu(H) + np.triu(H, 1).T
+        H[np.diag_indices(H.shape[0])] += 1.0
+        return H
 
 
 def _tron(problem, W, tol, max_iter, verbose, label=""):
