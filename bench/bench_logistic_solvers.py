@@ -32,7 +32,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_solvers import load_problem  # noqa: E402
+from bench_solvers import load_problem
 
 TOL = 1e-6
 
