@@ -20,7 +20,11 @@ which this does not see), and the iterations. BLAS is held to one thread.
 Usage::
 
     FASTTEXT_LIN_DATA=/work/shared/data python bench/bench_logistic_solvers.py \
-        [--sets a9a a1a 20ng-binary rt-polarity-nb] [--C 0.1 1 10] [--repeats 3]
+        [--sets a9a a1a 20ng-binary rt-polarity-nb] [--C 0.1 1 10] [--repeats 3] \
+        [--top-features K]
+
+``--top-features K`` keeps each set's K most frequent features (and the bias column): the
+same rows, a tall shape between a9a's and the text sets'.
 """
 
 import argparse
@@ -60,10 +64,26 @@ def _gap(model, problem, C):
                        np.ones(problem.X.shape[0]), "log_loss", False)
 
 
-def run(sets, Cs, repeats):
+def _top_features(problem, k):
+    """``problem`` with its ``k`` most frequent features and the bias column (the last)."""
+    import dataclasses
+
+    X = problem.X
+    counts = np.bincount(X.indices[X.indices < X.shape[1] - 1], minlength=X.shape[1] - 1)
+    keep = np.r_[np.sort(np.argsort(-counts, kind="stable")[:k]), X.shape[1] - 1]
+    X = X[:, keep].tocsr()
+    X.sort_indices()
+    X.indices, X.indptr = X.indices.astype(np.int32), X.indptr.astype(np.int32)
+    return dataclasses.replace(problem, name=f"{problem.name}-top{k}", X=X)
+
+
+def run(sets, Cs, repeats, top):
     rows = []
     for name in sets:
         problem = load_problem(name, quick=False)
+        if top:
+            problem = _top_features(problem, top)
+        name = problem.name
         X, y = problem.X, problem.y
         print(f"# {name}: {X.shape[0]} rows x {X.shape[1]} features (bias column included), "
               f"{X.nnz / X.shape[0]:.1f} nonzeros per row", flush=True)
@@ -99,12 +119,13 @@ def main(argv=None):
                                                       "rt-polarity-nb"])
     parser.add_argument("--C", nargs="+", type=float, default=[0.1, 1.0, 10.0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--top-features", type=int, default=0)
     args = parser.parse_args(argv)
     print("| set | C | method | median s | / liblinear | (P - P*) / P* | duality_gap, relative "
           "| iterations |")
     print("|---|---|---|---|---|---|---|---|")
     with threadpool_limits(1, user_api="blas"):
-        run(args.sets, args.C, args.repeats)
+        run(args.sets, args.C, args.repeats, args.top_features)
 
 
 if __name__ == "__main__":

@@ -12,18 +12,30 @@ PROBA_LOSSES = ("log_loss", "modified_huber", "softmax")
 # LinearClassifier's ``learning_rate`` values.
 SCHEDULES = ("constant", "optimal", "invscaling", "adaptive")
 # LinearClassifier's ``solver`` values: SGD epochs, dual coordinate descent ('cd'), the
-# trust-region Newton method of 'softmax' ('newton'), or 'auto'.
+# trust-region Newton method of 'softmax' and 'log_loss' ('newton'), or 'auto'.
 SOLVERS = ("sgd", "cd", "newton", "auto")
 # The solvers whose intercept is the weight of a regularised bias feature (liblinear's).
 BIAS_FEATURE_SOLVERS = ("cd", "newton")
-# The exact solver of each loss that has one: what solver='auto' runs in ``fit``.
+# The exact solver of each loss that has one: what solver='auto' runs in ``fit`` (log loss:
+# on wide data; see fit_solver).
 EXACT_SOLVERS = {"hinge": "cd", "squared_hinge": "cd", "log_loss": "cd", "softmax": "newton"}
+# solver='auto' trains log loss by 'newton' on data with fewer features than rows, where the
+# dual's passes are slow to converge and the primal's Newton steps are cheap, else by 'cd'.
+TALL_EXACT_SOLVERS = {"log_loss": "newton"}
 
 
-def fit_solver(solver, loss):
-    """The solver that ``fit`` runs for the parameters ``solver`` and ``loss``: 'auto' is
-    the loss's exact solver, or 'sgd' for a loss without one."""
-    return EXACT_SOLVERS.get(loss, "sgd") if solver == "auto" else solver
+def fit_solver(solver, loss, shape=None):
+    """The solver that ``fit`` runs for the parameters ``solver`` and ``loss`` on data of
+    ``shape`` ``(n_samples, n_features)``: 'auto' is the loss's exact solver, or 'sgd' for
+    a loss without one. Log loss's is 'newton' when ``n_features < n_samples``, else 'cd'
+    (also when ``shape`` is None, unknown)."""
+    if solver != "auto":
+        return solver
+    if shape is not None and shape[1] < shape[0] and loss in TALL_EXACT_SOLVERS:
+        return TALL_EXACT_SOLVERS[loss]
+    return EXACT_SOLVERS.get(loss, "sgd")
+
+
 # How ``n_jobs`` threads train one model.
 PARALLEL_MODES = ("hogwild", "deterministic")
 # BagOfWords' ``weighting`` and ``token_pattern`` values.

@@ -82,11 +82,16 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
             results = [(w, done) for w in W.T]
         else:
             positive = classes[-1:] if classes.shape[0] == 2 else classes
-            results = Parallel(n_jobs=est.n_jobs, prefer="threads")(
-                delayed(_tron)(_Logistic(X, np.where(y == label, 1.0, -1.0), cost, bias),
-                               start[k], tol, max_epochs, est.verbose, f" (problem {k + 1})")
-                for k, label in enumerate(positive)
-            )
+
+            def solve(k):
+                problem = _Logistic(X, np.where(y == positive[k], 1.0, -1.0), cost, bias)
+                return _tron(problem, start[k], tol, max_epochs, est.verbose,
+                             f" (problem {k + 1})")
+
+            # One problem runs here: starting a pool costs more than a small fit.
+            results = ([solve(0)] if positive.shape[0] == 1 else
+                       Parallel(n_jobs=est.n_jobs, prefer="threads")(
+                           delayed(solve)(k) for k in range(positive.shape[0])))
     W = np.stack([w for w, _ in results])
     state.set_solution(W[:, :n_features], W[:, n_features] * bias)
     return max(done for _, done in results)

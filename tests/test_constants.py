@@ -40,3 +40,30 @@ def test_exact_solvers_train_their_losses():
     assert C.fit_solver("auto", "hinge") == "cd"
     assert C.fit_solver("auto", "modified_huber") == "sgd"
     assert C.fit_solver("sgd", "hinge") == "sgd"
+
+
+def test_auto_trains_log_loss_by_newton_on_tall_data_only():
+    assert C.fit_solver("auto", "log_loss", (32561, 124)) == "newton"
+    assert C.fit_solver("auto", "log_loss", (11314, 130109)) == "cd"
+    assert C.fit_solver("auto", "log_loss", (100, 100)) == "cd"
+    assert C.fit_solver("auto", "log_loss") == "cd"
+    # The shape decides log loss only.
+    assert C.fit_solver("auto", "hinge", (32561, 124)) == "cd"
+    assert C.fit_solver("auto", "softmax", (10, 1000)) == "newton"
+    assert C.fit_solver("cd", "log_loss", (32561, 124)) == "cd"
+    assert set(C.TALL_EXACT_SOLVERS) <= set(C.EXACT_SOLVERS)
+
+
+def test_auto_fit_runs_the_rule():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from fasttext_lin import LinearClassifier
+
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 2
+    for n_features, trained_by_cd in [(5, False), (200, True)]:
+        X = sp.random(60, n_features, density=0.3, format="csr", random_state=rng)
+        model = LinearClassifier("log_loss", solver="auto", C=1.0).fit(X, y)
+        # dual_coef_ belongs to 'cd' fits only.
+        assert hasattr(model, "dual_coef_") == trained_by_cd
