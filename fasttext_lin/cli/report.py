@@ -13,7 +13,7 @@ def progress_bar(args, **kwargs):
 
 def classifier_line(classifier):
     """What trains: ``classifier: NBSVM (beta 0.25, hinge, 30 epochs, averaged)``."""
-    from .._constants import fit_solver
+    from .._constants import TALL_EXACT_SOLVERS, fit_solver
 
     name = type(classifier).__name__
     if hasattr(classifier, "losses"):
@@ -25,6 +25,9 @@ def classifier_line(classifier):
     if classifier.C == "auto":
         return f"classifier: {name} ({beta}{classifier.loss}, C auto, exact solver)"
     solver = fit_solver(getattr(classifier, "solver", "sgd"), classifier.loss)
+    if getattr(classifier, "solver", "sgd") == "auto" and classifier.loss in TALL_EXACT_SOLVERS:
+        # The data's shape decides: name both.
+        solver = f"{TALL_EXACT_SOLVERS[classifier.loss]} or {solver}"
     averaged = ", averaged" if classifier.average else ""
     steps = (f"{classifier.max_iter} epochs{averaged}" if solver == "sgd"
              else f"solver {solver}, at most {classifier.max_iter} passes")
