@@ -266,7 +266,7 @@ def solvers():
     entries = [
         Solver("ours cd", ("hinge", "log_loss"), ours(solver="cd"), by_tol, tols, {},
                check=_ours_check(solver="cd")),
-        Solver("ours newton", ("softmax",), ours(solver="newton"), by_tol, tols, {},
+        Solver("ours newton", ("log_loss", "softmax"), ours(solver="newton"), by_tol, tols, {},
                check=_ours_check(solver="newton")),
         Solver("ours sgd", ("hinge", "log_loss", "softmax"), ours(solver="sgd"), by_epochs,
                epochs, {}, check=_ours_check(solver="sgd"), plateau_stop=False),
