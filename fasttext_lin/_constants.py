@@ -15,6 +15,9 @@ SCHEDULES = ("constant", "optimal", "invscaling", "adaptive")
 SOLVERS = ("sgd", "cd", "auto")
 # The exact solver of each loss that has one: what solver='auto' runs in ``fit``.
 EXACT_SOLVERS = {"hinge": "cd", "squared_hinge": "cd", "log_loss": "cd"}
+# LinearClassifier's parameters that only SGD uses (unused when ``fit`` runs an exact solver).
+SGD_PARAMS = ("learning_rate", "eta0", "power_t", "n_iter_no_change", "shuffle",
+              "intercept_decay", "average", "parallel")
 
 
 def fit_solver(solver, loss):

@@ -111,8 +111,9 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         self._binary_model().check_params()  # C, loss, average
 
     def _binary_model(self):
-        return LinearClassifier(loss=self.loss, C=self.C, max_iter=self.max_iter, tol=None,
-                                average=self.average, random_state=self.random_state)
+        # NB-SVM's models run max_iter epochs of SGD, whatever LinearClassifier's default.
+        return LinearClassifier(loss=self.loss, C=self.C, solver="sgd", max_iter=self.max_iter,
+                                tol=None, average=self.average, random_state=self.random_state)
 
     def fit(self, X, y):
         """Fit one scaled, interpolated linear model per class (one for two classes).

@@ -72,7 +72,7 @@ def test_train_and_test_on_a_named_libsvm_set(shared_data, user_cache, tmp_path,
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "data: a1a (train split, " in out and "1605 rows, 123 features, 2 classes" in out
-    assert "LinearClassifier (hinge, 20 epochs, averaged)" in out
+    assert "LinearClassifier (hinge, solver cd to a relative duality gap of 0.001, " in out
     assert main(["test", str(model), "a1a", "--data-home", str(shared_data)]) == 0
     out = capsys.readouterr().out
     assert "data: a1a (test split, " in out and "30956 rows" in out
@@ -97,7 +97,7 @@ def libsvm_file(tmp_path):
 def test_verbose_train_and_test_on_a_libsvm_file(libsvm_file, tmp_path, capsys):
     model = tmp_path / "m.npz"
     assert main(["train", str(libsvm_file), "--format", "libsvm", "-o", str(model), "--loss",
-                 "log_loss", "--C", "10", "--epochs", "3", "--verbose"]) == 0
+                 "log_loss", "--C", "10", "--solver", "sgd", "--epochs", "3", "--verbose"]) == 0
     out, err = capsys.readouterr()
     assert "data: " + str(libsvm_file) + ": 60 rows, 7 features, 2 classes (0, 1)" in out
     assert "LinearClassifier (log_loss, 3 epochs, averaged)" in out
@@ -115,7 +115,8 @@ def test_verbose_train_and_test_on_a_libsvm_file(libsvm_file, tmp_path, capsys):
 
 def test_libsvm_extension_needs_no_format(libsvm_file, tmp_path, capsys):
     renamed = libsvm_file.rename(tmp_path / "tiny.libsvm")
-    assert main(["train", str(renamed), "-o", str(tmp_path / "m.npz"), "--epochs", "2"]) == 0
+    assert main(["train", str(renamed), "-o", str(tmp_path / "m.npz"), "--solver", "sgd",
+                 "--epochs", "2"]) == 0
     assert "60 rows, 7 features" in capsys.readouterr().out
 
 
@@ -123,6 +124,11 @@ def test_libsvm_extension_needs_no_format(libsvm_file, tmp_path, capsys):
     (["--ngrams", "2"], "--ngrams: text featurizer option(s), but "),
     (["--model", "nbsvm"], "--model: text featurizer option(s)"),
     (["--loss", "softmax"], "--loss softmax on LIBSVM data: give --epochs"),
+    (["--epochs", "3"], ("--epochs: SGD option(s), but --solver auto fits --loss hinge by its "
+                         "exact solver (cd), which stops at its duality gap: add --solver sgd, "
+                         "or drop --epochs")),
+    (["--solver", "cd", "--parallel", "deterministic"],
+     "--parallel: SGD option(s), but --solver cd fits --loss hinge"),
 ])
 def test_libsvm_refuses_what_does_not_apply(libsvm_file, tmp_path, capsys, extra, message):
     argv = ["train", str(libsvm_file), "--format", "libsvm", "-o", str(tmp_path / "m.npz")]
@@ -172,7 +178,8 @@ def test_deterministic_threads_give_the_same_model_file(shared_data, user_cache,
     for threads in ("1", "2"):
         path = tmp_path / f"m{threads}.npz"
         assert main(["train", "a9a", "-o", str(path), "--threads", threads, "--parallel",
-                     "deterministic", "--epochs", "3", "--data-home", str(shared_data)]) == 0
+                     "deterministic", "--solver", "sgd", "--epochs", "3", "--data-home",
+                     str(shared_data)]) == 0
         models.append(load_model(path))
     assert (models[0].coef_ == models[1].coef_).all()
     assert models[1].n_jobs == 2 and models[1].parallel == "deterministic"

@@ -249,7 +249,7 @@ def test_class_weight_multiplies_sample_weight():
 
 def test_warm_start_starts_from_the_previous_solution():
     X, y = blobs(3)
-    params = dict(loss="softmax", max_iter=1, tol=None, random_state=0,
+    params = dict(loss="softmax", solver="sgd", max_iter=1, tol=None, random_state=0,
                   learning_rate="constant", alpha=0.0)
     clf = LinearClassifier(warm_start=True, eta0=0.1, **params)
     first = clf.fit(X, y).coef_.copy()

@@ -13,6 +13,7 @@ from .._constants import (
     LOSSES,
     PARALLEL_MODES,
     QUANTIZED_WEIGHTS,
+    SOLVERS,
     TEXT_MODELS,
     TOKEN_PATTERNS,
     WEIGHTINGS,
@@ -119,6 +120,11 @@ def _model_options(parser, with_C):
                        help="SGD epochs (default 10; 30 with --model nbsvm; LIBSVM data: "
                             "the LIBSVM benchmark's, 20 for the hinge losses, 10 for log_loss, "
                             "averaged over the last half)")
+    group.add_argument("--solver", choices=SOLVERS, default="auto",
+                       help="auto (default): the loss's exact solver (dual coordinate descent "
+                            "for hinge, squared_hinge and log_loss, to its duality gap), SGD "
+                            "for the others; sgd: --epochs of averaged SGD; cd: dual "
+                            "coordinate descent. --stream and --model nbsvm run SGD")
     group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     group.add_argument("--threads", type=_positive(int), default=1,
                        help="threads (default 1): within one model for binary and softmax "
