@@ -89,7 +89,8 @@ def child(rows):
                       shape=(rows, N_FEATURES))
     X.sum_duplicates()
     y = rng.integers(0, 2, size=rows)
-    model = LinearClassifier(loss="hinge", max_iter=1, tol=None, random_state=0)
+    model = LinearClassifier(loss="hinge", solver="sgd", max_iter=1, tol=None,
+                             random_state=0)
 
     load_seconds = _time_cachefmt_load(dispatchers)
     with event.install_recorder("numba:compile") as recorder:

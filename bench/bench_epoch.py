@@ -277,8 +277,8 @@ def ours_configs():
 
 
 def fit_ours(loss, X, y, epochs, **params):
-    model = LinearClassifier(loss=loss, alpha=ALPHA, max_iter=epochs, tol=None, random_state=0,
-                             **params)
+    model = LinearClassifier(loss=loss, solver="sgd", alpha=ALPHA, max_iter=epochs, tol=None,
+                             random_state=0, **params)
     with KernelTimer() as timer:
         start = time.perf_counter()
         model.fit(X, y)
@@ -315,8 +315,8 @@ def run_ours(runs, loss, repeat, X_train, y_train, X_test, y_test, epochs):
 
 def python_allocations(X, y, epochs):
     """Bytes the estimator's Python code allocates between kernel calls (peak, per epoch)."""
-    model = LinearClassifier(loss="hinge", alpha=ALPHA, max_iter=epochs, tol=None,
-                             random_state=0)
+    model = LinearClassifier(loss="hinge", solver="sgd", alpha=ALPHA, max_iter=epochs,
+                             tol=None, random_state=0)
     tracemalloc.start()
     try:
         with KernelTimer(trace_memory=True) as timer:
@@ -385,7 +385,7 @@ def warm_up(data, y_train, kernels):
         hits = sum(K.sgd_epoch.stats.cache_hits.values())
         n_signatures = len(K.sgd_epoch.signatures)
         start = time.perf_counter()
-        LinearClassifier(loss=loss, alpha=ALPHA, max_iter=1, tol=None).fit(
+        LinearClassifier(loss=loss, solver="sgd", alpha=ALPHA, max_iter=1, tol=None).fit(
             data["f32"][small], y_train[small])
         new = len(K.sgd_epoch.signatures) > n_signatures
         seconds[f"ours first fit ({loss})"] = {

@@ -143,7 +143,7 @@ def make_model(method, epochs):
     if method == "linearsvc":
         return LinearSVC(C=C)
     loss = "softmax" if method == "softmax" else "hinge"
-    return LinearClassifier(loss, C=C, average=True, max_iter=epochs, tol=None,
+    return LinearClassifier(loss, C=C, solver="sgd", average=True, max_iter=epochs, tol=None,
                             random_state=0, n_jobs=2 if method == "ovr-hinge-2" else 1)
 
 

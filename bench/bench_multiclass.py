@@ -120,12 +120,13 @@ def make_estimator(name, C, n_train, loss=None):
     from fasttext_lin import LinearClassifier
 
     if name == "ours":
-        return LinearClassifier(loss=loss, average=True, n_jobs=2, random_state=RANDOM_STATE,
-                                C=C)
+        return LinearClassifier(loss=loss, solver="sgd", average=True, n_jobs=2,
+                                random_state=RANDOM_STATE, C=C)
     if name == "ours-softmax":
-        return LinearClassifier(loss="softmax", average=True, random_state=RANDOM_STATE, C=C)
+        return LinearClassifier(loss="softmax", solver="sgd", average=True,
+                                random_state=RANDOM_STATE, C=C)
     if name == "ours-ovr-hinge":
-        return LinearClassifier(loss="hinge", average=True, n_jobs=2,
+        return LinearClassifier(loss="hinge", solver="sgd", average=True, n_jobs=2,
                                 random_state=RANDOM_STATE, C=C)
     if name == "lr-lbfgs":
         return LogisticRegression(solver="lbfgs", C=C, max_iter=1000)

@@ -150,8 +150,8 @@ def estimator(peer, loss, epochs, threads, params):
     if peer == "ours":
         from fasttext_lin import LinearClassifier
 
-        return LinearClassifier(loss=loss, alpha=ALPHA, max_iter=epochs, tol=None,
-                                random_state=0, n_jobs=threads, **params)
+        return LinearClassifier(loss=loss, solver="sgd", alpha=ALPHA, max_iter=epochs,
+                                tol=None, random_state=0, n_jobs=threads, **params)
     if peer == "sgd":
         from sklearn.linear_model import SGDClassifier
 

@@ -215,7 +215,7 @@ def accuracy_pairs(passes, quick):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=":0") as cluster, Client(cluster) as client:
         a9a = fetch_libsvm("a9a", download=False)
-        clf = LinearClassifier(loss="hinge", C=0.1, average=True)
+        clf = LinearClassifier(loss="hinge", C=0.1, solver="sgd", average=True)
         alone = LinearClassifier(**clf.get_params()).set_params(
             max_iter=passes, tol=None, random_state=0).fit(a9a.X_train, a9a.y_train)
         path = Path(get_data_home()) / "libsvm" / "a9a"
@@ -232,7 +232,7 @@ def accuracy_pairs(passes, quick):
         texts = [news.texts_train[i] for i in order]
         y = np.asarray(news.y_train)[order]
         bow = BagOfWords(1 << 18, weighting="binary", bias=True)
-        clf = LinearClassifier(loss="hinge", C=1.0, average=True)
+        clf = LinearClassifier(loss="hinge", C=1.0, solver="sgd", average=True)
         alone = LinearClassifier(**clf.get_params()).set_params(
             max_iter=passes, tol=None, random_state=0).fit(bow.fit_transform(texts), y)
         X_test = bow.transform(list(news.texts_test))

@@ -18,14 +18,15 @@ def calibrates(loss, probability):
     return bool(probability) and loss not in PROBA_LOSSES
 
 
-def fit_platt(estimator, X, y, classes, weight, decay):
+def fit_platt(estimator, X, y, classes, weight, decay, solver):
     """Platt's ``(a_k, b_k)`` of each one-vs-rest score of ``estimator``'s model, fitted to
     the scores of models trained on the other folds; shape (1, 2) or (n_classes, 2).
 
     ``X`` is checked CSR, ``y`` the labels of ``classes``. ``weight`` (the sample weights)
     weighs the fold fits and the sigmoid fits; the class weights, as in
     CalibratedClassifierCV, only the fold fits. The folds use the intercept decay ``decay``
-    of the input.
+    of the input and the solver ``solver`` that ``fit`` resolved (so they warn of nothing
+    that ``fit`` has not).
     """
     # Imported here: scikit-learn's model_selection (and metrics) cost every start
     # about 0.17 s, for probability=True only.
@@ -39,7 +40,7 @@ def fit_platt(estimator, X, y, classes, weight, decay):
             f"sample(s): give at least {FOLDS} per class, or set probability=False."
         )
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=estimator.random_state)
-    base = clone(estimator).set_params(probability=False, intercept_decay=decay)
+    base = clone(estimator).set_params(probability=False, intercept_decay=decay, solver=solver)
     positive = classes[-1:] if classes.shape[0] == 2 else classes
     scores = np.empty((y.shape[0], positive.shape[0]))
     # cross_val_predict's loop, but for sample_weight, which it passes on only when

@@ -185,11 +185,11 @@ def _sweep(problem, y, alpha, w, index, gradient, bounds, done, k, start):
     """Run :func:`._cd_kernels.gap_and_screen` (it sets ``index``'s active rows, ``gradient``
     and ``bounds``); print it with ``verbose``. Returns ``(gap, active, spread)``, the gap
     relative to the primal, the spread of all the rows' projected gradients."""
-    csr, _, upper, diag, _, cost, bias, squared, _, _, verbose = problem
+    csr, _, upper, diag, qd, cost, bias, squared, _, _, verbose = problem
     primal, dual, active, spread = gap_and_screen(
         *csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient, bounds, SHRINK
     )
-    gap = _relative_gap(primal, primal - dual, done, k)
+    gap = _relative_gap(primal, primal - dual, done, k, cost * (qd - diag))
     if verbose:
         print(f"-- Problem {k + 1}, pass {done}: primal {primal:.10g}, dual {dual:.10g}, "
               f"relative gap {gap:.3g}, {active} active rows, "
@@ -233,7 +233,7 @@ def _solve_logistic(problem, y, alpha, seed, k):
         if estimate > tol * scale and done < latest and done < max_passes:
             continue
         primal, absolute = logistic_primal_gap(*csr, y, cost, alpha, rest, w, bias, index)
-        gap = _relative_gap(primal, absolute, done, k)
+        gap = _relative_gap(primal, absolute, done, k, cost * qd)
         if verbose:
             print(f"-- Problem {k + 1}, pass {done}: primal {primal:.10g}, dual "
                   f"{primal - absolute:.10g}, relative gap {gap:.3g}, estimated during the "
@@ -250,13 +250,16 @@ def _solve_logistic(problem, y, alpha, seed, k):
     return w, alpha, max_passes
 
 
-def _relative_gap(primal, gap, done, k):
-    """``gap / primal``; a ValueError naming the pass and problem when it is not finite."""
+def _relative_gap(primal, gap, done, k, curvature):
+    """``gap / primal``; a ValueError naming the pass, the problem and the largest
+    ``C s_i ||x_i||^2`` (``curvature``, per row) when it is not finite."""
     relative = gap / max(primal, np.finfo(np.float64).tiny)
     if not np.isfinite(relative):
+        # The solution scales with C s_i ||x_i||^2: too large a C or too large rows.
         raise ValueError(
             f"The duality gap became non-finite in pass {done} (problem {k + 1}): "
-            "the rows are too large; scale the features (or sample weights) down."
+            f"C s_i ||x_i||^2 is up to {np.max(curvature):.3g}, too large for solver='cd'; "
+            "lower C (raise alpha), or scale the features (or sample weights) down."
         )
     return relative
 

@@ -67,7 +67,8 @@ def logistic_pass(indptr, indices, data, y, cost, qd, alpha, rest, w, bias, inde
         slope_max = max(slope_max, abs(start))
         n_steps = 0
         while n_steps <= MAX_NEWTON and abs(g) >= tol:
-            trial = z - g / (qd[i] + c / ((c - z) * z))
+            # c / (c - z) / z: the product (c - z) z underflows at tiny C.
+            trial = z - g / (qd[i] + c / (c - z) / z)
             z = trial if trial > 0.0 else PULL * z
             g = _subproblem_slope(z, old, qd[i], b, c)
             n_steps += 1

@@ -36,6 +36,11 @@ def fit_solver(solver, loss, shape=None):
     return EXACT_SOLVERS.get(loss, "sgd")
 
 
+# LinearClassifier's parameters that only SGD uses (unused when ``fit`` runs an exact solver).
+SGD_PARAMS = ("learning_rate", "eta0", "power_t", "n_iter_no_change", "shuffle",
+              "intercept_decay", "average", "parallel")
+
+
 # How ``n_jobs`` threads train one model.
 PARALLEL_MODES = ("hogwild", "deterministic")
 # BagOfWords' ``weighting`` and ``token_pattern`` values.

@@ -143,10 +143,12 @@ class _Problem:
         self.curvature, self._trial = self._trial, self.curvature
         if self.explicit:
             H = self._explicit_hessian()
+            _check_finite(H)
             self._metric = H, cho_factor(H)
         else:
             diag = np.zeros(self._product.shape)
             self._add_diagonal(diag)
+            _check_finite(diag)
             # liblinear's preconditioner (1 - a) I + a diag(H), a = PRECONDITIONER_MIX.
             self._metric = 1.0 + PRECONDITIONER_MIX * diag
 
@@ -261,10 +263,20 @@ class _Logistic(_Problem):
         return H
 
 
+def _check_finite(values):
+    """Refuse a non-finite objective, gradient or Hessian in one line that says what to do."""
+    if not np.all(np.isfinite(values)):
+        raise ValueError("The objective, its gradient or its Hessian is not finite: C s_i "
+                         "||x_i||^2 is too large for solver='newton'; lower C (raise alpha), "
+                         "or scale the features (or sample weights) down.")
+
+
 def _tron(problem, W, tol, max_iter, verbose, label=""):
     """Minimise from ``W`` until the relative gap ``1/2 ||grad||^2 / P`` is at most ``tol``;
     return ``(W, iterations)``. ``label`` names the problem in messages."""
     f, g = problem.value_gradient(W)
+    _check_finite(f)
+    _check_finite(g)
     problem.accept()
     delta = problem.radius(g)
     gap = _report(verbose, 0, f, g, 0, 0.0, label)

@@ -1,7 +1,9 @@
 """Linear classifiers following scikit-learn's API: parameters, validation of the input, and
 dispatch to a solver (:mod:`._sgd`), which trains a model state (:mod:`._state`)."""
 
+import inspect
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,10 +20,12 @@ from ._calibration import probabilities as platt_probabilities
 from ._cd import LOSSES as CD_LOSSES
 from ._cd import train as cd_train
 from ._constants import (
+    BIAS_FEATURE_SOLVERS,
     LOSSES,
     PARALLEL_MODES,
     PROBA_LOSSES,
     SCHEDULES,
+    SGD_PARAMS,
     SOLVERS,
     fit_solver,
 )
@@ -49,15 +53,17 @@ _SPARSE_INTERCEPT_DECAY = 0.01
 
 
 class LinearClassifier(ClassifierMixin, BaseEstimator):
-    """Linear classifier (SVM, logistic regression, ...) trained by SGD on sparse data.
+    """Linear classifier (SVM, logistic regression, ...) on sparse data: exact or by SGD.
 
-    Minimises ``(1/n) sum_i s_i L(y_i, w.x_i + b) + alpha/2 ||w||^2`` by SGD, where
-    ``s_i`` is the sample weight times the class weight. Multi-class problems are
-    solved one-vs-rest, but for 'softmax', which trains one multinomial model of all
-    the classes. The parameters follow :class:`sklearn.linear_model.SGDClassifier`.
-    ``solver='cd'`` solves the same problem exactly, by dual coordinate descent, and
-    ``solver='newton'`` the 'softmax' and 'log_loss' problems, by a trust-region Newton
-    method.
+    Minimises ``(1/n) sum_i s_i L(y_i, w.x_i + b) + alpha/2 ||w||^2``, where ``s_i`` is
+    the sample weight times the class weight. By default (``solver='auto'``) :meth:`fit`
+    solves it exactly, to the relative duality gap ``tol``, for a loss that has an exact
+    solver (dual coordinate descent for 'hinge', 'squared_hinge' and 'log_loss' on wide
+    data, a trust-region Newton method for 'softmax' and 'log_loss' on tall data), and by
+    SGD for the others; :meth:`partial_fit` always runs SGD epochs, and ``solver='sgd'``
+    runs SGD in :meth:`fit` too. Multi-class problems are solved one-vs-rest, but for
+    'softmax', which trains one multinomial model of all the classes. The parameters follow
+    :class:`sklearn.linear_model.SGDClassifier`.
 
     Parameters
     ----------
@@ -161,7 +167,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         at each gap check; 'newton': the same at each iteration); 'sgd' with
         ``verbose >= 2`` also prints each problem's primal, dual and relative gap after each
         epoch (:meth:`duality_gap`'s, one more pass over X per epoch and problem).
-    solver : {'sgd', 'cd', 'newton', 'auto'}, default='sgd'
+    solver : {'sgd', 'cd', 'newton', 'auto'}, default='auto'
         'sgd': stochastic gradient descent, any loss, as the parameters above say.
         'auto': :meth:`fit` runs the loss's exact solver ('cd' for 'hinge' and
         'squared_hinge', 'newton' for 'softmax', and for 'log_loss' 'newton' when X has
@@ -169,7 +175,13 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         ('modified_huber', 'squared_error'). Log loss's rule follows measurements: on tall
         data the dual's passes converge slowly, more so as C grows, while a Newton step
         over few features is cheap; on wide text data 'cd' is as fast or faster;
-        :meth:`partial_fit` runs SGD epochs (continuing from the model ``fit`` left).
+        :meth:`partial_fit` runs SGD epochs (continuing from the model ``fit`` left), as
+        streaming and Dask training do. When ``fit`` runs an exact solver, the SGD
+        parameters ``learning_rate``, ``eta0``, ``power_t``, ``n_iter_no_change``,
+        ``shuffle``, ``intercept_decay``, ``average`` and ``parallel`` are unused: one
+        ``UserWarning`` per fit names those set away from their defaults (set
+        ``solver='sgd'`` to use them). An exact solver needs a finite ``C``: ``alpha=0``
+        with ``C=None`` is refused.
         'cd': dual coordinate descent for 'hinge' and 'squared_hinge' (Hsieh et al.,
         ICML 2008, with liblinear's shrinking) and 'log_loss' (Yu, Huang and Lin, Machine
         Learning 2011: a few Newton steps per dual variable): the exact optimum of liblinear's
@@ -241,7 +253,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         power_t=0.5, max_iter=1000, tol=1e-3, n_iter_no_change=5, shuffle=True,
         random_state=None, fit_intercept=True, intercept_decay="auto", average=False,
         class_weight=None, warm_start=False, n_jobs=None, parallel="hogwild", verbose=0,
-        probability=False, solver="sgd", intercept_scaling=1.0,
+        probability=False, solver="auto", intercept_scaling=1.0,
     ):
         self.loss = loss
         self.alpha = alpha
@@ -294,6 +306,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.check_params()
         decay = self._intercept_decay(X)
         X, y = self._validate_input(X, y, reset=True)
+        solver = fit_solver(self.solver, self.loss, X.shape)
+        _check_exact_problem(self, solver)
+        _warn_unused_sgd_params(self, solver)
         classes = np.unique(y)
         if classes.shape[0] < 2:
             raise ValueError(
@@ -301,15 +316,14 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 f"every label in y is {classes[0].tolist()!r}."
             )
         weight = checked_sample_weight(y, sample_weight)
-        calibration = (fit_platt(self, X, y, classes, weight, decay)
+        calibration = (fit_platt(self, X, y, classes, weight, decay, solver)
                        if calibrates(self.loss, self.probability) else None)
         sgd = self._zeros(classes, X)
         warm = (self.warm_start and hasattr(self, "sgd_state_")
                 and type(self.sgd_state_) is type(sgd) and np.array_equal(classes, self.classes_))
         if warm:
             sgd.set_solution(*self.sgd_state_.solution())
-        self._run(X, y, classes, weight, sgd, self.max_iter, decay,
-                  fit_solver(self.solver, self.loss, X.shape))
+        self._run(X, y, classes, weight, sgd, self.max_iter, decay, solver)
         if calibration is not None:
             self.calibration_ = calibration
         return self
@@ -537,6 +551,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         if self.solver == "newton" and self.loss not in NEWTON_LOSSES:
             raise ValueError(f"solver='newton' trains loss='softmax' and 'log_loss', not "
                              f"loss={self.loss!r}: use solver='cd' or 'sgd'.")
+        if self.solver in BIAS_FEATURE_SOLVERS:
+            _check_exact_problem(self, self.solver)
         check_real(self.intercept_scaling, "intercept_scaling", min_val=0.0,
                     include_boundaries="neither")
         for name in ("shuffle", "fit_intercept", "warm_start", "probability"):
@@ -616,6 +632,34 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.coef_, self.intercept_ = sgd.coef_intercept()
         self.n_iter_ = n_iter
         self.t_ = sgd.t
+
+
+def _check_exact_problem(est, solver):
+    """Refuse ``alpha=0`` without ``C`` for an exact ``solver`` (as ``fit`` resolves it)."""
+    if solver != "sgd" and est.C is None and est.alpha == 0.0:
+        # C = 1 / (alpha n) is infinite: a hard margin, whose dual variables have no bound.
+        raise ValueError(
+            f"alpha=0 with C=None asks solver={est.solver!r} (the exact solver {solver!r}) "
+            "for a hard margin, C = 1 / (alpha n_samples) = inf, which its dual cannot "
+            "bound: give alpha > 0 or a finite C, or set solver='sgd'."
+        )
+
+
+def _warn_unused_sgd_params(est, solver):
+    """One UserWarning naming the SGD parameters set away from their defaults when
+    ``solver='auto'`` resolves to an exact ``solver``, which does not use them."""
+    if est.solver != "auto" or solver == "sgd":
+        return
+    defaults = inspect.signature(type(est).__init__).parameters
+    changed = [f"{name}={getattr(est, name)!r}" for name in SGD_PARAMS
+               if getattr(est, name) != defaults[name].default]
+    if changed:
+        warnings.warn(
+            f"{', '.join(changed)}: SGD parameter(s) that solver='auto' does not use, as it "
+            f"fits loss={est.loss!r} by the exact solver {solver!r}; they apply to "
+            "solver='sgd': set solver='sgd' to use them, or leave them at their defaults.",
+            UserWarning, stacklevel=3,
+        )
 
 
 def _has_probabilities(est):

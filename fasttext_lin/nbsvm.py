@@ -127,9 +127,10 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         return isinstance(self.C, str) and self.C == "auto"
 
     def _binary_model(self):
+        # NB-SVM's models run max_iter epochs of SGD, whatever LinearClassifier's default.
         return LinearClassifier(loss=self.loss, C=None if self._auto() else self.C,
-                                max_iter=self.max_iter, tol=None, average=self.average,
-                                random_state=self.random_state)
+                                solver="sgd", max_iter=self.max_iter, tol=None,
+                                average=self.average, random_state=self.random_state)
 
     def fit(self, X, y):
         """Fit one scaled, interpolated linear model per class (one for two classes).

@@ -452,7 +452,13 @@ def _expect_finite(arrays, name):
         raise _Problem(f"{name} holds NaN or infinite values: the model is broken; refit it.")
 
 
+# Parameters whose default changed, with the value that files written before they existed
+# were trained with: such a file lacks the parameter and must not get the new default.
+_LEGACY_PARAMS = {LinearClassifier: {"solver": "sgd"}}
+
+
 def _build(kind, params, arrays, fitted, object_arrays):
+    params = {**_LEGACY_PARAMS.get(kind.cls, {}), **params}
     known = kind.cls().get_params(deep=False)
     unknown = sorted(set(params) - set(known))
     if unknown:

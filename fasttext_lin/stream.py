@@ -333,12 +333,18 @@ def streaming_featurizer(featurizer):
 
 
 def streaming_classifier(classifier):
-    """An unfitted clone of ``classifier`` (default ``LinearClassifier(average=True)``);
-    TypeError if it is not a LinearClassifier."""
+    """An unfitted clone of ``classifier`` (default ``LinearClassifier(average=True)``) with
+    ``solver='sgd'``: streaming and Dask run SGD epochs (``partial_fit``), which is what
+    ``solver='auto'`` means there, and the model says so (its :meth:`duality_gap` certifies
+    the SGD problem, with a free intercept). TypeError if it is not a LinearClassifier,
+    ValueError for ``solver='cd'``."""
     model = LinearClassifier(average=True) if classifier is None else clone(classifier)
     if not isinstance(model, LinearClassifier):
         raise TypeError(f"classifier must be a LinearClassifier, got {type(model).__name__}")
-    return model
+    if model.solver not in ("sgd", "auto"):
+        raise ValueError(f"solver={model.solver!r}: streaming and Dask training run SGD "
+                         "epochs over chunks (partial_fit); give solver='sgd' or 'auto'.")
+    return model.set_params(solver="sgd")
 
 
 def _progress_bar(enabled, total):

@@ -28,7 +28,7 @@ columns) and raises :class:`~fasttext_lin.persist.ModelFileError` naming the fil
 from sklearn.pipeline import Pipeline
 
 from . import persist
-from ._constants import GRID, TEXT_MODELS
+from ._constants import GRID, TEXT_MODELS, fit_solver
 from ._model_file import Problem, loading, params_from_json, params_to_json, require
 from .featurize import BagOfWords
 from .linear_model import LinearClassifier
@@ -52,7 +52,7 @@ _FEATURIZER = "featurizer"
 def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="default",
                   n_features=None, min_df=1, loss=None, C=1.0, beta=None, epochs=None,
                   average=True, random_state=0, probability=False, n_jobs=None,
-                  parallel="hogwild"):
+                  parallel="hogwild", solver="auto"):
     """BagOfWords followed by LinearClassifier or NBSVM, as the command line trains them.
 
     ``model='linear'``: the featurizer adds a bias column (constant 1) and the
@@ -65,8 +65,10 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
     (Wang and Manning, 2012). NBSVM binarises its input, so another weighting would be
     silently discarded: it is refused instead.
 
-    Either classifier runs ``epochs`` epochs of averaged SGD (no early stopping) with the
-    'optimal' step size.
+    The linear model is solved as :class:`LinearClassifier` ``solver`` says: by default
+    exactly, to its duality gap, for a loss with an exact solver ('hinge',
+    'squared_hinge', 'log_loss'), else by SGD. SGD (and NBSVM, always) runs ``epochs``
+    epochs of averaged SGD (no early stopping) with the 'optimal' step size.
 
     Parameters
     ----------
@@ -97,9 +99,10 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         NBSVM interpolation weight (1 is no interpolation); None: NBSVM's own default
         (Wang and Manning's 0.25 for two classes). Refused with ``model='linear'``.
     epochs : int or None, default=None
-        ``max_iter`` of the SGD; None: 10 for 'linear', 30 for 'nbsvm'.
+        ``max_iter`` of the SGD; None: 10 for 'linear', 30 for 'nbsvm'. Refused when the
+        linear model runs an exact solver (it stops at its duality gap).
     average : bool or int, default=True
-        Averaged SGD, which steadies the result of few epochs.
+        Averaged SGD, which steadies the result of few epochs (SGD only).
     random_state : int, default=0
         Seeds the shuffles of the epochs (and the folds of ``probability``).
     probability : bool, default=False
@@ -112,7 +115,10 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         depend on it), or within one binary or softmax model (see ``parallel``).
     parallel : {'hogwild', 'deterministic'}, default='hogwild'
         ``model='linear'``: how ``n_jobs`` threads train one model
-        (:class:`LinearClassifier` ``parallel``).
+        (:class:`LinearClassifier` ``parallel``; SGD only).
+    solver : {'auto', 'sgd', 'cd'}, default='auto'
+        ``model='linear'``: :class:`LinearClassifier` ``solver``. NBSVM runs SGD: it takes
+        'auto' or 'sgd'.
 
     Returns
     -------
@@ -128,6 +134,12 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         raise ValueError(f"text_pipeline: model={model!r} is invalid; expected one of "
                          f"{', '.join(map(repr, MODELS))}.")
     auto = isinstance(C, str) and C == "auto"
+    exact = model == "linear" and fit_solver(solver, loss or "hinge") != "sgd"
+    if exact and epochs is not None:
+        raise ValueError(f"text_pipeline: epochs={epochs!r} sets SGD epochs, but "
+                         f"solver={solver!r} fits loss={loss or 'hinge'!r} by its exact "
+                         "solver, which stops at its duality gap: give solver='sgd' "
+                         "(--solver sgd), or no epochs.")
     given_epochs, epochs = epochs, _EPOCHS[model] if epochs is None else epochs
     if model == "linear":
         if beta is not None:
@@ -139,14 +151,19 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
                 raise ValueError("text_pipeline: probability=True calibrates a model of one "
                                  "C; give a number C, or no probability.")
             classifier = LinearClassifierCV(
-                losses=loss or "auto", fit_intercept=False, random_state=random_state,
-                n_jobs=n_jobs, **({} if given_epochs is None else {"max_iter": given_epochs}))
+                losses=loss or "auto", solver=solver, fit_intercept=False,
+                random_state=random_state, n_jobs=n_jobs,
+                **({} if given_epochs is None else {"max_iter": given_epochs}))
         else:
-            classifier = LinearClassifier(loss or "hinge", C=C, max_iter=epochs, tol=None,
-                                          average=average, random_state=random_state,
-                                          fit_intercept=False, probability=probability,
-                                          n_jobs=n_jobs, parallel=parallel)
+            sgd = {} if exact else {"max_iter": epochs, "tol": None, "average": average,
+                                    "parallel": parallel}
+            classifier = LinearClassifier(loss or "hinge", C=C, solver=solver,
+                                          random_state=random_state, fit_intercept=False,
+                                          probability=probability, n_jobs=n_jobs, **sgd)
     else:
+        if solver not in ("auto", "sgd"):
+            raise ValueError(f"text_pipeline: solver={solver!r}: NBSVM runs SGD; give "
+                             "model='linear', or solver='sgd' (--solver sgd).")
         if probability:
             raise ValueError("text_pipeline: probability=True calibrates the probabilities "
                              "of a LinearClassifier; an NBSVM gives scores only: give "

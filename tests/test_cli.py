@@ -81,8 +81,11 @@ def test_train_and_test_on_a_named_libsvm_set(shared_data, user_cache, tmp_path,
     from fasttext_lin import LinearClassifier, load_model
 
     assert type(load_model(model)) is LinearClassifier and load_model(model).random_state == 3
-    # A number keeps the LIBSVM protocol's averaged SGD.
+    # A number trains at that C by the exact solver; --solver sgd is the protocol's averaged SGD.
     assert main(argv + ["--C", "1"]) == 0
+    assert ("LinearClassifier (hinge, solver cd to a relative duality gap of 0.001, "
+            in capsys.readouterr().out)
+    assert main(argv + ["--C", "1", "--solver", "sgd"]) == 0
     assert "LinearClassifier (hinge, 20 epochs, averaged)" in capsys.readouterr().out
 
 
@@ -101,7 +104,7 @@ def libsvm_file(tmp_path):
 def test_verbose_train_and_test_on_a_libsvm_file(libsvm_file, tmp_path, capsys):
     model = tmp_path / "m.npz"
     assert main(["train", str(libsvm_file), "--format", "libsvm", "-o", str(model), "--loss",
-                 "log_loss", "--C", "10", "--epochs", "3", "--verbose"]) == 0
+                 "log_loss", "--C", "10", "--solver", "sgd", "--epochs", "3", "--verbose"]) == 0
     out, err = capsys.readouterr()
     assert "data: " + str(libsvm_file) + ": 60 rows, 7 features, 2 classes (0, 1)" in out
     assert "LinearClassifier (log_loss, 3 epochs, averaged)" in out
@@ -119,14 +122,20 @@ def test_verbose_train_and_test_on_a_libsvm_file(libsvm_file, tmp_path, capsys):
 
 def test_libsvm_extension_needs_no_format(libsvm_file, tmp_path, capsys):
     renamed = libsvm_file.rename(tmp_path / "tiny.libsvm")
-    assert main(["train", str(renamed), "-o", str(tmp_path / "m.npz"), "--epochs", "2"]) == 0
+    assert main(["train", str(renamed), "-o", str(tmp_path / "m.npz"), "--solver", "sgd",
+                 "--epochs", "2"]) == 0
     assert "60 rows, 7 features" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("extra, message", [
     (["--ngrams", "2"], "--ngrams: text featurizer option(s), but "),
     (["--model", "nbsvm"], "--model: text featurizer option(s)"),
-    (["--loss", "softmax", "--C", "1"], "--loss softmax on LIBSVM data: give --epochs"),
+    (["--loss", "modified_huber", "--C", "1"], "--loss modified_huber on LIBSVM data: give --epochs"),
+    (["--epochs", "3"], ("--epochs: SGD option(s), but --solver auto fits --loss hinge by its "
+                         "exact solver (cd), which stops at its duality gap: add --solver sgd, "
+                         "or drop --epochs")),
+    (["--solver", "cd", "--parallel", "deterministic"],
+     "--parallel: SGD option(s), but --solver cd fits --loss hinge"),
 ])
 def test_libsvm_refuses_what_does_not_apply(libsvm_file, tmp_path, capsys, extra, message):
     argv = ["train", str(libsvm_file), "--format", "libsvm", "-o", str(tmp_path / "m.npz")]
@@ -176,7 +185,8 @@ def test_deterministic_threads_give_the_same_model_file(shared_data, user_cache,
     for threads in ("1", "2"):
         path = tmp_path / f"m{threads}.npz"
         assert main(["train", "a9a", "-o", str(path), "--threads", threads, "--parallel",
-                     "deterministic", "--epochs", "3", "--data-home", str(shared_data)]) == 0
+                     "deterministic", "--solver", "sgd", "--epochs", "3", "--data-home",
+                     str(shared_data)]) == 0
         models.append(load_model(path))
     assert (models[0].coef_ == models[1].coef_).all()
     assert models[1].n_jobs == 2 and models[1].parallel == "deterministic"

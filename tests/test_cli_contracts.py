@@ -166,7 +166,8 @@ def test_cv_on_a_named_libsvm_set(shared_data, tmp_path, monkeypatch, capsys):
     lines = out.splitlines()
     assert lines[0].startswith("data: a1a (train split, ") and "1605 rows; 3-fold" in lines[0]
     assert "C chosen among 0.1, 1 by 3-fold CV" in lines[0]
-    assert lines[1] == "classifier: LinearClassifier (hinge, 20 epochs, averaged)"
+    assert lines[1] == ("classifier: LinearClassifier (hinge, solver cd to a relative duality "
+                        "gap of 0.001)")
     folds = [float(re.fullmatch(r"fold \d: accuracy (\S+) \(C=(0\.1|1)\)", line).group(1))
              for line in lines[2:5]]
     mean = float(lines[5].split()[1])

@@ -172,7 +172,7 @@ def test_a9a_on_the_cluster_scores_as_in_one_process(client, shared_data):
     clf = LinearClassifier(C=0.1, average=True)
     parts = fdask.featurize([train], format="libsvm", n_features=123, chunk_size=8200)
     distributed = fdask.fit(parts, client=client, classifier=clf, passes=5, random_state=0)
-    alone = LinearClassifier(C=0.1, average=True, max_iter=5, tol=None,
+    alone = LinearClassifier(C=0.1, solver="sgd", average=True, max_iter=5, tol=None,
                              random_state=0).fit(X, y)
     assert distributed.score(X_test, y_test) == pytest.approx(alone.score(X_test, y_test),
                                                               abs=0.003)

@@ -90,8 +90,9 @@ def optimum(X, y, c, loss, fit_intercept):
 
 
 def shell(loss, coef, intercept, classes, C=1.0, fit_intercept=False):
-    """A LinearClassifier holding a model found elsewhere."""
-    model = LinearClassifier(loss=loss, C=C, fit_intercept=fit_intercept)
+    """A LinearClassifier holding a model found elsewhere; with ``fit_intercept``, a free
+    intercept (the problem of solver='sgd')."""
+    model = LinearClassifier(loss=loss, C=C, fit_intercept=fit_intercept, solver="sgd")
     model.coef_, model.intercept_ = np.atleast_2d(coef), np.atleast_1d(intercept)
     model.classes_, model.n_features_in_ = classes, model.coef_.shape[1]
     return model
@@ -199,7 +200,8 @@ def a9a(tiny_data):
 def test_sgd_model_gap_bounds_its_suboptimality(a9a, loss):
     # The free intercept puts the dual on its equality constraint.
     X, y = a9a
-    model = LinearClassifier(loss=loss, C=1.0, max_iter=3, tol=None, random_state=0)
+    model = LinearClassifier(loss=loss, solver="sgd", C=1.0, max_iter=3, tol=None,
+                             random_state=0)
     model.fit(X, y)
     if loss == "hinge":
         peer = SVC(kernel="linear", C=1.0, tol=1e-10).fit(X.toarray(), y)
@@ -241,7 +243,7 @@ def test_one_vs_rest_is_one_problem_per_class():
 
 def test_alpha_is_C_of_one_over_alpha_n():
     X, y, _ = problem(6, n=50, d=4)
-    model = LinearClassifier(loss="log_loss", alpha=0.01, max_iter=5, tol=None,
+    model = LinearClassifier(loss="log_loss", solver="sgd", alpha=0.01, max_iter=5, tol=None,
                              random_state=0).fit(X, y)
     g = model.duality_gap(X, y)
     assert g.C == pytest.approx(1.0 / (0.01 * 50))
@@ -251,7 +253,7 @@ def test_alpha_is_C_of_one_over_alpha_n():
 
 def test_refusals():
     X, y, _ = problem(7)
-    model = LinearClassifier(alpha=0.0, learning_rate="constant", max_iter=2,
+    model = LinearClassifier(solver="sgd", alpha=0.0, learning_rate="constant", max_iter=2,
                              tol=None).fit(X, y)
     with pytest.raises(ValueError, match="alpha=0 and C=None"):
         model.duality_gap(X, y)
@@ -272,8 +274,8 @@ def test_cd_model_gap_is_below_its_tol(a9a, fit_intercept):
 @pytest.mark.parametrize("loss", ["log_loss", "softmax"])
 def test_sgd_verbose_prints_each_epochs_gap(capsys, loss):
     X, y, _ = problem(7, n=60, d=5, n_classes=3)
-    model = LinearClassifier(loss=loss, C=1.0, max_iter=3, tol=None, random_state=0,
-                             verbose=2).fit(X, y)
+    model = LinearClassifier(loss=loss, solver="sgd", C=1.0, max_iter=3, tol=None,
+                             random_state=0, verbose=2).fit(X, y)
     lines = [line for line in capsys.readouterr().out.splitlines() if "relative gap" in line]
     n_problems = 1 if loss == "softmax" else 3
     assert len(lines) == 3 * n_problems

@@ -14,6 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from fasttext_lin import LinearClassifier
 from fasttext_lin import _sgd_kernels as K
 from fasttext_lin._calibration import calibrates
+from fasttext_lin._constants import fit_solver
 
 # Checks that SGD cannot pass by design, as for scikit-learn's own SGDClassifier.
 EXPECTED_FAILED_CHECKS = {
@@ -26,6 +27,12 @@ EXPECTED_FAILED_CHECKS = {
         "a repeated row two steps, so the models differ (as for SGDClassifier)."
     ),
 }
+# Exact solvers given alpha: C = 1 / (alpha n_samples) changes with the row count.
+ALPHA_FAILED_CHECKS = {name: (
+    "alpha gives C = 1 / (alpha n_samples): repeated rows change n_samples, hence the "
+    "problem; weighted and repeated rows are the same problem at a given C."
+) for name in ("check_sample_weight_equivalence_on_dense_data",
+               "check_sample_weight_equivalence_on_sparse_data")}
 # Only for models whose probabilities come from the Platt sigmoid (probability=True).
 CALIBRATED_FAILED_CHECKS = {
     "check_classifiers_train": (
@@ -51,23 +58,23 @@ CD_FAILED_CHECKS = {name: (
 
 
 def expected_failed_checks(estimator):
-    if estimator.solver == "newton":
-        # Deterministic and exact: weighted and repeated rows give the same model (with C
-        # given; alpha's C = 1 / (alpha n) changes with the row count).
-        return {}
-    if estimator.solver == "cd":
-        return CD_FAILED_CHECKS
+    solver = fit_solver(estimator.solver, estimator.loss)
+    if solver == "newton":
+        # Deterministic and exact: weighted and repeated rows give the same model with C
+        # given; alpha's C = 1 / (alpha n) changes with the row count.
+        return {} if estimator.C is not None else ALPHA_FAILED_CHECKS
+    failed = CD_FAILED_CHECKS if solver == "cd" else EXPECTED_FAILED_CHECKS
     if calibrates(estimator.loss, estimator.probability):
-        return EXPECTED_FAILED_CHECKS | CALIBRATED_FAILED_CHECKS
-    return EXPECTED_FAILED_CHECKS
+        return failed | CALIBRATED_FAILED_CHECKS
+    return failed
 
 
 @parametrize_with_checks(
-    [LinearClassifier(), LinearClassifier(loss="log_loss", average=True),
+    [LinearClassifier(), LinearClassifier(loss="log_loss", solver="sgd", average=True),
      LinearClassifier(loss="modified_huber", C=1.0, learning_rate="adaptive"),
      LinearClassifier(loss="softmax"), LinearClassifier(probability=True),
-     LinearClassifier(loss="squared_hinge", probability=True, average=True),
-     LinearClassifier(n_jobs=2, average=True),
+     LinearClassifier(loss="squared_hinge", solver="sgd", probability=True, average=True),
+     LinearClassifier(solver="sgd", n_jobs=2, average=True),
      LinearClassifier(loss="softmax", n_jobs=2, parallel="deterministic"),
      LinearClassifier(solver="cd"), LinearClassifier(solver="cd", loss="squared_hinge", n_jobs=2),
      LinearClassifier(solver="cd", loss="log_loss"),
@@ -85,12 +92,50 @@ def blobs(n=300, n_classes=2, seed=0, dtype=np.float64):
     return sp.csr_matrix(X.astype(dtype)), y
 
 
+def test_exact_solver_refuses_a_hard_margin():
+    X, y = blobs()
+    message = (r"^alpha=0 with C=None asks solver='auto' \(the exact solver 'cd'\) for a hard "
+               r"margin, C = 1 / \(alpha n_samples\) = inf, which its dual cannot bound: give "
+               r"alpha > 0 or a finite C, or set solver='sgd'\.$")
+    params = {"alpha": 0.0, "learning_rate": "constant", "max_iter": 2, "tol": None}
+    with pytest.raises(ValueError, match=message):
+        LinearClassifier(**params).fit(X, y)
+    # 'cd' is refused before any data is seen (a model file's loader, the command line).
+    with pytest.raises(ValueError, match="asks solver='cd' "):
+        LinearClassifier(solver="cd", **params).check_params()
+    with pytest.raises(ValueError, match=r"asks solver='auto' \(the exact solver 'newton'\)"):
+        LinearClassifier(loss="softmax", **params).fit(X, y)
+    # SGD has no dual to bound: partial_fit under 'auto', a loss without an exact solver and
+    # 'sgd' run.
+    LinearClassifier(**params).partial_fit(X, y, classes=[0, 1])
+    LinearClassifier(loss="modified_huber", **params).fit(X, y)
+    assert LinearClassifier(solver="sgd", **params).fit(X, y).n_iter_ == 2
+
+
+def test_auto_names_the_sgd_parameters_it_does_not_use(recwarn):
+    X, y = blobs()
+    LinearClassifier(random_state=0).fit(X, y)
+    LinearClassifier(solver="sgd", average=True, eta0=0.1, max_iter=3, tol=None).fit(X, y)
+    LinearClassifier("modified_huber", average=True, max_iter=3, tol=None).fit(X, y)
+    LinearClassifier(average=True, max_iter=3, tol=None).partial_fit(X, y, classes=[0, 1])
+    assert not [w for w in recwarn if w.category is UserWarning]
+    # Once per fit, even with the calibration's 5 fold fits.
+    with pytest.warns(UserWarning) as record:
+        LinearClassifier(average=True, shuffle=False, learning_rate="adaptive", eta0=0.01,
+                         probability=True, random_state=0).fit(X, y)
+    assert [str(w.message) for w in record if w.category is UserWarning] == [(
+        "learning_rate='adaptive', shuffle=False, average=True: SGD parameter(s) that "
+        "solver='auto' does not use, as it fits loss='hinge' by the exact solver 'cd'; they "
+        "apply to solver='sgd': set solver='sgd' to use them, or leave them at their defaults."
+    )]
+
+
 def test_worked_hinge_example_through_the_estimator():
     # bias, pretty, good, bad, plot, not, scenery
     X = np.array([[1, 0, 1, 0, 0, 1, 0], [1, 1, 0, 1, 0, 0, 0],
                   [1, 0, 1, 0, 1, 0, 0], [1, 1, 0, 0, 0, 0, 1]], dtype=float)
-    clf = LinearClassifier(loss="hinge", learning_rate="constant", eta0=0.1, alpha=0.0,
-                           max_iter=1, tol=None, shuffle=False, fit_intercept=False)
+    clf = LinearClassifier(loss="hinge", solver="sgd", learning_rate="constant", eta0=0.1,
+                           alpha=0.0, max_iter=1, tol=None, shuffle=False, fit_intercept=False)
     clf.fit(X, [-1, -1, 1, 1])
     np.testing.assert_allclose(clf.coef_[0], [0, 0, 0, -0.1, 0.1, -0.1, 0.1], atol=1e-12)
     assert clf.n_iter_ == 1 and clf.t_ == 5
@@ -115,7 +160,7 @@ def test_csr_input_reaches_the_kernel_without_copies(dtype, monkeypatch):
         return epoch(indptr, indices, data, *args)
 
     monkeypatch.setattr(K, "sgd_epoch", spy)
-    clf = LinearClassifier(max_iter=2, tol=None).fit(X, y)
+    clf = LinearClassifier(solver="sgd", max_iter=2, tol=None).fit(X, y)
     assert len(seen) == 2
     for indptr, indices, data in seen:
         assert data is X.data
@@ -137,7 +182,7 @@ def test_same_seed_same_model_and_shuffle_changes_it():
 @pytest.mark.parametrize("loss, n_classes", [("log_loss", 2), ("softmax", 3)])
 def test_partial_fit_continues_like_fit_epochs(loss, n_classes):
     X, y = blobs(n_classes=n_classes)
-    params = dict(loss=loss, average=True, shuffle=False, tol=None, alpha=1e-3)
+    params = dict(loss=loss, solver="sgd", average=True, shuffle=False, tol=None, alpha=1e-3)
     fitted = LinearClassifier(max_iter=3, **params).fit(X, y)
     streamed = LinearClassifier(**params)
     for _ in range(3):
@@ -185,7 +230,7 @@ def test_no_predict_proba_for_hinge_without_probability():
 
 def test_one_vs_rest_multiclass_learns_as_well_as_liblinear():
     X, y = blobs(n=600, n_classes=4)
-    clf = LinearClassifier(loss="hinge", C=1.0, average=True, random_state=0)
+    clf = LinearClassifier(loss="hinge", solver="sgd", C=1.0, average=True, random_state=0)
     clf.fit(X[:450], y[:450])
     assert clf.coef_.shape == (4, 20) and clf.intercept_.shape == (4,)
     peer = LinearSVC(loss="hinge", C=1.0, max_iter=10000).fit(X[:450], y[:450])
@@ -195,7 +240,7 @@ def test_one_vs_rest_multiclass_learns_as_well_as_liblinear():
 @pytest.mark.parametrize("n_jobs", [2, -1])
 def test_one_vs_rest_threads_give_the_same_model(n_jobs):
     X, y = blobs(n=400, n_classes=5)
-    params = dict(loss="log_loss", C=1.0, average=True, random_state=0)
+    params = dict(loss="log_loss", solver="sgd", C=1.0, average=True, random_state=0)
     one = LinearClassifier(**params).fit(X, y)
     many = LinearClassifier(n_jobs=n_jobs, **params).fit(X, y)
     np.testing.assert_array_equal(one.coef_, many.coef_)
@@ -205,7 +250,8 @@ def test_one_vs_rest_threads_give_the_same_model(n_jobs):
 
 def test_warm_start_starts_from_the_previous_solution():
     X, y = blobs()
-    params = dict(max_iter=1, tol=None, random_state=0, learning_rate="constant", alpha=0.0)
+    params = dict(solver="sgd", max_iter=1, tol=None, random_state=0, learning_rate="constant",
+                  alpha=0.0)
     clf = LinearClassifier(warm_start=True, eta0=0.1, **params)
     first = clf.fit(X, y).coef_.copy()
     # With a vanishing step, a warm-started fit stays where it was, a cold one near zero.
@@ -217,8 +263,8 @@ def test_warm_start_starts_from_the_previous_solution():
 
 def test_tol_stops_early_and_verbose_reports_epochs(capsys):
     X, y = blobs()
-    clf = LinearClassifier(tol=1e-3, n_iter_no_change=3, max_iter=1000, random_state=0,
-                           verbose=1).fit(X, y)
+    clf = LinearClassifier(solver="sgd", tol=1e-3, n_iter_no_change=3, max_iter=1000,
+                           random_state=0, verbose=1).fit(X, y)
     assert 3 < clf.n_iter_ < 1000
     assert capsys.readouterr().out.count("epoch") == clf.n_iter_
 
@@ -291,7 +337,7 @@ def test_error_bad_parameters(params, message):
                                                 ("softmax", False, 1.0)])
 def test_auto_intercept_decay_is_sgdclassifiers_rule(loss, dense, decay):
     X, y = blobs()
-    params = dict(loss=loss, max_iter=3, tol=None, random_state=0)
+    params = dict(loss=loss, solver="sgd", max_iter=3, tol=None, random_state=0)
     auto = LinearClassifier(**params).fit(X.toarray() if dense else X, y)
     fixed = LinearClassifier(intercept_decay=decay, **params).fit(X, y)
     np.testing.assert_array_equal(auto.coef_, fixed.coef_)

@@ -90,7 +90,8 @@ def test_reported_objective_is_the_objective_of_the_weights(loss, a9a_head, caps
     X, y = a9a_head
     weight = np.random.default_rng(0).uniform(0.5, 2.0, y.shape[0])
     alpha = 0.01
-    clf = LinearClassifier(loss, alpha=alpha, max_iter=5, tol=None, random_state=0)
+    clf = LinearClassifier(loss, solver="sgd", alpha=alpha, max_iter=5, tol=None,
+                           random_state=0)
     clf.fit(X, y, sample_weight=weight)
     capsys.readouterr()
     clf.set_params(warm_start=True, learning_rate="constant", eta0=1e-12, max_iter=1, verbose=1)

@@ -171,7 +171,7 @@ def test_cross_validate_text_with_a_two_document_class(kind):
     y = np.array(["pos", "neg"] * 15 + ["odd"] * 2)
     texts = [" ".join(rng.choice(words[label], 3)) + " the film" for label in y]
     pipe = (text_pipeline(model="nbsvm", epochs=5) if kind == "nbsvm"
-            else text_pipeline(loss=kind, epochs=5))
+            else text_pipeline(loss=kind, solver="sgd", epochs=5))
     with pytest.warns(UserWarning, match="least populated class"):
         result = cross_validate_text(pipe, texts, y, folds=5, grid=(0.1, 1.0))
     assert result.fold_accuracy.shape == (5,) and result.mean_accuracy >= 0.8
@@ -270,8 +270,8 @@ def peak_bytes(call):
 @pytest.mark.parametrize("loss,n_jobs", [("softmax", None), ("hinge", None), ("hinge", 2)])
 def test_fit_memory_is_bounded_by_the_weights_plus_nnz(loss, n_jobs):
     X, y = many_class_data()
-    make = lambda: LinearClassifier(loss, max_iter=2, tol=None, average=True,  # noqa: E731
-                                    random_state=0, n_jobs=n_jobs)
+    make = lambda: LinearClassifier(loss, solver="sgd", max_iter=2, tol=None,  # noqa: E731
+                                    average=True, random_state=0, n_jobs=n_jobs)
     make().fit(X[:500], y[:500])  # compile or load the kernels outside the measure
     unit = N_CLASSES * N_FEATURES * X.dtype.itemsize + X.nnz * 12
     peak = peak_bytes(lambda: make().fit(X, y))

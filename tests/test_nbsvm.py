@@ -53,7 +53,8 @@ def test_model_is_interpolated_sgd_on_scaled_binary_features(norm, beta):
     r = log_count_ratios(sp.csr_matrix(B), y, 2, 1.0)[1]
     Z = B @ sp.diags(r)
     Z = normalize(Z) if norm else sp.csr_matrix(Z)
-    svm = LinearClassifier(C=0.5, max_iter=7, tol=None, average=True, random_state=3)
+    svm = LinearClassifier(C=0.5, solver="sgd", max_iter=7, tol=None, average=True,
+                           random_state=3)
     svm.fit(Z, y == 1)
     w, b = svm.coef_[0], svm.intercept_[0]
     w_bar = np.abs(w).mean()
@@ -90,7 +91,7 @@ def test_unbalanced_classes_score_above_the_majority_rate(share):
                                                         random_state=0)
     majority = max(y_test.mean(), 1 - y_test.mean())
     B_train, B_test = (X_train > 0).astype(float), (X_test > 0).astype(float)
-    linear = LinearClassifier(max_iter=30, tol=None, average=True, random_state=0)
+    linear = LinearClassifier(solver="sgd", max_iter=30, tol=None, average=True, random_state=0)
     assert linear.fit(B_train, y_train).score(B_test, y_test) > majority
     assert NBSVM(random_state=0).fit(X_train, y_train).score(X_test, y_test) > majority
 

@@ -249,7 +249,7 @@ def test_class_weight_multiplies_sample_weight():
 
 def test_warm_start_starts_from_the_previous_solution():
     X, y = blobs(3)
-    params = dict(loss="softmax", max_iter=1, tol=None, random_state=0,
+    params = dict(loss="softmax", solver="sgd", max_iter=1, tol=None, random_state=0,
                   learning_rate="constant", alpha=0.0)
     clf = LinearClassifier(warm_start=True, eta0=0.1, **params)
     first = clf.fit(X, y).coef_.copy()
@@ -270,7 +270,8 @@ def test_error_changing_loss_between_partial_fits():
 
 def test_error_diverging_learning_rate_names_the_epoch():
     X, y = blobs(3)
-    clf = LinearClassifier(loss="softmax", learning_rate="constant", eta0=1e305, alpha=0.0)
+    clf = LinearClassifier(loss="softmax", solver="sgd", learning_rate="constant", eta0=1e305,
+                           alpha=0.0)
     with pytest.raises(ValueError, match="non-finite in epoch 1 .*'softmax'.* lower eta0"):
         clf.fit(X * 1e3, y)
     assert not hasattr(clf, "coef_")

@@ -99,6 +99,18 @@ def test_bad_arguments_are_named(tmp_path, write_libsvm):
         stream_fit(path, n_features=20, classifier=LinearSVC())
 
 
+def test_streaming_runs_sgd_and_the_model_says_so(tmp_path, write_libsvm):
+    path = tmp_path / "a.svm"
+    write_libsvm(path, 60)
+    model = stream_fit(path, n_features=20, chunk_size=25, passes=1,
+                       classifier=LinearClassifier(solver="auto"))
+    # 'auto' is SGD for partial_fit: the model certifies the SGD problem (free intercept).
+    assert model.solver == "sgd" and model.t_ == 61
+    with pytest.raises(ValueError, match=r"^solver='cd': streaming and Dask training run SGD "
+                                         r"epochs over chunks \(partial_fit\); give "):
+        stream_fit(path, n_features=20, classifier=LinearClassifier(solver="cd"))
+
+
 def test_one_chunk_is_partial_fit_with_c_over_the_whole_file(tmp_path, write_libsvm):
     path = tmp_path / "a.svm"
     write_libsvm(path, 200)
@@ -170,7 +182,7 @@ def test_streamed_a9a_scores_as_the_in_memory_model(shared_data):
     clf = LinearClassifier(C=0.1, average=True)
     streamed = stream_fit(train, n_features=123, chunk_size=4000, passes=5, classifier=clf,
                           random_state=0)
-    in_memory = LinearClassifier(C=0.1, average=True, max_iter=5, tol=None,
+    in_memory = LinearClassifier(C=0.1, solver="sgd", average=True, max_iter=5, tol=None,
                                   random_state=0).fit(X, y)
     assert streamed.score(X_test, y_test) == pytest.approx(in_memory.score(X_test, y_test),
                                                            abs=0.003)

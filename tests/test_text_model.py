@@ -29,7 +29,7 @@ from fasttext_lin.text_model import (
 def test_text_pipeline_maps_its_parameters():
     pipe = text_pipeline(ngrams=3, weighting="count", n_features=64, min_df=2,
                          loss="log_loss", C=0.5, epochs=7, average=False, random_state=4,
-                         n_jobs=2)
+                         n_jobs=2, solver="sgd")
     assert [name for name, _ in pipe.steps] == list(STEPS)
     params = pipe.get_params()
     assert params["bagofwords__ngram_range"] == (1, 3)
@@ -39,11 +39,13 @@ def test_text_pipeline_maps_its_parameters():
     assert params["classifier__max_iter"] == 7 and params["classifier__tol"] is None
     assert params["classifier__fit_intercept"] is False
     assert params["classifier__average"] is False and params["classifier__random_state"] == 4
-    assert params["classifier__n_jobs"] == 2
+    assert params["classifier__n_jobs"] == 2 and params["classifier__solver"] == "sgd"
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"C": 0}, "C == 0"), ({"epochs": 0}, "max_iter == 0"), ({"loss": "perceptron"}, "loss="),
+    ({"C": 0}, "C == 0"), ({"epochs": 0, "solver": "sgd"}, "max_iter == 0"),
+    ({"loss": "perceptron"}, "loss="), ({"model": "nbsvm", "solver": "cd"}, "NBSVM runs SGD"),
+    ({"epochs": 5}, "epochs=5 sets SGD epochs, but solver='auto' fits loss='hinge' by its exact"),
     ({"ngrams": 0}, "ngram_range=(1, 0)"), ({"weighting": "bm25"}, "weighting='bm25'"),
     ({"tokenizer": "regex"}, "token_pattern='regex'"), ({"n_features": 0}, "n_features=0"),
 ])
@@ -86,7 +88,12 @@ def test_nbsvm_pipeline_maps_its_parameters():
 
 def test_defaults_depend_on_the_model():
     linear, nbsvm = text_pipeline(), text_pipeline(model="nbsvm")
-    assert (linear[0].weighting, linear[1].max_iter) == ("tfidf", 10)
+    # The exact solver by default: LinearClassifier's own max_iter and tol (a duality gap).
+    assert (linear[0].weighting, linear[1].solver) == ("tfidf", "auto")
+    assert linear[1].get_params() == LinearClassifier(C=1.0, random_state=0,
+                                                      fit_intercept=False).get_params()
+    sgd = text_pipeline(solver="sgd")[1]
+    assert (sgd.max_iter, sgd.tol, sgd.average) == (10, None, True)
     assert (nbsvm[0].weighting, nbsvm[1].max_iter) == ("binary", 30)
     assert nbsvm[1].get_params() == NBSVM(max_iter=30, random_state=0).get_params()
 

@@ -33,8 +33,8 @@ def test_blocks_depend_on_the_rows_only():
 def test_deterministic_mode_is_identical_on_1_2_3_threads(loss, n_classes, average):
     X, y = sparse_set(5 * _threads.MIN_BLOCK_ROWS, n_classes)
     assert _threads.n_blocks(X.shape[0]) == 5
-    params = dict(loss=loss, average=average, parallel="deterministic", max_iter=3, tol=None,
-                  random_state=0)
+    params = dict(loss=loss, solver="sgd", average=average, parallel="deterministic",
+                  max_iter=3, tol=None, random_state=0)
     models = [LinearClassifier(n_jobs=n_jobs, **params).fit(X, y) for n_jobs in (1, 2, 3)]
     for other in models[1:]:
         np.testing.assert_array_equal(other.coef_, models[0].coef_)
@@ -45,7 +45,7 @@ def test_deterministic_mode_is_identical_on_1_2_3_threads(loss, n_classes, avera
 @pytest.mark.parametrize("loss", ["hinge", "log_loss", "softmax"])
 def test_deterministic_mode_with_one_block_is_serial_sgd(loss):
     X, y = sparse_set(_threads.MIN_BLOCK_ROWS, 3 if loss == "softmax" else 2)
-    params = dict(loss=loss, average=True, max_iter=4, tol=None, random_state=0)
+    params = dict(loss=loss, solver="sgd", average=True, max_iter=4, tol=None, random_state=0)
     serial = LinearClassifier(**params).fit(X, y)
     mixed = LinearClassifier(parallel="deterministic", n_jobs=2, **params).fit(X, y)
     np.testing.assert_allclose(mixed.coef_, serial.coef_, rtol=1e-9, atol=1e-12)
@@ -62,9 +62,9 @@ def test_one_mixing_epoch_against_numpy(average):
     params = dict(schedule="constant", alpha=1e-3, eta0=0.05, intercept_decay=0.01,
                   average_start=1 if average else -1)
     runs = [naive_sgd(X.toarray(), 2.0 * y - 1, [rows], "hinge", **params) for rows in blocks]
-    clf = LinearClassifier(parallel="deterministic", n_jobs=2, learning_rate="constant",
-                           eta0=0.05, alpha=1e-3, average=average, shuffle=False, max_iter=1,
-                           tol=None).fit(X, y)
+    clf = LinearClassifier(solver="sgd", parallel="deterministic", n_jobs=2,
+                           learning_rate="constant", eta0=0.05, alpha=1e-3, average=average,
+                           shuffle=False, max_iter=1, tol=None).fit(X, y)
     if average:
         # The mean of the weights after every step of every block.
         sizes = np.array([rows.shape[0] for rows in blocks])
@@ -83,7 +83,8 @@ def test_one_softmax_mixing_epoch_against_numpy():
     blocks = np.array_split(np.arange(X.shape[0]), 2)
     runs = [naive_softmax_sgd(X.toarray(), y, 3, [rows], alpha=1e-3, eta0=0.05,
                               intercept_decay=1.0) for rows in blocks]
-    clf = LinearClassifier(loss="softmax", parallel="deterministic", learning_rate="constant",
+    clf = LinearClassifier(loss="softmax", solver="sgd", parallel="deterministic",
+                           learning_rate="constant",
                            eta0=0.05, alpha=1e-3, shuffle=False, max_iter=1, tol=None).fit(X, y)
     np.testing.assert_allclose(clf.coef_, np.mean([r[0] for r in runs], axis=0), rtol=1e-9,
                                atol=1e-12)
@@ -176,7 +177,7 @@ def test_hogwild_on_one_thread_is_the_serial_model(loss, n_classes):
     """Two threads asked, too few rows to give each MIN_THREAD_ROWS: the epoch runs on one
     thread, and the model is the serial one bit for bit (threads would reorder the steps)."""
     X, y = sparse_set(2 * _threads.MIN_THREAD_ROWS - 1, n_classes)
-    params = dict(loss=loss, average=True, max_iter=3, tol=None, random_state=0)
+    params = dict(loss=loss, solver="sgd", average=True, max_iter=3, tol=None, random_state=0)
     serial = LinearClassifier(n_jobs=1, **params).fit(X, y)
     one = LinearClassifier(n_jobs=2, parallel="hogwild", **params).fit(X, y)
     np.testing.assert_array_equal(one.coef_, serial.coef_)
@@ -193,8 +194,8 @@ def test_hogwild_on_one_thread_replays_the_kernel():
         K.sgd_epoch(X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, target,
                     np.ones(500), np.arange(500, dtype=np.uintp), v, u, state, K.HINGE,
                     K.CONSTANT, 1e-3, 0.05, 0.5, 0.0, 0.01, 1, True)
-    clf = LinearClassifier(n_jobs=1, learning_rate="constant", eta0=0.05, alpha=1e-3,
-                           average=True, shuffle=False, max_iter=3, tol=None,
+    clf = LinearClassifier(solver="sgd", n_jobs=1, learning_rate="constant", eta0=0.05,
+                           alpha=1e-3, average=True, shuffle=False, max_iter=3, tol=None,
                            intercept_decay=0.01).fit(X, y)
     w = (u + state[K.AVG_C] * v) / state[K.AVG_N]
     np.testing.assert_array_equal(clf.coef_[0], w)
@@ -204,7 +205,8 @@ def test_hogwild_on_one_thread_replays_the_kernel():
 @pytest.mark.parametrize("loss", ["hinge", "log_loss"])
 def test_hogwild_on_two_threads_reaches_the_serial_accuracy_on_a9a(shared_data, loss):
     data = fetch_libsvm("a9a", data_home=shared_data, download=False)
-    params = dict(loss=loss, average=True, max_iter=5, tol=None, random_state=0, alpha=1e-5)
+    params = dict(loss=loss, solver="sgd", average=True, max_iter=5, tol=None, random_state=0,
+                  alpha=1e-5)
     serial = LinearClassifier(**params).fit(data.X_train, data.y_train)
     serial_acc = serial.score(data.X_test, data.y_test)
     assert serial_acc > 0.845
@@ -230,8 +232,8 @@ def test_hogwild_softmax_on_two_threads_learns():
 def test_hogwild_folds_the_scale_at_barriers_and_stays_near_the_serial_model(average):
     """Shrink 0.9995 a step: the scale crosses the fold threshold several times."""
     X, y = sparse_set(4 * _threads.MIN_THREAD_ROWS)
-    params = dict(learning_rate="constant", eta0=0.05, alpha=0.01, average=average,
-                  max_iter=5, tol=None, random_state=0)
+    params = dict(solver="sgd", learning_rate="constant", eta0=0.05, alpha=0.01,
+                  average=average, max_iter=5, tol=None, random_state=0)
     serial = LinearClassifier(**params).fit(X, y)
     two = LinearClassifier(n_jobs=2, **params).fit(X, y)
     assert np.isfinite(two.coef_).all() and two.t_ == serial.t_
@@ -244,8 +246,8 @@ def test_hogwild_epoch_with_a_wiping_step_runs_serially():
     """alpha * eta0 >= 1: each step zeroes the weights; the threads hand the epoch to the
     serial kernel, which knows how."""
     X, y = sparse_set(2 * _threads.MIN_THREAD_ROWS)
-    params = dict(learning_rate="constant", eta0=2.0, alpha=0.5, max_iter=2, tol=None,
-                  random_state=0)
+    params = dict(solver="sgd", learning_rate="constant", eta0=2.0, alpha=0.5, max_iter=2,
+                  tol=None, random_state=0)
     serial = LinearClassifier(**params).fit(X, y)
     two = LinearClassifier(n_jobs=2, **params).fit(X, y)
     np.testing.assert_array_equal(two.coef_, serial.coef_)

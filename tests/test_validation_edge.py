@@ -93,12 +93,25 @@ def test_tiny_C_trains_to_zero_weights(loss):
 @settings(max_examples=25, deadline=None)
 @given(st.floats(-300, 300), st.sampled_from(["hinge", "log_loss", "softmax"]),
        st.sampled_from(["optimal", "constant", "invscaling"]))
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_any_representable_C_trains_or_names_the_fix(log_C, loss, schedule):
     try:
-        clf = fit(C=10.0 ** log_C, loss=loss, learning_rate=schedule)
+        clf = fit(C=10.0 ** log_C, loss=loss, learning_rate=schedule, solver="sgd")
     except ValueError as error:
         # Weak regularisation may diverge: the per-epoch check names the fix.
         assert str(error).startswith("The weights became non-finite in epoch"), error
+    else:
+        assert np.all(np.isfinite(clf.coef_)) and np.all(np.isfinite(clf.intercept_))
+    if loss == "softmax":
+        return
+    try:
+        clf = fit(C=10.0 ** log_C, loss=loss, solver="cd")
+    except ValueError as error:
+        # Log loss at a huge C leaves float64's range; the error names C and the fix.
+        assert re.match(r"The duality gap became non-finite in pass \d+ \(problem 1\): "
+                        r"C s_i \|\|x_i\|\|\^2 is up to \S+, too large for solver='cd'; "
+                        r"lower C \(raise alpha\)", str(error)), error
+        assert log_C > 30, error
         return
     assert np.all(np.isfinite(clf.coef_)) and np.all(np.isfinite(clf.intercept_))
 
@@ -113,7 +126,16 @@ def test_rows_too_large_for_any_stable_step():
     X, y = data()
     with raises("learning_rate='optimal' has no usable first step for alpha=0.0001 and rows "
                 "with s_i ||x_i||^2 up to inf: scale the features"):
-        fit(X * 1e200, y, loss="log_loss")
+        fit(X * 1e200, y, loss="log_loss", solver="sgd")
+    with raises("The duality gap became non-finite in pass 1 (problem 1): C s_i ||x_i||^2 is "
+                "up to inf, too large for solver='cd'; lower C (raise alpha), or scale the "
+                "features (or sample weights) down."):
+        fit(X * 1e200, y, loss="log_loss", solver="cd")
+    for loss in ("log_loss", "softmax"):
+        with raises("The objective, its gradient or its Hessian is not finite: C s_i "
+                    "||x_i||^2 is too large for solver='newton'; lower C (raise alpha), or "
+                    "scale the features (or sample weights) down."):
+            fit(X * 1e200, y, loss=loss, solver="newton")
 
 
 @pytest.mark.parametrize("value", [-1.0, np.nan, np.inf, "a"])

@@ -272,7 +272,8 @@ def _objective_case(loss, C, Xb, y, max_epochs, time_budget):
 
     runs = _epoch_ladder(loss, C, Xb, y, gap, max_epochs, time_budget)
     reached = next((run for run in runs if run["gap"] <= GAP_TARGET), None)
-    default = LinearClassifier(loss=loss, C=C, average=True, random_state=0,
+    # SGD's defaults (averaged), against the epoch ladder above.
+    default = LinearClassifier(loss=loss, C=C, solver="sgd", average=True, random_state=0,
                                fit_intercept=False)
     _fit_quietly(default, Xb, y)
     return {

@@ -5,8 +5,8 @@ import os
 import re
 import sys
 
-from .._constants import OUR_EPOCHS
-from .text import EXTENSIONS
+from .._constants import OUR_EPOCHS, fit_solver
+from .text import EXTENSIONS, check_solver
 
 # Text-only options (destination: flag, default): LIBSVM data refuses other values.
 _TEXT_ONLY = {"model_type": ("--model", "linear"), "ngrams": ("--ngrams", 1),
@@ -22,9 +22,11 @@ def suffix_average_start(epochs, n_samples):
     return (epochs // 2) * n_samples + 1
 
 
-def our_estimator(loss, C, n_samples, epochs=None, fit_intercept=True):
+def our_estimator(loss, C, n_samples, epochs=None, fit_intercept=True, solver="sgd"):
     """LinearClassifier as ``train`` fits it on LIBSVM data (and the LIBSVM protocol runs it):
-    learning_rate='optimal', fixed epochs (``tol=None``), weights averaged over the last half.
+    with ``solver='sgd'``, learning_rate='optimal', fixed epochs (``tol=None``), weights
+    averaged over the last half; with a solver that ``fit`` resolves to an exact one, its
+    defaults (the relative duality gap ``tol``).
 
     Parameters
     ----------
@@ -36,6 +38,8 @@ def our_estimator(loss, C, n_samples, epochs=None, fit_intercept=True):
     epochs : int, optional
         Default ``OUR_EPOCHS[loss]`` (:mod:`fasttext_lin._constants`).
     fit_intercept : bool, default=True
+    solver : {'sgd', 'cd', 'auto'}, default='sgd'
+        An exact solver takes no ``epochs`` (and ignores ``n_samples``).
 
     Returns
     -------
@@ -43,9 +47,15 @@ def our_estimator(loss, C, n_samples, epochs=None, fit_intercept=True):
     """
     from ..linear_model import LinearClassifier
 
+    if fit_solver(solver, loss) != "sgd":
+        if epochs is not None:
+            raise ValueError(f"epochs={epochs!r} sets SGD epochs, but solver={solver!r} fits "
+                             f"loss={loss!r} by an exact solver: give solver='sgd'.")
+        return LinearClassifier(loss=loss, C=C, solver=solver, random_state=0,
+                                fit_intercept=fit_intercept)
     epochs = OUR_EPOCHS[loss] if epochs is None else epochs
     return LinearClassifier(
-        loss=loss, C=C, learning_rate="optimal", max_iter=epochs, tol=None,
+        loss=loss, C=C, solver="sgd", learning_rate="optimal", max_iter=epochs, tol=None,
         average=suffix_average_start(epochs, n_samples), random_state=0,
         fit_intercept=fit_intercept,
     )
@@ -53,15 +63,17 @@ def our_estimator(loss, C, n_samples, epochs=None, fit_intercept=True):
 
 def libsvm_classifier(args, C, n_samples):
     """The classifier ``train`` and ``cv`` fit on LIBSVM data: for a number ``C``,
-    :func:`our_estimator` (averaged over the last half for ``n_samples`` rows) with the
-    options; for ``C='auto'``, a LinearClassifierCV (the loss chosen too unless given)."""
+    :func:`our_estimator` (by ``--solver``; SGD averaged over the last half for ``n_samples``
+    rows) with the options; for ``C='auto'``, a LinearClassifierCV (the loss chosen too unless
+    given)."""
     if C == "auto":
         from ..model_selection import LinearClassifierCV
 
-        return LinearClassifierCV(losses=args.loss or "auto", random_state=args.seed,
-                                  n_jobs=args.threads,
+        return LinearClassifierCV(losses=args.loss or "auto", solver=args.solver,
+                                  random_state=args.seed, n_jobs=args.threads,
                                   **({} if args.epochs is None else {"max_iter": args.epochs}))
-    return our_estimator(args.loss or "hinge", C, n_samples, epochs=args.epochs).set_params(
+    return our_estimator(args.loss or "hinge", C, n_samples, epochs=args.epochs,
+                         solver=args.solver).set_params(
         random_state=args.seed, n_jobs=args.threads, parallel=args.parallel)
 
 
@@ -75,11 +87,14 @@ def refuse_text_options(args):
 
 
 def check_libsvm_options(args, C):
-    """Refuse, before any data is read, options that do not apply to LIBSVM data, and with
-    a number ``C`` a loss without default epochs (see :func:`libsvm_classifier`) but no
-    ``--epochs``."""
+    """Refuse, before any data is read, options that do not apply to LIBSVM data, SGD
+    options for an exact solver, and with a number ``C`` an SGD loss without default epochs
+    (see :func:`libsvm_classifier`) but no ``--epochs``."""
     refuse_text_options(args)
-    if C != "auto" and args.epochs is None and (args.loss or "hinge") not in OUR_EPOCHS:
+    check_solver(args)
+    loss = args.loss or "hinge"
+    if (C != "auto" and args.epochs is None and loss not in OUR_EPOCHS
+            and fit_solver(args.solver, loss) == "sgd"):
         raise ValueError(f"--loss {args.loss} on LIBSVM data: give --epochs (default epochs "
                          f"are set for {', '.join(OUR_EPOCHS)} only)")
 

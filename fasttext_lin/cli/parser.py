@@ -13,6 +13,7 @@ from .._constants import (
     LOSSES,
     PARALLEL_MODES,
     QUANTIZED_WEIGHTS,
+    SOLVERS,
     TEXT_MODELS,
     TOKEN_PATTERNS,
     WEIGHTINGS,
@@ -131,6 +132,13 @@ def _model_options(parser):
                        help="SGD epochs (default 10; 30 with --model nbsvm; LIBSVM data: "
                             "the LIBSVM benchmark's, 20 for the hinge losses, 10 for log_loss, "
                             "averaged over the last half)")
+    group.add_argument("--solver", choices=SOLVERS, default="auto",
+                       help="auto (default): the loss's exact solver, to its duality gap "
+                            "(dual coordinate descent for hinge and squared_hinge; trust-region "
+                            "Newton for softmax; log_loss: Newton with fewer features than "
+                            "rows, else dual coordinate descent), SGD for the others; sgd: "
+                            "--epochs of averaged SGD; cd: dual coordinate descent; newton: "
+                            "trust-region Newton. --stream and --model nbsvm run SGD")
     group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     group.add_argument("--threads", type=_positive(int), default=1,
                        help="threads (default 1): within one model for binary and softmax "

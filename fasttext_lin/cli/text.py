@@ -98,9 +98,32 @@ def build_pipeline(args, C=1.0):
     """The text pipeline the options describe (:func:`fasttext_lin.text_model.text_pipeline`)."""
     from ..text_model import text_pipeline
 
+    check_solver(args)
     return text_pipeline(model=args.model_type, ngrams=args.ngrams, weighting=args.weighting,
                          tokenizer=args.tokenizer, n_features=args.hash, min_df=args.min_df,
                          loss=args.loss, C=C, beta=args.beta, epochs=args.epochs,
                          random_state=args.seed, probability=args.probability,
-                         n_jobs=args.threads, parallel=args.parallel)
+                         n_jobs=args.threads, parallel=args.parallel, solver=args.solver)
+
+
+def check_solver(args):
+    """Refuse, before any data is read, ``--solver cd`` for a model that runs SGD
+    (``--model nbsvm``), and SGD options (``--epochs``, ``--parallel``) for a linear model
+    that ``--solver`` (default auto) fits by an exact solver."""
+    from .._constants import fit_solver
+
+    if args.model_type != "linear":
+        if args.solver == "cd":
+            raise ValueError("--solver cd: --model nbsvm runs SGD; give --solver sgd or auto, "
+                             "or --model linear")
+        return
+    loss = args.loss or "hinge"
+    solver = fit_solver(args.solver, loss)
+    given = " and ".join(flag for flag, value, default in (
+        ("--epochs", args.epochs, None), ("--parallel", args.parallel, "hogwild"))
+        if value != default)
+    if solver != "sgd" and given:
+        raise ValueError(f"{given}: SGD option(s), but --solver {args.solver} fits --loss "
+                         f"{loss} by its exact solver ({solver}), which stops at its "
+                         f"duality gap: add --solver sgd, or drop {given}")
 

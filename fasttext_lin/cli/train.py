@@ -104,6 +104,9 @@ def _train_stream(args, timings):
     file."""
     if args.probability:
         raise ValueError("--probability needs held-out folds in memory: drop it or --stream")
+    if args.solver == "cd":
+        raise ValueError("--solver cd: --stream runs SGD epochs over chunks; give --solver "
+                         "sgd or auto, or drop --stream")
     libsvm = is_libsvm(args)
     path, n_features = _stream_source(args, libsvm)
     with timings.imports():
@@ -114,15 +117,16 @@ def _train_stream(args, timings):
         from ..linear_model import LinearClassifier
 
         read = dict(format="libsvm", n_features=n_features, classifier=LinearClassifier(
-            loss=args.loss or "hinge", C=stream_C(args), average=True, n_jobs=args.threads,
+            loss=args.loss or "hinge", C=stream_C(args), solver="sgd", average=True,
+            n_jobs=args.threads,
             parallel=args.parallel))
     else:
         if args.format not in (None, "fasttext") or args.model_type != "linear":
             raise ValueError("--stream trains --model linear on a fastText or LIBSVM file")
         # Hashing, and no weights learned from the whole corpus: a stream sees it once.
         pipeline = build_pipeline(argparse.Namespace(**{
-            **vars(args), "hash": args.hash or 1 << 20, "weighting": args.weighting or "binary"}),
-            stream_C(args))
+            **vars(args), "hash": args.hash or 1 << 20, "weighting": args.weighting or "binary",
+            "solver": "sgd"}), stream_C(args))
         read = dict(format="fasttext", featurizer=pipeline[0], classifier=pipeline[1],
                     label_prefix=args.label_prefix, encoding=args.encoding,
                     errors=args.encoding_errors)
