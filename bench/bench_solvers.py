@@ -203,6 +203,7 @@ def _logistic(solver):
 
 def _snapml(n_jobs):
     def make(loss, n_samples, **params):
+        # Importing snapml turns subnormal floats off (flush to zero) for the whole process.
         import snapml
 
         kind = snapml.SupportVectorMachine if loss == "hinge" else snapml.LogisticRegression
