@@ -91,7 +91,8 @@ class DualityGap(NamedTuple):
     C: float
 
 
-def duality_gap(X, y, classes, coef, intercept, C, weight, loss, fit_intercept):
+def duality_gap(X, y, classes, coef, intercept, C, weight, loss, fit_intercept,
+                dual_coef=None):
     """Primal, dual and gap of ``1/2 ||W||^2 + C sum_i s_i loss_i`` at the model
     ``(coef, intercept)``.
 
@@ -113,6 +114,11 @@ def duality_gap(X, y, classes, coef, intercept, C, weight, loss, fit_intercept):
     fit_intercept : bool
         Whether the intercept is free (unregularised): the dual then has its equality
         constraint.
+    dual_coef : ndarray of shape (n_problems, n_samples), default=None
+        Margin losses without a free intercept: a solver's dual variables ``alpha_i``
+        (``w = sum_i alpha_i y_i x_i``), one row per binary problem. Clipped to the dual's
+        domain for ``C s_i``, they are a second dual point; the larger dual counts (any
+        feasible point bounds the optimum from below).
 
     Returns
     -------
@@ -129,7 +135,8 @@ def duality_gap(X, y, classes, coef, intercept, C, weight, loss, fit_intercept):
     elif loss in _MARGIN_LOSSES:
         positive = classes[1:] if coef.shape[0] == 1 else classes
         pairs = [_margin_pair(X, np.where(y == label, 1.0, -1.0), coef[k], intercept[k], c,
-                              loss, fit_intercept)
+                              loss, fit_intercept,
+                              None if dual_coef is None else dual_coef[k])
                  for k, label in enumerate(positive)]
     else:
         raise ValueError(f"duality_gap: loss={loss!r} has no dual here; give one of "
@@ -141,12 +148,17 @@ def duality_gap(X, y, classes, coef, intercept, C, weight, loss, fit_intercept):
                       float(C))
 
 
-def _margin_pair(X, y, w, b, c, loss, fit_intercept):
-    """``(P, D)`` of one binary problem with targets ``y`` in {-1, +1}."""
+def _margin_pair(X, y, w, b, c, loss, fit_intercept, alpha=None):
+    """``(P, D)`` of one binary problem with targets ``y`` in {-1, +1}; ``alpha``, when
+    given, a solver's dual variables, a second dual point (without a free intercept)."""
     z = y * (X @ w + b)
     primal = 0.5 * w @ w + c @ _loss(loss, z)
     a = _derivative_point(loss, z)
     dual = _margin_dual(X, y, a, c, loss, fit_intercept)
+    if alpha is not None and not fit_intercept:
+        own = np.divide(alpha, c, out=np.zeros_like(c), where=c > 0.0)
+        own = np.clip(own, 0.0, np.inf if loss == "squared_hinge" else 1.0)
+        dual = max(dual, _margin_dual(X, y, own, c, loss, False))
     if loss == "hinge":
         refined = _margin_rows(X, y, w, a, c, z, fit_intercept)
         if refined is not None:
@@ -299,10 +311,15 @@ def estimator_duality_gap(est, X, y, sample_weight=None):
         raise ValueError("duality_gap needs a regularised problem: alpha=0 and C=None "
                          "have no finite C; give alpha > 0 or C.")
     coef, intercept, free = est.coef_, est.intercept_, bool(est.fit_intercept)
+    # A 'cd' model's own dual variables, when X has its rows: a second dual point.
+    own = vars(est).get("_dual_coef")
+    if own is not None and own.shape != (coef.shape[0], X.shape[0]):
+        own = None
     if free and fit_solver(est.solver, est.loss) in BIAS_FEATURE_SOLVERS:
         # These solvers regularise the intercept as the weight of a bias feature.
         scale = float(est.intercept_scaling)
         X = sp.hstack([X, np.full((X.shape[0], 1), scale, dtype=X.dtype)], format="csr")
         coef = np.hstack([coef, intercept[:, None] / scale])
         intercept, free = np.zeros_like(intercept), False
-    return duality_gap(X, y, est.classes_, coef, intercept, C, weight, est.loss, free)
+    return duality_gap(X, y, est.classes_, coef, intercept, C, weight, est.loss, free,
+                       None if est.loss == "softmax" else own)

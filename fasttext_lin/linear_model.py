@@ -476,7 +476,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         objective times ``1 / alpha`` (the same minimiser). The dual point is built from the
         model alone (the loss derivatives at the margins, clipped to the dual's domain; see
         ``fasttext_lin._duality``), so the gap certifies any model, however trained:
-        ``0 <= P(w, b) - P* <= gap``. One-vs-rest models have one problem per class, and
+        ``0 <= P(w, b) - P* <= gap``; a 'cd' model also offers its own dual variables
+        (``dual_coef_``, when X has as many rows), and the larger dual counts, so its gap
+        is the one its ``tol`` certifies. One-vs-rest models have one problem per class, and
         the sums bound the sum of their suboptimalities; 'softmax' has the multinomial
         problem (two classes: the pair ``(-coef_/2, coef_/2)``). With ``fit_intercept``
         and 'sgd' the intercept is unregularised and the dual point is shrunk onto the

@@ -262,13 +262,36 @@ def test_refusals():
         model.duality_gap(X, y + 5)
 
 
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge", "log_loss"])
 @pytest.mark.parametrize("fit_intercept", [False, True])
-def test_cd_model_gap_is_below_its_tol(a9a, fit_intercept):
+def test_cd_model_gap_is_below_its_tol(a9a, fit_intercept, loss):
     X, y = a9a
-    # At 1e-6 'cd' stops at max_iter on this fixture; its gap is the model's, built otherwise.
-    model = LinearClassifier(solver="cd", C=1.0, tol=1e-4, fit_intercept=fit_intercept,
-                             random_state=0).fit(X, y)
-    assert 0.0 <= model.duality_gap(X, y).relative_gap <= 1e-4
+    model = LinearClassifier(loss, solver="cd", C=1.0, tol=1e-6, fit_intercept=fit_intercept,
+                             max_iter=10**5, random_state=0).fit(X, y)
+    assert 0.0 <= model.duality_gap(X, y).relative_gap <= 1e-6
+    # The model's own dual variables are the certificate: from w alone log loss's is looser.
+    alone = LinearClassifier(loss, solver="cd", C=1.0, fit_intercept=False)
+    alone.classes_, alone.n_features_in_ = model.classes_, X.shape[1] + fit_intercept
+    alone.coef_ = np.hstack([model.coef_, model.intercept_[:, None]] if fit_intercept
+                            else [model.coef_])
+    alone.intercept_ = np.zeros(1)
+    Xb = sp.hstack([X, np.ones((X.shape[0], 1))], format="csr") if fit_intercept else X
+    assert alone.duality_gap(Xb, y).primal == pytest.approx(model.duality_gap(X, y).primal)
+    if loss == "log_loss":
+        assert alone.duality_gap(Xb, y).relative_gap > 10 * model.duality_gap(X, y).relative_gap
+
+
+def test_own_dual_variables_certify_any_data_of_as_many_rows(a9a):
+    # Any feasible dual point bounds the optimum: the certificate holds for other data too.
+    X, y = a9a
+    model = LinearClassifier("log_loss", solver="cd", C=1.0, tol=1e-6, random_state=0,
+                             fit_intercept=False).fit(X, y)
+    other = X[::-1]
+    best = LinearClassifier("log_loss", solver="cd", C=1.0, tol=1e-10, random_state=0,
+                            fit_intercept=False).fit(other, y).duality_gap(other, y)
+    g = model.duality_gap(other, y)
+    assert g.primal - best.primal <= g.gap + 1e-9 * best.primal
+    assert g.dual <= best.primal + 1e-9 * best.primal
 
 
 @pytest.mark.parametrize("loss", ["log_loss", "softmax"])
