@@ -32,11 +32,11 @@ from ._cd_kernels import (
     squared_row_norms,
 )
 from ._cd_logistic_kernels import logistic_pass, logistic_primal_gap
+from ._constants import EXACT_TOL
+from ._validation import unsigned_csr
 
 # The losses this solver trains.
 LOSSES = ("hinge", "squared_hinge", "log_loss")
-# tol's value when tol=None: the relative duality gap to reach.
-DEFAULT_TOL = 1e-4
 # The projected-gradient spread at which the active rows count as converged (liblinear's
 # default stop), and its factor each time all rows have converged with the gap above tol.
 FIRST_SPREAD, SPREAD_FACTOR = 0.1, 0.1
@@ -74,7 +74,7 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     C = float(est.C) if est.C is not None else 1.0 / (alpha * n)
     squared = est.loss == "squared_hinge"
     bias = float(est.intercept_scaling) if est.fit_intercept else 0.0
-    csr = (_unsigned(X.indptr), _unsigned(X.indices), X.data)
+    csr = unsigned_csr(X)
     positive = classes[-1:] if classes.shape[0] == 2 else classes
     previous = getattr(est, "dual_coef_", None) if est.warm_start else None
     if previous is None or previous.shape != (positive.shape[0], n):
@@ -82,7 +82,7 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     seeds = check_random_state(est.random_state).randint(
         np.iinfo(np.int32).max, size=positive.shape[0]
     )
-    tol = DEFAULT_TOL if est.tol is None else float(est.tol)
+    tol = EXACT_TOL if est.tol is None else float(est.tol)
     cost = C * weight
     if est.loss == "log_loss":
         solve, start = _solve_logistic, _logistic_start
@@ -173,11 +173,7 @@ def _solve(problem, y, alpha, seed, k):
         )
         done, work = done + passes, work + visited
         sweep = settled or work >= budget or done == max_passes
-    warnings.warn(
-        f"solver='cd' stopped at max_iter={max_passes} passes with a relative duality gap "
-        f"of {gap:.3g} (problem {k + 1}), above tol={tol:g}; raise max_iter or tol.",
-        ConvergenceWarning,
-    )
+    _warn_max_iter(max_passes, gap, k, tol)
     return w, alpha, max_passes
 
 
@@ -189,7 +185,7 @@ def _sweep(problem, y, alpha, w, index, gradient, bounds, done, k, start):
     primal, dual, active, spread = gap_and_screen(
         *csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient, bounds, SHRINK
     )
-    gap = _relative_gap(primal, primal - dual, done, k, cost * (qd - diag))
+    gap = _relative_gap(primal, primal - dual, done, k, lambda: cost * (qd - diag))
     if verbose:
         print(f"-- Problem {k + 1}, pass {done}: primal {primal:.10g}, dual {dual:.10g}, "
               f"relative gap {gap:.3g}, {active} active rows, "
@@ -233,7 +229,7 @@ def _solve_logistic(problem, y, alpha, seed, k):
         if estimate > tol * scale and done < latest and done < max_passes:
             continue
         primal, absolute = logistic_primal_gap(*csr, y, cost, alpha, rest, w, bias, index)
-        gap = _relative_gap(primal, absolute, done, k, cost * qd)
+        gap = _relative_gap(primal, absolute, done, k, lambda: cost * qd)
         if verbose:
             print(f"-- Problem {k + 1}, pass {done}: primal {primal:.10g}, dual "
                   f"{primal - absolute:.10g}, relative gap {gap:.3g}, estimated during the "
@@ -242,29 +238,29 @@ def _solve_logistic(problem, y, alpha, seed, k):
         if gap <= tol:
             return w, alpha, done
         scale, latest = primal, 2 * done
+    _warn_max_iter(max_passes, gap, k, tol)
+    return w, alpha, max_passes
+
+
+def _warn_max_iter(max_passes, gap, k, tol):
+    """The ConvergenceWarning of a problem that ran ``max_passes`` passes above ``tol``."""
     warnings.warn(
         f"solver='cd' stopped at max_iter={max_passes} passes with a relative duality gap "
         f"of {gap:.3g} (problem {k + 1}), above tol={tol:g}; raise max_iter or tol.",
         ConvergenceWarning,
     )
-    return w, alpha, max_passes
 
 
 def _relative_gap(primal, gap, done, k, curvature):
     """``gap / primal``; a ValueError naming the pass, the problem and the largest
-    ``C s_i ||x_i||^2`` (``curvature``, per row) when it is not finite."""
+    ``C s_i ||x_i||^2`` (``curvature()``, per row: computed only then) when it is not
+    finite."""
     relative = gap / max(primal, np.finfo(np.float64).tiny)
     if not np.isfinite(relative):
         # The solution scales with C s_i ||x_i||^2: too large a C or too large rows.
         raise ValueError(
             f"The duality gap became non-finite in pass {done} (problem {k + 1}): "
-            f"C s_i ||x_i||^2 is up to {np.max(curvature):.3g}, too large for solver='cd'; "
+            f"C s_i ||x_i||^2 is up to {np.max(curvature()):.3g}, too large for solver='cd'; "
             "lower C (raise alpha), or scale the features (or sample weights) down."
         )
     return relative
-
-
-def _unsigned(index_array):
-    """View non-negative integers as unsigned, without a copy: Numba checks a signed index
-    for wraparound at every access, an unsigned one needs no check."""
-    return index_array.view(np.dtype(f"u{index_array.dtype.itemsize}"))

@@ -16,6 +16,8 @@ SCHEDULES = ("constant", "optimal", "invscaling", "adaptive")
 SOLVERS = ("sgd", "cd", "newton", "auto")
 # The solvers whose intercept is the weight of a regularised bias feature (liblinear's).
 BIAS_FEATURE_SOLVERS = ("cd", "newton")
+# The exact solvers' tol when tol=None: the relative duality gap to reach.
+EXACT_TOL = 1e-4
 # The exact solver of each loss that has one: what solver='auto' runs in ``fit`` (log loss:
 # on wide data; see fit_solver).
 EXACT_SOLVERS = {"hinge": "cd", "squared_hinge": "cd", "log_loss": "cd", "softmax": "newton"}

@@ -33,13 +33,12 @@ from threadpoolctl import ThreadpoolController
 
 from . import _logistic_kernels as LK
 from . import _multinomial_kernels as MK
+from ._constants import EXACT_TOL
 from ._multinomial_kernels import cg_curvatures, cg_direction, cg_step
 from ._validation import unsigned_csr
 
 # The losses this solver trains.
 LOSSES = ("softmax", "log_loss")
-# tol's value when tol=None: the relative duality gap to reach.
-DEFAULT_TOL = 1e-4
 # Trust-region constants of liblinear's TRON: the ratio actual / predicted reduction below
 # which a step is refused (ETA0) and the radius shrinks (ETA1) or may grow (ETA2), and the
 # radius factors.
@@ -71,7 +70,7 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     # The starting points, one row per problem (per class for 'softmax'), the bias last.
     start = np.hstack([coef, (intercept / bias if bias else 0.0 * intercept)[:, None]])
     start = start.astype(np.float64)
-    tol = DEFAULT_TOL if est.tol is None else float(est.tol)
+    tol = EXACT_TOL if est.tol is None else float(est.tol)
     # One BLAS thread: the explicit Hessian's blocks are small, and the model must not
     # depend on the machine's thread count.
     with _controller().limit(limits=1, user_api="blas"):
