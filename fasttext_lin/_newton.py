@@ -263,7 +263,7 @@ class _Logistic(_Problem):
 
 
 def _check_finite(values):
-    """Refuse a non-finite objective, gradient or Hessian in one line that says what to do."""
+    """Refuse a non-finite Hessian (or its diagonal) in one line that says what to do."""
     if not np.all(np.isfinite(values)):
         raise ValueError("The objective, its gradient or its Hessian is not finite: C s_i "
                          "||x_i||^2 is too large for solver='newton'; lower C (raise alpha), "
@@ -274,8 +274,6 @@ def _tron(problem, W, tol, max_iter, verbose, label=""):
     """Minimise from ``W`` until the relative gap ``1/2 ||grad||^2 / P`` is at most ``tol``;
     return ``(W, iterations)``. ``label`` names the problem in messages."""
     f, g = problem.value_gradient(W)
-    _check_finite(f)
-    _check_finite(g)
     problem.accept()
     delta = problem.radius(g)
     gap = _report(verbose, 0, f, g, 0, 0.0, label)

@@ -404,3 +404,15 @@ def test_quantize_refuses_mismatched_test_data_before_writing(tmp_path, libsvm_m
     err = one_line_error(capsys, "quantize", libsvm_model, "-o", tmp_path / "q.npz", "--test",
                          corpus)
     assert "is a model of LIBSVM data" in err and not (tmp_path / "q.npz").exists()
+
+
+def test_classifier_line_names_the_solver_fit_runs():
+    from fasttext_lin import LinearClassifier
+    from fasttext_lin.cli.report import classifier_line
+
+    assert classifier_line(LinearClassifier(solver="sgd", max_iter=7)) == (
+        "classifier: LinearClassifier (hinge, 7 epochs)")
+    assert "solver cd to a relative duality gap of 0.001" in classifier_line(LinearClassifier())
+    # Log loss under 'auto': the data's shape chooses, so both are named.
+    assert "solver newton or cd to a relative" in classifier_line(LinearClassifier("log_loss"))
+    assert "solver newton to a relative" in classifier_line(LinearClassifier("softmax"))

@@ -292,6 +292,14 @@ def test_own_dual_variables_certify_any_data_of_as_many_rows(a9a):
     g = model.duality_gap(other, y)
     assert g.primal - best.primal <= g.gap + 1e-9 * best.primal
     assert g.dual <= best.primal + 1e-9 * best.primal
+    # Halved weights halve the bounds C s_i: the dual variables are clipped to them.
+    half = np.full(X.shape[0], 0.5)
+    hinge = LinearClassifier(solver="cd", C=1.0, tol=1e-6, random_state=0,
+                             fit_intercept=False).fit(X, y)
+    best = LinearClassifier(solver="cd", C=1.0, tol=1e-10, random_state=0, fit_intercept=False,
+                            max_iter=10**5).fit(X, y, sample_weight=half)
+    optimum = best.duality_gap(X, y, sample_weight=half).primal
+    assert hinge.duality_gap(X, y, sample_weight=half).dual <= optimum * (1 + 1e-9)
 
 
 @pytest.mark.parametrize("loss", ["log_loss", "softmax"])
