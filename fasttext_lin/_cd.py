@@ -100,11 +100,8 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
                        seeds[k], k)
         for k, label in enumerate(positive)
     )
-    coef = np.empty((len(results), n_features))
-    intercept = np.empty(len(results))
     for k, (w, _, _) in enumerate(results):
-        coef[k], intercept[k] = w[:n_features], w[n_features] * bias
-    state.set_solution(coef, intercept)
+        state.set_problem(k, w[:n_features], w[n_features] * bias)
     est.dual_coef_ = np.stack([dual for _, dual, _ in results])
     return max(passes for _, _, passes in results)
 

@@ -237,12 +237,15 @@ def face_newton(indptr, indices, data, y, upper, diag, bias, alpha, w, rows, ite
     ``alpha`` and ``w`` move in place; ``scratch`` (length n_features + 1) is zeros on entry
     and on return. Returns whether the step was taken. Passes crawl along the nearly flat
     directions of near-duplicate rows; conjugate gradients cross them in a few products.
+    Every operation visits the rows' nonzeros only, never all of ``w``.
     """
     m = rows.shape[0]
-    residual, product, step = np.empty(m), np.empty(m), np.zeros(m)
+    margin, residual = np.empty(m), np.empty(m)
+    product, step = np.empty(m), np.zeros(m)
     for k in range(m):
         i = rows[k]
-        residual[k] = 1.0 - y[i] * _margin(indptr, indices, data, i, w, bias) - diag[i] * alpha[i]
+        margin[k] = y[i] * _margin(indptr, indices, data, i, w, bias)
+        residual[k] = 1.0 - margin[k] - diag[i] * alpha[i]
     direction = residual.copy()
     norm = start = _dot(residual, residual)
     for _ in range(iterations):
@@ -257,22 +260,40 @@ def face_newton(indptr, indices, data, y, upper, diag, bias, alpha, w, rows, ite
         direction = residual + (norm / previous) * direction
     change = np.empty(m)
     for _ in range(8):
+        # The dual's change: sum(change) - 1/2 change' diag change - w.u - 1/2 ||u||^2 with
+        # u = sum_k change_k y_i x_i, where w.u = sum_k change_k margin_k.
         gain = 0.0
         for k in range(m):
             i = rows[k]
             change[k] = min(max(alpha[i] + step[k], 0.0), upper[i]) - alpha[i]
-            gain += change[k] - diag[i] * (alpha[i] + 0.5 * change[k]) * change[k]
+            gain += (change[k] - diag[i] * (alpha[i] + 0.5 * change[k]) * change[k]
+                     - change[k] * margin[k])
         add_rows(indptr, indices, data, y, bias, rows, change, scratch)
-        gain -= _dot(w, scratch) + 0.5 * _dot(scratch, scratch)
+        gain -= 0.5 * _clear_squared(indptr, indices, data, rows, scratch)
         if gain > 0.0:
             for k in range(m):
                 alpha[rows[k]] += change[k]
-            w += scratch
-        scratch[:] = 0.0
-        if gain > 0.0:
+            add_rows(indptr, indices, data, y, bias, rows, change, w)
             return True
         step *= 0.5
     return False
+
+
+@njit(cache=True, nogil=True)
+def _clear_squared(indptr, indices, data, rows, u):
+    """``||u||^2`` of a ``u`` nonzero only on the columns of the rows ``rows`` (and the bias
+    column, last), which are set back to zero."""
+    total = 0.0
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            total += u[j] * u[j]
+            u[j] = 0.0
+    last = u.shape[0] - 1
+    total += u[last] * u[last]
+    u[last] = 0.0
+    return total
 
 
 @njit(cache=True, inline="always")

@@ -191,6 +191,11 @@ class BinaryState(ModelState):
         self.v[:] = coef
         self.state[:, K.INTERCEPT] = intercept
 
+    def set_problem(self, k, coef, intercept):
+        """Set problem ``k``'s weights and intercept (an exact solver's solution)."""
+        self.v[k] = coef
+        self.state[k, K.INTERCEPT] = intercept
+
     def solution(self):
         # coef is filled one row at a time: beside v and u it takes coef and temporaries of
         # one row, not several of v's size.
@@ -207,6 +212,12 @@ class BinaryState(ModelState):
         return coef, intercept
 
     def coef_intercept(self):
+        # An exact solver's solution (unscaled, unaveraged) is published as v itself: no
+        # copy of what may be the largest array of the fit. A published state is never
+        # changed in place (partial_fit and warm fits train a copy, or a new state).
+        state = self.state
+        if np.all(state[:, K.AVG_N] == 0) and np.all(state[:, K.SCALE] == 1.0):
+            return self.v, state[:, K.INTERCEPT].copy()
         return self.solution()
 
 

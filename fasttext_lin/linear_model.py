@@ -321,7 +321,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         sgd = self._zeros(classes, X)
         warm = (self.warm_start and hasattr(self, "sgd_state_")
                 and type(self.sgd_state_) is type(sgd) and np.array_equal(classes, self.classes_))
-        if warm:
+        # 'cd' starts from its dual variables (dual_coef_), the others from the weights.
+        if warm and solver != "cd":
             sgd.set_solution(*self.sgd_state_.solution())
         self._run(X, y, classes, weight, sgd, self.max_iter, decay, solver)
         if calibration is not None:

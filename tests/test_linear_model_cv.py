@@ -214,3 +214,15 @@ def test_one_class_is_refused():
     X, _ = problem(n=20)
     with pytest.raises(ValueError, match="needs samples of at least 2 classes"):
         LinearClassifierCV().fit(X, np.zeros(20))
+
+
+@pytest.mark.parametrize("n_classes, n_features, expected", [
+    (2, 12, ("hinge", "log_loss")), (2, 400, ("hinge", "log_loss")),
+    (3, 12, ("hinge", "softmax")), (3, 300, ("hinge",)), (3, 400, ("hinge",))])
+def test_auto_losses_leave_out_softmax_on_wide_multiclass_data(n_classes, n_features,
+                                                               expected):
+    X, y = make_classification(n_samples=300, n_features=n_features, n_informative=6,
+                               n_classes=n_classes, random_state=0)
+    model = LinearClassifierCV(Cs=3, cv=3, random_state=0).fit(sp.csr_matrix(X), y)
+    assert tuple(model.Cs_) == expected
+    assert set(model.cv_results_["param_loss"]) == set(expected)
