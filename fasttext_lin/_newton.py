@@ -25,7 +25,7 @@ import time
 import warnings
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk as syrk
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.parallel import Parallel, delayed
@@ -143,8 +143,15 @@ class _Problem:
         if self.explicit:
             H = self._explicit_hessian()
             _check_finite(H)
-            self._metric = H, cho_factor(H)
-        else:
+            try:
+                self._metric = H, cho_factor(H)
+                return
+            except LinAlgError:
+                # I + C (curvature) lost its identity to rounding (C s_i ||x_i||^2 near
+                # 1e16 and more, on separable data along a long path): from here on the
+                # products and the diagonal preconditioner, which need no factorisation.
+                self.explicit = False
+        if not self.explicit:
             diag = np.zeros(self._product.shape)
             self._add_diagonal(diag)
             _check_finite(diag)

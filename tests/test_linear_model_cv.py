@@ -96,7 +96,7 @@ def test_warm_path_equals_cold_fits_at_each_c():
 
     Cs = [0.003, 0.03, 0.3, 3.0]
     cv = LinearClassifierCV(Cs=Cs, losses="hinge", cv=folds, scoring=record, tol=1e-9,
-                            max_iter=100_000, random_state=0).fit(X, y)
+                            path_tol=None, max_iter=100_000, random_state=0).fit(X, y)
     assert len(seen) == len(Cs) * len(folds)
     for step, C in enumerate(Cs):
         for k, (train, _) in enumerate(folds):
@@ -114,8 +114,8 @@ def test_choice_is_what_a_cross_val_score_loop_picks(weighted):
     folds = folds_of(X, y, k=4)
     weight = np.random.default_rng(2).uniform(0.2, 3.0, y.shape[0]) if weighted else None
     Cs, losses = [0.001, 0.01, 0.1, 1.0, 10.0], ["squared_hinge", "hinge"]
-    cv = LinearClassifierCV(Cs=Cs, losses=losses, cv=folds, tol=1e-10, max_iter=100_000,
-                            random_state=0).fit(X, y, sample_weight=weight)
+    cv = LinearClassifierCV(Cs=Cs, losses=losses, cv=folds, tol=1e-10, path_tol=None,
+                            max_iter=100_000, random_state=0).fit(X, y, sample_weight=weight)
     means = []
     for loss in losses:
         for C in Cs:
@@ -144,8 +144,8 @@ def test_path_stops_after_n_iter_no_change_steps_without_improvement():
     def scripted(model, X_test, y_test):
         return script[round(np.log2(model.C / C_min))]
 
-    cv = LinearClassifierCV(losses="hinge", cv=2, scoring=scripted, n_iter_no_change=3,
-                            random_state=0).fit(X, y)
+    cv = LinearClassifierCV(losses="hinge", cv=2, scoring=scripted, factor=2.0,
+                            n_iter_no_change=3, random_state=0).fit(X, y)
     np.testing.assert_allclose(cv.Cs_["hinge"], C_min * 2.0 ** np.arange(8))
     assert cv.C_ == pytest.approx(C_min * 2 ** 4) and cv.best_score_ == 0.7
     # factor 4: every other step of the same script.
@@ -226,3 +226,21 @@ def test_auto_losses_leave_out_softmax_on_wide_multiclass_data(n_classes, n_feat
     model = LinearClassifierCV(Cs=3, cv=3, random_state=0).fit(sp.csr_matrix(X), y)
     assert tuple(model.Cs_) == expected
     assert set(model.cv_results_["param_loss"]) == set(expected)
+
+
+def test_fits_on_the_folds_stop_at_path_tol_and_the_refit_at_tol():
+    X, y = problem()
+    tols = []
+
+    def record(model, X_test, y_test):
+        tols.append(model.tol)
+        return model.score(X_test, y_test)
+
+    cv = LinearClassifierCV(Cs=3, losses="hinge", cv=3, scoring=record, tol=1e-6,
+                            random_state=0).fit(X, y)
+    assert tols == [1e-2] * 9
+    assert cv.best_estimator_.tol == 1e-6
+    tols.clear()
+    LinearClassifierCV(Cs=3, losses="hinge", cv=3, scoring=record, tol=1e-6, path_tol=None,
+                       random_state=0).fit(X, y)
+    assert tols == [1e-6] * 9

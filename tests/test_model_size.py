@@ -4,7 +4,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold
 
 from fasttext_lin.datasets import read_file_per_class
 from fasttext_lin.quantize import quantize_model
@@ -35,13 +35,14 @@ def test_the_default_rt_polarity_model_is_small(rt_polarity, tmp_path):
 @pytest.mark.parametrize("weights", ["int8", "float16"])
 def test_quantized_rt_polarity_model(weights, rt_polarity, tmp_path):
     texts, y = rt_polarity
-    train, test = train_test_split(np.arange(y.shape[0]), test_size=0.1, stratify=y,
-                                   random_state=0)
-    save_text_model(tmp_path / "m.npz", text_pipeline(ngrams=2).fit(texts[train], y[train]))
-    report = quantize_model(tmp_path / "m.npz", tmp_path / "q.npz", weights=weights)
-    assert report["bytes_after"] == (tmp_path / "q.npz").stat().st_size <= 1.5 * MB
-    accuracy = {name: np.mean(load_text_model(tmp_path / name).predict(texts[test]) == y[test])
-                for name in ("m.npz", "q.npz")}
-    # 1,067 held-out lines: one line is 0.094 points. Not more than 0.1 point lost (int8
-    # changes a few predictions, measured +0.37 points at 725 kB; float16 none at 784 kB).
-    assert accuracy["q.npz"] >= accuracy["m.npz"] - 0.001
+    correct = {"m.npz": 0, "q.npz": 0}
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, y):
+        save_text_model(tmp_path / "m.npz", text_pipeline(ngrams=2).fit(texts[train], y[train]))
+        report = quantize_model(tmp_path / "m.npz", tmp_path / "q.npz", weights=weights)
+        assert report["bytes_after"] == (tmp_path / "q.npz").stat().st_size <= 1.5 * MB
+        for name in correct:
+            correct[name] += np.sum(load_text_model(tmp_path / name).predict(texts[test])
+                                    == y[test])
+    # 10,662 held-out lines over the folds: not more than 0.1 point lost (measured: int8
+    # 2 lines in 5 folds, 11 in 10 folds; float16 none).
+    assert correct["q.npz"] >= correct["m.npz"] - 0.001 * y.shape[0]
