@@ -18,7 +18,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_scalar, validate_data
 
-from ._constants import GRID, LOSSES
+from ._constants import GRID, LOSSES, fit_solver
 from ._path import (
     PATH_FACTOR,
     PATH_PATIENCE,
@@ -309,8 +309,11 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
         self.Cs_ = {loss: np.array([r[0] for r in rows]) for loss, rows in results.items()}
         self.loss_, self.C_, self.best_score_ = best_choice(results)
         self.best_score_ = float(self.best_score_)
-        self.best_estimator_ = clone(base).set_params(
-            loss=self.loss_, C=self.C_, n_jobs=self.n_jobs).fit(X, y, sample_weight=weight)
+        refit = clone(base).set_params(loss=self.loss_, C=self.C_, n_jobs=self.n_jobs)
+        if fit_solver(self.solver, self.loss_, X.shape) == "sgd":
+            # SGD's threads on one model (Hogwild) would make the choice's model vary.
+            refit.set_params(parallel="deterministic")
+        self.best_estimator_ = refit.fit(X, y, sample_weight=weight)
         return self
 
     def check_params(self):
@@ -349,8 +352,7 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
         base = LinearClassifier(
             solver=self.solver, tol=self.tol, max_iter=self.max_iter,
             fit_intercept=self.fit_intercept, intercept_scaling=self.intercept_scaling,
-            class_weight=self.class_weight, random_state=self._seed(), verbose=0,
-            n_jobs=1, parallel="deterministic")
+            class_weight=self.class_weight, random_state=self._seed(), verbose=0, n_jobs=1)
         base.check_params()
         return base, losses
 

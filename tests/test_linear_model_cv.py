@@ -244,3 +244,10 @@ def test_fits_on_the_folds_stop_at_path_tol_and_the_refit_at_tol():
     LinearClassifierCV(Cs=3, losses="hinge", cv=3, scoring=record, tol=1e-6, path_tol=None,
                        random_state=0).fit(X, y)
     assert tols == [1e-6] * 9
+
+
+def test_the_path_and_the_refit_warn_about_nothing(recwarn):
+    # The folds' fits and the refit set no SGD parameter that the exact solver leaves unused.
+    X, y = problem(n_classes=3)
+    LinearClassifierCV(Cs=3, cv=3, n_jobs=2, random_state=0).fit(X, y)
+    assert [str(w.message) for w in recwarn] == []

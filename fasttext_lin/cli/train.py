@@ -152,9 +152,10 @@ def stream_C(args):
     return 1.0 if args.C == "auto" else args.C
 
 
-def fit_folds(classifier, y, folds=5):
-    """Set the folds of a classifier that searches its C (``--C auto``) for labels ``y``:
-    ``folds``, or fewer on a corpus with fewer rows of a class (at least 2 are needed)."""
+def fit_folds(classifier, y):
+    """Set the folds of a classifier that searches its C (``--C auto``) for labels ``y``: its
+    own ``cv`` (an int), or fewer on a corpus with fewer rows of a class (at least 2 are
+    needed)."""
     import numpy as np
 
     if "cv" not in classifier.get_params():
@@ -164,7 +165,7 @@ def fit_folds(classifier, y, folds=5):
         raise ValueError(f"--C auto chooses C by cross-validation, which needs 2 rows of each "
                          f"class, but class {labels[counts.argmin()]} has 1: give --C a "
                          "number (e.g. --C 1)")
-    classifier.set_params(cv=int(min(folds, counts.min())))
+    classifier.set_params(cv=int(min(classifier.get_params()["cv"], counts.min())))
 
 
 def chosen(classifier):
