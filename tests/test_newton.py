@@ -426,3 +426,19 @@ def test_logistic_max_iter_warns_naming_the_problem():
         assert re.fullmatch(r"solver='newton' stopped at max_iter=1 iterations with a relative "
                             rf"duality gap of \S+ \(problem {k + 1}\), above tol=1e-12; raise "
                             r"max_iter or tol\.", message)
+
+
+def test_a_hessian_that_rounding_made_indefinite_falls_back_to_products():
+    # Separable rows at a huge C: I + C (curvature) is the identity lost to rounding, and
+    # its Cholesky factorisation fails; the fit goes on with products and the diagonal
+    # preconditioner and still separates the classes.
+    rng = np.random.default_rng(0)
+    centers = np.array([[8.0, 0.0, 0.0], [0.0, 8.0, 0.0], [0.0, 0.0, 8.0]])
+    y = np.repeat(np.arange(3), 20)
+    X = sp.csr_matrix(centers[y] + rng.normal(size=(60, 3)))
+    model = LinearClassifier("softmax", C=1e20, solver="newton", max_iter=30, tol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert np.all(np.isfinite(model.coef_))
+    assert model.score(X, y) == 1.0
