@@ -53,6 +53,11 @@ GAP_EVERY = 2
 # rows are not yet the right ones). Passes crawl along the nearly flat directions of
 # near-duplicate rows (a9a, 20 Newsgroups); conjugate gradients cross them.
 FACE_ITERATIONS, FACE_EVERY = 10, 10
+# A Newton step costs about FACE_COST * FACE_ITERATIONS reads of the free rows' nonzeros; it
+# is taken only once the passes since the last one have read as many. Along a path of
+# growing C, a warm start's free rows are many (20 Newsgroups one-vs-rest: 40% of the rows)
+# and a step on them at once cost more than it saved.
+FACE_COST = 2
 # Log loss: a new dual variable starts min(INSIDE c_i, INSIDE_MAX) inside its bounds.
 INSIDE, INSIDE_MAX = 1e-3, 1e-8
 # Log loss: the Newton steps' first slope tolerance, and its floor (lower still when tol is).
@@ -126,7 +131,7 @@ def _solve(problem, y, alpha, seed, k):
     all rows (:func:`._cd_kernels.gap_and_screen`) gives the gap and the new active rows, and
     the spread tightens if every row has converged to it. Once it has, a Newton step on the
     free rows (:func:`._cd_kernels.face_newton`) follows each sweep and every FACE_EVERY
-    passes. Returns ``(w, alpha, passes)``, ``w`` of length ``n_features + 1`` (the bias
+    passes, if the passes since the last step have done as much work as it costs. Returns ``(w, alpha, passes)``, ``w`` of length ``n_features + 1`` (the bias
     weight last).
     """
     csr, n_features, upper, diag, qd, _, bias, _, tol, max_passes, _ = problem
@@ -141,8 +146,9 @@ def _solve(problem, y, alpha, seed, k):
     budget = GAP_EVERY * (int(csr[0][-1]) + csr[0].shape[0])  # Python ints: no wraparound
     # A warm start is swept first: it may be optimal already, and its rows at their bounds
     # are shrunk before the first pass. Its free rows are nearly the right ones: it takes
-    # Newton steps from the start, as if all rows had converged once.
-    sweep, start, work = bool(np.any(alpha)), time.perf_counter(), 0
+    # Newton steps as soon as the passes have paid for one, as if all rows had converged
+    # once.
+    sweep, start, work, since_face = bool(np.any(alpha)), time.perf_counter(), 0, 0
     if sweep:
         spread *= SPREAD_FACTOR
     while True:
@@ -160,7 +166,13 @@ def _solve(problem, y, alpha, seed, k):
             # Free rows are never shrunk: they are among the active ones.
             rows = index[:active]
             free = np.sort(rows[(alpha[rows] > 0.0) & (alpha[rows] < upper[rows])])
-            face_newton(*csr, y, upper, diag, bias, alpha, w, free, FACE_ITERATIONS, scratch)
+            # The step reads the free rows about 2 FACE_ITERATIONS times: it waits until the
+            # passes since the last one have done as much work.
+            cost = FACE_COST * FACE_ITERATIONS * int(np.sum(csr[0][free + 1] - csr[0][free]))
+            if since_face >= cost:
+                face_newton(*csr, y, upper, diag, bias, alpha, w, free, FACE_ITERATIONS,
+                            scratch)
+                since_face = 0
         # Between sweeps, once the free rows are the right ones, a Newton step on them every
         # FACE_EVERY passes.
         cap = min(max_passes - done, FACE_EVERY if spread < FIRST_SPREAD else max_passes)
@@ -168,7 +180,7 @@ def _solve(problem, y, alpha, seed, k):
             *csr, y, upper, diag, qd, alpha, w, bias, index, active, bounds, spread, SHRINK,
             budget - work, cap, state
         )
-        done, work = done + passes, work + visited
+        done, work, since_face = done + passes, work + visited, since_face + visited
         sweep = settled or work >= budget or done == max_passes
     _warn_max_iter(max_passes, gap, k, tol)
     return w, alpha, max_passes

@@ -170,7 +170,7 @@ def test_float32_input_reaches_the_float64_optimum():
 @pytest.mark.parametrize("loss", LOSSES)
 def test_warm_start_from_a_smaller_c_continues(loss):
     X, y = _a9a()
-    model = _cd(loss, C=0.3, tol=1e-8, warm_start=True).fit(X, y)
+    model = _cd(loss, C=0.8, tol=1e-8, warm_start=True).fit(X, y)
     warm = model.set_params(C=1.0).fit(X, y)
     cold = _cd(loss, C=1.0, tol=1e-8).fit(X, y)
     assert warm.n_iter_ < cold.n_iter_
