@@ -294,13 +294,15 @@ def _buffers(codes, doc_ptr, min_len, min_n, max_n):
 
 # ---------------------------------------------------------------- hashing mode
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_features,
                   alternate_sign):
     """CSR ``(indptr, indices, data)`` of hashed n-gram counts, as HashingVectorizer's.
 
     With ``alternate_sign`` a feature's value is the sum of the signs of the n-grams
     that hash to it (a zero is kept as an explicit entry, as scikit-learn does).
+    ``indices`` and ``data`` are views of larger buffers: the caller copies or
+    concatenates them once.
     """
     n_docs = doc_ptr.shape[0] - 1
     longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(
@@ -322,7 +324,7 @@ def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_fe
         data = _grow(data, nnz + m)
         nnz = _emit_row(row, m, True, indices, data, nnz)
         indptr[d + 1] = nnz
-    return indptr, indices[:nnz].copy(), data[:nnz].copy()
+    return indptr, indices[:nnz], data[:nnz]
 
 
 # ---------------------------------------------------------------- vocabulary mode
@@ -366,14 +368,45 @@ def _rehash(table, capacity):
     return new
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _find_or_add(table, h, buf, lo, hi, key_codes, key_ptr, n_keys, grow):
+    """Id of the key ``buf[lo:hi]`` (hash ``h``) in the table; -1 if absent and not ``grow``.
+
+    With ``grow`` an absent key gets the next id. Returns ``(id, table, key_codes,
+    key_ptr, n_keys)``: the arrays are new ones when they grew.
+    """
+    mask = np.uint64(table.shape[0] // 2 - 1)
+    slot = _slot_mix(h) & mask
+    while table[2 * slot + 1] != 0:
+        if table[2 * slot] == h:
+            key = np.int64(table[2 * slot + 1]) - 1
+            if _slice_equals(buf, lo, hi, key_codes, key_ptr[key], key_ptr[key + 1]):
+                return key, table, key_codes, key_ptr, n_keys
+        slot = (slot + np.uint64(1)) & mask
+    if not grow:
+        return -1, table, key_codes, key_ptr, n_keys
+    start = key_ptr[n_keys]
+    key_codes = _grow(key_codes, start + hi - lo)
+    key_codes[start: start + hi - lo] = buf[lo:hi]
+    key_ptr = _grow(key_ptr, n_keys + 2)
+    key_ptr[n_keys + 1] = start + hi - lo
+    table[2 * slot] = h
+    table[2 * slot + 1] = np.uint64(n_keys + 1)
+    n_keys += 1
+    if 2 * n_keys > table.shape[0] // 2:
+        table = _rehash(table, table.shape[0])
+    return n_keys - 1, table, key_codes, key_ptr, n_keys
+
+
+@njit(cache=True, nogil=True)
 def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, table,
                      key_codes, key_ptr, n_keys, grow):
     """CSR n-gram counts over the vocabulary in the table; with ``grow`` new n-grams are added.
 
     Returns ``(indptr, indices, data, table, key_codes, key_ptr, n_keys)``: the table
     arrays are new ones when the table grew. Without ``grow`` unknown n-grams are
-    skipped. New ids are given in order of first occurrence.
+    skipped. New ids are given in order of first occurrence. ``indices`` and ``data``
+    are views of larger buffers, as :func:`count_hashing`'s.
     """
     n_docs = doc_ptr.shape[0] - 1
     longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(
@@ -382,9 +415,9 @@ def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, t
     gram_hash = np.empty(row.shape[0], dtype=np.uint64)
     gram_lo = np.empty(row.shape[0], dtype=np.int64)
     gram_hi = np.empty(row.shape[0], dtype=np.int64)
-    mask = np.uint64(table.shape[0] // 2 - 1)
     nnz = 0
     for d in range(n_docs):
+        mask = np.uint64(table.shape[0] // 2 - 1)
         n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, min_len,
                                lower, buf, tok_lo, tok_hi, False)
         # Two passes: hash every n-gram of the document and prefetch its slot, then
@@ -405,40 +438,63 @@ def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, t
                     n_grams += 1
         m = 0
         for g in range(n_grams):
-            h = gram_hash[g]
-            lo = gram_lo[g]
-            hi = gram_hi[g]
-            slot = _slot_mix(h) & mask
-            found = -1
-            while table[2 * slot + 1] != 0:
-                if table[2 * slot] == h:
-                    key = np.int64(table[2 * slot + 1]) - 1
-                    if _slice_equals(buf, lo, hi, key_codes, key_ptr[key], key_ptr[key + 1]):
-                        found = key
-                        break
-                slot = (slot + np.uint64(1)) & mask
+            found, table, key_codes, key_ptr, n_keys = _find_or_add(
+                table, gram_hash[g], buf, gram_lo[g], gram_hi[g], key_codes, key_ptr,
+                n_keys, grow)
             if found < 0:
-                if not grow:
-                    continue
-                found = n_keys
-                start = key_ptr[n_keys]
-                key_codes = _grow(key_codes, start + hi - lo)
-                key_codes[start: start + hi - lo] = buf[lo:hi]
-                key_ptr = _grow(key_ptr, n_keys + 2)
-                key_ptr[n_keys + 1] = start + hi - lo
-                table[2 * slot] = h
-                table[2 * slot + 1] = np.uint64(n_keys + 1)
-                n_keys += 1
-                if 2 * n_keys > table.shape[0] // 2:
-                    table = _rehash(table, table.shape[0])
-                    mask = np.uint64(table.shape[0] // 2 - 1)
+                continue
             row[m] = found
             m += 1
         indices = _grow(indices, nnz + m)
         data = _grow(data, nnz + m)
         nnz = _emit_row(row, m, False, indices, data, nnz)
         indptr[d + 1] = nnz
-    return indptr, indices[:nnz].copy(), data[:nnz].copy(), table, key_codes, key_ptr, n_keys
+    return indptr, indices[:nnz], data[:nnz], table, key_codes, key_ptr, n_keys
+
+
+@njit(cache=True, nogil=True)
+def merge_keys(table, key_codes, key_ptr, n_keys, new_codes, new_ptr, n_new):
+    """Add the keys ``new_codes[new_ptr[i]:new_ptr[i + 1]]``, in order, to the table.
+
+    Returns ``(ids, table, key_codes, key_ptr, n_keys)``: ``ids[i]`` is the id of new key
+    ``i`` (known keys keep theirs, unknown ones get the next ids, in order), so that
+    merging the vocabularies of consecutive blocks numbers terms by first occurrence.
+    """
+    ids = np.empty(n_new, dtype=np.int64)
+    for i in range(n_new):
+        lo = new_ptr[i]
+        hi = new_ptr[i + 1]
+        h = _FNV_OFFSET
+        for p in range(lo, hi):
+            h = _fnv_step(h, new_codes[p])
+        ids[i], table, key_codes, key_ptr, n_keys = _find_or_add(
+            table, h, new_codes, lo, hi, key_codes, key_ptr, n_keys, True)
+    return ids, table, key_codes, key_ptr, n_keys
+
+
+@njit(cache=True, nogil=True)
+def renumber_rows(indptr, indices, data, ids):
+    """Replace each column ``c`` by ``ids[c]`` (one-to-one) and sort each row again, in place."""
+    for r in range(indptr.shape[0] - 1):
+        lo = indptr[r]
+        hi = indptr[r + 1]
+        if hi - lo > _INSERTION_SORT_MAX:
+            columns = ids[indices[lo:hi]]
+            order = np.argsort(columns)
+            indices[lo:hi] = columns[order]
+            data[lo:hi] = data[lo:hi][order]
+            continue
+        for k in range(lo, hi):
+            # insertion sort of (column, value) pairs: cheaper than a call for short rows
+            column = ids[indices[k]]
+            value = data[k]
+            t = k - 1
+            while t >= lo and indices[t] > column:
+                indices[t + 1] = indices[t]
+                data[t + 1] = data[t]
+                t -= 1
+            indices[t + 1] = column
+            data[t + 1] = value
 
 
 @njit(cache=True)

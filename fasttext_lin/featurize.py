@@ -8,10 +8,12 @@ settings (see the class docstring for the two documented differences).
 """
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -32,6 +34,10 @@ _TABLE_START = 1024
 _ARRAYS_VERSION = 2
 # Fitted arrays of one value per term, and the weighting that has each.
 _TERM_ARRAYS = {"idf_": "tfidf", "nb_weight_": "nb"}
+# Runtime parameters: not stored in a model file (a file does not depend on the machine).
+_RUNTIME_PARAMS = ("n_jobs",)
+# A block of fewer code points than this costs more in thread start-up than it saves.
+_MIN_BLOCK_CODES = 1 << 16
 
 
 class BagOfWords(TransformerMixin, BaseEstimator):
@@ -88,6 +94,12 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         gets a row with the bias only); the other columns move one to the right.
     dtype : numpy dtype, default=np.float64
         Type of the matrix values.
+    n_jobs : int or None, default=None
+        Threads that tokenise, hash and count: the documents are cut into that many
+        contiguous blocks of about equal length, each counted on its own thread (a
+        learned vocabulary is counted per block, then merged). None or 1: one thread;
+        -1: all cores (as scikit-learn counts them). The output is the same for every
+        value. Not stored in a model file.
 
     Attributes
     ----------
@@ -127,7 +139,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     def __init__(self, n_features=None, *, lowercase=True, token_pattern="default",
                  ngram_range=(1, 1), alternate_sign=True, vocabulary=None, min_df=1,
                  max_df=1.0, max_features=None, weighting="tfidf", sublinear_tf=False,
-                 smooth_idf=True, nb_alpha=1.0, norm="l2", bias=False, dtype=np.float64):
+                 smooth_idf=True, nb_alpha=1.0, norm="l2", bias=False, dtype=np.float64,
+                 n_jobs=None):
         self.n_features = n_features
         self.lowercase = lowercase
         self.token_pattern = token_pattern
@@ -144,6 +157,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         self.norm = norm
         self.bias = bias
         self.dtype = dtype
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------ validation
 
@@ -188,6 +202,10 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             )
         if not np.issubdtype(np.dtype(self.dtype), np.floating):
             fail("dtype", "a floating-point dtype such as np.float32 or np.float64")
+        if self.n_jobs is not None and not (
+                isinstance(self.n_jobs, Integral) and not isinstance(self.n_jobs, bool)
+                and self.n_jobs != 0):
+            fail("n_jobs", "None or a nonzero int (-1: all cores)")
 
     # ------------------------------------------------------------ fitting
 
@@ -279,13 +297,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         return np.abs(ratios).max(axis=0)
 
     def _learn_vocabulary(self, codes, doc_ptr):
-        min_n, max_n = self.ngram_range
-        table = (_k.empty_table(_TABLE_START),
-                 np.empty(_TABLE_START, dtype=np.uint32),
-                 np.zeros(_TABLE_START, dtype=np.int64))
-        (indptr, indices, data, table, key_codes, key_ptr,
-         n_keys) = _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
-                                       *table, 0, True)
+        indptr, indices, data, table, key_codes, key_ptr, n_keys = self._count_new(codes,
+                                                                                   doc_ptr)
         if n_keys == 0:
             raise ValueError(
                 "BagOfWords: empty vocabulary; the documents contain no token "
@@ -390,14 +403,42 @@ class BagOfWords(TransformerMixin, BaseEstimator):
 
     def _count_hashed(self, codes, doc_ptr):
         min_n, max_n = self.ngram_range
-        return _k.count_hashing(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
-                                self.n_features, bool(self.alternate_sign))
+        settings = (*self._tokenizer(codes), min_n, max_n, self.n_features,
+                    bool(self.alternate_sign))
+        return _stack_rows(self._on_blocks(_k.count_hashing, codes, doc_ptr, settings))
 
     def _count_known(self, codes, doc_ptr):
         min_n, max_n = self.ngram_range
-        out = _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
-                                  *self._table, self._n_keys, False)
-        return out[:3]
+        settings = (*self._tokenizer(codes), min_n, max_n, *self._table, self._n_keys, False)
+        parts = self._on_blocks(_k.count_vocabulary, codes, doc_ptr, settings)
+        return _stack_rows([part[:3] for part in parts])
+
+    def _count_new(self, codes, doc_ptr):
+        """Counts and a new vocabulary: each block learns its own, then they are merged in
+        block order, so that terms are numbered by first occurrence whatever ``n_jobs``."""
+        min_n, max_n = self.ngram_range
+        tokens = self._tokenizer(codes)
+        parts = self._on_blocks(_count_new_block, codes, doc_ptr, (*tokens, min_n, max_n))
+        table, key_codes, key_ptr, n_keys = parts[0][3:]
+        renumber = []
+        for part in parts[1:]:
+            ids, table, key_codes, key_ptr, n_keys = _k.merge_keys(
+                table, key_codes, key_ptr, n_keys, *part[4:])
+            renumber.append((*part[:3], ids))
+        _run(_k.renumber_rows, renumber)
+        return (*_stack_rows([part[:3] for part in parts]), table, key_codes, key_ptr, n_keys)
+
+    def _on_blocks(self, kernel, codes, doc_ptr, settings):
+        """``kernel(codes, doc_ptr, *settings)`` of each block of documents, in order."""
+        n_docs = doc_ptr.shape[0] - 1
+        n_blocks = min(effective_n_jobs(self.n_jobs), n_docs,
+                       max(1, codes.shape[0] // _MIN_BLOCK_CODES))
+        # cut where the code points reach each 1/n_blocks of the total
+        cuts = np.searchsorted(doc_ptr, np.arange(1, n_blocks) * (codes.shape[0] / n_blocks))
+        cuts = np.unique(np.concatenate([[0], cuts, [n_docs]]))
+        blocks = [(codes[doc_ptr[a]: doc_ptr[b]], doc_ptr[a: b + 1] - doc_ptr[a], *settings)
+                  for a, b in zip(cuts[:-1], cuts[1:])]
+        return _run(kernel, blocks)
 
     def _finish(self, indptr, indices, data):
         """Weighting, normalisation, bias and the CSR contract."""
@@ -456,7 +497,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         Returns
         -------
         state : dict
-            ``{"version": 2, "params": get_params() (dtype by its name), "fitted":
+            ``{"version": 2, "params": get_params() (dtype by its name, without the
+            runtime parameter n_jobs), "fitted":
             {"n_features_out_": int, "n_keys": int}}``, ``n_keys`` (the vocabulary's
             size) in vocabulary mode only.
         arrays : dict of str -> ndarray
@@ -478,6 +520,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             raise ValueError(f"the BagOfWords has fitted attribute(s) {unknown} that "
                              "save_text_model does not know how to store.")
         params = self.get_params()
+        for name in _RUNTIME_PARAMS:
+            del params[name]
         params["dtype"] = np.dtype(params["dtype"]).name
         state = {"version": _ARRAYS_VERSION, "params": params,
                  "fitted": {"n_features_out_": int(self.n_features_out_)}}
@@ -577,3 +621,33 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+
+def _run(kernel, calls):
+    """``[kernel(*args) for args in calls]``, on one thread per call (the kernels release
+    the GIL) when there are several."""
+    if len(calls) <= 1:
+        return [kernel(*args) for args in calls]
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(lambda args: kernel(*args), calls))
+
+
+def _count_new_block(codes, doc_ptr, char_class, min_len, lower, min_n, max_n):
+    """:func:`~fasttext_lin._text_kernels.count_vocabulary` of one block into a new table."""
+    return _k.count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n,
+                               _k.empty_table(_TABLE_START),
+                               np.empty(_TABLE_START, dtype=np.uint32),
+                               np.zeros(_TABLE_START, dtype=np.int64), 0, True)
+
+
+def _stack_rows(parts):
+    """One CSR ``(indptr, indices, data)`` of the blocks' rows, in order: one copy of the
+    kernels' buffer views."""
+    if len(parts) == 1:
+        indptr, indices, data = parts[0]
+        return indptr, indices.copy(), data.copy()
+    offsets = np.cumsum([0] + [part[0][-1] for part in parts[:-1]])
+    indptr = np.concatenate([np.zeros(1, dtype=np.int64)]
+                            + [part[0][1:] + offset for part, offset in zip(parts, offsets)])
+    return (indptr, np.concatenate([part[1] for part in parts]),
+            np.concatenate([part[2] for part in parts]))

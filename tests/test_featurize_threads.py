@@ -1,0 +1,119 @@
+"""BagOfWords(n_jobs=...): the documents counted in blocks on threads give the one-thread output."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fasttext_lin import featurize
+from fasttext_lin.featurize import BagOfWords
+
+# Latin-1 and wider text, punctuation, white space; empty documents are frequent.
+ALPHABET = "abcdeXYZéÉüßİσςΣαβ日本語テ0129٣_.,;:!?'-  \t\n"
+CORPUS = st.lists(st.text(alphabet=ALPHABET, max_size=30), min_size=1, max_size=12)
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow,
+                                           HealthCheck.function_scoped_fixture])
+LABELS = np.array([0, 1])
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of any size, so that tiny corpora are cut as large ones are."""
+    monkeypatch.setattr(featurize, "_MIN_BLOCK_CODES", 1)
+
+
+def _outputs(params, docs, n_jobs, refit):
+    """Everything fitted and produced, as plain values, for ``n_jobs`` threads."""
+    est = BagOfWords(**params, n_jobs=n_jobs)
+    y = np.resize(LABELS, len(docs)) if params.get("weighting") == "nb" else None
+    try:
+        X = est.fit_transform(docs, y)
+    except ValueError as exc:  # no token, or nothing left after pruning
+        return str(exc)
+    X2 = est.transform(refit)
+    out = {"X": X, "X2": X2, "names": est.get_feature_names_out().tolist()}
+    for name in ("idf_", "nb_weight_"):
+        if hasattr(est, name):
+            out[name] = getattr(est, name)
+    return out
+
+
+def _assert_identical(a, b):
+    if isinstance(a, str):
+        assert a == b
+        return
+    assert a.keys() == b.keys()
+    for key in a:
+        if key in ("X", "X2"):
+            for part in ("indptr", "indices", "data"):
+                np.testing.assert_array_equal(getattr(a[key], part), getattr(b[key], part))
+                assert getattr(a[key], part).dtype == getattr(b[key], part).dtype
+            assert a[key].shape == b[key].shape
+            assert a[key].has_sorted_indices and b[key].has_sorted_indices
+        else:
+            np.testing.assert_array_equal(a[key], b[key])
+
+
+@given(docs=CORPUS, refit=CORPUS, n_features=st.sampled_from([None, 7, 2**10]),
+       ngram_range=st.sampled_from([(1, 1), (1, 2), (2, 3)]),
+       weighting=st.sampled_from(["binary", "count", "tfidf", "nb"]),
+       token_pattern=st.sampled_from(["default", "whitespace"]),
+       pruning=st.sampled_from([{}, {"min_df": 2}, {"max_df": 0.6}, {"max_features": 3},
+                                {"min_df": 0.2, "max_features": 5}]),
+       sublinear_tf=st.booleans(), bias=st.booleans(), n_jobs=st.sampled_from([2, 3, 5]))
+@SETTINGS
+def test_every_n_jobs_gives_the_one_thread_output(small_blocks, docs, refit, n_features,
+                                                  ngram_range, weighting, token_pattern,
+                                                  pruning, sublinear_tf, bias, n_jobs):
+    params = dict(n_features=n_features, ngram_range=ngram_range, weighting=weighting,
+                  token_pattern=token_pattern, sublinear_tf=sublinear_tf, bias=bias)
+    if n_features is None:
+        params.update(pruning)
+    _assert_identical(_outputs(params, docs, 1, refit), _outputs(params, docs, n_jobs, refit))
+
+
+@given(docs=CORPUS, n_jobs=st.sampled_from([2, 4]))
+@SETTINGS
+def test_fixed_vocabulary_on_threads(small_blocks, docs, n_jobs):
+    params = dict(vocabulary=["ab", "ab cd", "日本語", "xyz", "é"], ngram_range=(1, 2),
+                  weighting="count", norm=None)
+    _assert_identical(_outputs(params, docs, 1, docs), _outputs(params, docs, n_jobs, docs))
+
+
+def test_blocks_are_cut_by_length_and_used(small_blocks, monkeypatch):
+    """Three threads see three contiguous blocks of about equal length, in order."""
+    seen = []
+    count = featurize._k.count_hashing
+
+    def spy(codes, doc_ptr, *args):
+        seen.append((codes.shape[0], doc_ptr.shape[0] - 1))
+        return count(codes, doc_ptr, *args)
+
+    monkeypatch.setattr(featurize._k, "count_hashing", spy)
+    docs = ["ab cd"] * 30 + ["a much longer document here"] * 6
+    BagOfWords(n_features=64, n_jobs=3).fit_transform(docs)
+    assert len(seen) == 3
+    assert sum(n for _, n in seen) == len(docs)
+    total = sum(map(len, docs))
+    # each cut is at most one document past its target
+    assert all(abs(c - total / 3) <= 2 * len(docs[-1]) for c, _ in seen)
+    assert seen[0][1] > seen[-1][1]  # the short documents come first
+
+
+def test_small_corpus_stays_on_one_thread(monkeypatch):
+    calls = []
+    monkeypatch.setattr(featurize, "_run", lambda kernel, blocks: calls.append(len(blocks))
+                        or [kernel(*args) for args in blocks])
+    BagOfWords(n_features=64, n_jobs=4).fit_transform(["ab cd", "ef gh"])
+    assert calls == [1]
+
+
+def test_all_cores_and_model_file_params():
+    docs = ["the good film", "the bad film"] * 50
+    est = BagOfWords(n_jobs=-1).fit(docs)
+    state, _ = est.to_arrays()
+    assert "n_jobs" not in state["params"]  # a runtime parameter, not the model's
+    loaded = BagOfWords.from_arrays(state, est.to_arrays()[1])
+    assert loaded.n_jobs is None
+    assert (loaded.transform(docs) != est.transform(docs)).nnz == 0
