@@ -117,3 +117,12 @@ def test_all_cores_and_model_file_params():
     loaded = BagOfWords.from_arrays(state, est.to_arrays()[1])
     assert loaded.n_jobs is None
     assert (loaded.transform(docs) != est.transform(docs)).nnz == 0
+
+
+def test_threads_reach_the_featurizer():
+    from fasttext_lin.stream import streaming_featurizer
+    from fasttext_lin.text_model import text_pipeline
+
+    assert text_pipeline(n_jobs=2)[0].n_jobs == 2
+    assert streaming_featurizer(None, 2).n_jobs == 2
+    assert streaming_featurizer(BagOfWords(2**10, weighting="count", n_jobs=3), 2).n_jobs == 3
