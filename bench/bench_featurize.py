@@ -192,6 +192,8 @@ def _stage_kernel():
         tok_lo = np.empty(max_tok, dtype=np.int64)
         tok_hi = np.empty(max_tok, dtype=np.int64)
         row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
+        spare = np.empty_like(row)
+        counts = np.empty(2 * row.shape[0] + 2, dtype=np.int64)
         check = 0  # keeps every stage's work observable
         for d in range(n_docs):
             n_tok = k._layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, 2, lower,
@@ -208,11 +210,7 @@ def _stage_kernel():
             if stage == 1:
                 check += row[m - 1] if m else 0
                 continue
-            if m <= k._INSERTION_SORT_MAX:
-                k._insertion_sort(row, m)
-            else:
-                row[:m].sort()
-            check += row[0] if m else 0
+            check += k._sort_ids(row, m, spare, counts)[0] if m else 0
         return check
 
     return stages

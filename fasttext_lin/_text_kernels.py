@@ -35,9 +35,10 @@ _C1 = np.uint64(0xCC9E2D51)
 _C2 = np.uint64(0x1B873593)
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
-# Rows up to this many n-grams are sorted by insertion (measured: the quicksort call
-# cost about 28 ns per token on rt-polarity's 20-token rows).
-_INSERTION_SORT_MAX = 64
+# Rows up to this many n-grams are sorted by insertion alone; longer ones are first
+# scattered into about one bucket per id by their value (a counting sort of the high
+# bits), which leaves an insertion sort little to move.
+_INSERTION_SORT_MAX = 16
 
 
 # ---------------------------------------------------------------- MurmurHash3 x86_32
@@ -248,16 +249,49 @@ def _insertion_sort(row, m):
 
 
 @njit(cache=True, inline="always")
-def _emit_row(row, m, signed, indices, data, nnz):
+def _sort_ids(row, m, spare, counts):
+    """``row[:m]`` sorted, in ``row`` or in ``spare`` (the one returned).
+
+    Long rows go through a counting sort on ``(id - min) >> shift`` into about ``m``
+    buckets (``counts`` holds at least ``2 m + 2`` entries), then an insertion sort that
+    only moves ids within a bucket: linear time for spread-out ids such as hashes.
+    """
+    if m <= _INSERTION_SORT_MAX:
+        _insertion_sort(row, m)
+        return row
+    lo = row[0]
+    hi = row[0]
+    for k in range(1, m):
+        lo = min(lo, row[k])
+        hi = max(hi, row[k])
+    n_buckets = 1
+    while n_buckets < m:
+        n_buckets *= 2
+    shift = 0
+    while ((hi - lo) >> shift) >= n_buckets:
+        shift += 1
+    n_used = ((hi - lo) >> shift) + 1
+    counts[: n_used + 1] = 0
+    for k in range(m):
+        counts[((row[k] - lo) >> shift) + 1] += 1
+    for b in range(n_used):
+        counts[b + 1] += counts[b]
+    for k in range(m):
+        b = (row[k] - lo) >> shift
+        spare[counts[b]] = row[k]
+        counts[b] += 1
+    _insertion_sort(spare, m)
+    return spare
+
+
+@njit(cache=True, inline="always")
+def _emit_row(row, m, spare, counts, signed, indices, data, nnz):
     """Sort the row's ids, count runs into ``indices``/``data`` at ``nnz``; return new nnz.
 
     With ``signed`` an id carries its sign in its lowest bit and the value is the sum
     of the signs.
     """
-    if m <= _INSERTION_SORT_MAX:
-        _insertion_sort(row, m)
-    else:
-        row[:m].sort()
+    row = _sort_ids(row, m, spare, counts)
     shift = 1 if signed else 0
     k = 0
     while k < m:
@@ -276,8 +310,9 @@ def _emit_row(row, m, signed, indices, data, nnz):
 def _buffers(codes, doc_ptr, min_len, min_n, max_n):
     """Per-document token and row buffers, and a first guess at the output CSR arrays.
 
-    Returns ``(longest, tok_lo, tok_hi, row, indptr, indices, data)``; ``indices`` and
-    ``data`` grow when a corpus needs more.
+    Returns ``(longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data)``
+    (``spare`` and ``counts``: :func:`_sort_ids`'s); ``indices`` and ``data`` grow when a
+    corpus needs more.
     """
     longest = _longest_doc(doc_ptr)
     # A token of class 1 takes min_len characters and a separator; one of class 2 may
@@ -286,10 +321,12 @@ def _buffers(codes, doc_ptr, min_len, min_n, max_n):
     tok_lo = np.empty(max_tok, dtype=np.int64)
     tok_hi = np.empty(max_tok, dtype=np.int64)
     row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
+    spare = np.empty_like(row)
+    counts = np.empty(2 * row.shape[0] + 2, dtype=np.int64)
     indptr = np.zeros(doc_ptr.shape[0], dtype=np.int64)
     indices = np.empty(max(16, codes.shape[0] // 4), dtype=np.int32)
     data = np.empty(indices.shape[0], dtype=np.float64)
-    return longest, tok_lo, tok_hi, row, indptr, indices, data
+    return longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data
 
 
 # ---------------------------------------------------------------- hashing mode
@@ -305,7 +342,7 @@ def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_fe
     concatenates them once.
     """
     n_docs = doc_ptr.shape[0] - 1
-    longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(
+    longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data = _buffers(
         codes, doc_ptr, min_len, min_n, max_n)
     buf = np.empty(5 * longest + 8, dtype=np.uint8)
     nnz = 0
@@ -322,7 +359,7 @@ def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_fe
                 m += 1
         indices = _grow(indices, nnz + m)
         data = _grow(data, nnz + m)
-        nnz = _emit_row(row, m, True, indices, data, nnz)
+        nnz = _emit_row(row, m, spare, counts, True, indices, data, nnz)
         indptr[d + 1] = nnz
     return indptr, indices[:nnz], data[:nnz]
 
@@ -409,7 +446,7 @@ def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, t
     are views of larger buffers, as :func:`count_hashing`'s.
     """
     n_docs = doc_ptr.shape[0] - 1
-    longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(
+    longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data = _buffers(
         codes, doc_ptr, min_len, min_n, max_n)
     buf = np.empty(2 * longest + 8, dtype=np.uint32)
     gram_hash = np.empty(row.shape[0], dtype=np.uint64)
@@ -447,7 +484,7 @@ def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, t
             m += 1
         indices = _grow(indices, nnz + m)
         data = _grow(data, nnz + m)
-        nnz = _emit_row(row, m, False, indices, data, nnz)
+        nnz = _emit_row(row, m, spare, counts, False, indices, data, nnz)
         indptr[d + 1] = nnz
     return indptr, indices[:nnz], data[:nnz], table, key_codes, key_ptr, n_keys
 
@@ -478,7 +515,7 @@ def renumber_rows(indptr, indices, data, ids):
     for r in range(indptr.shape[0] - 1):
         lo = indptr[r]
         hi = indptr[r + 1]
-        if hi - lo > _INSERTION_SORT_MAX:
+        if hi - lo > 64:  # a numpy sort costs less than the insertions
             columns = ids[indices[lo:hi]]
             order = np.argsort(columns)
             indices[lo:hi] = columns[order]

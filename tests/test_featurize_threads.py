@@ -126,3 +126,18 @@ def test_threads_reach_the_featurizer():
     assert text_pipeline(n_jobs=2)[0].n_jobs == 2
     assert streaming_featurizer(None, 2).n_jobs == 2
     assert streaming_featurizer(BagOfWords(2**10, weighting="count", n_jobs=3), 2).n_jobs == 3
+
+
+@given(st.lists(st.integers(0, 2**21), max_size=300), st.integers(0, 40))
+@settings(max_examples=200, deadline=None)
+def test_sort_ids_sorts(ids, shift):
+    """The counting + insertion sort of a row's ids equals numpy's sort, whatever the spread."""
+    from fasttext_lin._text_kernels import _sort_ids
+
+    row = np.array(ids, dtype=np.int64) << shift
+    m = row.shape[0]
+    buffer = np.concatenate([row, [7, 7]])  # the kernel sorts row[:m] only
+    spare = np.full(m + 2, -1, dtype=np.int64)
+    counts = np.empty(2 * (m + 2) + 2, dtype=np.int64)
+    out = _sort_ids(buffer, m, spare, counts)
+    np.testing.assert_array_equal(out[:m], np.sort(row))
