@@ -201,12 +201,7 @@ def _stage_kernel():
             check += n_tok
             if stage == 0:
                 continue
-            m = 0
-            for i in range(n_tok):
-                for j in range(i + min_n - 1, min(i + max_n, n_tok)):
-                    s = k._murmur_bytes(buf, tok_lo[i], tok_hi[j])
-                    row[m] = 2 * k._hash_index(s, n_features) + (1 if s < 0 else 0)
-                    m += 1
+            m = k._hash_row(buf, tok_lo, tok_hi, n_tok, min_n, max_n, n_features, True, row)
             if stage == 1:
                 check += row[m - 1] if m else 0
                 continue

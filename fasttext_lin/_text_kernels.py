@@ -81,28 +81,35 @@ def _put_utf8(buf, q, c):
 
 
 @njit(cache=True, inline="always")
-def _murmur_bytes(buf, lo, hi):
-    """Signed 32-bit MurmurHash3 x86_32, seed 0, of ``buf[lo:hi]`` (as an int64)."""
-    h = np.uint64(0)
-    n_tail = (hi - lo) & 3
+def _murmur_blocks(buf, p, hi, h):
+    """MurmurHash3 x86_32 state ``h`` fed the whole 4-byte blocks of ``buf[p:hi]``;
+    returns ``(h, p)`` with ``p`` at the first byte not fed."""
     # unsigned positions: no negative-index check
-    end4 = np.uint64(hi - n_tail)
-    p = np.uint64(lo)
-    while p < end4:
+    p = np.uint64(p)
+    stop = np.uint64(hi)
+    while p + np.uint64(4) <= stop:
         k = (np.uint64(buf[p]) | (np.uint64(buf[p + np.uint64(1)]) << np.uint64(8))
              | (np.uint64(buf[p + np.uint64(2)]) << np.uint64(16))
              | (np.uint64(buf[p + np.uint64(3)]) << np.uint64(24)))
         h = _mm_block(h, k)
         p += np.uint64(4)
+    return h, p
+
+
+@njit(cache=True, inline="always")
+def _murmur_finish(buf, p, hi, h, length):
+    """Signed 32-bit MurmurHash3 x86_32 of a key of ``length`` bytes whose whole blocks
+    gave state ``h``, its last ``hi - p`` (< 4) bytes ``buf[p:hi]`` (as an int64)."""
+    n_tail = np.uint64(hi) - np.uint64(p)
     if n_tail > 0:
         k = np.uint64(0)
         for t in range(n_tail):
-            k |= np.uint64(buf[end4 + np.uint64(t)]) << np.uint64(8 * t)
+            k |= np.uint64(buf[np.uint64(p) + np.uint64(t)]) << np.uint64(8 * t)
         k = (k * _C1) & _M32
         k = _rotl32(k, 15)
         k = (k * _C2) & _M32
         h ^= k
-    h ^= np.uint64(hi - lo) & _M32
+    h ^= np.uint64(length) & _M32
     h ^= h >> np.uint64(16)
     h = (h * np.uint64(0x85EBCA6B)) & _M32
     h ^= h >> np.uint64(13)
@@ -112,6 +119,13 @@ def _murmur_bytes(buf, lo, hi):
     if s >= 2147483648:
         s -= 4294967296
     return s
+
+
+@njit(cache=True, inline="always")
+def _murmur_bytes(buf, lo, hi):
+    """Signed 32-bit MurmurHash3 x86_32, seed 0, of ``buf[lo:hi]`` (as an int64)."""
+    h, p = _murmur_blocks(buf, lo, hi, np.uint64(0))
+    return _murmur_finish(buf, p, hi, h, hi - lo)
 
 
 @njit(cache=True)
@@ -131,6 +145,8 @@ def murmurhash3_32_codes(codes):
 @njit(cache=True, inline="always")
 def _hash_index(h, n_features):
     """Column of signed hash ``h``, as scikit-learn's ``_hashing_fast`` computes it."""
+    if n_features & (n_features - 1) == 0:
+        return abs(h) & (n_features - 1)  # the same column, without a division
     if h == -2147483648:
         return (2147483647 - (n_features - 1)) % n_features
     return abs(h) % n_features
@@ -331,6 +347,27 @@ def _buffers(codes, doc_ptr, min_len, min_n, max_n):
 
 # ---------------------------------------------------------------- hashing mode
 
+@njit(cache=True, inline="always")
+def _hash_row(buf, tok_lo, tok_hi, n_tok, min_n, max_n, n_features, alternate_sign, row):
+    """Ids of a document's n-grams into ``row`` (column in the high bits, the sign in the
+    lowest, so that one sort groups both); returns their number."""
+    m = 0
+    for i in range(n_tok):
+        # The n-grams starting at token i share their first bytes: the whole blocks are
+        # fed once, each n-gram finishes from that state (the same hashes).
+        h = np.uint64(0)
+        p = tok_lo[i]
+        for j in range(i, min(i + max_n, n_tok)):
+            h, p = _murmur_blocks(buf, p, tok_hi[j], h)
+            if j < i + min_n - 1:
+                continue
+            s = _murmur_finish(buf, p, tok_hi[j], h, tok_hi[j] - tok_lo[i])
+            negative = 1 if (alternate_sign and s < 0) else 0
+            row[m] = 2 * _hash_index(s, n_features) + negative
+            m += 1
+    return m
+
+
 @njit(cache=True, nogil=True)
 def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_features,
                   alternate_sign):
@@ -349,14 +386,8 @@ def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_fe
     for d in range(n_docs):
         n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, min_len,
                                lower, buf, tok_lo, tok_hi, True)
-        m = 0
-        for i in range(n_tok):
-            for j in range(i + min_n - 1, min(i + max_n, n_tok)):
-                s = _murmur_bytes(buf, tok_lo[i], tok_hi[j])
-                # column in the high bits, sign in the lowest: one sort groups both
-                negative = 1 if (alternate_sign and s < 0) else 0
-                row[m] = 2 * _hash_index(s, n_features) + negative
-                m += 1
+        m = _hash_row(buf, tok_lo, tok_hi, n_tok, min_n, max_n, n_features, alternate_sign,
+                      row)
         indices = _grow(indices, nnz + m)
         data = _grow(data, nnz + m)
         nnz = _emit_row(row, m, spare, counts, True, indices, data, nnz)
