@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _text_kernels as _k
 from ._naive_bayes import log_count_ratios
-from ._tokens import document_code_points, documents, tokenizer
+from ._tokens import document_code_points, documents, join_code_points, tokenizer
 from ._validation import csr_contract
 from ._vocabulary import checked_table, code_points, decode_keys, fitted_int, term_array, utf8
 
@@ -36,8 +36,11 @@ _ARRAYS_VERSION = 2
 _TERM_ARRAYS = {"idf_": "tfidf", "nb_weight_": "nb"}
 # Runtime parameters: not stored in a model file (a file does not depend on the machine).
 _RUNTIME_PARAMS = ("n_jobs",)
-# A block of fewer code points than this costs more in thread start-up than it saves.
-_MIN_BLOCK_CODES = 1 << 16
+# Blocks per thread: a block's joining and encoding holds the GIL, so several smaller
+# blocks let one thread encode while the others count.
+_BLOCKS_PER_THREAD = 4
+# A block of fewer documents than this costs more in thread hand-over than it saves.
+_MIN_BLOCK_DOCS = 512
 
 
 class BagOfWords(TransformerMixin, BaseEstimator):
@@ -95,8 +98,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     dtype : numpy dtype, default=np.float64
         Type of the matrix values.
     n_jobs : int or None, default=None
-        Threads that tokenise, hash and count: the documents are cut into that many
-        contiguous blocks of about equal length, each counted on its own thread (a
+        threads that tokenise, hash and count: the documents are cut into contiguous
+        blocks, each encoded and counted on one of the threads (a
         learned vocabulary is counted per block, then merged). None or 1: one thread;
         -1: all cores (as scikit-learn counts them). The output is the same for every
         value. Not stored in a model file.
@@ -247,25 +250,25 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         X : scipy.sparse.csr_matrix of shape (n_documents, n_features_out_)
         """
         self.check_params()
-        codes, doc_ptr = document_code_points(raw_documents, self.lowercase)
+        texts = documents(raw_documents)
+        n_docs = len(texts)
         if self.weighting == "nb":
-            y = self._check_labels(y, doc_ptr.shape[0] - 1)
+            y = self._check_labels(y, n_docs)
         if self.n_features is not None:
-            indptr, indices, data = self._count_hashed(codes, doc_ptr)
+            indptr, indices, data = self._count_hashed(texts)
             n_terms = self.n_features
         elif self.vocabulary is not None:
             self._set_fixed_vocabulary()
-            indptr, indices, data = self._count_known(codes, doc_ptr)
+            indptr, indices, data = self._count_known(texts)
             n_terms = self._n_keys
         else:
-            indptr, indices, data = self._learn_vocabulary(codes, doc_ptr)
+            indptr, indices, data = self._learn_vocabulary(texts)
             n_terms = self._n_keys
         if self.weighting in ("binary", "nb"):
             data[:] = 1.0
         if self.weighting == "nb":
             self.nb_weight_ = self._nb_weights(indptr, indices, y, n_terms)
         if self.weighting == "tfidf":
-            n_docs = doc_ptr.shape[0] - 1
             df = np.bincount(indices, minlength=n_terms).astype(np.float64)
             if self.smooth_idf:
                 self.idf_ = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
@@ -296,9 +299,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         ratios = log_count_ratios(B, codes, codes.max() + 1, self.nb_alpha)
         return np.abs(ratios).max(axis=0)
 
-    def _learn_vocabulary(self, codes, doc_ptr):
-        indptr, indices, data, table, key_codes, key_ptr, n_keys = self._count_new(codes,
-                                                                                   doc_ptr)
+    def _learn_vocabulary(self, texts):
+        indptr, indices, data, table, key_codes, key_ptr, n_keys = self._count_new(texts)
         if n_keys == 0:
             raise ValueError(
                 "BagOfWords: empty vocabulary; the documents contain no token "
@@ -306,13 +308,14 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             )
         if self.weighting in ("binary", "nb"):
             data[:] = 1.0  # max_features then ranks by document frequency, as binary=True does
-        keep = self._kept_terms(indices, data, doc_ptr.shape[0] - 1, n_keys, key_codes, key_ptr)
+        n_docs = indptr.shape[0] - 1
+        keep = self._kept_terms(indices, data, n_docs, n_keys, key_codes, key_ptr)
         if keep.shape[0] < n_keys:
             remap = np.full(n_keys, -1, dtype=np.int64)
             remap[keep] = np.arange(keep.shape[0])
             new_index = remap[indices]
             kept = new_index >= 0
-            rows = np.repeat(np.arange(doc_ptr.shape[0] - 1), np.diff(indptr))
+            rows = np.repeat(np.arange(n_docs), np.diff(indptr))
             indptr = np.zeros_like(indptr)
             np.cumsum(np.bincount(rows[kept], minlength=indptr.shape[0] - 1), out=indptr[1:])
             indices = new_index[kept].astype(np.int32)
@@ -389,11 +392,11 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             an empty row (the bias only, with ``bias=True``).
         """
         check_is_fitted(self, "n_features_out_")
-        codes, doc_ptr = document_code_points(raw_documents, self.lowercase)
+        texts = documents(raw_documents)
         if self.n_features is not None:
-            indptr, indices, data = self._count_hashed(codes, doc_ptr)
+            indptr, indices, data = self._count_hashed(texts)
         else:
-            indptr, indices, data = self._count_known(codes, doc_ptr)
+            indptr, indices, data = self._count_known(texts)
         if self.weighting in ("binary", "nb"):
             data[:] = 1.0
         return self._finish(indptr, indices, data)
@@ -401,44 +404,65 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     def _tokenizer(self, codes):
         return tokenizer(self.token_pattern, codes, self.lowercase)
 
-    def _count_hashed(self, codes, doc_ptr):
+    def _count_hashed(self, texts):
         min_n, max_n = self.ngram_range
-        settings = (*self._tokenizer(codes), min_n, max_n, self.n_features,
-                    bool(self.alternate_sign))
-        return _stack_rows(self._on_blocks(_k.count_hashing, codes, doc_ptr, settings))
 
-    def _count_known(self, codes, doc_ptr):
+        def count(codes, doc_ptr):
+            return _k.count_hashing(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
+                                    self.n_features, bool(self.alternate_sign))
+
+        return _stack_rows(list(self._on_blocks(count, texts)))
+
+    def _count_known(self, texts):
         min_n, max_n = self.ngram_range
-        settings = (*self._tokenizer(codes), min_n, max_n, *self._table, self._n_keys, False)
-        parts = self._on_blocks(_k.count_vocabulary, codes, doc_ptr, settings)
-        return _stack_rows([part[:3] for part in parts])
 
-    def _count_new(self, codes, doc_ptr):
-        """Counts and a new vocabulary: each block learns its own, then they are merged in
-        block order, so that terms are numbered by first occurrence whatever ``n_jobs``."""
+        def count(codes, doc_ptr):
+            return _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
+                                       *self._table, self._n_keys, False)[:3]
+
+        return _stack_rows(list(self._on_blocks(count, texts)))
+
+    def _count_new(self, texts):
+        """Counts and a new vocabulary: each block learns its own, merged in block order as
+        the blocks come in, so that terms are numbered by first occurrence whatever
+        ``n_jobs``."""
         min_n, max_n = self.ngram_range
-        tokens = self._tokenizer(codes)
-        parts = self._on_blocks(_count_new_block, codes, doc_ptr, (*tokens, min_n, max_n))
-        table, key_codes, key_ptr, n_keys = parts[0][3:]
-        renumber = []
-        for part in parts[1:]:
-            ids, table, key_codes, key_ptr, n_keys = _k.merge_keys(
-                table, key_codes, key_ptr, n_keys, *part[4:])
-            renumber.append((*part[:3], ids))
-        _run(_k.renumber_rows, renumber)
-        return (*_stack_rows([part[:3] for part in parts]), table, key_codes, key_ptr, n_keys)
 
-    def _on_blocks(self, kernel, codes, doc_ptr, settings):
-        """``kernel(codes, doc_ptr, *settings)`` of each block of documents, in order."""
-        n_docs = doc_ptr.shape[0] - 1
-        n_blocks = min(effective_n_jobs(self.n_jobs), n_docs,
-                       max(1, codes.shape[0] // _MIN_BLOCK_CODES))
-        # cut where the code points reach each 1/n_blocks of the total
-        cuts = np.searchsorted(doc_ptr, np.arange(1, n_blocks) * (codes.shape[0] / n_blocks))
-        cuts = np.unique(np.concatenate([[0], cuts, [n_docs]]))
-        blocks = [(codes[doc_ptr[a]: doc_ptr[b]], doc_ptr[a: b + 1] - doc_ptr[a], *settings)
-                  for a, b in zip(cuts[:-1], cuts[1:])]
-        return _run(kernel, blocks)
+        def count(codes, doc_ptr):
+            return _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
+                                       _k.empty_table(_TABLE_START),
+                                       np.empty(_TABLE_START, dtype=np.uint32),
+                                       np.zeros(_TABLE_START, dtype=np.int64), 0, True)
+
+        parts = []
+        for part in self._on_blocks(count, texts):
+            if parts:
+                ids, table, key_codes, key_ptr, n_keys = _k.merge_keys(
+                    table, key_codes, key_ptr, n_keys, *part[4:])
+                _k.renumber_rows(*part[:3], ids)
+            else:
+                table, key_codes, key_ptr, n_keys = part[3:]
+            parts.append(part[:3])
+        return (*_stack_rows(parts), table, key_codes, key_ptr, n_keys)
+
+    def _on_blocks(self, count, texts):
+        """``count(codes, doc_ptr)`` of each block of ``texts``, in order, as they finish.
+
+        A block's code points are made on the thread that counts it: the GIL-bound
+        encoding of one block then overlaps the counting of the others.
+        """
+        n_threads = effective_n_jobs(self.n_jobs)
+        n_blocks = min(_BLOCKS_PER_THREAD * n_threads, -(-len(texts) // _MIN_BLOCK_DOCS))
+
+        def block(bounds):
+            return count(*join_code_points(texts[bounds[0]: bounds[1]], self.lowercase))
+
+        if n_threads == 1 or n_blocks <= 1:
+            yield block((0, len(texts)))
+            return
+        cuts = np.linspace(0, len(texts), n_blocks + 1).astype(np.int64).tolist()
+        with ThreadPoolExecutor(min(n_threads, n_blocks)) as pool:
+            yield from pool.map(block, zip(cuts[:-1], cuts[1:]))
 
     def _finish(self, indptr, indices, data):
         """Weighting, normalisation, bias and the CSR contract."""
@@ -621,23 +645,6 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
-
-
-def _run(kernel, calls):
-    """``[kernel(*args) for args in calls]``, on one thread per call (the kernels release
-    the GIL) when there are several."""
-    if len(calls) <= 1:
-        return [kernel(*args) for args in calls]
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(lambda args: kernel(*args), calls))
-
-
-def _count_new_block(codes, doc_ptr, char_class, min_len, lower, min_n, max_n):
-    """:func:`~fasttext_lin._text_kernels.count_vocabulary` of one block into a new table."""
-    return _k.count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n,
-                               _k.empty_table(_TABLE_START),
-                               np.empty(_TABLE_START, dtype=np.uint32),
-                               np.zeros(_TABLE_START, dtype=np.int64), 0, True)
 
 
 def _stack_rows(parts):

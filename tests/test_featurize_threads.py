@@ -20,7 +20,7 @@ LABELS = np.array([0, 1])
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of any size, so that tiny corpora are cut as large ones are."""
-    monkeypatch.setattr(featurize, "_MIN_BLOCK_CODES", 1)
+    monkeypatch.setattr(featurize, "_MIN_BLOCK_DOCS", 1)
 
 
 def _outputs(params, docs, n_jobs, refit):
@@ -81,8 +81,8 @@ def test_fixed_vocabulary_on_threads(small_blocks, docs, n_jobs):
     _assert_identical(_outputs(params, docs, 1, docs), _outputs(params, docs, n_jobs, docs))
 
 
-def test_blocks_are_cut_by_length_and_used(small_blocks, monkeypatch):
-    """Three threads see three contiguous blocks of about equal length, in order."""
+def _spy_blocks(monkeypatch):
+    """The (code points, documents) of each block that count_hashing receives."""
     seen = []
     count = featurize._k.count_hashing
 
@@ -91,22 +91,22 @@ def test_blocks_are_cut_by_length_and_used(small_blocks, monkeypatch):
         return count(codes, doc_ptr, *args)
 
     monkeypatch.setattr(featurize._k, "count_hashing", spy)
+    return seen
+
+
+def test_blocks_cover_the_documents_once(small_blocks, monkeypatch):
+    seen = _spy_blocks(monkeypatch)
     docs = ["ab cd"] * 30 + ["a much longer document here"] * 6
     BagOfWords(n_features=64, n_jobs=3).fit_transform(docs)
-    assert len(seen) == 3
+    assert len(seen) == 3 * featurize._BLOCKS_PER_THREAD
     assert sum(n for _, n in seen) == len(docs)
-    total = sum(map(len, docs))
-    # each cut is at most one document past its target
-    assert all(abs(c - total / 3) <= 2 * len(docs[-1]) for c, _ in seen)
-    assert seen[0][1] > seen[-1][1]  # the short documents come first
+    assert sum(c for c, _ in seen) == sum(map(len, docs))
 
 
-def test_small_corpus_stays_on_one_thread(monkeypatch):
-    calls = []
-    monkeypatch.setattr(featurize, "_run", lambda kernel, blocks: calls.append(len(blocks))
-                        or [kernel(*args) for args in blocks])
+def test_small_corpus_stays_one_block(monkeypatch):
+    seen = _spy_blocks(monkeypatch)
     BagOfWords(n_features=64, n_jobs=4).fit_transform(["ab cd", "ef gh"])
-    assert calls == [1]
+    assert seen == [(10, 2)]
 
 
 def test_all_cores_and_model_file_params():
