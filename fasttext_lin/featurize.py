@@ -9,6 +9,7 @@ settings (see the class docstring for the two documented differences).
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from numbers import Integral, Real
 
 import numpy as np
@@ -434,14 +435,14 @@ class BagOfWords(TransformerMixin, BaseEstimator):
                                        np.empty(_TABLE_START, dtype=np.uint32),
                                        np.zeros(_TABLE_START, dtype=np.int64), 0, True)
 
-        parts = []
-        for part in self._on_blocks(count, texts):
-            if parts:
-                ids, table, key_codes, key_ptr, n_keys = _k.merge_keys(
-                    table, key_codes, key_ptr, n_keys, *part[4:])
-                _k.renumber_rows(*part[:3], ids)
-            else:
-                table, key_codes, key_ptr, n_keys = part[3:]
+        blocks = self._on_blocks(count, texts)
+        first = next(blocks)
+        table, key_codes, key_ptr, n_keys = first[3:]
+        parts = [first[:3]]
+        for part in blocks:
+            ids, table, key_codes, key_ptr, n_keys = _k.merge_keys(
+                table, key_codes, key_ptr, n_keys, *part[4:])
+            _k.renumber_rows(*part[:3], ids)
             parts.append(part[:3])
         return (*_stack_rows(parts), table, key_codes, key_ptr, n_keys)
 
@@ -462,7 +463,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             return
         cuts = np.linspace(0, len(texts), n_blocks + 1).astype(np.int64).tolist()
         with ThreadPoolExecutor(min(n_threads, n_blocks)) as pool:
-            yield from pool.map(block, zip(cuts[:-1], cuts[1:]))
+            yield from pool.map(block, pairwise(cuts))
 
     def _finish(self, indptr, indices, data):
         """Weighting, normalisation, bias and the CSR contract."""

@@ -66,8 +66,8 @@ def _assert_identical(a, b):
 def test_every_n_jobs_gives_the_one_thread_output(small_blocks, docs, refit, n_features,
                                                   ngram_range, weighting, token_pattern,
                                                   pruning, sublinear_tf, bias, n_jobs):
-    params = dict(n_features=n_features, ngram_range=ngram_range, weighting=weighting,
-                  token_pattern=token_pattern, sublinear_tf=sublinear_tf, bias=bias)
+    params = {"n_features": n_features, "ngram_range": ngram_range, "weighting": weighting,
+              "token_pattern": token_pattern, "sublinear_tf": sublinear_tf, "bias": bias}
     if n_features is None:
         params.update(pruning)
     _assert_identical(_outputs(params, docs, 1, refit), _outputs(params, docs, n_jobs, refit))
@@ -76,8 +76,8 @@ def test_every_n_jobs_gives_the_one_thread_output(small_blocks, docs, refit, n_f
 @given(docs=CORPUS, n_jobs=st.sampled_from([2, 4]))
 @SETTINGS
 def test_fixed_vocabulary_on_threads(small_blocks, docs, n_jobs):
-    params = dict(vocabulary=["ab", "ab cd", "日本語", "xyz", "é"], ngram_range=(1, 2),
-                  weighting="count", norm=None)
+    params = {"vocabulary": ["ab", "ab cd", "日本語", "xyz", "é"], "ngram_range": (1, 2),
+              "weighting": "count", "norm": None}
     _assert_identical(_outputs(params, docs, 1, docs), _outputs(params, docs, n_jobs, docs))
 
 
