@@ -543,26 +543,25 @@ def merge_keys(table, key_codes, key_ptr, n_keys, new_codes, new_ptr, n_new):
 @njit(cache=True, nogil=True)
 def renumber_rows(indptr, indices, data, ids):
     """Replace each column ``c`` by ``ids[c]`` (one-to-one) and sort each row again, in place."""
+    longest = 0
+    for r in range(indptr.shape[0] - 1):
+        longest = max(longest, indptr[r + 1] - indptr[r])
+    # a key holds the new column in its high bits and the entry's place in the row in its
+    # low 32 bits: one sort of the keys orders the columns and tells where each value was
+    keys = np.empty(longest + 1, dtype=np.int64)
+    spare = np.empty_like(keys)
+    counts = np.empty(2 * keys.shape[0] + 2, dtype=np.int64)
+    values = np.empty(keys.shape[0], dtype=data.dtype)
     for r in range(indptr.shape[0] - 1):
         lo = indptr[r]
-        hi = indptr[r + 1]
-        if hi - lo > 64:  # a numpy sort costs less than the insertions
-            columns = ids[indices[lo:hi]]
-            order = np.argsort(columns)
-            indices[lo:hi] = columns[order]
-            data[lo:hi] = data[lo:hi][order]
-            continue
-        for k in range(lo, hi):
-            # insertion sort of (column, value) pairs: cheaper than a call for short rows
-            column = ids[indices[k]]
-            value = data[k]
-            t = k - 1
-            while t >= lo and indices[t] > column:
-                indices[t + 1] = indices[t]
-                data[t + 1] = data[t]
-                t -= 1
-            indices[t + 1] = column
-            data[t + 1] = value
+        m = indptr[r + 1] - lo
+        for k in range(m):
+            keys[k] = (ids[indices[lo + k]] << 32) | k
+            values[k] = data[lo + k]
+        ordered = _sort_ids(keys, m, spare, counts)
+        for k in range(m):
+            indices[lo + k] = ordered[k] >> 32
+            data[lo + k] = values[ordered[k] & 0xFFFFFFFF]
 
 
 @njit(cache=True)

@@ -435,7 +435,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
                                        np.empty(_TABLE_START, dtype=np.uint32),
                                        np.zeros(_TABLE_START, dtype=np.int64), 0, True)
 
-        blocks = self._on_blocks(count, texts)
+        # One block per thread: each block's terms are merged again, one at a time.
+        blocks = self._on_blocks(count, texts, 1)
         first = next(blocks)
         table, key_codes, key_ptr, n_keys = first[3:]
         parts = [first[:3]]
@@ -446,14 +447,14 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             parts.append(part[:3])
         return (*_stack_rows(parts), table, key_codes, key_ptr, n_keys)
 
-    def _on_blocks(self, count, texts):
+    def _on_blocks(self, count, texts, per_thread=_BLOCKS_PER_THREAD):
         """``count(codes, doc_ptr)`` of each block of ``texts``, in order, as they finish.
 
         A block's code points are made on the thread that counts it: the GIL-bound
         encoding of one block then overlaps the counting of the others.
         """
         n_threads = effective_n_jobs(self.n_jobs)
-        n_blocks = min(_BLOCKS_PER_THREAD * n_threads, -(-len(texts) // _MIN_BLOCK_DOCS))
+        n_blocks = min(per_thread * n_threads, -(-len(texts) // _MIN_BLOCK_DOCS))
 
         def block(bounds):
             return count(*join_code_points(texts[bounds[0]: bounds[1]], self.lowercase))
