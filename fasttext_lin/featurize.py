@@ -99,11 +99,11 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     dtype : numpy dtype, default=np.float64
         Type of the matrix values.
     n_jobs : int or None, default=None
-        threads that tokenise, hash and count: the documents are cut into contiguous
-        blocks, each encoded and counted on one of the threads (a
-        learned vocabulary is counted per block, then merged). None or 1: one thread;
-        -1: all cores (as scikit-learn counts them). The output is the same for every
-        value. Not stored in a model file.
+        Threads that tokenise, hash and count: the documents are cut into contiguous
+        blocks, each encoded and counted on one of the threads (a learned vocabulary is
+        counted per block, then merged in block order). None or 1: one thread; -1: all
+        cores (as scikit-learn counts them). The output is the same for every value. Not
+        stored in a model file.
 
     Attributes
     ----------
