@@ -4,7 +4,7 @@ Usage::
 
     FASTTEXT_LIN_DATA=../shared/data python bench/bench_featurize.py \\
         [--docs 200000] [--seed 0] [--repeats 3] [--corpora 20newsgroups synthetic] \\
-        [--ngrams unigrams 1-2-grams] [--out bench/results]
+        [--ngrams unigrams 1-2-grams] [--threads 1 2] [--out bench/results]
     python bench/bench_featurize.py --report-only   # rewrite .md / .png from the .json
 
 About 10 minutes for the defaults on 2 shared cores (CountVectorizer on 1-2-grams is
@@ -22,8 +22,10 @@ Pairs, each for unigrams and 1-2-grams:
   both ``fit_transform`` (CountVectorizer's alphabetical sort of the vocabulary is in
   its time; ours numbers terms by first occurrence).
 
-Each configuration runs in a fresh child process (one thread: the text kernels are
-not parallel): it loads the corpus, imports, warms up on the first 500 documents
+Ours runs once per ``--threads`` value (``BagOfWords(n_jobs=...)``: blocks of documents
+counted on threads), the peer once (scikit-learn's vectorizers use one thread); the
+table gives each n_jobs' ratio to the peer and to our one-thread run, all from the same
+run. Each configuration runs in a fresh child process: it loads the corpus, imports, warms up on the first 500 documents
 (that first call's time, which holds the JIT compile or cache load and BagOfWords'
 code-point table, is reported apart), then times ``--repeats`` full passes and keeps
 the median. Peak memory: the child resets its peak RSS (``/proc/self/clear_refs``)
@@ -87,7 +89,8 @@ NGRAMS = {"unigrams": (1, 1), "1-2-grams": (1, 2)}
 PAIRS = (("hashing", "BagOfWords", "HashingVectorizer"),
          ("vocabulary", "BagOfWords", "CountVectorizer"))
 BAR = ("featurizer >= 10x HashingVectorizer's throughput and >= 100 MB/s on one thread on "
-       "the synthetic corpus, unigrams and 1-2-grams, peak memory no more than scikit-learn's")
+       "the synthetic corpus, unigrams and 1-2-grams, peak memory no more than scikit-learn's; "
+       "n_jobs=2 >= 1.8x its one thread")
 
 
 # -- child ----------------------------------------------------------------------------------
@@ -111,7 +114,7 @@ def _make(spec):
     if spec["impl"] == "BagOfWords":
         n_features = HASH_FEATURES if spec["mode"] == "hashing" else None
         return BagOfWords(n_features=n_features, ngram_range=ngram, weighting="count",
-                          norm=None, alternate_sign=True)
+                          norm=None, alternate_sign=True, n_jobs=spec.get("n_jobs", 1))
     if spec["impl"] == "HashingVectorizer":
         return HashingVectorizer(n_features=HASH_FEATURES, ngram_range=ngram, norm=None,
                                  alternate_sign=True)
@@ -155,19 +158,24 @@ def _split_times(est, texts):
     t3 = time.perf_counter()
     code_points_peak = (status_kib("VmHWM") - base) / 1024
     code_points_held = (status_kib("VmRSS") - base) / 1024
+    code_dtype = str(codes.dtype)
+    del codes, doc_ptr
     est.check_params()
-    if est.n_features is not None:
-        indptr, indices, data = est._count_hashed(codes, doc_ptr)
-    else:
-        indptr, indices, data = est._learn_vocabulary(codes, doc_ptr)
-        est.n_features_out_ = est._n_keys
     t4 = time.perf_counter()
+    # the counting step makes its own code points (one block at n_jobs=1): their time,
+    # measured above, is taken out of the kernel's
+    if est.n_features is not None:
+        indptr, indices, data = est._count_hashed(texts)
+    else:
+        indptr, indices, data = est._learn_vocabulary(texts)
+        est.n_features_out_ = est._n_keys
+    t5 = time.perf_counter()
     if est.n_features is not None:
         est.n_features_out_ = est.n_features
     est._finish(indptr, indices, data)
-    t5 = time.perf_counter()
-    return {"code_points": t3 - t2, "kernel": t4 - t3, "finish": t5 - t4,
-            "code_dtype": str(codes.dtype),
+    t6 = time.perf_counter()
+    return {"code_points": t3 - t2, "kernel": t5 - t4 - (t3 - t2), "finish": t6 - t5,
+            "code_dtype": code_dtype,
             "code_points_extra_peak_mib": code_points_peak,
             "code_points_held_mib": code_points_held}
 
@@ -192,6 +200,8 @@ def _stage_kernel():
         tok_lo = np.empty(max_tok, dtype=np.int64)
         tok_hi = np.empty(max_tok, dtype=np.int64)
         row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
+        spare = np.empty_like(row)
+        counts = np.empty(2 * row.shape[0] + 2, dtype=np.int64)
         check = 0  # keeps every stage's work observable
         for d in range(n_docs):
             n_tok = k._layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, 2, lower,
@@ -199,20 +209,11 @@ def _stage_kernel():
             check += n_tok
             if stage == 0:
                 continue
-            m = 0
-            for i in range(n_tok):
-                for j in range(i + min_n - 1, min(i + max_n, n_tok)):
-                    s = k._murmur_bytes(buf, tok_lo[i], tok_hi[j])
-                    row[m] = 2 * k._hash_index(s, n_features) + (1 if s < 0 else 0)
-                    m += 1
+            m = k._hash_row(buf, tok_lo, tok_hi, n_tok, min_n, max_n, n_features, True, row)
             if stage == 1:
                 check += row[m - 1] if m else 0
                 continue
-            if m <= k._INSERTION_SORT_MAX:
-                k._insertion_sort(row, m)
-            else:
-                row[:m].sort()
-            check += row[0] if m else 0
+            check += k._sort_ids(row, m, spare, counts)[0] if m else 0
         return check
 
     return stages
@@ -294,7 +295,7 @@ def child(spec):
     out["fingerprint"] = _fingerprint(X, names)
     del X, est
     gc.collect()
-    if spec["impl"] == "BagOfWords":
+    if spec["impl"] == "BagOfWords" and spec.get("n_jobs", 1) == 1:
         splits = [_split_times(_make(spec), texts) for _ in range(spec["repeats"])]
         out["split"] = {k: (float(np.median([s[k] for s in splits]))
                             if k != "code_dtype" else splits[0][k]) for k in splits[0]}
@@ -323,6 +324,8 @@ def main(argv=None):
     parser.add_argument("--corpora", nargs="+", default=["20newsgroups", "synthetic"],
                         choices=["20newsgroups", "synthetic"])
     parser.add_argument("--ngrams", nargs="+", default=list(NGRAMS), choices=list(NGRAMS))
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2],
+                        help="BagOfWords n_jobs values to time (default 1 2)")
     args = parse(parser, argv)
     if args.child:
         child(json.loads(args.child))
@@ -334,6 +337,7 @@ def run(args):
     """Every pair on every corpus and n-gram range, each side in a child; the result."""
     from synthetic_text import make_reviews
 
+    # BagOfWords' threads are its own (n_jobs), not Numba's or BLAS's.
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1")
     machine = machine_info()
@@ -341,6 +345,7 @@ def run(args):
               "params": {"docs": args.docs, "seed": args.seed, "repeats": args.repeats,
                          "hash_features": HASH_FEATURES, "warmup_docs": WARMUP_DOCS,
                          "corpora": args.corpora, "ngrams": args.ngrams,
+                         "threads": args.threads,
                          "child_env": {k: env[k] for k in ("NUMBA_NUM_THREADS",
                                                            "OMP_NUM_THREADS",
                                                            "OPENBLAS_NUM_THREADS")}},
@@ -360,12 +365,13 @@ def run(args):
             for ngram in args.ngrams:
                 for mode, ours, peer in PAIRS:
                     pair = {}
-                    for impl in (ours, peer):
+                    for impl, n_jobs in [(ours, n) for n in args.threads] + [(peer, 1)]:
                         spec = {"corpus": corpus, "ngrams": ngram,
                                 "ngram_range": NGRAMS[ngram], "mode": mode, "impl": impl,
+                                "n_jobs": n_jobs,
                                 "repeats": args.repeats, "path": corpus_path.get(corpus)}
-                        print(f"{corpus:12s} {ngram:9s} {mode:10s} {impl:18s}", end=" ",
-                              flush=True)
+                        print(f"{corpus:12s} {ngram:9s} {mode:10s} {impl:18s} "
+                              f"n_jobs={n_jobs}", end=" ", flush=True)
                         run = run_child(__file__, spec, env)
                         run.update(spec)
                         run["mb_per_s"] = run["n_bytes"] / 1e6 / run["median_seconds"]
@@ -373,7 +379,14 @@ def run(args):
                         print(f"{run['mb_per_s']:7.2f} MB/s  +{run['extra_peak_mib']:7.1f} MiB"
                               f"  first call {run['first_call_seconds']:.2f} s", flush=True)
                         result["runs"].append(run)
-                        pair[impl] = run
+                        pair.setdefault(impl, run)  # ours: its first n_jobs
+                        if impl == ours and compare(run, pair[ours]) != "identical":
+                            print(f"!!!!! MISMATCH: n_jobs={n_jobs} differs from "
+                                  f"n_jobs={pair[ours]['n_jobs']}", flush=True)
+                            result["checks"].append({
+                                "corpus": corpus, "ngrams": ngram, "mode": mode,
+                                "verdict": "MISMATCH", "n_jobs": n_jobs,
+                                "ours": run["fingerprint"], "peer": pair[ours]["fingerprint"]})
                     verdict = compare(pair[ours], pair[peer])
                     check = {"corpus": corpus, "ngrams": ngram, "mode": mode,
                              "verdict": verdict,
@@ -389,9 +402,10 @@ def run(args):
     return result
 
 
-def _find(result, corpus, ngram, mode, impl):
+def _find(result, corpus, ngram, mode, impl, n_jobs=1):
     for r in result["runs"]:
-        if (r["corpus"], r["ngrams"], r["mode"], r["impl"]) == (corpus, ngram, mode, impl):
+        if ((r["corpus"], r["ngrams"], r["mode"], r["impl"], r.get("n_jobs", 1))
+                == (corpus, ngram, mode, impl, n_jobs)):
             return r
     return None
 
@@ -415,7 +429,8 @@ def report(result):
         f"--docs {p['docs']} --seed {p['seed']} --repeats {p['repeats']} "
         f"--corpora {' '.join(p['corpora'])} --ngrams {' '.join(p['ngrams'])}`",
         "",
-        "Each row is a fresh process, one thread; median of "
+        "Each row is a fresh process; n_jobs = BagOfWords' threads (the peers run one); "
+        "median of "
         f"{p['repeats']} `fit_transform` passes after a warm-up on {p['warmup_docs']} "
         "documents. MB = 10^6 bytes of UTF-8 text. Extra peak = peak RSS (`VmHWM`) over the first "
         "timed pass minus the RSS after loading, importing and warming up (peak reset "
@@ -424,15 +439,18 @@ def report(result):
         "memory: lower is better), from the same run. Hashing: n_features = 2^20, "
         "alternate_sign, norm=None, counts; vocabulary: counts, CountVectorizer defaults.",
         "",
-        "| corpus | n-grams | mode | featurizer | MB/s | docs/s | extra peak MiB | "
-        "MB/s ratio to peer | memory ratio to peer | first call s | output check |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| corpus | n-grams | mode | featurizer | n_jobs | MB/s | docs/s | extra peak MiB | "
+        "MB/s ratio to peer | MB/s ratio to ours at n_jobs=1 | memory ratio to peer | "
+        "first call s | output check |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     checks = {(c["corpus"], c["ngrams"], c["mode"]): c["verdict"] for c in result["checks"]}
     for r in result["runs"]:
         ours = r["impl"] == "BagOfWords"
         peer = _find(result, r["corpus"], r["ngrams"], r["mode"], _peer_of(r)) if ours else None
         ratio = f"{r['mb_per_s'] / peer['mb_per_s']:.2f}x" if peer else "-"
+        one = _find(result, r["corpus"], r["ngrams"], r["mode"], r["impl"]) if ours else None
+        scaling = f"{r['mb_per_s'] / one['mb_per_s']:.2f}x" if one else "-"
         mem = (f"{r['extra_peak_mib'] / peer['extra_peak_mib']:.2f}"
                if peer and peer["extra_peak_mib"] > 0 else "-")
         corpus = r["corpus"]
@@ -440,8 +458,10 @@ def report(result):
             corpus = f"synthetic {r['n_docs'] // 1000}k"
         lines.append(
             f"| {corpus} ({r['n_bytes'] / 1e6:.1f} MB) | {r['ngrams']} | {r['mode']} | "
-            f"{r['impl']} | {r['mb_per_s']:.2f} | {r['docs_per_s'] / 1e3:.1f}k | "
-            f"{r['extra_peak_mib']:.0f} | {ratio} | {mem} | {r['first_call_seconds']:.2f} | "
+            f"{r['impl']} | {r.get('n_jobs', 1)} | {r['mb_per_s']:.2f} | "
+            f"{r['docs_per_s'] / 1e3:.1f}k | "
+            f"{r['extra_peak_mib']:.0f} | {ratio} | {scaling} | {mem} | "
+            f"{r['first_call_seconds']:.2f} | "
             f"{checks.get((r['corpus'], r['ngrams'], r['mode'])) if ours else ''} |")
     lines += ["", "## The issue's bar", "", f"> {BAR}", ""]
     lines += _bar_verdicts(result)
@@ -511,6 +531,12 @@ def _bar_verdicts(result):
                    f"{yes[hb['mb_per_s'] >= 100]}; memory {hb['extra_peak_mib']:.0f} vs "
                    f"{hv['extra_peak_mib']:.0f} MiB: "
                    f"{yes[hb['extra_peak_mib'] <= hv['extra_peak_mib']]}.")
+        h2 = _find(result, "synthetic", ngram, "hashing", "BagOfWords", 2)
+        if h2:
+            out.append(f"- {ngram}, hashing, n_jobs=2: {h2['mb_per_s']:.1f} MB/s = "
+                       f"{h2['mb_per_s'] / hb['mb_per_s']:.2f}x its one thread: 1.8x "
+                       f"{yes[h2['mb_per_s'] >= 1.8 * hb['mb_per_s']]}; "
+                       f"{h2['mb_per_s'] / hv['mb_per_s']:.1f}x HashingVectorizer.")
         if vb and cv:
             out.append(f"- {ngram}, vocabulary: {vb['mb_per_s']:.1f} MB/s = "
                        f"{vb['mb_per_s'] / hv['mb_per_s']:.1f}x HashingVectorizer "
@@ -556,7 +582,8 @@ def _limits(result):
 
 def plot(result, path):
     runs = result["runs"]
-    labels = [f"{r['corpus']} {r['ngrams']} {r['mode']}: {r['impl']}" for r in runs]
+    labels = [f"{r['corpus']} {r['ngrams']} {r['mode']}: {r['impl']}"
+              + (f" n_jobs={r['n_jobs']}" if r.get("n_jobs", 1) != 1 else "") for r in runs]
     values = [r["mb_per_s"] for r in runs]
     colors = ["tab:blue" if r["impl"] == "BagOfWords" else "tab:gray" for r in runs]
     fig, ax = pyplot().subplots(figsize=(10, 0.35 * len(labels) + 1.5))
@@ -569,7 +596,7 @@ def plot(result, path):
         ax.text(v, y, f" {v:.1f}", va="center", fontsize=7)
     ax.set_xlabel("MB/s of UTF-8 text (median of repeats; log scale)")
     m = result["machine"]
-    ax.set_title(f"fit_transform throughput, one thread; {m['cpu']}, {m['cores']} cores",
+    ax.set_title(f"fit_transform throughput; {m['cpu']}, {m['cores']} cores",
                  fontsize=9)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()

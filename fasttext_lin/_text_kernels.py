@@ -35,9 +35,10 @@ _C1 = np.uint64(0xCC9E2D51)
 _C2 = np.uint64(0x1B873593)
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
-# Rows up to this many n-grams are sorted by insertion (measured: the quicksort call
-# cost about 28 ns per token on rt-polarity's 20-token rows).
-_INSERTION_SORT_MAX = 64
+# Rows up to this many n-grams are sorted by insertion alone; longer ones are first
+# scattered into about one bucket per id by their value (a counting sort of the high
+# bits), which leaves an insertion sort little to move.
+_INSERTION_SORT_MAX = 16
 
 
 # ---------------------------------------------------------------- MurmurHash3 x86_32
@@ -80,28 +81,35 @@ def _put_utf8(buf, q, c):
 
 
 @njit(cache=True, inline="always")
-def _murmur_bytes(buf, lo, hi):
-    """Signed 32-bit MurmurHash3 x86_32, seed 0, of ``buf[lo:hi]`` (as an int64)."""
-    h = np.uint64(0)
-    n_tail = (hi - lo) & 3
+def _murmur_blocks(buf, p, hi, h):
+    """MurmurHash3 x86_32 state ``h`` fed the whole 4-byte blocks of ``buf[p:hi]``;
+    returns ``(h, p)`` with ``p`` at the first byte not fed."""
     # unsigned positions: no negative-index check
-    end4 = np.uint64(hi - n_tail)
-    p = np.uint64(lo)
-    while p < end4:
+    p = np.uint64(p)
+    stop = np.uint64(hi)
+    while p + np.uint64(4) <= stop:
         k = (np.uint64(buf[p]) | (np.uint64(buf[p + np.uint64(1)]) << np.uint64(8))
              | (np.uint64(buf[p + np.uint64(2)]) << np.uint64(16))
              | (np.uint64(buf[p + np.uint64(3)]) << np.uint64(24)))
         h = _mm_block(h, k)
         p += np.uint64(4)
+    return h, p
+
+
+@njit(cache=True, inline="always")
+def _murmur_finish(buf, p, hi, h, length):
+    """Signed 32-bit MurmurHash3 x86_32 of a key of ``length`` bytes whose whole blocks
+    gave state ``h``, its last ``hi - p`` (< 4) bytes ``buf[p:hi]`` (as an int64)."""
+    n_tail = np.uint64(hi) - np.uint64(p)
     if n_tail > 0:
         k = np.uint64(0)
         for t in range(n_tail):
-            k |= np.uint64(buf[end4 + np.uint64(t)]) << np.uint64(8 * t)
+            k |= np.uint64(buf[np.uint64(p) + np.uint64(t)]) << np.uint64(8 * t)
         k = (k * _C1) & _M32
         k = _rotl32(k, 15)
         k = (k * _C2) & _M32
         h ^= k
-    h ^= np.uint64(hi - lo) & _M32
+    h ^= np.uint64(length) & _M32
     h ^= h >> np.uint64(16)
     h = (h * np.uint64(0x85EBCA6B)) & _M32
     h ^= h >> np.uint64(13)
@@ -111,6 +119,13 @@ def _murmur_bytes(buf, lo, hi):
     if s >= 2147483648:
         s -= 4294967296
     return s
+
+
+@njit(cache=True, inline="always")
+def _murmur_bytes(buf, lo, hi):
+    """Signed 32-bit MurmurHash3 x86_32, seed 0, of ``buf[lo:hi]`` (as an int64)."""
+    h, p = _murmur_blocks(buf, lo, hi, np.uint64(0))
+    return _murmur_finish(buf, p, hi, h, hi - lo)
 
 
 @njit(cache=True)
@@ -130,6 +145,8 @@ def murmurhash3_32_codes(codes):
 @njit(cache=True, inline="always")
 def _hash_index(h, n_features):
     """Column of signed hash ``h``, as scikit-learn's ``_hashing_fast`` computes it."""
+    if n_features & (n_features - 1) == 0:
+        return abs(h) & (n_features - 1)  # the same column, without a division
     if h == -2147483648:
         return (2147483647 - (n_features - 1)) % n_features
     return abs(h) % n_features
@@ -248,16 +265,49 @@ def _insertion_sort(row, m):
 
 
 @njit(cache=True, inline="always")
-def _emit_row(row, m, signed, indices, data, nnz):
+def _sort_ids(row, m, spare, counts):
+    """``row[:m]`` sorted, in ``row`` or in ``spare`` (the one returned).
+
+    Long rows go through a counting sort on ``(id - min) >> shift`` into about ``m``
+    buckets (``counts`` holds at least ``2 m + 2`` entries), then an insertion sort that
+    only moves ids within a bucket: linear time for spread-out ids such as hashes.
+    """
+    if m <= _INSERTION_SORT_MAX:
+        _insertion_sort(row, m)
+        return row
+    lo = row[0]
+    hi = row[0]
+    for k in range(1, m):
+        lo = min(lo, row[k])
+        hi = max(hi, row[k])
+    n_buckets = 1
+    while n_buckets < m:
+        n_buckets *= 2
+    shift = 0
+    while ((hi - lo) >> shift) >= n_buckets:
+        shift += 1
+    n_used = ((hi - lo) >> shift) + 1
+    counts[: n_used + 1] = 0
+    for k in range(m):
+        counts[((row[k] - lo) >> shift) + 1] += 1
+    for b in range(n_used):
+        counts[b + 1] += counts[b]
+    for k in range(m):
+        b = (row[k] - lo) >> shift
+        spare[counts[b]] = row[k]
+        counts[b] += 1
+    _insertion_sort(spare, m)
+    return spare
+
+
+@njit(cache=True, inline="always")
+def _emit_row(row, m, spare, counts, signed, indices, data, nnz):
     """Sort the row's ids, count runs into ``indices``/``data`` at ``nnz``; return new nnz.
 
     With ``signed`` an id carries its sign in its lowest bit and the value is the sum
     of the signs.
     """
-    if m <= _INSERTION_SORT_MAX:
-        _insertion_sort(row, m)
-    else:
-        row[:m].sort()
+    row = _sort_ids(row, m, spare, counts)
     shift = 1 if signed else 0
     k = 0
     while k < m:
@@ -276,8 +326,9 @@ def _emit_row(row, m, signed, indices, data, nnz):
 def _buffers(codes, doc_ptr, min_len, min_n, max_n):
     """Per-document token and row buffers, and a first guess at the output CSR arrays.
 
-    Returns ``(longest, tok_lo, tok_hi, row, indptr, indices, data)``; ``indices`` and
-    ``data`` grow when a corpus needs more.
+    Returns ``(longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data)``
+    (``spare`` and ``counts``: :func:`_sort_ids`'s); ``indices`` and ``data`` grow when a
+    corpus needs more.
     """
     longest = _longest_doc(doc_ptr)
     # A token of class 1 takes min_len characters and a separator; one of class 2 may
@@ -286,43 +337,62 @@ def _buffers(codes, doc_ptr, min_len, min_n, max_n):
     tok_lo = np.empty(max_tok, dtype=np.int64)
     tok_hi = np.empty(max_tok, dtype=np.int64)
     row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
+    spare = np.empty_like(row)
+    counts = np.empty(2 * row.shape[0] + 2, dtype=np.int64)
     indptr = np.zeros(doc_ptr.shape[0], dtype=np.int64)
     indices = np.empty(max(16, codes.shape[0] // 4), dtype=np.int32)
     data = np.empty(indices.shape[0], dtype=np.float64)
-    return longest, tok_lo, tok_hi, row, indptr, indices, data
+    return longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data
 
 
 # ---------------------------------------------------------------- hashing mode
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _hash_row(buf, tok_lo, tok_hi, n_tok, min_n, max_n, n_features, alternate_sign, row):
+    """Ids of a document's n-grams into ``row`` (column in the high bits, the sign in the
+    lowest, so that one sort groups both); returns their number."""
+    m = 0
+    for i in range(n_tok):
+        # The n-grams starting at token i share their first bytes: the whole blocks are
+        # fed once, each n-gram finishes from that state (the same hashes).
+        h = np.uint64(0)
+        p = tok_lo[i]
+        for j in range(i, min(i + max_n, n_tok)):
+            h, p = _murmur_blocks(buf, p, tok_hi[j], h)
+            if j < i + min_n - 1:
+                continue
+            s = _murmur_finish(buf, p, tok_hi[j], h, tok_hi[j] - tok_lo[i])
+            negative = 1 if (alternate_sign and s < 0) else 0
+            row[m] = 2 * _hash_index(s, n_features) + negative
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
 def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_features,
                   alternate_sign):
     """CSR ``(indptr, indices, data)`` of hashed n-gram counts, as HashingVectorizer's.
 
     With ``alternate_sign`` a feature's value is the sum of the signs of the n-grams
     that hash to it (a zero is kept as an explicit entry, as scikit-learn does).
+    ``indices`` and ``data`` are views of larger buffers: the caller copies or
+    concatenates them once.
     """
     n_docs = doc_ptr.shape[0] - 1
-    longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(
+    longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data = _buffers(
         codes, doc_ptr, min_len, min_n, max_n)
     buf = np.empty(5 * longest + 8, dtype=np.uint8)
     nnz = 0
     for d in range(n_docs):
         n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, min_len,
                                lower, buf, tok_lo, tok_hi, True)
-        m = 0
-        for i in range(n_tok):
-            for j in range(i + min_n - 1, min(i + max_n, n_tok)):
-                s = _murmur_bytes(buf, tok_lo[i], tok_hi[j])
-                # column in the high bits, sign in the lowest: one sort groups both
-                negative = 1 if (alternate_sign and s < 0) else 0
-                row[m] = 2 * _hash_index(s, n_features) + negative
-                m += 1
+        m = _hash_row(buf, tok_lo, tok_hi, n_tok, min_n, max_n, n_features, alternate_sign,
+                      row)
         indices = _grow(indices, nnz + m)
         data = _grow(data, nnz + m)
-        nnz = _emit_row(row, m, True, indices, data, nnz)
+        nnz = _emit_row(row, m, spare, counts, True, indices, data, nnz)
         indptr[d + 1] = nnz
-    return indptr, indices[:nnz].copy(), data[:nnz].copy()
+    return indptr, indices[:nnz], data[:nnz]
 
 
 # ---------------------------------------------------------------- vocabulary mode
@@ -366,25 +436,56 @@ def _rehash(table, capacity):
     return new
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _find_or_add(table, h, buf, lo, hi, key_codes, key_ptr, n_keys, grow):
+    """Id of the key ``buf[lo:hi]`` (hash ``h``) in the table; -1 if absent and not ``grow``.
+
+    With ``grow`` an absent key gets the next id. Returns ``(id, table, key_codes,
+    key_ptr, n_keys)``: the arrays are new ones when they grew.
+    """
+    mask = np.uint64(table.shape[0] // 2 - 1)
+    slot = _slot_mix(h) & mask
+    while table[2 * slot + 1] != 0:
+        if table[2 * slot] == h:
+            key = np.int64(table[2 * slot + 1]) - 1
+            if _slice_equals(buf, lo, hi, key_codes, key_ptr[key], key_ptr[key + 1]):
+                return key, table, key_codes, key_ptr, n_keys
+        slot = (slot + np.uint64(1)) & mask
+    if not grow:
+        return -1, table, key_codes, key_ptr, n_keys
+    start = key_ptr[n_keys]
+    key_codes = _grow(key_codes, start + hi - lo)
+    key_codes[start: start + hi - lo] = buf[lo:hi]
+    key_ptr = _grow(key_ptr, n_keys + 2)
+    key_ptr[n_keys + 1] = start + hi - lo
+    table[2 * slot] = h
+    table[2 * slot + 1] = np.uint64(n_keys + 1)
+    n_keys += 1
+    if 2 * n_keys > table.shape[0] // 2:
+        table = _rehash(table, table.shape[0])
+    return n_keys - 1, table, key_codes, key_ptr, n_keys
+
+
+@njit(cache=True, nogil=True)
 def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, table,
                      key_codes, key_ptr, n_keys, grow):
     """CSR n-gram counts over the vocabulary in the table; with ``grow`` new n-grams are added.
 
     Returns ``(indptr, indices, data, table, key_codes, key_ptr, n_keys)``: the table
     arrays are new ones when the table grew. Without ``grow`` unknown n-grams are
-    skipped. New ids are given in order of first occurrence.
+    skipped. New ids are given in order of first occurrence. ``indices`` and ``data``
+    are views of larger buffers, as :func:`count_hashing`'s.
     """
     n_docs = doc_ptr.shape[0] - 1
-    longest, tok_lo, tok_hi, row, indptr, indices, data = _buffers(
+    longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data = _buffers(
         codes, doc_ptr, min_len, min_n, max_n)
     buf = np.empty(2 * longest + 8, dtype=np.uint32)
     gram_hash = np.empty(row.shape[0], dtype=np.uint64)
     gram_lo = np.empty(row.shape[0], dtype=np.int64)
     gram_hi = np.empty(row.shape[0], dtype=np.int64)
-    mask = np.uint64(table.shape[0] // 2 - 1)
     nnz = 0
     for d in range(n_docs):
+        mask = np.uint64(table.shape[0] // 2 - 1)
         n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, min_len,
                                lower, buf, tok_lo, tok_hi, False)
         # Two passes: hash every n-gram of the document and prefetch its slot, then
@@ -405,40 +506,62 @@ def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, t
                     n_grams += 1
         m = 0
         for g in range(n_grams):
-            h = gram_hash[g]
-            lo = gram_lo[g]
-            hi = gram_hi[g]
-            slot = _slot_mix(h) & mask
-            found = -1
-            while table[2 * slot + 1] != 0:
-                if table[2 * slot] == h:
-                    key = np.int64(table[2 * slot + 1]) - 1
-                    if _slice_equals(buf, lo, hi, key_codes, key_ptr[key], key_ptr[key + 1]):
-                        found = key
-                        break
-                slot = (slot + np.uint64(1)) & mask
+            found, table, key_codes, key_ptr, n_keys = _find_or_add(
+                table, gram_hash[g], buf, gram_lo[g], gram_hi[g], key_codes, key_ptr,
+                n_keys, grow)
             if found < 0:
-                if not grow:
-                    continue
-                found = n_keys
-                start = key_ptr[n_keys]
-                key_codes = _grow(key_codes, start + hi - lo)
-                key_codes[start: start + hi - lo] = buf[lo:hi]
-                key_ptr = _grow(key_ptr, n_keys + 2)
-                key_ptr[n_keys + 1] = start + hi - lo
-                table[2 * slot] = h
-                table[2 * slot + 1] = np.uint64(n_keys + 1)
-                n_keys += 1
-                if 2 * n_keys > table.shape[0] // 2:
-                    table = _rehash(table, table.shape[0])
-                    mask = np.uint64(table.shape[0] // 2 - 1)
+                continue
             row[m] = found
             m += 1
         indices = _grow(indices, nnz + m)
         data = _grow(data, nnz + m)
-        nnz = _emit_row(row, m, False, indices, data, nnz)
+        nnz = _emit_row(row, m, spare, counts, False, indices, data, nnz)
         indptr[d + 1] = nnz
-    return indptr, indices[:nnz].copy(), data[:nnz].copy(), table, key_codes, key_ptr, n_keys
+    return indptr, indices[:nnz], data[:nnz], table, key_codes, key_ptr, n_keys
+
+
+@njit(cache=True, nogil=True)
+def merge_keys(table, key_codes, key_ptr, n_keys, new_codes, new_ptr, n_new):
+    """Add the keys ``new_codes[new_ptr[i]:new_ptr[i + 1]]``, in order, to the table.
+
+    Returns ``(ids, table, key_codes, key_ptr, n_keys)``: ``ids[i]`` is the id of new key
+    ``i`` (known keys keep theirs, unknown ones get the next ids, in order), so that
+    merging the vocabularies of consecutive blocks numbers terms by first occurrence.
+    """
+    ids = np.empty(n_new, dtype=np.int64)
+    for i in range(n_new):
+        lo = new_ptr[i]
+        hi = new_ptr[i + 1]
+        h = _FNV_OFFSET
+        for p in range(lo, hi):
+            h = _fnv_step(h, new_codes[p])
+        ids[i], table, key_codes, key_ptr, n_keys = _find_or_add(
+            table, h, new_codes, lo, hi, key_codes, key_ptr, n_keys, True)
+    return ids, table, key_codes, key_ptr, n_keys
+
+
+@njit(cache=True, nogil=True)
+def renumber_rows(indptr, indices, data, ids):
+    """Replace each column ``c`` by ``ids[c]`` (one-to-one) and sort each row again, in place."""
+    longest = 0
+    for r in range(indptr.shape[0] - 1):
+        longest = max(longest, indptr[r + 1] - indptr[r])
+    # a key holds the new column in its high bits and the entry's place in the row in its
+    # low 32 bits: one sort of the keys orders the columns and tells where each value was
+    keys = np.empty(longest + 1, dtype=np.int64)
+    spare = np.empty_like(keys)
+    counts = np.empty(2 * keys.shape[0] + 2, dtype=np.int64)
+    values = np.empty(keys.shape[0], dtype=data.dtype)
+    for r in range(indptr.shape[0] - 1):
+        lo = indptr[r]
+        m = indptr[r + 1] - lo
+        for k in range(m):
+            keys[k] = (ids[indices[lo + k]] << 32) | k
+            values[k] = data[lo + k]
+        ordered = _sort_ids(keys, m, spare, counts)
+        for k in range(m):
+            indices[lo + k] = ordered[k] >> 32
+            data[lo + k] = values[ordered[k] & 0xFFFFFFFF]
 
 
 @njit(cache=True)

@@ -10,8 +10,8 @@ import unicodedata
 
 import numpy as np
 
-__all__ = ["document_code_points", "documents", "lower_table", "tokenizer", "whitespace_table",
-           "word_table"]
+__all__ = ["document_code_points", "documents", "join_code_points", "lower_table", "tokenizer",
+           "whitespace_table", "word_table"]
 
 
 @functools.cache
@@ -66,7 +66,10 @@ def documents(raw_documents):
             "BagOfWords: an iterable over raw text documents is expected, a single "
             f"{type(raw_documents).__name__} was received; wrap it in a list: [text]."
         )
-    texts = []
+    texts = list(raw_documents)
+    if texts and all(type(doc) is str for doc in texts):
+        return texts  # the common case, without a loop in Python per document
+    raw_documents, texts = texts, []
     for i, doc in enumerate(raw_documents):
         if isinstance(doc, bytes):
             doc = doc.decode("utf-8")
@@ -84,13 +87,18 @@ def documents(raw_documents):
 
 
 def document_code_points(raw_documents, lowercase):
-    """The documents as one code-point array and ``int64`` offsets (``n + 1``).
+    """:func:`join_code_points` of the validated documents."""
+    return join_code_points(documents(raw_documents), lowercase)
+
+
+def join_code_points(texts, lowercase):
+    """The list of str ``texts`` as one code-point array and ``int64`` offsets (``n + 1``).
 
     The code points are ``uint8`` when all are below 256, else ``uint32``. Latin-1
     text is not lower-cased here (the kernels map it through :func:`lower_table`);
-    other text is, with ``str.lower`` when ``lowercase``.
+    other text is, with ``str.lower`` when ``lowercase``. Either way the kernels see the
+    same lower-cased characters, so a corpus cut into blocks gives the same features.
     """
-    texts = documents(raw_documents)
     try:
         # Most corpora are Latin-1: one byte per code point encodes 5x faster than UTF-32
         # (a failed attempt stops at the first wider character).

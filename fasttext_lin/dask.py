@@ -58,7 +58,8 @@ def featurize(data, labels=None, *, featurizer=None, text_column="text", label_c
     featurizer : BagOfWords, default=None
         Texts only: a hashing featurizer that learns nothing (see
         :func:`fasttext_lin.stream.stream_fit`); default ``BagOfWords(2**20,
-        weighting='count', bias=True)``.
+        weighting='count', bias=True)``, one thread per partition (a worker's threads
+        already featurise partitions side by side; give ``n_jobs`` for more).
     text_column, label_column : str
         The columns of a dataframe.
     format : {'fasttext', 'libsvm'}, default='fasttext'

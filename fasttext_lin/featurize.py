@@ -8,16 +8,19 @@ settings (see the class docstring for the two documented differences).
 """
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _text_kernels as _k
 from ._naive_bayes import log_count_ratios
-from ._tokens import document_code_points, documents, tokenizer
+from ._tokens import document_code_points, documents, join_code_points, tokenizer
 from ._validation import csr_contract
 from ._vocabulary import checked_table, code_points, decode_keys, fitted_int, term_array, utf8
 
@@ -32,6 +35,13 @@ _TABLE_START = 1024
 _ARRAYS_VERSION = 2
 # Fitted arrays of one value per term, and the weighting that has each.
 _TERM_ARRAYS = {"idf_": "tfidf", "nb_weight_": "nb"}
+# Runtime parameters: not stored in a model file (a file does not depend on the machine).
+_RUNTIME_PARAMS = ("n_jobs",)
+# Blocks per thread: a block's joining and encoding holds the GIL, so several smaller
+# blocks let one thread encode while the others count.
+_BLOCKS_PER_THREAD = 4
+# A block of fewer documents than this costs more in thread hand-over than it saves.
+_MIN_BLOCK_DOCS = 512
 
 
 class BagOfWords(TransformerMixin, BaseEstimator):
@@ -88,6 +98,12 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         gets a row with the bias only); the other columns move one to the right.
     dtype : numpy dtype, default=np.float64
         Type of the matrix values.
+    n_jobs : int or None, default=None
+        Threads that tokenise, hash and count: the documents are cut into contiguous
+        blocks, each encoded and counted on one of the threads (a learned vocabulary is
+        counted per block, then merged in block order). None or 1: one thread; -1: all
+        cores (as scikit-learn counts them). The output is the same for every value. Not
+        stored in a model file.
 
     Attributes
     ----------
@@ -127,7 +143,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     def __init__(self, n_features=None, *, lowercase=True, token_pattern="default",
                  ngram_range=(1, 1), alternate_sign=True, vocabulary=None, min_df=1,
                  max_df=1.0, max_features=None, weighting="tfidf", sublinear_tf=False,
-                 smooth_idf=True, nb_alpha=1.0, norm="l2", bias=False, dtype=np.float64):
+                 smooth_idf=True, nb_alpha=1.0, norm="l2", bias=False, dtype=np.float64,
+                 n_jobs=None):
         self.n_features = n_features
         self.lowercase = lowercase
         self.token_pattern = token_pattern
@@ -144,6 +161,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         self.norm = norm
         self.bias = bias
         self.dtype = dtype
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------ validation
 
@@ -188,6 +206,10 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             )
         if not np.issubdtype(np.dtype(self.dtype), np.floating):
             fail("dtype", "a floating-point dtype such as np.float32 or np.float64")
+        if self.n_jobs is not None and not (
+                isinstance(self.n_jobs, Integral) and not isinstance(self.n_jobs, bool)
+                and self.n_jobs != 0):
+            fail("n_jobs", "None or a nonzero int (-1: all cores)")
 
     # ------------------------------------------------------------ fitting
 
@@ -229,25 +251,25 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         X : scipy.sparse.csr_matrix of shape (n_documents, n_features_out_)
         """
         self.check_params()
-        codes, doc_ptr = document_code_points(raw_documents, self.lowercase)
+        texts = documents(raw_documents)
+        n_docs = len(texts)
         if self.weighting == "nb":
-            y = self._check_labels(y, doc_ptr.shape[0] - 1)
+            y = self._check_labels(y, n_docs)
         if self.n_features is not None:
-            indptr, indices, data = self._count_hashed(codes, doc_ptr)
+            indptr, indices, data = self._count_hashed(texts)
             n_terms = self.n_features
         elif self.vocabulary is not None:
             self._set_fixed_vocabulary()
-            indptr, indices, data = self._count_known(codes, doc_ptr)
+            indptr, indices, data = self._count_known(texts)
             n_terms = self._n_keys
         else:
-            indptr, indices, data = self._learn_vocabulary(codes, doc_ptr)
+            indptr, indices, data = self._learn_vocabulary(texts)
             n_terms = self._n_keys
         if self.weighting in ("binary", "nb"):
             data[:] = 1.0
         if self.weighting == "nb":
             self.nb_weight_ = self._nb_weights(indptr, indices, y, n_terms)
         if self.weighting == "tfidf":
-            n_docs = doc_ptr.shape[0] - 1
             df = np.bincount(indices, minlength=n_terms).astype(np.float64)
             if self.smooth_idf:
                 self.idf_ = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
@@ -278,14 +300,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         ratios = log_count_ratios(B, codes, codes.max() + 1, self.nb_alpha)
         return np.abs(ratios).max(axis=0)
 
-    def _learn_vocabulary(self, codes, doc_ptr):
-        min_n, max_n = self.ngram_range
-        table = (_k.empty_table(_TABLE_START),
-                 np.empty(_TABLE_START, dtype=np.uint32),
-                 np.zeros(_TABLE_START, dtype=np.int64))
-        (indptr, indices, data, table, key_codes, key_ptr,
-         n_keys) = _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
-                                       *table, 0, True)
+    def _learn_vocabulary(self, texts):
+        indptr, indices, data, table, key_codes, key_ptr, n_keys = self._count_new(texts)
         if n_keys == 0:
             raise ValueError(
                 "BagOfWords: empty vocabulary; the documents contain no token "
@@ -293,13 +309,14 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             )
         if self.weighting in ("binary", "nb"):
             data[:] = 1.0  # max_features then ranks by document frequency, as binary=True does
-        keep = self._kept_terms(indices, data, doc_ptr.shape[0] - 1, n_keys, key_codes, key_ptr)
+        n_docs = indptr.shape[0] - 1
+        keep = self._kept_terms(indices, data, n_docs, n_keys, key_codes, key_ptr)
         if keep.shape[0] < n_keys:
             remap = np.full(n_keys, -1, dtype=np.int64)
             remap[keep] = np.arange(keep.shape[0])
             new_index = remap[indices]
             kept = new_index >= 0
-            rows = np.repeat(np.arange(doc_ptr.shape[0] - 1), np.diff(indptr))
+            rows = np.repeat(np.arange(n_docs), np.diff(indptr))
             indptr = np.zeros_like(indptr)
             np.cumsum(np.bincount(rows[kept], minlength=indptr.shape[0] - 1), out=indptr[1:])
             indices = new_index[kept].astype(np.int32)
@@ -376,11 +393,11 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             an empty row (the bias only, with ``bias=True``).
         """
         check_is_fitted(self, "n_features_out_")
-        codes, doc_ptr = document_code_points(raw_documents, self.lowercase)
+        texts = documents(raw_documents)
         if self.n_features is not None:
-            indptr, indices, data = self._count_hashed(codes, doc_ptr)
+            indptr, indices, data = self._count_hashed(texts)
         else:
-            indptr, indices, data = self._count_known(codes, doc_ptr)
+            indptr, indices, data = self._count_known(texts)
         if self.weighting in ("binary", "nb"):
             data[:] = 1.0
         return self._finish(indptr, indices, data)
@@ -388,16 +405,66 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     def _tokenizer(self, codes):
         return tokenizer(self.token_pattern, codes, self.lowercase)
 
-    def _count_hashed(self, codes, doc_ptr):
+    def _count_hashed(self, texts):
         min_n, max_n = self.ngram_range
-        return _k.count_hashing(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
-                                self.n_features, bool(self.alternate_sign))
 
-    def _count_known(self, codes, doc_ptr):
+        def count(codes, doc_ptr):
+            return _k.count_hashing(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
+                                    self.n_features, bool(self.alternate_sign))
+
+        return _stack_rows(list(self._on_blocks(count, texts)))
+
+    def _count_known(self, texts):
         min_n, max_n = self.ngram_range
-        out = _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
-                                  *self._table, self._n_keys, False)
-        return out[:3]
+
+        def count(codes, doc_ptr):
+            return _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
+                                       *self._table, self._n_keys, False)[:3]
+
+        return _stack_rows(list(self._on_blocks(count, texts)))
+
+    def _count_new(self, texts):
+        """Counts and a new vocabulary: each block learns its own, merged in block order as
+        the blocks come in, so that terms are numbered by first occurrence whatever
+        ``n_jobs``."""
+        min_n, max_n = self.ngram_range
+
+        def count(codes, doc_ptr):
+            return _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
+                                       _k.empty_table(_TABLE_START),
+                                       np.empty(_TABLE_START, dtype=np.uint32),
+                                       np.zeros(_TABLE_START, dtype=np.int64), 0, True)
+
+        # One block per thread: each block's terms are merged again, one at a time.
+        blocks = self._on_blocks(count, texts, 1)
+        first = next(blocks)
+        table, key_codes, key_ptr, n_keys = first[3:]
+        parts = [first[:3]]
+        for part in blocks:
+            ids, table, key_codes, key_ptr, n_keys = _k.merge_keys(
+                table, key_codes, key_ptr, n_keys, *part[4:])
+            _k.renumber_rows(*part[:3], ids)
+            parts.append(part[:3])
+        return (*_stack_rows(parts), table, key_codes, key_ptr, n_keys)
+
+    def _on_blocks(self, count, texts, per_thread=_BLOCKS_PER_THREAD):
+        """``count(codes, doc_ptr)`` of each block of ``texts``, in order, as they finish.
+
+        A block's code points are made on the thread that counts it: the GIL-bound
+        encoding of one block then overlaps the counting of the others.
+        """
+        n_threads = effective_n_jobs(self.n_jobs)
+        n_blocks = min(per_thread * n_threads, -(-len(texts) // _MIN_BLOCK_DOCS))
+
+        def block(bounds):
+            return count(*join_code_points(texts[bounds[0]: bounds[1]], self.lowercase))
+
+        if n_threads == 1 or n_blocks <= 1:
+            yield block((0, len(texts)))
+            return
+        cuts = np.linspace(0, len(texts), n_blocks + 1).astype(np.int64).tolist()
+        with ThreadPoolExecutor(min(n_threads, n_blocks)) as pool:
+            yield from pool.map(block, pairwise(cuts))
 
     def _finish(self, indptr, indices, data):
         """Weighting, normalisation, bias and the CSR contract."""
@@ -456,7 +523,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         Returns
         -------
         state : dict
-            ``{"version": 2, "params": get_params() (dtype by its name), "fitted":
+            ``{"version": 2, "params": get_params() (dtype by its name, without the
+            runtime parameter n_jobs), "fitted":
             {"n_features_out_": int, "n_keys": int}}``, ``n_keys`` (the vocabulary's
             size) in vocabulary mode only.
         arrays : dict of str -> ndarray
@@ -478,6 +546,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             raise ValueError(f"the BagOfWords has fitted attribute(s) {unknown} that "
                              "save_text_model does not know how to store.")
         params = self.get_params()
+        for name in _RUNTIME_PARAMS:
+            del params[name]
         params["dtype"] = np.dtype(params["dtype"]).name
         state = {"version": _ARRAYS_VERSION, "params": params,
                  "fitted": {"n_features_out_": int(self.n_features_out_)}}
@@ -577,3 +647,16 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+
+def _stack_rows(parts):
+    """One CSR ``(indptr, indices, data)`` of the blocks' rows, in order: one copy of the
+    kernels' buffer views."""
+    if len(parts) == 1:
+        indptr, indices, data = parts[0]
+        return indptr, indices.copy(), data.copy()
+    offsets = np.cumsum([0] + [part[0][-1] for part in parts[:-1]])
+    indptr = np.concatenate([np.zeros(1, dtype=np.int64)]
+                            + [part[0][1:] + offset for part, offset in zip(parts, offsets)])
+    return (indptr, np.concatenate([part[1] for part in parts]),
+            np.concatenate([part[2] for part in parts]))

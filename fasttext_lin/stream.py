@@ -260,7 +260,7 @@ def stream_fit(path, *, format="libsvm", chunk_size=100_000, passes=5, classifie
         Text only: a hashing featurizer that learns nothing (``n_features`` set,
         ``weighting`` 'binary' or 'count'), as a stream cannot learn a vocabulary or idf
         weights before training. Default: ``BagOfWords(2**20, weighting='count',
-        bias=True)``.
+        bias=True)`` on the classifier's ``n_jobs`` threads.
     n_features : int, default=None
         LIBSVM only, required: the width of the rows (a LIBSVM file does not say).
     label_prefix, encoding, errors : str
@@ -284,7 +284,7 @@ def stream_fit(path, *, format="libsvm", chunk_size=100_000, passes=5, classifie
                              "of features (a LIBSVM file does not say how many there are)")
         read = dict(n_features=n_features)
     else:
-        featurizer = streaming_featurizer(featurizer)
+        featurizer = streaming_featurizer(featurizer, getattr(classifier, "n_jobs", None))
         read = dict(featurizer=featurizer, label_prefix=label_prefix, encoding=encoding,
                     errors=errors)
     model = streaming_classifier(classifier).set_params(max_iter=passes)
@@ -318,12 +318,12 @@ def stream_fit(path, *, format="libsvm", chunk_size=100_000, passes=5, classifie
     return Pipeline(list(zip(STEPS, (featurizer, model))))
 
 
-def streaming_featurizer(featurizer):
+def streaming_featurizer(featurizer, n_jobs=None):
     """A fitted copy of ``featurizer`` (default ``BagOfWords(2**20, weighting='count',
-    bias=True)``) that learns nothing, so each chunk is featurised alone; ValueError
-    otherwise."""
-    featurizer = (BagOfWords(1 << 20, weighting="count", bias=True) if featurizer is None
-                  else clone(featurizer))
+    bias=True, n_jobs=n_jobs)``) that learns nothing, so each chunk is featurised alone;
+    ValueError otherwise."""
+    featurizer = (BagOfWords(1 << 20, weighting="count", bias=True, n_jobs=n_jobs)
+                  if featurizer is None else clone(featurizer))
     if featurizer.n_features is None or featurizer.weighting not in ("binary", "count"):
         raise ValueError(
             "streaming needs a featurizer that learns nothing: BagOfWords with n_features set "

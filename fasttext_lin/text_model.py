@@ -115,8 +115,9 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         folds (:class:`LinearClassifier` ``probability``; 6 fits). Refused with
         ``model='nbsvm'``, which gives scores only.
     n_jobs : int or None, default=None
-        Threads: over the one-vs-rest models of a multi-class problem (the model does not
-        depend on it), or within one binary or softmax model (see ``parallel``).
+        Threads: of the featurizer (BagOfWords ``n_jobs``; same features for any value),
+        over the one-vs-rest models of a multi-class problem (the model does not depend on
+        it), or within one binary or softmax model (see ``parallel``).
     parallel : {'hogwild', 'deterministic'}, default='hogwild'
         ``model='linear'``: how ``n_jobs`` threads train one model
         (:class:`LinearClassifier` ``parallel``; SGD only).
@@ -186,7 +187,7 @@ def text_pipeline(*, model="linear", ngrams=1, weighting=None, tokenizer="defaul
         if beta is not None:
             classifier.set_params(beta=beta)
     featurizer = BagOfWords(n_features, token_pattern=tokenizer, ngram_range=(1, ngrams),
-                            min_df=min_df, **values)
+                            min_df=min_df, n_jobs=n_jobs, **values)
     featurizer.check_params()
     classifier.check_params()
     return Pipeline(list(zip(STEPS, (featurizer, classifier))))

@@ -304,7 +304,7 @@ def test_single_string_is_refused():
 @pytest.mark.parametrize("params", [dict(ngram_range=(2, 1)), dict(weighting="bm25"),
                                     dict(norm="l1"), dict(token_pattern=r"\S+"),
                                     dict(n_features=0), dict(n_features=8, vocabulary=["a"]),
-                                    dict(nb_alpha=0.0)])
+                                    dict(nb_alpha=0.0), dict(n_jobs=0), dict(n_jobs=1.5)])
 def test_invalid_parameters_are_named(params):
     name = next(iter(params))
     with pytest.raises(ValueError, match=name):
