@@ -131,8 +131,9 @@ def _solve(problem, y, alpha, seed, k):
     all rows (:func:`._cd_kernels.gap_and_screen`) gives the gap and the new active rows, and
     the spread tightens if every row has converged to it. Once it has, a Newton step on the
     free rows (:func:`._cd_kernels.face_newton`) follows each sweep and every FACE_EVERY
-    passes, if the passes since the last step have done as much work as it costs. Returns ``(w, alpha, passes)``, ``w`` of length ``n_features + 1`` (the bias
-    weight last).
+    passes, once the passes since the last step have done as much work as it costs
+    (FACE_COST). Returns ``(w, alpha, passes)``, ``w`` of length ``n_features + 1`` (the
+    bias weight last).
     """
     csr, n_features, upper, diag, qd, _, bias, _, tol, max_passes, _ = problem
     w = np.zeros(n_features + 1)
@@ -166,8 +167,6 @@ def _solve(problem, y, alpha, seed, k):
             # Free rows are never shrunk: they are among the active ones.
             rows = index[:active]
             free = np.sort(rows[(alpha[rows] > 0.0) & (alpha[rows] < upper[rows])])
-            # The step reads the free rows about 2 FACE_ITERATIONS times: it waits until the
-            # passes since the last one have done as much work.
             cost = FACE_COST * FACE_ITERATIONS * int(np.sum(csr[0][free + 1] - csr[0][free]))
             if since_face >= cost:
                 face_newton(*csr, y, upper, diag, bias, alpha, w, free, FACE_ITERATIONS,

@@ -206,9 +206,8 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
     path_tol : float or None, default=1e-2
         ``tol`` of the fits on the folds, whose held-out scores alone are used (None:
         ``tol``). At a relative duality gap of 1e-2 a few held-out predictions may differ
-        from the optimum's (a 240-row problem: up to 4 rows), at a fraction of the passes;
-        the choices on a1a, dna, pendigits and 20 Newsgroups scored as well on their test
-        sets as with 1e-3. None gives the scores of the optimum, to ``tol``.
+        from the optimum's, at a fraction of the passes; None gives the scores of the
+        optimum, to ``tol``.
     n_jobs : int or None, default=None
         Threads: over the classes of a one-vs-rest fit, else over the folds' fits of each
         path step; then the refit's. The chosen model does not depend on it (one-vs-rest
@@ -241,8 +240,8 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
 
     def __init__(self, Cs="auto", *, losses="auto", cv=5, scoring=None, factor=PATH_FACTOR,
                  n_iter_no_change=PATH_PATIENCE, solver="auto", tol=1e-3, path_tol=1e-2,
-                 max_iter=1000, fit_intercept=True, intercept_scaling=1.0, class_weight=None, n_jobs=None,
-                 random_state=None, verbose=0):
+                 max_iter=1000, fit_intercept=True, intercept_scaling=1.0, class_weight=None,
+                 n_jobs=None, random_state=None, verbose=0):
         self.Cs = Cs
         self.losses = losses
         self.cv = cv
@@ -428,13 +427,11 @@ def auto_losses(n_classes, shape):
     """The losses :class:`LinearClassifierCV` compares with ``losses='auto'`` for
     ``n_classes`` classes on X of ``shape`` ``(n_samples, n_features)``.
 
-    Two classes: 'hinge' and 'log_loss' (both by 'cd' on wide X, cheap). More: 'hinge' and
-    'softmax' on tall X, where the multinomial model often wins (pendigits, dna); on wide X
-    (``n_features >= n_samples``, text) 'hinge' alone: there the softmax's Newton fit of
-    ``n_features * n_classes`` weights costs many one-vs-rest hinge fits and, measured, does
-    not win (20 Newsgroups, 1.18M 1-2-gram features, 20 classes: 44-80 s a fit and 83.8-84.9%
-    at C 4-64, against 5-8 s and 86.7-86.8% for the hinge at C 1-4). Give ``losses`` to
-    compare others.
+    Two classes: 'hinge' and 'log_loss'. More: 'hinge' and 'softmax' on tall X, where the
+    multinomial model often wins; on wide X (``n_features >= n_samples``, text) 'hinge'
+    alone: there the softmax's Newton fit of ``n_features * n_classes`` weights costs many
+    one-vs-rest hinge fits and did not win on 20 Newsgroups. Give ``losses`` to compare
+    others.
     """
     if n_classes == 2:
         return ("hinge", "log_loss")

@@ -251,3 +251,12 @@ def test_the_path_and_the_refit_warn_about_nothing(recwarn):
     X, y = problem(n_classes=3)
     LinearClassifierCV(Cs=3, cv=3, n_jobs=2, random_state=0).fit(X, y)
     assert [str(w.message) for w in recwarn] == []
+
+
+@pytest.mark.parametrize("factor", [2.0, 4.0, 10.0])
+def test_the_auto_path_spans_2_to_the_49_whatever_the_factor(factor):
+    from fasttext_lin._path import path_Cs
+
+    Cs, patience = path_Cs(1.0, "auto", factor, 3)
+    assert patience == 3 and Cs[0] == 1.0
+    assert Cs[-1] <= 2.0 ** 49 * (1 + 1e-9) < Cs[-1] * factor

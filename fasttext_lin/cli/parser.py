@@ -107,8 +107,8 @@ def _model_options(parser):
     group.add_argument("--ngrams", type=_positive(int), default=1,
                        help="word n-grams of lengths 1 to N (default 1)")
     group.add_argument("--weighting", choices=WEIGHTINGS,
-                       help="feature values (default tfidf: 1 + log(count) times idf; --model nbsvm "
-                            "takes binary only)")
+                       help="feature values (default tfidf: 1 + log(count) times idf; "
+                            "--model nbsvm takes binary only)")
     group.add_argument("--tokenizer", choices=TOKEN_PATTERNS, default="default",
                        help="default: runs of 2+ word characters; whitespace: fastText-like")
     group.add_argument("--hash", type=_positive(int), metavar="N",
