@@ -25,7 +25,8 @@ Pairs, each for unigrams and 1-2-grams:
 Ours runs once per ``--threads`` value (``BagOfWords(n_jobs=...)``: blocks of documents
 counted on threads), the peer once (scikit-learn's vectorizers use one thread); the
 table gives each n_jobs' ratio to the peer and to our one-thread run, all from the same
-run. Each configuration runs in a fresh child process: it loads the corpus, imports, warms up on the first 500 documents
+run. Each configuration runs in a fresh child process: it loads the corpus, imports, warms
+up on the first 500 documents
 (that first call's time, which holds the JIT compile or cache load and BagOfWords'
 code-point table, is reported apart), then times ``--repeats`` full passes and keeps
 the median. Peak memory: the child resets its peak RSS (``/proc/self/clear_refs``)

@@ -130,7 +130,8 @@ def test_libsvm_extension_needs_no_format(libsvm_file, tmp_path, capsys):
 @pytest.mark.parametrize("extra, message", [
     (["--ngrams", "2"], "--ngrams: text featurizer option(s), but "),
     (["--model", "nbsvm"], "--model: text featurizer option(s)"),
-    (["--loss", "modified_huber", "--C", "1"], "--loss modified_huber on LIBSVM data: give --epochs"),
+    (["--loss", "modified_huber", "--C", "1"],
+     "--loss modified_huber on LIBSVM data: give --epochs"),
     (["--epochs", "3"], ("--epochs: SGD option(s), but --solver auto fits --loss hinge by its "
                          "exact solver (cd), which stops at its duality gap: add --solver sgd, "
                          "or drop --epochs")),

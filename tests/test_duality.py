@@ -119,6 +119,50 @@ def test_gap_bounds_suboptimality_of_any_model(loss, fit_intercept, seed):
         assert g.gap == pytest.approx(g.primal - g.dual)
 
 
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_hinge_margin_rows_on_wide_x_stay_a_bound_when_the_solve_is_cut(monkeypatch,
+                                                                       fit_intercept):
+    # Wide X, many rows on the margin: the least-squares solve is cut short (forced here by
+    # a zero nonzero budget); its point is still feasible, so the gap still bounds.
+    from fasttext_lin import _duality
+
+    X, y, c = problem(11, n=40, d=200)
+    w, b, best = hinge_optimum(X, y, c, fit_intercept)
+    full = duality_gap(X, y, np.arange(2), w, b, 1.0, c, "hinge", fit_intercept)
+    monkeypatch.setattr(_duality, "MARGIN_NNZ", 0)
+    monkeypatch.setattr(_duality, "MARGIN_ITERATIONS", 1)
+    monkeypatch.setattr(_duality, "MARGIN_LSMR_ITERATIONS", 1)
+    cut = duality_gap(X, y, np.arange(2), w, b, 1.0, c, "hinge", fit_intercept)
+    assert cut.primal == full.primal == pytest.approx(best, rel=1e-9)
+    assert cut.gap >= full.gap - 1e-12 * abs(best)
+    assert cut.dual <= best + 1e-9 * abs(best)
+    assert abs(full.relative_gap) < 1e-5  # the QP's own accuracy
+
+
+def test_hinge_margin_rows_match_only_the_features_they_hold():
+    # Features that no margin row holds cannot be matched: leaving them out of the least
+    # squares gives the same point as the solve over every feature.
+    from scipy.optimize import lsq_linear
+
+    from fasttext_lin._duality import _margin_rows
+
+    X, y, c = problem(12, n=40, d=6)
+    X = sp.hstack([X, sp.csr_matrix((40, 50))]).tocsr()  # 50 features no row holds
+    w, _, _ = hinge_optimum(X, y, c, False)
+    w = w[0] + np.r_[np.zeros(6), np.linspace(-1, 1, 50)]  # a residual on those features
+    signs = np.where(y == 1, 1.0, -1.0)
+    z = signs * (X @ w)
+    a = (z < 1.0).astype(float)
+    refined = _margin_rows(X, signs, w, a, c, z, False)
+    band = (np.abs(z - 1.0) <= 1e-2) & (c > 0)
+    assert band.sum() >= 3
+    fixed = np.where(band, 0.0, c * a * signs)
+    A = X[band].multiply(signs[band][:, None]).T.toarray()
+    reference = lsq_linear(A, w - X.T @ fixed, bounds=(0.0, c[band]), method="bvls").x
+    np.testing.assert_allclose(refined[band] * c[band], reference, atol=1e-7)
+    np.testing.assert_array_equal(refined[~band], a[~band])
+
+
 def bias_column(X):
     return sp.hstack([X, np.ones((X.shape[0], 1))]).tocsr()
 
