@@ -81,7 +81,8 @@ def fold_parts(X, y, weight, folds):
     return [(X[train], y[train], weight[train], X[test], y[test]) for train, test in folds]
 
 
-def run_path(base, parts, losses, Cs, n_iter_no_change, scorer, n_jobs, verbose=0):
+def run_path(base, parts, losses, Cs, n_iter_no_change, scorer, n_jobs, verbose=0,
+             starts=None):
     """Cross-validated scores of ``base`` (a LinearClassifier) along the C path of each loss.
 
     Each (loss, fold) has one model, refitted at each C with ``warm_start=True`` on the same
@@ -108,6 +109,11 @@ def run_path(base, parts, losses, Cs, n_iter_no_change, scorer, n_jobs, verbose=
     n_iter_no_change : int or None
     scorer : callable ``scorer(estimator, X, y)``
     n_jobs : int or None
+    verbose : int, default=0
+    starts : dict or None, default=None
+        If a dict, it receives ``loss -> list`` of each fold's ``dual_coef_`` (a copy; None
+        for a fold whose model has none) at the loss's best C so far: what a refit at the
+        chosen C can start from.
 
     Returns
     -------
@@ -151,6 +157,8 @@ def run_path(base, parts, losses, Cs, n_iter_no_change, scorer, n_jobs, verbose=
                 first.setdefault(loss, mean)
                 if mean > best[loss]:
                     stale[loss], best[loss] = 0, mean
+                    if starts is not None:
+                        starts[loss] = [_dual_copy(models[loss, k]) for k in range(n_folds)]
                 elif best[loss] > first[loss] or mean != first[loss]:
                     stale[loss] += 1
                 if n_iter_no_change is not None and stale[loss] >= n_iter_no_change:
@@ -180,6 +188,12 @@ def _summarise(caught):
             f"{len(unconverged)} fit(s) on the C path stopped before their tol, their scores "
             f"may be off; the first said: {unconverged[0].message}", ConvergenceWarning,
             stacklevel=3)
+
+
+def _dual_copy(model):
+    """A copy of the model's ``dual_coef_`` ('cd'), or None."""
+    dual = vars(model).get("_dual_coef")
+    return None if dual is None else dual.copy()
 
 
 def _fit_score(model, C, part, scorer):

@@ -174,8 +174,9 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
     1024).
 
     The (loss, C) of the best mean score is chosen, the first on ties (losses in the order
-    of ``losses``, then increasing C), and the model is refitted at it on all the data, from
-    zero (a fit of all rows has no path solution of its own to start from).
+    of ``losses``, then increasing C), and the model is refitted at it on all the data. A
+    'cd' refit starts from the folds' dual variables at that C, each row's mean over the
+    folds that trained on it (:func:`fold_mean_duals`); the other solvers start from zero.
 
     Parameters
     ----------
@@ -301,9 +302,10 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
         # Each fold's rows are selected once and shared by its losses and Cs.
         on_folds = clone(base).set_params(
             tol=self.tol if self.path_tol is None else self.path_tol)
+        starts = {}
         results = run_path(on_folds, fold_parts(X, y, weight, folds), losses, Cs, patience,
                            check_scoring(base, scoring=self.scoring), self.n_jobs,
-                           self.verbose)
+                           self.verbose, starts)
         self.cv_results_ = _cv_results(results, len(folds))
         self.Cs_ = {loss: np.array([r[0] for r in rows]) for loss, rows in results.items()}
         self.loss_, self.C_, self.best_score_ = best_choice(results)
@@ -312,7 +314,11 @@ class LinearClassifierCV(ClassifierMixin, BaseEstimator):
         if fit_solver(self.solver, self.loss_, X.shape) == "sgd":
             # SGD's threads on one model (Hogwild) would make the choice's model vary.
             refit.set_params(parallel="deterministic")
+        start = fold_mean_duals(starts.get(self.loss_, ()), folds, X.shape[0])
+        if start is not None:
+            refit.set_params(warm_start=True).dual_coef_ = start
         self.best_estimator_ = refit.fit(X, y, sample_weight=weight)
+        self.best_estimator_.set_params(warm_start=base.warm_start)
         return self
 
     def check_params(self):
@@ -436,6 +442,21 @@ def auto_losses(n_classes, shape):
     if n_classes == 2:
         return ("hinge", "log_loss")
     return ("hinge", "softmax") if shape[1] < shape[0] else ("hinge",)
+
+
+def fold_mean_duals(duals, folds, n_samples):
+    """A start for the refit on all ``n_samples`` rows from the folds' dual variables at the
+    chosen C: each row's mean over the folds that trained on it (0 where none did). None
+    when a fold has none (not 'cd') or solved other problems (a class missing from it)."""
+    if not duals or any(dual is None or dual.shape != duals[0].shape[:1] + (train.shape[0],)
+                        for dual, (train, _) in zip(duals, folds)):
+        return None
+    total = np.zeros((duals[0].shape[0], n_samples))
+    count = np.zeros(n_samples)
+    for dual, (train, _) in zip(duals, folds):
+        total[:, train] += dual
+        count[train] += 1
+    return total / np.maximum(count, 1)
 
 
 def _cv_results(results, n_folds):

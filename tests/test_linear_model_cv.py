@@ -260,3 +260,43 @@ def test_the_auto_path_spans_2_to_the_49_whatever_the_factor(factor):
     Cs, patience = path_Cs(1.0, "auto", factor, 3)
     assert patience == 3 and Cs[0] == 1.0
     assert Cs[-1] <= 2.0 ** 49 * (1 + 1e-9) < Cs[-1] * factor
+
+
+def test_fold_mean_duals_is_each_rows_mean_over_its_training_folds():
+    from fasttext_lin.model_selection import fold_mean_duals
+
+    folds = [(np.array([0, 1, 2]), np.array([3])), (np.array([1, 3]), np.array([0, 2]))]
+    duals = [np.array([[1.0, 2.0, 3.0]]), np.array([[4.0, 6.0]])]
+    np.testing.assert_array_equal(fold_mean_duals(duals, folds, 5), [[1.0, 3.0, 3.0, 6.0, 0.0]])
+    assert fold_mean_duals([duals[0], None], folds, 5) is None  # a fold without duals
+    assert fold_mean_duals([duals[0], np.ones((2, 2))], folds, 5) is None  # other problems
+    assert fold_mean_duals((), folds, 5) is None
+
+
+@pytest.mark.parametrize("loss,n_classes", [("hinge", 2), ("hinge", 3), ("log_loss", 2)])
+def test_the_cd_refit_starts_from_the_folds_duals_and_reaches_the_same_optimum(
+        monkeypatch, loss, n_classes):
+    from fasttext_lin import linear_model
+
+    starts = []
+    train = linear_model._SOLVERS["cd"]
+
+    def recording(est, X, *args):
+        starts.append(vars(est).get("_dual_coef") if est.warm_start else None)
+        return train(est, X, *args)
+
+    monkeypatch.setitem(linear_model._SOLVERS, "cd", recording)
+    X, y = problem(n=400, n_classes=n_classes, seed=4)
+    kwargs = dict(Cs=[0.05, 0.5, 5.0], losses=loss, cv=3, solver="cd", tol=1e-8,
+                  max_iter=100_000, random_state=0)
+    cv = LinearClassifierCV(**kwargs).fit(X, y)
+    # The refit (the last fit) started from the folds' mean duals: one per row and problem,
+    # within the bounds, each row's from the folds that trained on it.
+    start = starts[-1]
+    assert start is not None and start.shape == (1 if n_classes == 2 else n_classes, 400)
+    assert np.all((start >= 0.0) & (start <= cv.C_)) and np.count_nonzero(start) > 100
+    cold = LinearClassifier(loss=cv.loss_, C=cv.C_, **{**EXACT, "tol": 1e-8}).fit(X, y)
+    scale = np.abs(cold.coef_).max()
+    np.testing.assert_allclose(cv.coef_, cold.coef_, atol=1e-3 * scale)
+    assert cv.best_estimator_.duality_gap(X, y).relative_gap <= 1e-8
+    assert cv.best_estimator_.warm_start is False
