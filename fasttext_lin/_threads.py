@@ -25,6 +25,23 @@ MAX_BLOCKS = 8
 MIN_BLOCK_ROWS = 1 << 11
 
 
+# Each thread's scratch starts on its own block of this many bytes: a thread writes its
+# scratch every step, and two threads writing one cache line (64 bytes; the adjacent-line
+# prefetcher pairs them) would pass it back and forth between the cores at every step.
+CACHE_PAD = 128
+
+
+def per_thread(n_threads, shape):
+    """Zeroed float64 scratch of shape ``(n_threads, *shape)``, each thread's slab on
+    ``CACHE_PAD``-aligned bytes of its own (a view of a padded buffer)."""
+    size = int(np.prod(shape, dtype=np.int64))
+    stride = -(-size * 8 // CACHE_PAD) * CACHE_PAD // 8  # floats per slab, padded
+    buffer = np.zeros(n_threads * stride + CACHE_PAD // 8)
+    start = (-buffer.ctypes.data % CACHE_PAD) // 8
+    slabs = buffer[start:start + n_threads * stride].reshape(n_threads, stride)
+    return slabs[:, :size].reshape(n_threads, *shape)
+
+
 def n_blocks(n_rows):
     """Number of blocks of the deterministic mode for an epoch over ``n_rows`` rows.
 
@@ -74,8 +91,8 @@ class Hogwild:
         self.sgd, self.pool = sgd, pool
         self.v, self.u, self.state = sgd.views(k)
         self.n_threads = n_threads
-        self.out = np.zeros((n_threads, K.SEGMENT_SIZE))
-        self.local = np.zeros((n_threads, 4, self.state.shape[0]))
+        self.out = per_thread(n_threads, (K.SEGMENT_SIZE,))
+        self.local = per_thread(n_threads, (4, self.state.shape[0]))
         # Lazy averaging's per-feature scale sums (_sgd_kernels._lazy_average_add).
         self.last = np.zeros(self.u.shape[0] // self.state.shape[0])
 
@@ -146,7 +163,7 @@ class Mixing:
         n_threads = min(n_threads, MAX_BLOCKS)
         self.v_blocks = np.empty((n_threads, *self.v.shape), dtype=self.v.dtype)
         self.u_blocks = np.empty((n_threads, *self.u.shape))
-        self.state_blocks = np.empty((n_threads, *self.state.shape))
+        self.state_blocks = per_thread(n_threads, self.state.shape)
         self.acc = np.empty(self.v.shape)
 
     def __call__(self, csr, target, weight, order, params):

@@ -262,3 +262,18 @@ def test_parameter_errors(params, message):
     X, y = sparse_set(50)
     with pytest.raises((ValueError, TypeError), match=message):
         LinearClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("shape", [(1,), (4, 1), (4, 3), (7, 20)])
+def test_per_thread_scratch_gives_each_thread_cache_lines_of_its_own(shape):
+    # Threads write their scratch every step: two slabs on one cache line would bounce it
+    # between the cores (Hogwild's log loss ran at half speed when they did).
+    scratch = _threads.per_thread(3, shape)
+    assert scratch.shape == (3, *shape) and not scratch.any()
+    starts = [scratch[m].ctypes.data for m in range(3)]
+    ends = [start + scratch[m].nbytes for m, start in enumerate(starts)]
+    assert all(start % _threads.CACHE_PAD == 0 for start in starts)
+    assert all(ends[m] <= starts[m + 1] for m in range(2))
+    assert all(scratch[m].flags.c_contiguous for m in range(3))
+    scratch[1] = 1.0
+    assert scratch[0].sum() == scratch[2].sum() == 0.0
