@@ -650,11 +650,15 @@ class BagOfWords(TransformerMixin, BaseEstimator):
 
 
 def _stack_rows(parts):
-    """One CSR ``(indptr, indices, data)`` of the blocks' rows, in order: one copy of the
-    kernels' buffer views."""
+    """One CSR ``(indptr, indices, data)`` of the blocks' rows, in order: one block's
+    arrays as they are, several blocks' in one copy.
+
+    A block's ``indices`` and ``data`` are views of the kernel's larger buffers. Their
+    tails were never written, so their pages were never mapped: keeping them costs address
+    space, not memory, where trimming them would copy the whole matrix.
+    """
     if len(parts) == 1:
-        indptr, indices, data = parts[0]
-        return indptr, indices.copy(), data.copy()
+        return parts[0]
     offsets = np.cumsum([0] + [part[0][-1] for part in parts[:-1]])
     indptr = np.concatenate([np.zeros(1, dtype=np.int64)]
                             + [part[0][1:] + offset for part, offset in zip(parts, offsets)])
