@@ -312,6 +312,29 @@ def test_threads_give_the_same_model(corpus_file, tmp_path):
     np.testing.assert_array_equal(coefs[0], coefs[1])
 
 
+def test_test_and_predict_featurize_on_threads(model, corpus_file, capsys, monkeypatch):
+    from fasttext_lin import BagOfWords
+
+    seen = []
+    transform = BagOfWords.transform
+
+    def spy(self, raw_documents):
+        seen.append(self.n_jobs)
+        return transform(self, raw_documents)
+
+    monkeypatch.setattr(BagOfWords, "transform", spy)
+    outputs = []
+    for threads in ("1", "2"):
+        status, out, _ = run(capsys, "test", model, corpus_file, "--threads", threads)
+        assert status == 0
+        stdin(monkeypatch, b"great lovely film\nawful boring plot\n")
+        status, predicted, _ = run(capsys, "predict", model, "--proba", "--threads", threads)
+        assert status == 0
+        outputs.append((out.split("time:")[0], predicted))
+    assert seen == [1, 1, 2, 2]
+    assert outputs[0] == outputs[1]
+
+
 def test_predict_errors(model, tmp_path, capsys, monkeypatch):
     err = one_line_error(capsys, "predict", model, tmp_path / "no.txt")
     assert "No such file or directory" in err and str(tmp_path / "no.txt") in err

@@ -26,7 +26,7 @@ def test(args):
         importlib.import_module("..persist" if libsvm else "..text_model", __package__)
 
     with timings("load"):
-        model = open_model(args.model, libsvm, data_name(args), FORMAT_HINT)
+        model = open_model(args.model, libsvm, data_name(args), FORMAT_HINT, args.threads)
         X, y, shown = test_data(args, libsvm, model)
     with progress_bar(args, total=1, desc="predict") as bar, timings.kernels("predict"):
         predicted = model.predict(X)
@@ -62,10 +62,11 @@ def data_name(args):
     return args.corpus
 
 
-def open_model(path, libsvm, data, hint=""):
+def open_model(path, libsvm, data, hint="", threads=1):
     """The model file ``path`` for ``data``: a LinearClassifier or NBSVM on LIBSVM data
-    (``libsvm``), a text pipeline otherwise; the other kind is refused, saying which is which
-    (and ``hint``: how to say that ``data`` is LIBSVM).
+    (``libsvm``), a text pipeline otherwise (its featurizer on ``threads`` threads); the
+    other kind is refused, saying which is which (and ``hint``: how to say that ``data`` is
+    LIBSVM).
     """
     from ..persist import ModelFileError, load_model
 
@@ -73,7 +74,9 @@ def open_model(path, libsvm, data, hint=""):
         from ..text_model import load_text_model
 
         try:
-            return load_text_model(path)
+            pipeline = load_text_model(path)
+            pipeline[0].set_params(n_jobs=threads)
+            return pipeline
         except ModelFileError:
             if load_model(path, return_extra=True)[1]["metadata"]:
                 raise

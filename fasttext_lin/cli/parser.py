@@ -152,6 +152,12 @@ def _model_options(parser):
     _quiet_option(parser)
 
 
+def _featurizer_threads_option(parser):
+    parser.add_argument("--threads", type=_positive(int), default=1,
+                        help="threads of a text model's featurizer (default 1; the same "
+                             "features for any value)")
+
+
 def _n_features_option(parser):
     parser.add_argument("--n-features", type=_positive(int), metavar="N",
                         help="a LIBSVM file's number of features (default: its largest index; "
@@ -203,6 +209,7 @@ def _text_parsers(commands):
     test.add_argument("corpus", nargs="?", metavar="CORPUS",
                       help=corpus_help + "; its test split")
     _corpus_options(test)
+    _featurizer_threads_option(test)
     _quiet_option(test)
     _verbose_option(test)
     test.set_defaults(run=run_test)
@@ -219,6 +226,7 @@ def _text_parsers(commands):
     predict.add_argument("--k", type=int,
                          help="--proba: how many labels to print (default 1)")
     _encoding_options(predict)
+    _featurizer_threads_option(predict)
     _quiet_option(predict)
     predict.set_defaults(run=run_predict)
 

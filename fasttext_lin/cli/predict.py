@@ -32,7 +32,7 @@ def predict(args):
     first = next(chunks, None)
     libsvm = looks_libsvm(name, first[2] if first else [])
     timings = Timings(verbose=False, quiet=args.quiet)
-    model = open_model(args.model, libsvm, name)
+    model = open_model(args.model, libsvm, name, threads=args.threads)
     if args.proba:
         _check_proba(model if libsvm else model[-1])
     classes = label_strings(model.classes_)
