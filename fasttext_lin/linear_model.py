@@ -394,7 +394,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                           accept_large_sparse=True, reset=False)
         if sp.issparse(X):
             X = checked_csr(X)
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        scores = linear_scores(X, self.coef_) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):
@@ -635,6 +635,18 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.coef_, self.intercept_ = sgd.coef_intercept()
         self.n_iter_ = n_iter
         self.t_ = sgd.t
+
+
+def linear_scores(X, coef):
+    """``X @ coef.T`` as a dense array of shape (n_samples, n_rows of coef).
+
+    A sparse X with fewer nonzeros than ``coef`` has columns (a batch of documents against
+    a wide one-vs-rest model) is multiplied by one row of ``coef`` at a time: the single
+    product would first copy all of ``coef`` feature-major.
+    """
+    if sp.issparse(X) and coef.shape[0] > 1 and X.nnz < coef.shape[1]:
+        return np.column_stack([X @ row for row in coef])
+    return safe_sparse_dot(X, coef.T, dense_output=True)
 
 
 def _check_exact_problem(est, solver):

@@ -384,3 +384,20 @@ def test_error_sample_weight_shape():
     X, y = blobs()
     with pytest.raises(ValueError, match=r"sample_weight has shape \(3,\), expected \(300,\)"):
         LinearClassifier().fit(X, y, sample_weight=[1, 2, 3])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows", [3, 400])  # fewer / more nonzeros than coef has columns
+def test_linear_scores_by_rows_of_coef_equal_one_product(dtype, n_rows):
+    from fasttext_lin.linear_model import linear_scores
+
+    rng = np.random.default_rng(0)
+    X = sp.random(n_rows, 500, density=0.02, format="csr", random_state=1, dtype=dtype)
+    coef = rng.normal(size=(4, 500))
+    assert (X.nnz < coef.shape[1]) == (n_rows == 3)
+    got = linear_scores(X, coef)
+    np.testing.assert_allclose(got, X.toarray().astype(np.float64) @ coef.T, rtol=1e-6,
+                               atol=1e-12)
+    assert got.shape == (n_rows, 4) and got.dtype == np.float64
+    np.testing.assert_allclose(linear_scores(X, coef[:1]), X.toarray() @ coef[:1].T,
+                               rtol=1e-6, atol=1e-12)
