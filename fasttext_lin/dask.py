@@ -1,4 +1,5 @@
-"""Train one LinearClassifier across the workers of a Dask cluster by parameter mixing.
+"""Train one LinearClassifier across the workers of a Dask cluster: by parameter mixing
+(SGD), or by CoCoA+ to the optimum of ``solver='cd'``.
 
 :func:`featurize` turns a dask bag or dataframe of texts, or a list of files, into
 partitions of ``(X, y)`` built on the workers (text through a hashing
@@ -10,7 +11,9 @@ model becomes the mean of the groups' models, taken in group order. The model mo
 each round's tasks, by Dask, never by hand. As the groups, their seeds and the order of the
 mean do not depend on where the tasks run, a fixed number of groups gives the same model on
 any number of workers, and a group that a dying worker takes with it is rebuilt from its
-source by Dask, giving the same model again.
+source by Dask, giving the same model again. With ``solver='cd'``, the rounds are CoCoA+
+(:mod:`fasttext_lin._cocoa`): the groups keep their dual variables on their workers and
+training stops at the classifier's ``tol`` on the global duality gap.
 
 Needs the ``dask`` extra: ``pip install "fasttext_lin[dask]"``.
 """
