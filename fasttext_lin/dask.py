@@ -275,6 +275,11 @@ def _with_featurizer(partitions, model):
 def _cocoa_classifier(classifier):
     """An unfitted clone of a ``solver='cd'`` classifier that CoCoA+ trains; ValueError
     otherwise."""
+    from .linear_model import LinearClassifier
+
+    if not isinstance(classifier, LinearClassifier):
+        raise TypeError(f"classifier must be a LinearClassifier, got "
+                        f"{type(classifier).__name__}")
     model = clone(classifier)
     model.check_params()
     if model.loss not in ("hinge", "squared_hinge"):
