@@ -282,3 +282,47 @@ def test_cocoa_stops_at_its_rounds_and_refuses_bad_parameters(client, tmp_path,
     for kwargs, message in bad:
         with pytest.raises(ValueError, match=message):
             fdask.fit(parts, client=client, **kwargs)
+
+
+def _sleep_then_where(seconds):
+    import time
+
+    from distributed import get_worker
+
+    time.sleep(seconds)
+    return get_worker().address
+
+
+def test_cocoa_resubmits_a_task_whose_worker_died_mid_round(client):
+    from fasttext_lin._cocoa import _Homes
+
+    homes = _Homes(client, 2)
+    first = list(homes.where)
+    killed = []
+
+    def submit(k, where):
+        future = client.submit(_sleep_then_where, 0.5, workers=where,
+                               allow_other_workers=False, pure=False)
+        if k == 0 and not killed:
+            killed.append(where)
+            try:
+                client.run(os._exit, 1, workers=[where])
+            except Exception:  # noqa: BLE001 - the worker dies before it can answer
+                pass
+        return future
+
+    ran_on = homes.run(submit)
+    # Block 0 moved to the live worker, as a new incarnation whose dual variables restart.
+    assert ran_on[0] != first[0] and ran_on == homes.where
+    assert homes.incarnation == [1, 0] and homes.rounds[0] == 0
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_cocoa_refuses_a_classifier_of_another_kind(client, tmp_path, write_libsvm):
+    from sklearn.svm import LinearSVC
+
+    path = tmp_path / "a.svm"
+    write_libsvm(path, 50, d=30)
+    parts = fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100)
+    with pytest.raises(TypeError, match="must be a LinearClassifier, got LinearSVC"):
+        fdask.fit(parts, client=client, classifier=LinearSVC())
