@@ -279,31 +279,23 @@ class _Homes:
         self.rounds[k] = 0
 
     def run(self, submit):
-        """The results of ``submit(k, worker)`` for every block, in order; a task whose
-        worker left is submitted again to a live one, the block moved there."""
+        """The results of ``submit(k, worker)`` for every block, in order, gathered at once;
+        a task whose worker left is submitted again to a live one, the block moved there."""
         from distributed import wait
 
-        live = self._live()
-        for k, where in enumerate(self.where):
-            if where not in live:
-                self._move(k, live)
-        pending = {k: submit(k, self.where[k]) for k in range(len(self.where))}
-        results = {}
+        pending = [submit(k, where) for k, where in enumerate(self.where)]
         while True:
             try:
-                wait(list(pending.values()), timeout=POLL, return_when="FIRST_COMPLETED")
+                wait(pending, timeout=POLL)
+                return self.client.gather(pending)
             except TimeoutError:
                 pass
-            for k, future in list(pending.items()):
-                if future.done():
-                    results[k] = future.result()
-                    del pending[k]
-            if not pending:
-                return [results[k] for k in range(len(self.where))]
+            # A task restricted to a worker that left waits for it forever: move its block.
             live = self._live()
             if not live:
                 raise RuntimeError("the Dask cluster lost all its workers mid-training")
-            for k in [k for k in pending if self.where[k] not in live]:
-                pending[k].cancel()
-                self._move(k, live)
-                pending[k] = submit(k, self.where[k])
+            for k, future in enumerate(pending):
+                if not future.done() and self.where[k] not in live:
+                    future.cancel()
+                    self._move(k, live)
+                    pending[k] = submit(k, self.where[k])
