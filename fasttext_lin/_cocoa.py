@@ -236,8 +236,8 @@ def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, 
         except Exception:  # noqa: BLE001 - a dying worker takes its dual variables along
             pass
     warnings.warn(f"CoCoA+ stopped at {max_rounds} rounds with a relative duality gap of "
-                  f"{gap:.3g}, above tol={tol:g}; raise the rounds (passes), local_passes "
-                  "or tol.", ConvergenceWarning, stacklevel=3)
+                  f"{gap:.3g} (the last one certified), above tol={tol:g}; raise the rounds "
+                  "(passes), local_passes or tol.", ConvergenceWarning, stacklevel=3)
     return w, [None] * n_blocks, max_rounds
 
 
