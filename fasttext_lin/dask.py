@@ -1,4 +1,5 @@
-"""Train one LinearClassifier across the workers of a Dask cluster by parameter mixing.
+"""Train one LinearClassifier across the workers of a Dask cluster: by parameter mixing
+(SGD), or by CoCoA+ to the optimum of ``solver='cd'``.
 
 :func:`featurize` turns a dask bag or dataframe of texts, or a list of files, into
 partitions of ``(X, y)`` built on the workers (text through a hashing
@@ -10,7 +11,9 @@ model becomes the mean of the groups' models, taken in group order. The model mo
 each round's tasks, by Dask, never by hand. As the groups, their seeds and the order of the
 mean do not depend on where the tasks run, a fixed number of groups gives the same model on
 any number of workers, and a group that a dying worker takes with it is rebuilt from its
-source by Dask, giving the same model again.
+source by Dask, giving the same model again. With ``solver='cd'``, the rounds are CoCoA+
+(:mod:`fasttext_lin._cocoa`): the groups keep their dual variables on their workers and
+training stops at the classifier's ``tol`` on the global duality gap.
 
 Needs the ``dask`` extra: ``pip install "fasttext_lin[dask]"``.
 """
@@ -22,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 
+from ._constants import EXACT_TOL
+from ._state import state_class
 from .stream import index_lines, read_chunk, streaming_classifier, streaming_featurizer
 
 
@@ -127,15 +132,25 @@ def _featurize_frame(frame, featurizer, text_column, label_column):
             frame[label_column].to_numpy())
 
 
-def fit(partitions, *, client=None, classifier=None, passes=5, groups=None,
-        random_state=None, callback=None):
+def fit(partitions, *, client=None, classifier=None, passes=None, groups=None,
+        random_state=None, callback=None, local_passes=1, progress=True):
     """Train one model on the partitions, across the workers of a Dask cluster.
 
     The partitions are dealt into ``groups`` groups (partition ``i`` to group
-    ``i % groups``), each kept in one worker's memory. A round runs, for each group on the
-    worker holding it, one SGD epoch over each of its partitions in turn (in a fresh random
-    order), starting from the current model; the model becomes the mean of the groups'
-    models. One group is plain SGD over all the data; more groups train in parallel.
+    ``i % groups``), each kept in one worker's memory. With SGD (``solver='sgd'`` or
+    ``'auto'``), a round runs, for each group on the worker holding it, one SGD epoch over
+    each of its partitions in turn (in a fresh random order), starting from the current
+    model; the model becomes the mean of the groups' models. One group is plain SGD over all
+    the data; more groups train in parallel.
+
+    With ``solver='cd'`` (loss 'hinge' or 'squared_hinge'), rounds of CoCoA+ (see
+    :mod:`fasttext_lin._cocoa`) reach the optimum that ``LinearClassifier(solver='cd')``
+    reaches in one process, whatever the groups: each group keeps its dual variables in its
+    worker's memory and improves them by ``local_passes`` passes of dual coordinate descent a
+    round; only the weights travel. Training stops when every problem's relative duality gap
+    is at most the classifier's ``tol`` (one-vs-rest: one problem a class). A group lost with
+    a worker is rebuilt from its source elsewhere, its dual variables start again from 0 and
+    its share of the weights is dropped with them; training goes on to the same optimum.
 
     Parameters
     ----------
@@ -147,9 +162,12 @@ def fit(partitions, *, client=None, classifier=None, passes=5, groups=None,
         ``LocalCluster``; ``Client("tcp://host:8786")`` connects to a running scheduler).
     classifier : LinearClassifier, default=None
         The model's parameters; ``C`` refers to all the rows. Default
-        ``LinearClassifier(average=True)``.
-    passes : int, default=5
-        Rounds of parameter mixing: each is one epoch over every partition.
+        ``LinearClassifier(average=True)``. ``solver='cd'`` trains by CoCoA+ (without
+        ``class_weight``); its ``tol`` is the relative duality gap to stop at.
+    passes : int, default=None
+        Rounds. SGD: exactly this many, each one epoch over every partition (default 5).
+        CoCoA+: at most this many, fewer once the gap is within ``tol`` (default the
+        classifier's ``max_iter``); a ConvergenceWarning says the gap if they run out.
     groups : int, default=None
         Groups trained in parallel; default: the cluster's workers when ``fit`` starts (at
         most one group a partition). The model depends on ``groups`` and ``random_state``
@@ -157,7 +175,16 @@ def fit(partitions, *, client=None, classifier=None, passes=5, groups=None,
     random_state : int or None, default=None
         Seeds the partition orders and each partition's row order in each round.
     callback : callable, default=None
-        Called after each round as ``callback(round, model)`` (round from 1).
+        Called after each round as ``callback(round, model)`` (round from 1); CoCoA+ calls
+        ``callback(round, progress)``, ``progress`` a named tuple ``(model, relative_gap,
+        seconds, resets)``: the model after the round, the gap at its start (NaN when a
+        reset group made it uncertain), the round's seconds and the groups reset so far.
+    local_passes : int, default=1
+        CoCoA+ only: passes of dual coordinate descent over each group's rows a round. More
+        passes do more work between two exchanges of the weights.
+    progress : bool, default=True
+        CoCoA+ only: a progress bar of the rounds and the gap (none when stderr is not a
+        terminal).
 
     Returns
     -------
@@ -174,17 +201,26 @@ def fit(partitions, *, client=None, classifier=None, passes=5, groups=None,
     from dask import delayed
     from distributed import get_client
 
-    for name, value in (("passes", passes), ("groups", 1 if groups is None else groups)):
+    for name, value in (("passes", 1 if passes is None else passes),
+                        ("groups", 1 if groups is None else groups),
+                        ("local_passes", local_passes)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     parts = partitions.parts
     if not parts:
         raise ValueError("no partitions to train on")
-    template = streaming_classifier(classifier)
+    cocoa = classifier is not None and getattr(classifier, "solver", None) == "cd"
+    template = _cocoa_classifier(classifier) if cocoa else streaming_classifier(classifier)
     client = get_client() if client is None else client
     workers = sorted(client.scheduler_info()["workers"])
     groups = min(groups or max(1, len(workers)), len(parts))
     members = [list(range(g, len(parts), groups)) for g in range(groups)]
+    if cocoa:
+        model = _fit_cocoa(client, parts, members, workers, template,
+                           template.max_iter if passes is None else passes, local_passes,
+                           random_state, callback, progress)
+        return _with_featurizer(partitions, model)
+    passes = 5 if passes is None else passes
     # A group's partitions are built on one worker, which then trains on them: no data moves
     # between workers, unless that worker dies and Dask rebuilds them elsewhere.
     data = [client.compute(delayed(list)([parts[i] for i in m]),
@@ -222,6 +258,11 @@ def fit(partitions, *, client=None, classifier=None, passes=5, groups=None,
                            "when Dask can; data scattered by hand cannot be.") from exc
     finally:
         client.cancel(data)
+    return _with_featurizer(partitions, model)
+
+
+def _with_featurizer(partitions, model):
+    """``model``, behind the partitions' featurizer in a pipeline if they have one."""
     if partitions.featurizer is None:
         return model
     from sklearn.pipeline import Pipeline
@@ -229,6 +270,106 @@ def fit(partitions, *, client=None, classifier=None, passes=5, groups=None,
     from .text_model import STEPS
 
     return Pipeline(list(zip(STEPS, (partitions.featurizer, model))))
+
+
+def _cocoa_classifier(classifier):
+    """An unfitted clone of a ``solver='cd'`` classifier that CoCoA+ trains; ValueError
+    otherwise."""
+    from .linear_model import LinearClassifier
+
+    if not isinstance(classifier, LinearClassifier):
+        raise TypeError(f"classifier must be a LinearClassifier, got "
+                        f"{type(classifier).__name__}")
+    model = clone(classifier)
+    model.check_params()
+    if model.loss not in ("hinge", "squared_hinge"):
+        raise ValueError(f"Dask training with solver='cd' (CoCoA+) trains loss 'hinge' or "
+                         f"'squared_hinge', not loss={model.loss!r}: choose one of them, or "
+                         "solver='sgd'.")
+    if model.class_weight is not None:
+        raise ValueError(f"class_weight={model.class_weight!r}: Dask training with "
+                         "solver='cd' takes no class weights; give class_weight=None.")
+    if model.C is None and model.alpha == 0.0:
+        raise ValueError("alpha=0 with C=None asks solver='cd' for a hard margin (C = inf): "
+                         "give alpha > 0 or a finite C.")
+    return model
+
+
+def _fit_cocoa(client, parts, members, workers, template, max_rounds, local_passes,
+               random_state, callback, progress):
+    """Train ``template`` (``solver='cd'``) by CoCoA+ on the partitions ``parts``, dealt
+    into the groups ``members``; see :func:`fasttext_lin._cocoa.train`."""
+    from dask import delayed
+
+    from . import _cocoa
+
+    bias = float(template.intercept_scaling) if template.fit_intercept else 0.0
+    blocks = [client.compute(delayed(_cocoa.make_block)([parts[i] for i in m], len(members),
+                                                        bias),
+                             workers=workers[g % len(workers)] if workers else None,
+                             allow_other_workers=True)
+              for g, m in enumerate(members)]
+    try:
+        described = client.gather(client.map(_cocoa.describe, blocks, pure=False))
+        classes = np.unique(np.concatenate([c for c, _, _ in described]))
+        widths = {width for _, _, width in described}
+        if classes.shape[0] < 2:
+            raise ValueError(f"Dask training needs samples of at least 2 classes, got one "
+                             f"class: every label is {classes[0].tolist()!r}.")
+        if len(widths) > 1:
+            raise ValueError(f"partitions of different widths {sorted(widths)} cannot train "
+                             "one model: give every partition the same n_features")
+        n_features = widths.pop()
+        sizes = np.zeros(len(parts), dtype=np.int64)
+        for m, (_, block_sizes, _) in zip(members, described):
+            sizes[m] = block_sizes
+        C = (float(template.C) if template.C is not None
+             else 1.0 / (float(template.alpha) * int(sizes.sum())))
+        positive = classes[-1:] if classes.shape[0] == 2 else classes
+        spec = _cocoa.Spec(len(members), bias, C, template.loss == "squared_hinge",
+                           local_passes, positive)
+        tol = EXACT_TOL if template.tol is None else float(template.tol)
+
+        def model_of(w, rounds):
+            return _cd_model(template, classes, w, bias, rounds)
+
+        w, duals, rounds = _cocoa.train(
+            client, blocks, spec, n_features, tol=tol, max_rounds=max_rounds,
+            seed=random_state, callback=callback, progress=progress, model_of=model_of)
+    except (ValueError, TypeError):
+        raise
+    except Exception as exc:
+        raise RuntimeError(f"Dask training failed ({type(exc).__name__}: {exc}); no model "
+                           "was returned. Data lost with a worker is rebuilt from its source "
+                           "when Dask can; data scattered by hand cannot be.") from exc
+    finally:
+        client.cancel(blocks)
+    model = model_of(w, rounds)
+    if all(d is not None for d in duals):
+        # The dual variables in the partitions' order, as fit in one process keeps them.
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        dual = np.empty((w.shape[0], starts[-1]))
+        for m, block in zip(members, duals):
+            columns = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in m])
+            dual[:, columns] = block
+        model.dual_coef_ = dual
+    return model
+
+
+def _cd_model(template, classes, w, bias, rounds):
+    """The fitted clone of ``template`` of weights ``w`` (one row per problem, the bias
+    feature's weight last)."""
+    model = clone(template)
+    intercept = w[:, -1] * bias
+    state = state_class(model.loss).from_solution(w[:, :-1].copy(), intercept,
+                                                  classes.shape[0], 1)
+    model.classes_ = classes
+    model.n_features_in_ = w.shape[1] - 1
+    model.sgd_state_ = state
+    model.coef_, model.intercept_ = state.coef_intercept()
+    model.n_iter_ = rounds
+    model.t_ = state.t
+    return model
 
 
 def _summary(group):

@@ -10,6 +10,7 @@ import dask.bag as db  # noqa: E402
 import dask.dataframe as dd  # noqa: E402
 import pandas as pd  # noqa: E402
 from distributed import Client, LocalCluster  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from fasttext_lin import BagOfWords, LinearClassifier  # noqa: E402
 from fasttext_lin import dask as fdask  # noqa: E402
@@ -176,3 +177,162 @@ def test_a9a_on_the_cluster_scores_as_in_one_process(client, shared_data):
                              random_state=0).fit(X, y)
     assert distributed.score(X_test, y_test) == pytest.approx(alone.score(X_test, y_test),
                                                               abs=0.003)
+
+
+# -- CoCoA+: solver='cd' ---------------------------------------------------------------------
+
+def _distance_bound(model, alone, X, y):
+    """``(||w - w*||, sqrt(2 gap))``: the primal is 1-strongly convex in ``(w, bias weight)``,
+    so the distance to the optimum is at most ``sqrt(2 (P(w) - P*))``."""
+    gap = model.duality_gap(X, y)
+    scale = model.intercept_scaling
+    distance = np.linalg.norm(np.c_[model.coef_ - alone.coef_,
+                                    (model.intercept_ - alone.intercept_)[:, None] / scale])
+    return distance, np.sqrt(2.0 * gap.gap)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("groups", [1, 2, 4])
+def test_cocoa_reaches_the_one_process_optimum(client, tmp_path, write_libsvm, loss, groups):
+    path = tmp_path / "a.svm"
+    write_libsvm(path, 400, d=30)
+    X, y = load_libsvm(path, n_features=30)
+    clf = LinearClassifier(solver="cd", loss=loss, C=1.0, tol=1e-2)
+    parts = fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100)
+    seen = []
+    model = fdask.fit(parts, client=client, classifier=clf, groups=groups, random_state=0,
+                      local_passes=3, callback=lambda r, p: seen.append(p))
+    alone = LinearClassifier(solver="cd", loss=loss, C=1.0, tol=1e-10).fit(X, y)
+    gap = model.duality_gap(X, y)
+    # Certified by the model's own dual variables, kept in the partitions' row order.
+    assert model.dual_coef_.shape == (1, 400)
+    assert gap.relative_gap <= 1e-2 and model.n_iter_ == len(seen) < 1000
+    assert gap.primal >= alone.duality_gap(X, y).primal * (1 - 1e-12)
+    distance, bound = _distance_bound(model, alone, X, y)
+    assert distance <= bound
+    # The callback's gaps: 1 at the start, above tol until the end; the models are fitted.
+    assert seen[0].relative_gap == 1.0 and all(p.relative_gap > 1e-2 for p in seen)
+    assert [p.model.n_iter_ for p in seen] == list(range(1, len(seen) + 1))
+    assert all(p.resets == groups and p.seconds > 0 for p in seen)
+    assert model.score(X, y) == pytest.approx(alone.score(X, y), abs=0.03)
+
+
+def test_cocoa_one_vs_rest_on_texts(client):
+    texts, labels = _texts(240)
+    bow = BagOfWords(1 << 10, weighting="binary", bias=True)
+    clf = LinearClassifier(solver="cd", loss="squared_hinge", C=0.5, tol=1e-2)
+    bag = fdask.featurize(db.from_sequence(texts, npartitions=4),
+                          db.from_sequence(labels.tolist(), npartitions=4), featurizer=bow)
+    pipe = fdask.fit(bag, client=client, classifier=clf, groups=2, random_state=0,
+                     local_passes=2)
+    X = pipe[0].transform(texts)
+    model = pipe[-1]
+    alone = LinearClassifier(**clf.get_params()).set_params(tol=1e-10).fit(X, labels)
+    assert list(model.classes_) == ["a", "b", "c"] and model.coef_.shape == (3, 1025)
+    assert model.duality_gap(X, labels).relative_gap <= 1e-2
+    distance, bound = _distance_bound(model, alone, X, labels)
+    assert distance <= bound
+    assert pipe.score(texts, labels) == pytest.approx(alone.score(X, labels), abs=0.01)
+
+
+@pytest.fixture
+def own_client():
+    """A cluster of two workers for one test that kills one: the others never wait for its
+    nanny to restart it."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as c:
+        yield c
+
+
+def test_cocoa_with_a_worker_killed_ends_at_the_optimum(own_client, tmp_path, write_libsvm):
+    client = own_client
+    path = tmp_path / "a.svm"
+    write_libsvm(path, 400, d=30)
+    X, y = load_libsvm(path, n_features=30)
+    parts = fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100)
+    clf = LinearClassifier(solver="cd", loss="squared_hinge", C=1.0, tol=1e-2)
+    seen = []
+
+    def kill_one(round_, progress):
+        seen.append(progress)
+        if round_ == 3:
+            # nthreads asks the scheduler: scheduler_info may hold no workers (see _cocoa)
+            victim = sorted(client.nthreads())[0]
+            try:
+                client.run(os._exit, 1, workers=[victim])
+            except Exception:  # noqa: BLE001 - the worker dies before it can answer
+                pass
+
+    model = fdask.fit(parts, client=client, classifier=clf, groups=2, random_state=0,
+                      local_passes=3, callback=kill_one)
+    alone = LinearClassifier(solver="cd", loss="squared_hinge", C=1.0, tol=1e-10).fit(X, y)
+    # One block lost its dual variables (two resets at the start, then one more); the round
+    # after the loss certified nothing.
+    assert seen[-1].resets == 3 and np.isnan([p.relative_gap for p in seen]).sum() == 1
+    assert model.duality_gap(X, y).relative_gap <= 1e-2
+    distance, bound = _distance_bound(model, alone, X, y)
+    assert distance <= bound
+
+
+def test_cocoa_stops_at_its_rounds_and_refuses_bad_parameters(client, tmp_path,
+                                                               write_libsvm):
+    path = tmp_path / "a.svm"
+    write_libsvm(path, 200, d=30)
+    parts = fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100)
+    clf = LinearClassifier(solver="cd", loss="hinge", C=1.0, tol=1e-6)
+    with pytest.warns(ConvergenceWarning, match="stopped at 2 rounds with a relative duality "
+                                                "gap of"):
+        model = fdask.fit(parts, client=client, classifier=clf, passes=2, groups=2)
+    assert model.n_iter_ == 2 and not hasattr(model, "dual_coef_")
+    bad = [(dict(local_passes=0), "local_passes must be a positive integer"),
+           (dict(classifier=clf.set_params(loss="log_loss")), "CoCoA.*not loss='log_loss'"),
+           (dict(classifier=LinearClassifier(solver="cd", class_weight="balanced")),
+            "takes no class weights"),
+           (dict(classifier=LinearClassifier(solver="cd", C=-1.0)), "C == -1.0")]
+    for kwargs, message in bad:
+        with pytest.raises(ValueError, match=message):
+            fdask.fit(parts, client=client, **kwargs)
+
+
+def _sleep_then_where(seconds):
+    import time
+
+    from distributed import get_worker
+
+    time.sleep(seconds)
+    return get_worker().address
+
+
+def test_cocoa_resubmits_a_task_whose_worker_died_mid_round(own_client):
+    from fasttext_lin._cocoa import _Homes
+
+    client = own_client
+    homes = _Homes(client, 2)
+    first = list(homes.where)
+    killed = []
+
+    def submit(k, where):
+        future = client.submit(_sleep_then_where, 0.5, workers=where,
+                               allow_other_workers=False, pure=False)
+        if k == 0 and not killed:
+            killed.append(where)
+            try:
+                client.run(os._exit, 1, workers=[where])
+            except Exception:  # noqa: BLE001 - the worker dies before it can answer
+                pass
+        return future
+
+    ran_on = homes.run(submit)
+    # Block 0 moved to the live worker, as a new incarnation whose dual variables restart.
+    assert ran_on[0] != first[0] and ran_on == homes.where
+    assert homes.incarnation == [1, 0] and homes.rounds[0] == 0
+
+
+def test_cocoa_refuses_a_classifier_of_another_kind(client, tmp_path, write_libsvm):
+    from sklearn.svm import LinearSVC
+
+    path = tmp_path / "a.svm"
+    write_libsvm(path, 50, d=30)
+    parts = fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100)
+    with pytest.raises(TypeError, match="must be a LinearClassifier, got LinearSVC"):
+        fdask.fit(parts, client=client, classifier=LinearSVC())

@@ -1,0 +1,146 @@
+"""CoCoA+ in one process: a block's round against a plain NumPy CoCoA+ step, and rounds of
+all the blocks reaching the optimum of ``solver='cd'``."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fasttext_lin import LinearClassifier, _cocoa
+from fasttext_lin._cd_kernels import shuffle
+
+
+def _problem(n=40, d=7, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=0.4, random_state=seed, format="csr")
+    y = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    return X, y
+
+
+def _reference_round(X, y, alpha, w, K, bias, C, squared, passes, seed):
+    """CoCoA+'s local step as the paper writes it, in NumPy: coordinate maximisation of
+    ``sum_i (alpha_i + d_i) - w.u - K/2 ||u||^2 (- 1/2 sum diag_i (alpha_i + d_i)^2)`` in the
+    kernel's row order. Returns the new alpha and ``sum_i alpha_i y_i x_i``."""
+    Xb = np.hstack([X.toarray(), np.full((X.shape[0], 1), bias)])
+    upper, diag = (np.inf, 0.5 / C) if squared else (C, 0.0)
+    alpha, u = alpha.copy(), np.zeros_like(w)
+    order = np.arange(X.shape[0])
+    state = np.array([seed], dtype=np.uint64)
+    for _ in range(passes):
+        shuffle(order, order.shape[0], state)
+        for i in order:
+            g = y[i] * Xb[i] @ (w + K * u) - 1.0 + diag * alpha[i]
+            new = min(max(alpha[i] - g / (K * Xb[i] @ Xb[i] + diag), 0.0), upper)
+            u += (new - alpha[i]) * y[i] * Xb[i]
+            alpha[i] = new
+    return alpha, (alpha * y) @ Xb
+
+
+@pytest.mark.parametrize("squared", [False, True])
+@pytest.mark.parametrize("K", [1, 3])
+def test_a_block_round_is_the_numpy_cocoa_step(squared, K):
+    X, y = _problem()
+    labels = np.where(y > 0, "b", "a")
+    rng = np.random.default_rng(1)
+    C, bias, passes = 0.7, 1.5, 2
+    w = rng.normal(size=(1, X.shape[1] + 1))
+    alpha = rng.uniform(0, C, size=X.shape[0])
+    block = _cocoa.make_block([(X[:25], labels[:25]), (X[25:], labels[25:])], K, bias)
+    spec = _cocoa.Spec(K, bias, C, squared, passes, np.array(["b"]))
+    key = ("test", 0, 0)
+    _cocoa._DUALS[key] = _cocoa.Duals(4, alpha[None].copy(), None)
+    try:
+        weights, sums, reset = _cocoa.run_round(block, key, 4, w, np.array([True]), [11],
+                                                spec)
+        kept = _cocoa._DUALS[key]
+    finally:
+        _cocoa.drop("test")
+    want_alpha, want_weights = _reference_round(X, y, alpha, w[0], K, bias, C, squared,
+                                                passes, 11)
+    assert not reset and kept.rounds == 5
+    np.testing.assert_allclose(kept.alpha[0], want_alpha, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(kept.start[0], alpha)
+    np.testing.assert_allclose(weights[0], want_weights, rtol=1e-10, atol=1e-12)
+    # The partial sums at the start: the loss at w and the dual's separable part.
+    margins = y * (X @ w[0, :-1] + bias * w[0, -1])
+    hinge = np.maximum(0.0, 1.0 - margins)
+    loss = C * np.sum(hinge**2 if squared else hinge)
+    dual = alpha.sum() - (0.5 * np.sum(alpha**2) / (2 * C) if squared else 0.0)
+    np.testing.assert_allclose(sums[0], [loss, dual], rtol=1e-10)
+
+
+def test_a_block_without_its_duals_starts_again_from_zero():
+    X, y = _problem()
+    block = _cocoa.make_block([(X, y)], 2, 1.0)
+    spec = _cocoa.Spec(2, 1.0, 1.0, False, 1, np.array([1.0]))
+    w = np.ones((1, X.shape[1] + 1))
+    key = ("test", 0, 0)
+    try:
+        _cocoa._DUALS[key] = _cocoa.Duals(2, np.full((1, X.shape[0]), 0.5), None)
+        # Expected after 3 rounds, found after 2: stale, so reset.
+        _, sums, reset = _cocoa.run_round(block, key, 3, w, np.array([True]), [0], spec)
+        assert reset and sums[0, 1] == 0.0
+        assert _cocoa.last_start(key, 4) is not None and _cocoa.last_start(key, 3) is None
+    finally:
+        _cocoa.drop("test")
+    assert key not in _cocoa._DUALS
+
+
+def _rounds(blocks, spec, rounds):
+    """CoCoA+ rounds in one process, as the driver runs them; the relative gaps and the
+    dual values at each round's start."""
+    w = np.zeros((len(spec.positive), blocks[0].n_features + 1))
+    gaps, duals = [], []
+    try:
+        for r in range(rounds):
+            results = [_cocoa.run_round(b, ("test", k, 0), r, w,
+                                        np.ones(w.shape[0], dtype=bool), [r] * w.shape[0], spec)
+                       for k, b in enumerate(blocks)]
+            sums = np.sum([s for _, s, _ in results], axis=0)
+            gaps.append(_cocoa._relative_gaps(w, sums, r))
+            duals.append(sums[:, 1] - 0.5 * np.sum(w * w, axis=1))
+            w = np.sum([weights for weights, _, _ in results], axis=0)
+    finally:
+        _cocoa.drop("test")
+    return w, np.array(gaps), np.array(duals)
+
+
+@pytest.mark.parametrize("K", [1, 2, 4])
+def test_rounds_reach_the_one_process_optimum(tiny_data, K):
+    from fasttext_lin.datasets import load_libsvm
+
+    X, y = load_libsvm(tiny_data / "a9a" / "a9a", n_features=123)
+    parts = [(X[i:i + 75], y[i:i + 75]) for i in range(0, 300, 75)]
+    blocks = [_cocoa.make_block(parts[k::K], K, 1.0) for k in range(K)]
+    spec = _cocoa.Spec(K, 1.0, 1.0, False, 5, np.array([1.0]))
+    w, gaps, duals = _rounds(blocks, spec, 150)
+    alone = LinearClassifier(solver="cd", loss="hinge", C=1.0, tol=1e-10).fit(X, y)
+    optimum = alone.duality_gap(X, y).primal
+    model = LinearClassifier(solver="cd", loss="hinge", C=1.0).fit(X, y)
+    model.coef_, model.intercept_ = w[:, :-1], w[:, -1]
+    primal = model.duality_gap(X, y).primal
+    assert gaps[0, 0] == 1.0 and gaps[-1, 0] < 2e-2
+    # sigma' = K makes every round raise the dual (Ma et al., Lemma 3).
+    assert np.all(np.diff(duals[:, 0]) >= -1e-9 * np.abs(duals[1:, 0]))
+    # The gap bounds the primal's distance from the optimum, and ||w - w*||^2 / 2 by it.
+    assert 0.0 <= primal - optimum <= gaps[-1, 0] * primal
+    distance = np.linalg.norm(np.r_[w[0, :-1] - alone.coef_[0],
+                                    w[0, -1] - alone.intercept_[0]])
+    assert distance <= np.sqrt(2.0 * gaps[-1, 0] * primal)
+
+
+def test_one_vs_rest_rounds_train_every_class(tiny_data):
+    from fasttext_lin.datasets import load_libsvm
+
+    X, y = load_libsvm(tiny_data / "dna" / "dna.scale", n_features=180)
+    parts = [(X[i:i + 50], y[i:i + 50]) for i in range(0, 200, 50)]
+    blocks = [_cocoa.make_block(parts[k::2], 2, 1.0) for k in range(2)]
+    spec = _cocoa.Spec(2, 1.0, 0.1, True, 3, np.unique(y))
+    w, gaps, duals = _rounds(blocks, spec, 60)
+    alone = LinearClassifier(solver="cd", loss="squared_hinge", C=0.1, tol=1e-10).fit(X, y)
+    assert gaps.shape == (60, 3) and np.all(gaps[-1] < 3e-2)
+    assert np.all(np.diff(duals, axis=0) >= -1e-9 * np.abs(duals[1:]))
+    for k in range(3):
+        distance = np.linalg.norm(np.r_[w[k, :-1] - alone.coef_[k],
+                                        w[k, -1] - alone.intercept_[k]])
+        primal = alone.duality_gap(X, y).primals[k]
+        assert distance <= np.sqrt(2.0 * gaps[-1, k] * primal * (1 + 1e-6))
