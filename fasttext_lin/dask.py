@@ -250,15 +250,21 @@ def fit(partitions, *, client=None, classifier=None, passes=None, groups=None,
             model.n_iter_ = round_
             if callback is not None:
                 callback(round_, model)
-    except (ValueError, TypeError):
-        raise
     except Exception as exc:
-        raise RuntimeError(f"Dask training failed ({type(exc).__name__}: {exc}); no model "
-                           "was returned. Data lost with a worker is rebuilt from its source "
-                           "when Dask can; data scattered by hand cannot be.") from exc
+        _raise_failure(exc)
     finally:
         client.cancel(data)
     return _with_featurizer(partitions, model)
+
+
+def _raise_failure(exc):
+    """Re-raise a failure of training: bad data (ValueError, TypeError) as it is, anything
+    else as a RuntimeError saying that no model was returned."""
+    if isinstance(exc, (ValueError, TypeError)):
+        raise exc
+    raise RuntimeError(f"Dask training failed ({type(exc).__name__}: {exc}); no model was "
+                       "returned. Data lost with a worker is rebuilt from its source when "
+                       "Dask can; data scattered by hand cannot be.") from exc
 
 
 def _with_featurizer(partitions, model):
@@ -336,12 +342,8 @@ def _fit_cocoa(client, parts, members, workers, template, max_rounds, local_pass
         w, duals, rounds = _cocoa.train(
             client, blocks, spec, n_features, tol=tol, max_rounds=max_rounds,
             seed=random_state, callback=callback, progress=progress, model_of=model_of)
-    except (ValueError, TypeError):
-        raise
     except Exception as exc:
-        raise RuntimeError(f"Dask training failed ({type(exc).__name__}: {exc}); no model "
-                           "was returned. Data lost with a worker is rebuilt from its source "
-                           "when Dask can; data scattered by hand cannot be.") from exc
+        _raise_failure(exc)
     finally:
         client.cancel(blocks)
     model = model_of(w, rounds)
