@@ -141,7 +141,8 @@ def _solve(problem, y, alpha, seed, k):
     state = np.array([seed], dtype=np.uint64)
     # Rows of weight 0 keep alpha = 0: they never enter the passes.
     index = np.flatnonzero(upper > 0.0).astype(np.intp)
-    gradient, scratch = np.empty(y.shape[0]), np.zeros_like(w)
+    # np.zeros leaves the pages unwritten (calloc); zeros_like writes all of n_features.
+    gradient, scratch = np.empty(y.shape[0]), np.zeros(w.shape)
     bounds = np.array([np.inf, -np.inf])
     active, spread, done, gap = index.shape[0], FIRST_SPREAD, 0, np.inf
     budget = GAP_EVERY * (int(csr[0][-1]) + csr[0].shape[0])  # Python ints: no wraparound
