@@ -12,9 +12,10 @@ Usage::
 1. Scaling, on ``bench/synthetic.py`` sets of ``--sizes`` rows with ``NNZ_PER_ROW`` nonzeros a
    row (2^20 features, float32, cached under ``bench/.cache``; the 10M set is 2 GB there), the
    last 10% held out for test. Every fit runs in a fresh subprocess that imports and warms up
-   its library on 2000 rows, loads the set, resets its peak RSS (``/proc/self/clear_refs``) and
-   records the high-water mark minus the RSS after loading (``VmHWM``, not ``getrusage``: see
-   ``peak_rss_bytes``), the memory the fit adds to the loaded data. Configurations, interleaved
+   its library on 4096 rows (enough for a 2-thread Hogwild epoch), loads the set, resets its
+   peak RSS (``/proc/self/clear_refs``) and records the high-water mark minus the RSS after
+   loading (``VmHWM``, not ``getrusage``: see ``peak_rss_bytes``), the memory the fit adds to
+   the loaded data. Configurations, interleaved
    in each repeat: ours (``LinearClassifier``; 1 thread, 2 threads hogwild and deterministic,
    when the estimator has the ``parallel`` parameter), ``SGDClassifier`` (same loss, epochs,
    alpha, ``tol=None``), ``LinearSVC`` (C=1; not epoch-based: its ns/nnz is per fit), Vowpal
@@ -87,7 +88,9 @@ EPOCHS = 5
 ALPHA = 1e-6
 SCALING_LOSS = "log_loss"
 BAR_LOSSES = ("hinge", "log_loss")
-WARMUP_ROWS = 2000
+# The warm-up fit's rows: at least 2 * MIN_THREAD_ROWS (2048), so that a 2-thread Hogwild
+# warm-up runs (compiles or loads) the segment kernel before the timed fit, not in it.
+WARMUP_ROWS = 4096
 FILE_PEERS = ("vw", "fasttext")
 # fastText's supervised tutorial's learning rate (bench_text.py): its default, 0.1, was at
 # 12% accuracy after 5 epochs on 20 Newsgroups (55% after 20).
