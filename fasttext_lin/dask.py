@@ -212,7 +212,8 @@ def fit(partitions, *, client=None, classifier=None, passes=None, groups=None,
     cocoa = classifier is not None and getattr(classifier, "solver", None) == "cd"
     template = _cocoa_classifier(classifier) if cocoa else streaming_classifier(classifier)
     client = get_client() if client is None else client
-    workers = sorted(client.scheduler_info()["workers"])
+    # Asked of the scheduler: Client.scheduler_info's cache may be refreshed without workers.
+    workers = sorted(client.nthreads())
     groups = min(groups or max(1, len(workers)), len(parts))
     members = [list(range(g, len(parts), groups)) for g in range(groups)]
     if cocoa:

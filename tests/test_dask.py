@@ -130,7 +130,7 @@ def test_a_worker_killed_mid_training_changes_nothing(client, tmp_path, write_li
 
     def kill_one(round_, model):
         if round_ == 1:
-            victim = sorted(client.scheduler_info()["workers"])[0]
+            victim = sorted(client.nthreads())[0]  # scheduler_info's cache may be empty
             try:
                 client.run(os._exit, 1, workers=[victim])
             except Exception:  # noqa: BLE001 - the worker dies before it can answer
@@ -141,7 +141,7 @@ def test_a_worker_killed_mid_training_changes_nothing(client, tmp_path, write_li
     assert killed
     np.testing.assert_array_equal(again.coef_, clean.coef_)
     np.testing.assert_array_equal(again.intercept_, clean.intercept_)
-    client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
+    client.wait_for_workers(2, timeout=180)  # the nanny restarts it (slowly under load)
 
 
 def test_bad_input_fails_with_the_files_line(client, tmp_path, write_libsvm):
