@@ -28,24 +28,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import arguments, finish, fmt_git, fmt_load, load_average, machine_info, parse
+from bench_solvers import with_bias_column  # noqa: E402
 
 STEM = "dask"
 C = 1.0
 PARTS = 4
 GAPS = (1e-3, 1e-4)
-
-
-def _with_bias(X):
-    """``[X, 1]``, float64 CSR with sorted int32 indices."""
-    Xb = sp.hstack([X, np.ones((X.shape[0], 1))], format="csr", dtype=np.float64)
-    Xb = sp.csr_matrix((Xb.data, Xb.indices.astype(np.int32), Xb.indptr.astype(np.int32)),
-                       shape=Xb.shape)
-    Xb.sort_indices()
-    return Xb
 
 
 def _primal(Xb, y, coef):
@@ -71,7 +62,7 @@ def run(args):
 
     home = Path(os.environ.get("FASTTEXT_LIN_DATA", "shared/data")) / "libsvm"
     X, y, X_test, y_test = load_libsvm_files([home / "a9a", home / "a9a.t"], n_features=123)
-    Xb, Xb_test = _with_bias(X), _with_bias(X_test)
+    Xb, Xb_test = with_bias_column(X), with_bias_column(X_test)
     start = time.perf_counter()
     reference = LinearSVC(loss="hinge", C=C, fit_intercept=False, tol=1e-10, max_iter=100_000,
                           random_state=0).fit(Xb, y)
