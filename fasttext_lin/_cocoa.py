@@ -10,6 +10,9 @@ block; block ``k`` improves its subproblem ``sum_{i in k} d_i - w.u_k - (K/2) ||
 (the squared hinge also ``- 1/2 sum diag_i (alpha_i + d_i)^2``), ``u_k = sum_{i in k} d_i
 y_i x_i``, by passes of dual coordinate descent, keeps ``alpha_k + d`` and returns
 ``A_k alpha_k``, rebuilt from its dual variables. The driver sums the blocks' vectors.
+Plain CoCoA+ crawls at tight gaps (a round is a damped block-Jacobi step); by default the
+rounds are accelerated by extrapolating the dual variables with Nesterov's momentum, restarted
+whenever a round lowers the dual (see :func:`train`).
 
 The local step is :func:`._cd_kernels.cd_passes` itself: on the block's rows scaled by
 ``sqrt(K)`` (data and bias) with the vector ``(w + K u) / sqrt(K)``, its margins are
@@ -47,9 +50,10 @@ Block.__doc__ = """A block's rows: CSR arrays (data times ``sqrt(K)``), labels,
 ``K (||x_i||^2 + bias^2)`` per row, the row counts of its partitions in order, and the
 partitions' column count."""
 
-Duals = namedtuple("Duals", "rounds alpha start")
-Duals.__doc__ = """A block's dual variables after ``rounds`` rounds, and a copy of them at
-the start of the last round (the point the last partial sums describe)."""
+Duals = namedtuple("Duals", "rounds alpha start solved")
+Duals.__doc__ = """A block's dual variables after ``rounds`` rounds, a copy of them at the
+start of the last round (the point the last partial sums describe), and where the last
+round's local passes left them before the extrapolation (the momentum's previous point)."""
 
 Spec = namedtuple("Spec", "blocks bias C squared passes positive")
 Spec.__doc__ = """One CoCoA+ problem set: ``blocks`` (K), the unscaled ``bias``, ``C``, the
@@ -124,36 +128,48 @@ def _bounds(C, n, squared):
     return cost, cost, np.zeros(n)
 
 
-def run_round(block, key, rounds, w, todo, seeds, spec):
+def run_round(block, key, rounds, w, todo, seeds, spec, beta=None):
     """One CoCoA+ round of a block, on the worker holding it.
 
     ``key`` names the block's dual variables in :data:`_DUALS`; they are used if they have
     run ``rounds`` rounds, else the block starts again from 0 (``reset``). ``w`` (one row per
     problem, the bias weight last) is the current model; problems where ``todo`` is False
-    move no further. Returns ``(weights, sums, reset)``: ``A_k alpha_k`` per problem, the
-    partial sums ``(loss, dual)`` per problem at the start, and whether the block was reset.
+    move no further. With ``beta`` (per problem, default 0), the dual variables the local
+    passes reach, ``a``, are extrapolated to ``a + beta (a - a_prev)``, ``a_prev`` where the
+    previous round's passes left them, then projected on the box of the dual (a reset block
+    does not extrapolate). Returns ``(weights, sums, reset)``: ``A_k alpha_k`` per problem
+    at the end, per problem the partial sums ``(loss, dual)`` at the start and the dual's
+    separable part at the end, and whether the block was reset.
     """
     n = block.labels.shape[0]
     kept = _DUALS.get(key)
     reset = kept is None or kept.rounds != rounds
     alpha = np.zeros((w.shape[0], n)) if reset else kept.alpha
+    solved = np.zeros_like(alpha) if reset else kept.solved
+    beta = np.zeros(w.shape[0]) if beta is None else beta
     start = alpha.copy()
     scale = np.sqrt(spec.blocks)
     bias = spec.bias * scale
     cost, upper, diag = _bounds(spec.C, n, spec.squared)
     qd = block.norms + diag
-    weights, sums = np.zeros_like(w), np.zeros((w.shape[0], 2))
+    weights, sums = np.zeros_like(w), np.zeros((w.shape[0], 3))
     csr = (block.indptr, block.indices, block.data)
     for p in range(w.shape[0]):
         y = np.where(block.labels == spec.positive[p], 1.0, -1.0)
         v = w[p] / scale
-        sums[p] = block_sums(*csr, y, cost, diag, alpha[p], v, bias, spec.squared)
+        sums[p, :2] = block_sums(*csr, y, cost, diag, alpha[p], v, bias, spec.squared)
         if todo[p] or reset:
             local_passes(*csr, y, upper, diag, qd, alpha[p], v, bias, spec.passes,
                          int(seeds[p]))
+            reached = alpha[p].copy()
+            if beta[p] > 0.0 and not reset:
+                alpha[p] += beta[p] * (reached - solved[p])
+                np.clip(alpha[p], 0.0, upper, out=alpha[p])
+            solved[p] = reached
+        sums[p, 2] = alpha[p].sum() - 0.5 * float(diag @ (alpha[p] * alpha[p]))
         block_weights(*csr, y, alpha[p], bias, weights[p])
         weights[p] /= scale
-    _DUALS[key] = Duals(rounds + 1, alpha, start)
+    _DUALS[key] = Duals(rounds + 1, alpha, start, solved)
     return weights, sums, reset
 
 
@@ -172,13 +188,18 @@ def drop(run):
 # -- on the driver ----------------------------------------------------------------------------
 
 def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, progress,
-          model_of):
+          model_of, accelerate=True):
     """Run CoCoA+ rounds on the block futures ``blocks`` until every problem's relative gap
     is at most ``tol`` or ``max_rounds`` rounds ran (then a ConvergenceWarning).
 
     ``model_of(w, rounds)`` builds the model of weights ``w``; ``callback(round,
-    Progress)`` follows each round. Returns ``(w, duals, rounds)``: ``duals`` a list of
-    each block's dual variables at ``w`` (None if a worker lost them at the end).
+    Progress)`` follows each round. With ``accelerate``, the rounds extrapolate the dual
+    variables (:func:`run_round`'s ``beta``) by Nesterov's sequence ``beta = (t - 1) /
+    t'``, ``t' = (1 + sqrt(1 + 4 t^2)) / 2``, restarted (``t = 1``) for a problem whose
+    dual fell over the last round, and for all after a reset (O'Donoghue and Candes'
+    adaptive restart); every round's point stays feasible, so its gap still certifies.
+    Returns ``(w, duals, rounds)``: ``duals`` a list of each block's dual variables at
+    ``w`` (None if a worker lost them at the end).
     """
     from tqdm.auto import tqdm
 
@@ -188,6 +209,7 @@ def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, 
     shares = np.zeros((n_blocks, n_problems, n_features + 1))
     w = np.zeros((n_problems, n_features + 1))
     todo = np.ones(n_problems, dtype=bool)
+    t = np.ones(n_problems)
     seeds = np.random.default_rng(seed)
     resets, gap = 0, np.inf
     bar = tqdm(total=max_rounds, unit="round", desc="CoCoA+", leave=False,
@@ -196,15 +218,17 @@ def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, 
         for round_ in range(max_rounds):
             began = time.perf_counter()
             round_seeds = seeds.integers(np.iinfo(np.int32).max, size=(n_blocks, n_problems))
+            beta, t_next = extrapolation(t)
+            beta = beta if accelerate else np.zeros(n_problems)
             results = homes.run(lambda k, where: client.submit(
                 run_round, blocks[k], (run, k, homes.incarnation[k]), homes.rounds[k], w,
-                todo, round_seeds[k], spec, workers=where, allow_other_workers=False,
+                todo, round_seeds[k], spec, beta, workers=where, allow_other_workers=False,
                 pure=False))
             # Certified only if every reset block held no share of w: w = A alpha then.
             certain = all(not reset or not np.any(shares[k])
                           for k, (_, _, reset) in enumerate(results))
             sums = np.sum([sums for _, sums, _ in results], axis=0)
-            gaps = _relative_gaps(w, sums, round_)
+            gaps = _relative_gaps(w, sums[:, :2], round_)
             if certain:
                 gap = float(np.max(gaps))
                 if gap <= tol:
@@ -219,10 +243,13 @@ def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, 
                 resets += reset
                 homes.rounds[k] += 1
                 shares[k] = weights
+            dual_before = sums[:, 1] - 0.5 * np.einsum("ij,ij->i", w, w)
             w = np.sum(shares, axis=0)
             if not np.all(np.isfinite(w)):
                 raise ValueError(f"CoCoA+ round {round_ + 1}: the weights became non-finite: "
                                  "lower C, or scale the features down.")
+            t = (restarted(t_next, dual_before, sums[:, 2] - 0.5 * np.einsum("ij,ij->i", w, w))
+                 if certain else np.ones(n_problems))
             bar.update()
             bar.set_postfix(gap=f"{gap if certain else np.nan:.3g}")
             if callback is not None:
@@ -239,6 +266,19 @@ def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, 
                   f"{gap:.3g} (the last one certified), above tol={tol:g}; raise the rounds "
                   "(passes), local_passes or tol.", ConvergenceWarning, stacklevel=3)
     return w, [None] * n_blocks, max_rounds
+
+
+def extrapolation(t):
+    """Nesterov's ``(beta, t')`` for the sequence's values ``t`` (one a problem, from 1):
+    ``t' = (1 + sqrt(1 + 4 t^2)) / 2`` and ``beta = (t - 1) / t'``."""
+    t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+    return (t - 1.0) / t_next, t_next
+
+
+def restarted(t_next, dual_before, dual_after):
+    """The sequence's next values: ``t_next``, restarted to 1 where a round took the dual
+    from ``dual_before`` down to ``dual_after``."""
+    return np.where(dual_after < dual_before, 1.0, t_next)
 
 
 def _relative_gaps(w, sums, round_):

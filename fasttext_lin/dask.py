@@ -133,7 +133,7 @@ def _featurize_frame(frame, featurizer, text_column, label_column):
 
 
 def fit(partitions, *, client=None, classifier=None, passes=None, groups=None,
-        random_state=None, callback=None, local_passes=1, progress=True):
+        random_state=None, callback=None, local_passes=1, accelerate=True, progress=True):
     """Train one model on the partitions, across the workers of a Dask cluster.
 
     The partitions are dealt into ``groups`` groups (partition ``i`` to group
@@ -182,6 +182,10 @@ def fit(partitions, *, client=None, classifier=None, passes=None, groups=None,
     local_passes : int, default=1
         CoCoA+ only: passes of dual coordinate descent over each group's rows a round. More
         passes do more work between two exchanges of the weights.
+    accelerate : bool, default=True
+        CoCoA+ only: extrapolate the dual variables between rounds (Nesterov's momentum,
+        restarted when a round lowers the dual); False runs plain CoCoA+. Either way every
+        round's duals are feasible and the gap certifies the model.
     progress : bool, default=True
         CoCoA+ only: a progress bar of the rounds and the gap (none when stderr is not a
         terminal).
@@ -219,7 +223,7 @@ def fit(partitions, *, client=None, classifier=None, passes=None, groups=None,
     if cocoa:
         model = _fit_cocoa(client, parts, members, workers, template,
                            template.max_iter if passes is None else passes, local_passes,
-                           random_state, callback, progress)
+                           random_state, callback, progress, accelerate)
         return _with_featurizer(partitions, model)
     passes = 5 if passes is None else passes
     # A group's partitions are built on one worker, which then trains on them: no data moves
@@ -303,7 +307,7 @@ def _cocoa_classifier(classifier):
 
 
 def _fit_cocoa(client, parts, members, workers, template, max_rounds, local_passes,
-               random_state, callback, progress):
+               random_state, callback, progress, accelerate):
     """Train ``template`` (``solver='cd'``) by CoCoA+ on the partitions ``parts``, dealt
     into the groups ``members``; see :func:`fasttext_lin._cocoa.train`."""
     from dask import delayed
@@ -342,7 +346,8 @@ def _fit_cocoa(client, parts, members, workers, template, max_rounds, local_pass
 
         w, duals, rounds = _cocoa.train(
             client, blocks, spec, n_features, tol=tol, max_rounds=max_rounds,
-            seed=random_state, callback=callback, progress=progress, model_of=model_of)
+            seed=random_state, callback=callback, progress=progress, model_of=model_of,
+            accelerate=accelerate)
     except Exception as exc:
         _raise_failure(exc)
     finally:
