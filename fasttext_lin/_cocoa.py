@@ -199,7 +199,9 @@ def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, 
     dual fell over the last round, and for all after a reset (O'Donoghue and Candes'
     adaptive restart); every round's point stays feasible, so its gap still certifies.
     Returns ``(w, duals, rounds)``: ``duals`` a list of each block's dual variables at
-    ``w`` (None if a worker lost them at the end).
+    ``w`` (None if a worker lost them at the end). When the rounds run out, ``w`` is the
+    round's start of smallest certified gap (the extrapolated rounds are not monotone), and
+    the duals are None.
     """
     from tqdm.auto import tqdm
 
@@ -212,6 +214,7 @@ def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, 
     t = np.ones(n_problems)
     seeds = np.random.default_rng(seed)
     resets, gap = 0, np.inf
+    best_gap, best_w = np.inf, w
     bar = tqdm(total=max_rounds, unit="round", desc="CoCoA+", leave=False,
                disable=None if progress else True)
     try:
@@ -231,6 +234,8 @@ def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, 
             gaps = _relative_gaps(w, sums[:, :2], round_)
             if certain:
                 gap = float(np.max(gaps))
+                if gap < best_gap:
+                    best_gap, best_w = gap, w
                 if gap <= tol:
                     duals = homes.run(lambda k, where: client.submit(
                         last_start, (run, k, homes.incarnation[k]), homes.rounds[k] + 1,
@@ -263,9 +268,10 @@ def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, 
         except Exception:  # noqa: BLE001 - a dying worker takes its dual variables along
             pass
     warnings.warn(f"CoCoA+ stopped at {max_rounds} rounds with a relative duality gap of "
-                  f"{gap:.3g} (the last one certified), above tol={tol:g}; raise the rounds "
-                  "(passes), local_passes or tol.", ConvergenceWarning, stacklevel=3)
-    return w, [None] * n_blocks, max_rounds
+                  f"{best_gap:.3g} (the smallest certified, whose model is returned), above "
+                  f"tol={tol:g}; raise the rounds (passes), local_passes or tol.",
+                  ConvergenceWarning, stacklevel=3)
+    return best_w, [None] * n_blocks, max_rounds
 
 
 def extrapolation(t):

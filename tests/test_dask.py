@@ -280,10 +280,17 @@ def test_cocoa_stops_at_its_rounds_and_refuses_bad_parameters(client, tmp_path,
     write_libsvm(path, 200, d=30)
     parts = fdask.featurize([path], format="libsvm", n_features=30, chunk_size=100)
     clf = LinearClassifier(solver="cd", loss="hinge", C=1.0, tol=1e-6)
-    with pytest.warns(ConvergenceWarning, match="stopped at 2 rounds with a relative duality "
+    seen = []
+    with pytest.warns(ConvergenceWarning, match="stopped at 8 rounds with a relative duality "
                                                 "gap of"):
-        model = fdask.fit(parts, client=client, classifier=clf, passes=2, groups=2)
-    assert model.n_iter_ == 2 and not hasattr(model, "dual_coef_")
+        model = fdask.fit(parts, client=client, classifier=clf, passes=8, groups=2,
+                          callback=lambda r, p: seen.append((p.relative_gap, p.model.coef_)))
+    assert model.n_iter_ == 8 and not hasattr(model, "dual_coef_")
+    # The model returned is the round's start of smallest certified gap: the model after the
+    # round before (a callback reports the gap at its round's start).
+    best = int(np.argmin([gap for gap, _ in seen]))
+    assert best >= 1
+    np.testing.assert_array_equal(model.coef_, seen[best - 1][1])
     bad = [(dict(local_passes=0), "local_passes must be a positive integer"),
            (dict(classifier=clf.set_params(loss="log_loss")), "CoCoA.*not loss='log_loss'"),
            (dict(classifier=LinearClassifier(solver="cd", class_weight="balanced")),
