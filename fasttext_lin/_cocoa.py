@@ -8,8 +8,10 @@ process), one-vs-rest for more than two classes. Its dual variables are split by
 (a group of partitions on one worker). A round sends ``w = sum_k A_k alpha_k`` to every
 block; block ``k`` improves its subproblem ``sum_{i in k} d_i - w.u_k - (K/2) ||u_k||^2``
 (the squared hinge also ``- 1/2 sum diag_i (alpha_i + d_i)^2``), ``u_k = sum_{i in k} d_i
-y_i x_i``, by passes of dual coordinate descent, keeps ``alpha_k + d`` and returns
-``A_k alpha_k``, rebuilt from its dual variables. The driver sums the blocks' vectors.
+y_i x_i``, by passes of dual coordinate descent over the rows whose bound the gradient at
+``w`` does not hold (liblinear's shrinking, checked on every row at each round's start),
+keeps ``alpha_k + d`` and returns ``A_k alpha_k``, rebuilt from its dual variables. The
+driver sums the blocks' vectors.
 Plain CoCoA+ crawls at tight gaps (a round is a damped block-Jacobi step); by default the
 rounds are accelerated by extrapolating the dual variables with Nesterov's momentum, restarted
 whenever a round lowers the dual (see :func:`train`).
@@ -37,7 +39,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._cd_kernels import cd_passes, primal_dual, rebuild_weights, squared_row_norms
+from ._cd import SHRINK
+from ._cd_kernels import cd_passes, gap_and_screen, rebuild_weights, squared_row_norms
 from ._validation import csr_contract
 
 # A block's dual variables on the worker holding it: (run, block, incarnation) -> Duals.
@@ -68,23 +71,30 @@ blocks reset so far."""
 
 # -- the one place that calls the kernels of _cd_kernels --------------------------------------
 
-def local_passes(indptr, indices, data, y, upper, diag, qd, alpha, v, bias, passes, seed):
-    """``passes`` shuffled passes of dual coordinate descent over every row of positive
-    ``upper``, without shrinking; ``alpha`` and ``v`` move in place."""
-    index = np.flatnonzero(upper > 0.0).astype(np.intp)
-    bounds = np.array([np.inf, -np.inf])
-    state = np.array([seed], dtype=np.uint64)
-    # shrink=inf keeps every row active; spread=-1 never counts as settled.
-    cd_passes(indptr, indices, data, y, upper, diag, qd, alpha, v, bias, index,
-              index.shape[0], bounds, -1.0, np.inf, np.iinfo(np.int64).max, passes, state)
-
-
-def block_sums(indptr, indices, data, y, cost, diag, alpha, v, bias, squared):
-    """``(loss, dual)``: the block's ``sum_i cost_i loss(y_i v.x_i)`` and ``sum_i alpha_i -
-    1/2 sum_i diag_i alpha_i^2``."""
-    primal, dual = primal_dual(indptr, indices, data, y, cost, diag, alpha, v, bias, squared)
+def screened_sums(indptr, indices, data, y, cost, upper, diag, alpha, v, bias, squared,
+                  index):
+    """``(loss, dual, active, bounds)`` of a block at ``v``: ``sum_i cost_i loss(y_i v.x_i)``,
+    ``sum_i alpha_i - 1/2 sum_i diag_i alpha_i^2``, and the rows the passes visit,
+    ``index[:active]`` in row order: those of positive ``upper`` whose bound the gradient
+    at ``v`` does not hold (liblinear's shrinking by ``SHRINK``, with the ``bounds`` for the
+    passes' own shrinking)."""
+    bounds = np.empty(2)
+    primal, dual, active, _ = gap_and_screen(indptr, indices, data, y, cost, upper, diag,
+                                             alpha, v, bias, squared, index,
+                                             np.empty(y.shape[0]), bounds, SHRINK)
     half = 0.5 * float(v @ v)
-    return primal - half, dual + half
+    return primal - half, dual + half, active, bounds
+
+
+def local_passes(indptr, indices, data, y, upper, diag, qd, alpha, v, bias, index, active,
+                 bounds, passes, seed):
+    """``passes`` passes of dual coordinate descent over ``index[:active]``, each freshly
+    shuffled, shrinking from ``bounds`` as :mod:`._cd` does; ``alpha`` and ``v`` move in
+    place."""
+    state = np.array([seed], dtype=np.uint64)
+    # spread=-1 never counts as settled.
+    cd_passes(indptr, indices, data, y, upper, diag, qd, alpha, v, bias, index, active,
+              bounds, -1.0, SHRINK, np.iinfo(np.int64).max, passes, state)
 
 
 def block_weights(indptr, indices, data, y, alpha, bias, out):
@@ -154,13 +164,16 @@ def run_round(block, key, rounds, w, todo, seeds, spec, beta=None):
     qd = block.norms + diag
     weights, sums = np.zeros_like(w), np.zeros((w.shape[0], 3))
     csr = (block.indptr, block.indices, block.data)
+    index = np.empty(n, dtype=np.intp)
     for p in range(w.shape[0]):
         y = np.where(block.labels == spec.positive[p], 1.0, -1.0)
         v = w[p] / scale
-        sums[p, :2] = block_sums(*csr, y, cost, diag, alpha[p], v, bias, spec.squared)
+        loss, dual, active, bounds = screened_sums(*csr, y, cost, upper, diag, alpha[p], v,
+                                                   bias, spec.squared, index)
+        sums[p, :2] = loss, dual
         if todo[p] or reset:
-            local_passes(*csr, y, upper, diag, qd, alpha[p], v, bias, spec.passes,
-                         int(seeds[p]))
+            local_passes(*csr, y, upper, diag, qd, alpha[p], v, bias, index, active, bounds,
+                         spec.passes, int(seeds[p]))
             reached = alpha[p].copy()
             if beta[p] > 0.0 and not reset:
                 alpha[p] += beta[p] * (reached - solved[p])

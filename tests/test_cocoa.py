@@ -18,20 +18,49 @@ def _problem(n=40, d=7, seed=0):
 
 def _reference_round(X, y, alpha, w, K, bias, C, squared, passes, seed):
     """CoCoA+'s local step as the paper writes it, in NumPy: coordinate maximisation of
-    ``sum_i (alpha_i + d_i) - w.u - K/2 ||u||^2 (- 1/2 sum diag_i (alpha_i + d_i)^2)`` in the
-    kernel's row order. Returns the new alpha and ``sum_i alpha_i y_i x_i``."""
+    ``sum_i (alpha_i + d_i) - w.u - K/2 ||u||^2 (- 1/2 sum diag_i (alpha_i + d_i)^2)``, in
+    the kernel's row order, over the rows that liblinear's shrinking (factor 0) keeps: first
+    those whose bound the gradient at ``w`` does not hold, then, pass by pass, those whose
+    bound the gradient at their visit does not hold. Returns the new alpha and ``sum_i
+    alpha_i y_i x_i``."""
     Xb = np.hstack([X.toarray(), np.full((X.shape[0], 1), bias)])
     upper, diag = (np.inf, 0.5 / C) if squared else (C, 0.0)
     alpha, u = alpha.copy(), np.zeros_like(w)
-    order = np.arange(X.shape[0])
+
+    def shrunk(a, g, hi, lo):
+        """(shrink, projected gradient) of a row (the kernel's ``_projected``)."""
+        if a == 0.0:
+            return g > hi, min(g, 0.0)
+        if a == upper:
+            return g < lo, max(g, 0.0)
+        return False, g
+
+    def bounds(pg):
+        return (0.0 if max(pg) > 0.0 else np.inf), (0.0 if min(pg) < 0.0 else -np.inf)
+
+    g = y * (Xb @ w) - 1.0 + diag * alpha
+    hi, lo = bounds([shrunk(a, gi, np.inf, -np.inf)[1] for a, gi in zip(alpha, g)])
+    index = np.array([i for i in range(X.shape[0]) if not shrunk(alpha[i], g[i], hi, lo)[0]])
+    active = index.shape[0]
     state = np.array([seed], dtype=np.uint64)
     for _ in range(passes):
-        shuffle(order, order.shape[0], state)
-        for i in order:
+        shuffle(index, active, state)
+        s, seen = 0, []
+        while s < active:
+            i = index[s]
             g = y[i] * Xb[i] @ (w + K * u) - 1.0 + diag * alpha[i]
-            new = min(max(alpha[i] - g / (K * Xb[i] @ Xb[i] + diag), 0.0), upper)
-            u += (new - alpha[i]) * y[i] * Xb[i]
-            alpha[i] = new
+            shrink, pg = shrunk(alpha[i], g, hi, lo)
+            if shrink:
+                active -= 1
+                index[s], index[active] = index[active], index[s]
+                continue
+            seen.append(pg)
+            if abs(pg) > 1e-12:
+                new = min(max(alpha[i] - g / (K * Xb[i] @ Xb[i] + diag), 0.0), upper)
+                u += (new - alpha[i]) * y[i] * Xb[i]
+                alpha[i] = new
+            s += 1
+        hi, lo = bounds(seen)
     return alpha, (alpha * y) @ Xb
 
 
@@ -45,6 +74,9 @@ def test_a_block_round_is_the_numpy_cocoa_step(squared, K, beta):
     C, bias, passes = 0.7, 1.5, 2
     w = rng.normal(size=(1, X.shape[1] + 1))
     alpha = rng.uniform(0, C, size=X.shape[0])
+    # Rows at the bounds: those the gradient pushes outward are shrunk.
+    alpha[:8] = 0.0
+    alpha[8:16] = 0.0 if squared else C
     block = _cocoa.make_block([(X[:25], labels[:25]), (X[25:], labels[25:])], K, bias)
     spec = _cocoa.Spec(K, bias, C, squared, passes, np.array(["b"]))
     key = ("test", 0, 0)
