@@ -54,6 +54,7 @@ from _harness import (  # noqa: E402
     load_average,
     machine_info,
     parse,
+    read_results,
 )
 from bench_solvers import with_bias_column  # noqa: E402
 
@@ -276,6 +277,15 @@ def run(args):
         warnings.simplefilter("ignore")
         for name in args.studies:
             result[name] = STUDIES[name](args)
+    if args.keep:
+        # Studies not run now, from --out's last results (each then says its own run).
+        try:
+            last = read_results(args.out, STEM)
+        except FileNotFoundError:
+            last = {}
+        for name in set(STUDIES) - set(args.studies):
+            if name in last:
+                result[name] = {"machine": last["machine"], **last[name]}
     result["load_after"] = load_average()
     return result
 
@@ -327,6 +337,8 @@ def report(result):
         lines += [f"## Synthetic, {syn['rows']:,} training rows ({syn['nnz']:,} nonzeros), hinge,"
                   f" C={syn['C']:g}, {syn['parts']} partition files, {syn['groups']} groups, to "
                   f"relative gap {syn['tol']:g}", "",
+                  *([f"Run at git {fmt_git(syn['machine']['git'])} on "
+                     f"{syn['machine'].get('date', '?')}.", ""] if "machine" in syn else []),
                   f"One process ('cd', same tol): {syn['one_process_seconds']:.1f} s, "
                   f"{100 * syn['one_process_test_accuracy']:.2f}%.", "",
                   "| workers | rounds | wall s (fit) | rounds' s | test accuracy | 1 worker / this "
@@ -354,6 +366,8 @@ def main(argv=None):
                         default=["accelerated"])
     parser.add_argument("--synthetic-rows", type=int, default=10_000_000)
     parser.add_argument("--synthetic-C", type=float, default=1.0)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the studies not run from --out's last results")
     args = parse(parser, argv)
     return finish(args, STEM, lambda: run(args), report)
 
