@@ -94,6 +94,23 @@ def _cluster(workers):
     return cluster, Client(cluster)
 
 
+def _timed(fit):
+    """Run ``fit(callback)`` (a CoCoA+ fit); return the model and its record: wall seconds,
+    the rounds' own seconds, the load before, and the certified gap round by round."""
+    curve, total = [], [0.0]
+
+    def record(round_, progress):
+        total[0] += progress.seconds
+        curve.append({"round": round_, "seconds": total[0],
+                      "duality_gap": progress.relative_gap})
+
+    load = load_average()
+    start = time.perf_counter()
+    model = fit(record)
+    return model, {"wall_seconds": time.perf_counter() - start, "round_seconds": total[0],
+                   "load": load, "curve": _thin(curve)}
+
+
 def study_a9a(args):
     from sklearn.datasets import dump_svmlight_file
     from sklearn.svm import LinearSVC
@@ -177,27 +194,14 @@ def study_news(args):
                               db.from_sequence(y.tolist(), npartitions=PARTS), featurizer=bow)
         for mode, tol in [(m, t) for t in args.news_tol for m in args.news_modes]:
             clf.set_params(tol=tol)
-            curve, seconds = [], 0.0
-
-            def record(round_, progress):
-                nonlocal seconds
-                seconds += progress.seconds
-                curve.append({"round": round_, "seconds": seconds,
-                              "duality_gap": progress.relative_gap})
-
-            load = load_average()
-            start = time.perf_counter()
-            model = fdask.fit(bag, client=client, classifier=clf, passes=args.max_rounds,
-                              accelerate=MODES[mode], random_state=0, callback=record,
-                              progress=False)
-            wall = time.perf_counter() - start
-            runs.append({"mode": mode, "tol": tol, "rounds": model[-1].n_iter_,
-                         "wall_seconds": wall,
-                         "round_seconds": seconds, "load": load, "curve": _thin(curve),
+            model, timing = _timed(lambda record: fdask.fit(
+                bag, client=client, classifier=clf, passes=args.max_rounds,
+                accelerate=MODES[mode], random_state=0, callback=record, progress=False))
+            runs.append({"mode": mode, "tol": tol, "rounds": model[-1].n_iter_, **timing,
                          "test_accuracy": float(model.score(list(news.texts_test),
                                                             news.y_test))})
-            print(f"news {mode}: {model[-1].n_iter_} rounds, {wall:.1f} s, accuracy "
-                  f"{runs[-1]['test_accuracy']:.4f}", file=sys.stderr)
+            print(f"news {mode}: {model[-1].n_iter_} rounds, {timing['wall_seconds']:.1f} s, "
+                  f"accuracy {runs[-1]['test_accuracy']:.4f}", file=sys.stderr)
     return {"C": C, "n_features": NEWS_FEATURES, "parts": PARTS, "workers": 2,
             "one_process_seconds": alone_seconds,
             "one_process_test_accuracy": float(alone.score(X_test, news.y_test)),
@@ -245,25 +249,14 @@ def study_synthetic(args):
         cluster, client = _cluster(workers)
         with cluster, client:
             parts = fdask.Partitions([delayed(_load_part, pure=True)(p) for p in paths], None)
-            curve, seconds = [], 0.0
-
-            def record(round_, progress):
-                nonlocal seconds
-                seconds += progress.seconds
-                curve.append({"round": round_, "seconds": seconds,
-                              "duality_gap": progress.relative_gap})
-
-            load = load_average()
-            start = time.perf_counter()
-            model = fdask.fit(parts, client=client, classifier=clf, passes=args.max_rounds,
-                              groups=SYNTHETIC_GROUPS, random_state=0, callback=record,
-                              progress=False)
-            wall = time.perf_counter() - start
-            runs.append({"workers": workers, "rounds": model.n_iter_, "wall_seconds": wall,
-                         "round_seconds": seconds, "load": load, "curve": _thin(curve),
+            model, timing = _timed(lambda record: fdask.fit(
+                parts, client=client, classifier=clf, passes=args.max_rounds,
+                groups=SYNTHETIC_GROUPS, random_state=0, callback=record, progress=False))
+            runs.append({"workers": workers, "rounds": model.n_iter_, **timing,
                          "test_accuracy": float(model.score(X_test, y_test))})
-            print(f"synthetic, {workers} worker(s): {model.n_iter_} rounds, {wall:.1f} s "
-                  f"(rounds {seconds:.1f} s)", file=sys.stderr)
+            print(f"synthetic, {workers} worker(s): {model.n_iter_} rounds, "
+                  f"{timing['wall_seconds']:.1f} s (rounds {timing['round_seconds']:.1f} s)",
+                  file=sys.stderr)
     return {"rows": int(X_train.shape[0]), "nnz": int(X_train.nnz), "C": args.synthetic_C,
             "tol": SYNTHETIC_TOL, "groups": SYNTHETIC_GROUPS, "parts": SYNTHETIC_PARTS,
             "one_process_seconds": alone_seconds, "one_process_test_accuracy": alone_accuracy,
