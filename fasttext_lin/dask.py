@@ -167,7 +167,8 @@ def fit(partitions, *, client=None, classifier=None, passes=None, groups=None,
     passes : int, default=None
         Rounds. SGD: exactly this many, each one epoch over every partition (default 5).
         CoCoA+: at most this many, fewer once the gap is within ``tol`` (default the
-        classifier's ``max_iter``); a ConvergenceWarning says the gap if they run out.
+        classifier's ``max_iter``); if they run out, a ConvergenceWarning says the gap and
+        the model is the round's of smallest certified gap (without ``dual_coef_``).
     groups : int, default=None
         Groups trained in parallel; default: the cluster's workers when ``fit`` starts (at
         most one group a partition). The model depends on ``groups`` and ``random_state``
