@@ -225,6 +225,7 @@ def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, 
     w = np.zeros((n_problems, n_features + 1))
     todo = np.ones(n_problems, dtype=bool)
     t = np.ones(n_problems)
+    half = np.zeros(n_problems)  # 1/2 ||w||^2 per problem, of the current w
     seeds = np.random.default_rng(seed)
     resets, gap = 0, np.inf
     best_gap, best_w = np.inf, w
@@ -261,13 +262,14 @@ def train(client, blocks, spec, n_features, *, tol, max_rounds, seed, callback, 
                 resets += reset
                 homes.rounds[k] += 1
                 shares[k] = weights
-            dual_before = sums[:, 1] - 0.5 * np.einsum("ij,ij->i", w, w)
+            dual_before = sums[:, 1] - half
             w = np.sum(shares, axis=0)
+            half = 0.5 * np.einsum("ij,ij->i", w, w)
             if not np.all(np.isfinite(w)):
                 raise ValueError(f"CoCoA+ round {round_ + 1}: the weights became non-finite: "
                                  "lower C, or scale the features down.")
-            t = (restarted(t_next, dual_before, sums[:, 2] - 0.5 * np.einsum("ij,ij->i", w, w))
-                 if certain else np.ones(n_problems))
+            t = restarted(t_next, dual_before, sums[:, 2] - half) if certain else np.ones(
+                n_problems)
             bar.update()
             bar.set_postfix(gap=f"{gap if certain else np.nan:.3g}")
             if callback is not None:

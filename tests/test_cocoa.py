@@ -101,6 +101,7 @@ def test_a_block_round_is_the_numpy_cocoa_step(squared, K, beta):
     margins = y * (X @ w[0, :-1] + bias * w[0, -1])
     hinge = np.maximum(0.0, 1.0 - margins)
     loss = C * np.sum(hinge**2 if squared else hinge)
+
     def separable(a):
         return a.sum() - (0.5 * np.sum(a**2) / (2 * C) if squared else 0.0)
 
