@@ -203,10 +203,11 @@ def _stage_kernel():
         row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
         spare = np.empty_like(row)
         counts = np.empty(2 * row.shape[0] + 2, dtype=np.int64)
+        class_low, utf8_low = k._latin1_tables(is_word, lower)
         check = 0  # keeps every stage's work observable
         for d in range(n_docs):
-            n_tok = k._layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, 2, lower,
-                                     buf, tok_lo, tok_hi, True)
+            n_tok = k._layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, class_low,
+                                     2, lower, utf8_low, buf, tok_lo, tok_hi, True)
             check += n_tok
             if stage == 0:
                 continue
@@ -214,7 +215,7 @@ def _stage_kernel():
             if stage == 1:
                 check += row[m - 1] if m else 0
                 continue
-            check += k._sort_ids(row, m, spare, counts)[0] if m else 0
+            check += k._sort_ids(row, m, spare, counts, 2 * n_features)[0] if m else 0
         return check
 
     return stages

@@ -59,25 +59,27 @@ def _mm_block(h, k):
 
 
 @njit(cache=True, inline="always")
-def _put_utf8(buf, q, c):
-    """Write code point ``c`` as UTF-8 (Python's ``str.encode('utf-8')``) at ``buf[q]``."""
+def _utf8(c):
+    """Code point ``c`` as UTF-8 (Python's ``str.encode('utf-8')``): ``(bytes, n)``, the
+    ``n`` bytes packed little-endian in an unsigned integer."""
     if c < 0x80:
-        buf[q] = np.uint8(c)
-        return q + 1
+        return np.uint64(c), 1
     if c < 0x800:
-        buf[q] = np.uint8(0xC0 | (c >> 6))
-        buf[q + 1] = np.uint8(0x80 | (c & 0x3F))
-        return q + 2
+        return np.uint64((0xC0 | (c >> 6)) | ((0x80 | (c & 0x3F)) << 8)), 2
     if c < 0x10000:
-        buf[q] = np.uint8(0xE0 | (c >> 12))
-        buf[q + 1] = np.uint8(0x80 | ((c >> 6) & 0x3F))
-        buf[q + 2] = np.uint8(0x80 | (c & 0x3F))
-        return q + 3
-    buf[q] = np.uint8(0xF0 | (c >> 18))
-    buf[q + 1] = np.uint8(0x80 | ((c >> 12) & 0x3F))
-    buf[q + 2] = np.uint8(0x80 | ((c >> 6) & 0x3F))
-    buf[q + 3] = np.uint8(0x80 | (c & 0x3F))
-    return q + 4
+        return np.uint64((0xE0 | (c >> 12)) | ((0x80 | ((c >> 6) & 0x3F)) << 8)
+                         | ((0x80 | (c & 0x3F)) << 16)), 3
+    return np.uint64((0xF0 | (c >> 18)) | ((0x80 | ((c >> 12) & 0x3F)) << 8)
+                     | ((0x80 | ((c >> 6) & 0x3F)) << 16) | ((0x80 | (c & 0x3F)) << 24)), 4
+
+
+@njit(cache=True, inline="always")
+def _put_bytes(buf, q, value, n):
+    """Write the ``n`` bytes packed in ``value`` (little-endian) at ``buf[q]``; return the end."""
+    for t in range(n):
+        buf[q] = np.uint8((value >> np.uint64(8 * t)) & np.uint64(0xFF))
+        q += np.uint64(1)
+    return q
 
 
 @njit(cache=True, inline="always")
@@ -97,15 +99,12 @@ def _murmur_blocks(buf, p, hi, h):
 
 
 @njit(cache=True, inline="always")
-def _murmur_finish(buf, p, hi, h, length):
+def _murmur_final(h, tail, n_tail, length):
     """Signed 32-bit MurmurHash3 x86_32 of a key of ``length`` bytes whose whole blocks
-    gave state ``h``, its last ``hi - p`` (< 4) bytes ``buf[p:hi]`` (as an int64)."""
-    n_tail = np.uint64(hi) - np.uint64(p)
+    gave state ``h`` and whose last ``n_tail`` (< 4) bytes are ``tail`` (little-endian),
+    as an int64."""
     if n_tail > 0:
-        k = np.uint64(0)
-        for t in range(n_tail):
-            k |= np.uint64(buf[np.uint64(p) + np.uint64(t)]) << np.uint64(8 * t)
-        k = (k * _C1) & _M32
+        k = (tail * _C1) & _M32
         k = _rotl32(k, 15)
         k = (k * _C2) & _M32
         h ^= k
@@ -119,6 +118,29 @@ def _murmur_finish(buf, p, hi, h, length):
     if s >= 2147483648:
         s -= 4294967296
     return s
+
+
+@njit(cache=True, inline="always")
+def _murmur_finish(buf, p, hi, h, length):
+    """:func:`_murmur_final` of a key whose last bytes ``buf[p:hi]`` (< 4) are not fed."""
+    n_tail = np.uint64(hi) - np.uint64(p)
+    tail = np.uint64(0)
+    for t in range(n_tail):
+        tail |= np.uint64(buf[np.uint64(p) + np.uint64(t)]) << np.uint64(8 * t)
+    return _murmur_final(h, tail, n_tail, length)
+
+
+@njit(cache=True, inline="always")
+def _murmur_feed(h, tail, n_tail, value, n_bytes):
+    """MurmurHash3 x86_32 state ``(h, tail, n_tail)`` fed ``n_bytes`` (<= 4) more bytes
+    ``value`` (little-endian): a whole block is mixed in as soon as one is complete."""
+    tail |= value << np.uint64(8 * n_tail)
+    n_tail += n_bytes
+    if n_tail >= 4:
+        h = _mm_block(h, tail & _M32)
+        tail >>= np.uint64(32)
+        n_tail -= 4
+    return h, tail, n_tail
 
 
 @njit(cache=True, inline="always")
@@ -136,9 +158,10 @@ def murmurhash3_32_codes(codes):
     points (used by the tests; the counting kernel uses the same two steps).
     """
     buf = np.empty(4 * codes.shape[0] + 1, dtype=np.uint8)
-    q = 0
+    q = np.uint64(0)
     for i in range(codes.shape[0]):
-        q = _put_utf8(buf, q, codes[i])
+        value, n = _utf8(codes[i])
+        q = _put_bytes(buf, q, value, n)
     return _murmur_bytes(buf, 0, q)
 
 
@@ -179,58 +202,97 @@ def _char(codes, p, lower):
     return lower[c] if c < 256 else c
 
 
+@njit(cache=True)
+def _latin1_tables(char_class, lower):
+    """``(class_low, utf8_low)``: for each code point below 256, the class and the
+    packed UTF-8 (:func:`_utf8`, its length in bits 32 and up) of its lower-cased form.
+
+    One lookup then replaces two for most characters of most corpora.
+    """
+    class_low = np.empty(256, dtype=np.uint8)
+    utf8_low = np.empty(256, dtype=np.uint64)
+    for c in range(256):
+        class_low[c] = char_class[lower[c]]
+        value, n = _utf8(lower[c])
+        utf8_low[c] = value | (np.uint64(n) << np.uint64(32))
+    return class_low, utf8_low
+
+
 @njit(cache=True, inline="always")
-def _put_token(codes, p, r, lower, buf, q, utf8):
-    """Copy ``codes[p:r]`` (lowered) to ``buf`` at ``q``, then one space; return the end."""
+def _class(codes, p, char_class, class_low):
+    """Class of (lower-cased) code point ``p``."""
+    c = codes[p]
+    return class_low[c] if c < 256 else char_class[c]
+
+
+@njit(cache=True, inline="always")
+def _char_utf8(codes, p, utf8_low):
+    """``(bytes, n)`` of :func:`_utf8` for (lower-cased) code point ``p``."""
+    c = codes[p]
+    if c < 256:
+        packed = utf8_low[c]
+        return packed & _M32, np.int64(packed >> np.uint64(32))
+    return _utf8(c)
+
+
+@njit(cache=True, inline="always")
+def _next_token(codes, p, stop, char_class, class_low, min_len):
+    """``(start, end)`` of the first token of ``codes[p:stop]``; ``(stop, stop)`` if none.
+
+    A token is a maximal run of at least ``min_len`` characters of class 1, or one
+    character of class 2; class 0 separates. Positions are unsigned (Numba then skips
+    its negative-index check).
+    """
     one = np.uint64(1)
-    while p < r:
-        if utf8:
-            q = np.uint64(_put_utf8(buf, q, _char(codes, p, lower)))
-        else:
-            buf[q] = _char(codes, p, lower)
-            q += one
-        p += one
-    buf[q] = 32
-    return q
+    while p < stop:
+        kind = _class(codes, p, char_class, class_low)
+        if kind == 0:
+            p += one
+            continue
+        r = p + one
+        if kind == 1:
+            while r < stop and _class(codes, r, char_class, class_low) == 1:
+                r += one
+            if r - p < np.uint64(min_len):
+                p = r
+                continue
+        return p, r
+    return stop, stop
 
 
 @njit(cache=True, inline="always")
-def _layout_tokens(codes, start, stop, char_class, min_len, lower, buf, tok_lo, tok_hi, utf8):
+def _layout_tokens(codes, start, stop, char_class, class_low, min_len, lower, utf8_low, buf,
+                   tok_lo, tok_hi, utf8):
     """Lay the tokens of ``codes[start:stop]`` out in ``buf``, each followed by one space.
 
-    Code points below 256 are first mapped through ``lower`` (lower-casing Latin-1 text
-    here costs less than ``str.lower`` before).
-    A token is a maximal run of at least ``min_len`` characters of class 1, or one
-    character of class 2; class 0 separates. ``buf`` receives UTF-8 bytes (``utf8``) or
-    code points, so that the n-gram of tokens ``i .. j`` is the contiguous slice
-    ``buf[tok_lo[i]:tok_hi[j]]``, spelled as scikit-learn joins it. Returns the number
-    of tokens.
+    Code points below 256 are lower-cased here, through ``lower`` (lower-casing Latin-1
+    text here costs less than ``str.lower`` before). ``buf`` receives UTF-8 bytes
+    (``utf8``) or code points, so that the n-gram of tokens ``i .. j`` is the contiguous
+    slice ``buf[tok_lo[i]:tok_hi[j]]``, spelled as scikit-learn joins it. Returns the
+    number of tokens.
     """
-    # Unsigned positions: Numba then skips its negative-index check (measured: the
-    # layout takes 20% less time).
     one = np.uint64(1)
     n_tok = 0
     q = np.uint64(0)
     p = np.uint64(start)
     stop = np.uint64(stop)
     while p < stop:
-        kind = char_class[_char(codes, p, lower)]
-        if kind == 0:
-            p += one
-            continue
-        r = p + one
-        if kind == 1:
-            while r < stop and char_class[_char(codes, r, lower)] == 1:
-                r += one
-            if r - p < np.uint64(min_len):
-                p = r
-                continue
+        p, r = _next_token(codes, p, stop, char_class, class_low, min_len)
+        if p == stop:
+            break
         tok_lo[n_tok] = q
-        q = _put_token(codes, p, r, lower, buf, q, utf8)
+        while p < r:
+            if utf8:
+                value, n = _char_utf8(codes, p, utf8_low)
+                q = _put_bytes(buf, q, value, n)
+            else:
+                buf[q] = _char(codes, p, lower)
+                q += one
+            p += one
+        buf[q] = 32
         tok_hi[n_tok] = q
         n_tok += 1
         q += one
-        p = r
     return n_tok
 
 
@@ -265,21 +327,27 @@ def _insertion_sort(row, m):
 
 
 @njit(cache=True, inline="always")
-def _sort_ids(row, m, spare, counts):
+def _sort_ids(row, m, spare, counts, top):
     """``row[:m]`` sorted, in ``row`` or in ``spare`` (the one returned).
 
     Long rows go through a counting sort on ``(id - min) >> shift`` into about ``m``
     buckets (``counts`` holds at least ``2 m + 2`` entries), then an insertion sort that
     only moves ids within a bucket: linear time for spread-out ids such as hashes.
+    With ``top > 0`` the ids are known to lie in ``[0, top)`` (hashes: spread over that
+    range), which saves finding their range.
     """
     if m <= _INSERTION_SORT_MAX:
         _insertion_sort(row, m)
         return row
-    lo = row[0]
-    hi = row[0]
-    for k in range(1, m):
-        lo = min(lo, row[k])
-        hi = max(hi, row[k])
+    if top > 0:
+        lo = 0
+        hi = top - 1
+    else:
+        lo = row[0]
+        hi = row[0]
+        for k in range(1, m):
+            lo = min(lo, row[k])
+            hi = max(hi, row[k])
     n_buckets = 1
     while n_buckets < m:
         n_buckets *= 2
@@ -301,13 +369,14 @@ def _sort_ids(row, m, spare, counts):
 
 
 @njit(cache=True, inline="always")
-def _emit_row(row, m, spare, counts, signed, indices, data, nnz):
-    """Sort the row's ids, count runs into ``indices``/``data`` at ``nnz``; return new nnz.
+def _emit_row(row, m, spare, counts, top, signed, indices, data, nnz):
+    """Sort the row's ids (:func:`_sort_ids`), count runs into ``indices``/``data`` at
+    ``nnz``; return the new nnz.
 
     With ``signed`` an id carries its sign in its lowest bit and the value is the sum
     of the signs.
     """
-    row = _sort_ids(row, m, spare, counts)
+    row = _sort_ids(row, m, spare, counts, top)
     shift = 1 if signed else 0
     k = 0
     while k < m:
@@ -368,6 +437,39 @@ def _hash_row(buf, tok_lo, tok_hi, n_tok, min_n, max_n, n_features, alternate_si
     return m
 
 
+@njit(cache=True, inline="always")
+def _hash_words(codes, start, stop, char_class, class_low, min_len, utf8_low, n_features,
+                alternate_sign, row):
+    """Ids of the tokens of ``codes[start:stop]`` into ``row``, as :func:`_hash_row`'s
+    unigrams; returns their number.
+
+    Each token is hashed as its characters are read (MurmurHash3 fed byte by byte), with
+    no copy of the token: the path of unigram features.
+    """
+    one = np.uint64(1)
+    m = 0
+    p = np.uint64(start)
+    stop = np.uint64(stop)
+    while p < stop:
+        p, r = _next_token(codes, p, stop, char_class, class_low, min_len)
+        if p == stop:
+            break
+        h = np.uint64(0)
+        tail = np.uint64(0)
+        n_tail = 0
+        length = 0
+        while p < r:
+            value, n = _char_utf8(codes, p, utf8_low)
+            h, tail, n_tail = _murmur_feed(h, tail, n_tail, value, n)
+            length += n
+            p += one
+        s = _murmur_final(h, tail, n_tail, length)
+        negative = 1 if (alternate_sign and s < 0) else 0
+        row[m] = 2 * _hash_index(s, n_features) + negative
+        m += 1
+    return m
+
+
 @njit(cache=True, nogil=True)
 def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_features,
                   alternate_sign):
@@ -381,16 +483,21 @@ def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_fe
     n_docs = doc_ptr.shape[0] - 1
     longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data = _buffers(
         codes, doc_ptr, min_len, min_n, max_n)
+    class_low, utf8_low = _latin1_tables(char_class, lower)
     buf = np.empty(5 * longest + 8, dtype=np.uint8)
     nnz = 0
     for d in range(n_docs):
-        n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, min_len,
-                               lower, buf, tok_lo, tok_hi, True)
-        m = _hash_row(buf, tok_lo, tok_hi, n_tok, min_n, max_n, n_features, alternate_sign,
-                      row)
+        if max_n == 1:
+            m = _hash_words(codes, doc_ptr[d], doc_ptr[d + 1], char_class, class_low,
+                            min_len, utf8_low, n_features, alternate_sign, row)
+        else:
+            n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, class_low,
+                                   min_len, lower, utf8_low, buf, tok_lo, tok_hi, True)
+            m = _hash_row(buf, tok_lo, tok_hi, n_tok, min_n, max_n, n_features,
+                          alternate_sign, row)
         indices = _grow(indices, nnz + m)
         data = _grow(data, nnz + m)
-        nnz = _emit_row(row, m, spare, counts, True, indices, data, nnz)
+        nnz = _emit_row(row, m, spare, counts, 2 * n_features, True, indices, data, nnz)
         indptr[d + 1] = nnz
     return indptr, indices[:nnz], data[:nnz]
 
@@ -483,11 +590,12 @@ def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, t
     gram_hash = np.empty(row.shape[0], dtype=np.uint64)
     gram_lo = np.empty(row.shape[0], dtype=np.int64)
     gram_hi = np.empty(row.shape[0], dtype=np.int64)
+    class_low, utf8_low = _latin1_tables(char_class, lower)
     nnz = 0
     for d in range(n_docs):
         mask = np.uint64(table.shape[0] // 2 - 1)
-        n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, min_len,
-                               lower, buf, tok_lo, tok_hi, False)
+        n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, class_low,
+                               min_len, lower, utf8_low, buf, tok_lo, tok_hi, False)
         # Two passes: hash every n-gram of the document and prefetch its slot, then
         # probe; the table's cache misses then overlap instead of following each other.
         n_grams = 0
@@ -515,7 +623,7 @@ def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, t
             m += 1
         indices = _grow(indices, nnz + m)
         data = _grow(data, nnz + m)
-        nnz = _emit_row(row, m, spare, counts, False, indices, data, nnz)
+        nnz = _emit_row(row, m, spare, counts, 0, False, indices, data, nnz)
         indptr[d + 1] = nnz
     return indptr, indices[:nnz], data[:nnz], table, key_codes, key_ptr, n_keys
 
@@ -558,7 +666,7 @@ def renumber_rows(indptr, indices, data, ids):
         for k in range(m):
             keys[k] = (ids[indices[lo + k]] << 32) | k
             values[k] = data[lo + k]
-        ordered = _sort_ids(keys, m, spare, counts)
+        ordered = _sort_ids(keys, m, spare, counts, 0)
         for k in range(m):
             indices[lo + k] = ordered[k] >> 32
             data[lo + k] = values[ordered[k] & 0xFFFFFFFF]

@@ -139,5 +139,9 @@ def test_sort_ids_sorts(ids, shift):
     buffer = np.concatenate([row, [7, 7]])  # the kernel sorts row[:m] only
     spare = np.full(m + 2, -1, dtype=np.int64)
     counts = np.empty(2 * (m + 2) + 2, dtype=np.int64)
-    out = _sort_ids(buffer, m, spare, counts)
+    out = _sort_ids(buffer.copy(), m, spare, counts, 0)
+    np.testing.assert_array_equal(out[:m], np.sort(row))
+    # Ids known to lie in [0, top) (hashes) skip the search for their range.
+    top = int(row.max()) + 1 if m else 1
+    out = _sort_ids(buffer.copy(), m, spare, counts, top)
     np.testing.assert_array_equal(out[:m], np.sort(row))
