@@ -392,13 +392,9 @@ def _emit_row(row, m, spare, counts, top, signed, indices, data, nnz):
 
 
 @njit(cache=True)
-def _buffers(codes, doc_ptr, min_len, min_n, max_n):
-    """Per-document token and row buffers, and a first guess at the output CSR arrays.
-
-    Returns ``(longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data)``
-    (``spare`` and ``counts``: :func:`_sort_ids`'s); ``indices`` and ``data`` grow when a
-    corpus needs more.
-    """
+def _buffers(doc_ptr, min_len, min_n, max_n):
+    """Per-document token and row buffers: ``(longest, tok_lo, tok_hi, row, spare, counts)``
+    (``spare`` and ``counts``: :func:`_sort_ids`'s)."""
     longest = _longest_doc(doc_ptr)
     # A token of class 1 takes min_len characters and a separator; one of class 2 may
     # take a single character.
@@ -408,10 +404,7 @@ def _buffers(codes, doc_ptr, min_len, min_n, max_n):
     row = np.empty(max_tok * (max_n - min_n + 1) + 1, dtype=np.int64)
     spare = np.empty_like(row)
     counts = np.empty(2 * row.shape[0] + 2, dtype=np.int64)
-    indptr = np.zeros(doc_ptr.shape[0], dtype=np.int64)
-    indices = np.empty(max(16, codes.shape[0] // 4), dtype=np.int32)
-    data = np.empty(indices.shape[0], dtype=np.float64)
-    return longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data
+    return longest, tok_lo, tok_hi, row, spare, counts
 
 
 # ---------------------------------------------------------------- hashing mode
@@ -472,20 +465,19 @@ def _hash_words(codes, start, stop, char_class, class_low, min_len, utf8_low, n_
 
 @njit(cache=True, nogil=True)
 def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_features,
-                  alternate_sign):
-    """CSR ``(indptr, indices, data)`` of hashed n-gram counts, as HashingVectorizer's.
+                  alternate_sign, indptr, indices, data, nnz):
+    """Hashed n-gram counts of the documents, as HashingVectorizer's, appended to a CSR.
 
-    With ``alternate_sign`` a feature's value is the sum of the signs of the n-grams
-    that hash to it (a zero is kept as an explicit entry, as scikit-learn does).
-    ``indices`` and ``data`` are views of larger buffers: the caller copies or
-    concatenates them once.
+    The rows go to ``indices`` and ``data`` from entry ``nnz`` on, and row ``d``'s end
+    to ``indptr[d + 1]`` (``indptr`` holds one entry more than there are documents).
+    Returns ``(indices, data, nnz)``: the arrays are new, larger ones when they were
+    too small. With ``alternate_sign`` a feature's value is the sum of the signs of the
+    n-grams that hash to it (a zero is kept as an explicit entry, as scikit-learn does).
     """
     n_docs = doc_ptr.shape[0] - 1
-    longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data = _buffers(
-        codes, doc_ptr, min_len, min_n, max_n)
+    longest, tok_lo, tok_hi, row, spare, counts = _buffers(doc_ptr, min_len, min_n, max_n)
     class_low, utf8_low = _latin1_tables(char_class, lower)
     buf = np.empty(5 * longest + 8, dtype=np.uint8)
-    nnz = 0
     for d in range(n_docs):
         if max_n == 1:
             m = _hash_words(codes, doc_ptr[d], doc_ptr[d + 1], char_class, class_low,
@@ -499,7 +491,7 @@ def count_hashing(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, n_fe
         data = _grow(data, nnz + m)
         nnz = _emit_row(row, m, spare, counts, 2 * n_features, True, indices, data, nnz)
         indptr[d + 1] = nnz
-    return indptr, indices[:nnz], data[:nnz]
+    return indices, data, nnz
 
 
 # ---------------------------------------------------------------- vocabulary mode
@@ -575,23 +567,21 @@ def _find_or_add(table, h, buf, lo, hi, key_codes, key_ptr, n_keys, grow):
 
 @njit(cache=True, nogil=True)
 def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, table,
-                     key_codes, key_ptr, n_keys, grow):
-    """CSR n-gram counts over the vocabulary in the table; with ``grow`` new n-grams are added.
+                     key_codes, key_ptr, n_keys, grow, indptr, indices, data, nnz):
+    """N-gram counts over the vocabulary in the table, appended to a CSR as
+    :func:`count_hashing`'s; with ``grow`` new n-grams are added.
 
-    Returns ``(indptr, indices, data, table, key_codes, key_ptr, n_keys)``: the table
+    Returns ``(indices, data, nnz, table, key_codes, key_ptr, n_keys)``: the table
     arrays are new ones when the table grew. Without ``grow`` unknown n-grams are
-    skipped. New ids are given in order of first occurrence. ``indices`` and ``data``
-    are views of larger buffers, as :func:`count_hashing`'s.
+    skipped. New ids are given in order of first occurrence.
     """
     n_docs = doc_ptr.shape[0] - 1
-    longest, tok_lo, tok_hi, row, spare, counts, indptr, indices, data = _buffers(
-        codes, doc_ptr, min_len, min_n, max_n)
+    longest, tok_lo, tok_hi, row, spare, counts = _buffers(doc_ptr, min_len, min_n, max_n)
     buf = np.empty(2 * longest + 8, dtype=np.uint32)
     gram_hash = np.empty(row.shape[0], dtype=np.uint64)
     gram_lo = np.empty(row.shape[0], dtype=np.int64)
     gram_hi = np.empty(row.shape[0], dtype=np.int64)
     class_low, utf8_low = _latin1_tables(char_class, lower)
-    nnz = 0
     for d in range(n_docs):
         mask = np.uint64(table.shape[0] // 2 - 1)
         n_tok = _layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], char_class, class_low,
@@ -625,7 +615,7 @@ def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, t
         data = _grow(data, nnz + m)
         nnz = _emit_row(row, m, spare, counts, 0, False, indices, data, nnz)
         indptr[d + 1] = nnz
-    return indptr, indices[:nnz], data[:nnz], table, key_codes, key_ptr, n_keys
+    return indices, data, nnz, table, key_codes, key_ptr, n_keys
 
 
 @njit(cache=True, nogil=True)

@@ -59,31 +59,45 @@ def lower_table(lowercase):
                          dtype=np.uint8)
 
 
-def documents(raw_documents):
-    """The documents as a validated list of str."""
+def documents(raw_documents, check_items=True):
+    """The documents as a list of str, validated.
+
+    With ``check_items=False`` the items are left as they are: :func:`join_code_points`
+    checks them as it joins them (which costs nothing when they are all str).
+    """
     if isinstance(raw_documents, (str, bytes)):
         raise ValueError(
             "BagOfWords: an iterable over raw text documents is expected, a single "
             f"{type(raw_documents).__name__} was received; wrap it in a list: [text]."
         )
     texts = list(raw_documents)
-    if texts and all(type(doc) is str for doc in texts):
-        return texts  # the common case, without a loop in Python per document
-    raw_documents, texts = texts, []
-    for i, doc in enumerate(raw_documents):
+    if not texts:
+        raise ValueError(
+            "BagOfWords: the corpus is empty (0 documents); pass at least one document."
+        )
+    if check_items and not all(type(doc) is str for doc in texts):
+        texts = _as_str(texts, 0)
+    return texts
+
+
+def _as_str(texts, first):
+    """The items of ``texts`` as str, bytes decoded from UTF-8; an item of another type, or
+    bytes that are not UTF-8, is refused with its index (``first`` + its place)."""
+    out = []
+    for i, doc in enumerate(texts, first):
         if isinstance(doc, bytes):
-            doc = doc.decode("utf-8")
+            try:
+                doc = doc.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"BagOfWords: document {i} is bytes that are not UTF-8 "
+                                 f"({exc.reason} at byte {exc.start}); decode it first.") from None
         elif not isinstance(doc, str):
             raise ValueError(
                 f"BagOfWords: document {i} is a {type(doc).__name__}, not a str or bytes; "
                 "pass the texts themselves (replace missing values by '')."
             )
-        texts.append(doc)
-    if not texts:
-        raise ValueError(
-            "BagOfWords: the corpus is empty (0 documents); pass at least one document."
-        )
-    return texts
+        out.append(doc)
+    return out
 
 
 def document_code_points(raw_documents, lowercase):
@@ -91,23 +105,30 @@ def document_code_points(raw_documents, lowercase):
     return join_code_points(documents(raw_documents), lowercase)
 
 
-def join_code_points(texts, lowercase):
-    """The list of str ``texts`` as one code-point array and ``int64`` offsets (``n + 1``).
+def join_code_points(texts, lowercase, first=0):
+    """The list ``texts`` as one code-point array and ``int64`` offsets (``n + 1``).
 
-    The code points are ``uint8`` when all are below 256, else ``uint32``. Latin-1
-    text is not lower-cased here (the kernels map it through :func:`lower_table`);
-    other text is, with ``str.lower`` when ``lowercase``. Either way the kernels see the
-    same lower-cased characters, so a corpus cut into blocks gives the same features.
+    Items that are not str are decoded (bytes) or refused as by :func:`documents`, named
+    by their index counted from ``first``. The code points are ``uint8`` when all are
+    below 256, else ``uint32``. Latin-1 text is not lower-cased here (the kernels map it
+    through :func:`lower_table`); other text is, with ``str.lower`` when ``lowercase``.
+    Either way the kernels see the same lower-cased characters, so a corpus cut into
+    blocks gives the same features.
     """
+    try:
+        joined = "".join(texts)  # fails on an item that is not a str
+    except TypeError:
+        texts = _as_str(texts, first)
+        joined = "".join(texts)
     try:
         # Most corpora are Latin-1: one byte per code point encodes 5x faster than UTF-32
         # (a failed attempt stops at the first wider character).
-        codes = np.frombuffer("".join(texts).encode("latin-1"), dtype=np.uint8)
+        codes = np.frombuffer(joined.encode("latin-1"), dtype=np.uint8)
     except UnicodeEncodeError:
         if lowercase:
             texts = [doc.lower() for doc in texts]  # may change lengths: before the offsets
-        codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"),
-                              dtype=np.uint32)
+            joined = "".join(texts)
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     doc_ptr = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=doc_ptr[1:])
+    np.cumsum(np.array(list(map(len, texts)), dtype=np.int64), out=doc_ptr[1:])
     return codes, doc_ptr

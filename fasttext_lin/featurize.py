@@ -42,6 +42,10 @@ _RUNTIME_PARAMS = ("n_jobs",)
 _BLOCKS_PER_THREAD = 4
 # A block of fewer documents than this costs more in thread hand-over than it saves.
 _MIN_BLOCK_DOCS = 512
+# Documents joined and encoded at a time within a block: their code points stay in the
+# cache for the kernel, and the same memory serves every chunk (one large join and
+# encoding would page-fault in twice the corpus).
+_CHUNK_DOCS = 256
 
 
 class BagOfWords(TransformerMixin, BaseEstimator):
@@ -251,7 +255,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         X : scipy.sparse.csr_matrix of shape (n_documents, n_features_out_)
         """
         self.check_params()
-        texts = documents(raw_documents)
+        texts = documents(raw_documents, check_items=False)  # checked as joined
         n_docs = len(texts)
         if self.weighting == "nb":
             y = self._check_labels(y, n_docs)
@@ -393,7 +397,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             an empty row (the bias only, with ``bias=True``).
         """
         check_is_fitted(self, "n_features_out_")
-        texts = documents(raw_documents)
+        texts = documents(raw_documents, check_items=False)  # checked as joined
         if self.n_features is not None:
             indptr, indices, data = self._count_hashed(texts)
         else:
@@ -408,18 +412,18 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     def _count_hashed(self, texts):
         min_n, max_n = self.ngram_range
 
-        def count(codes, doc_ptr):
+        def count(codes, doc_ptr, *rows):
             return _k.count_hashing(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
-                                    self.n_features, bool(self.alternate_sign))
+                                    self.n_features, bool(self.alternate_sign), *rows)
 
         return _stack_rows(list(self._on_blocks(count, texts)))
 
     def _count_known(self, texts):
         min_n, max_n = self.ngram_range
 
-        def count(codes, doc_ptr):
+        def count(codes, doc_ptr, *rows):
             return _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
-                                       *self._table, self._n_keys, False)[:3]
+                                       *self._table, self._n_keys, False, *rows)[:3]
 
         return _stack_rows(list(self._on_blocks(count, texts)))
 
@@ -429,14 +433,18 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         ``n_jobs``."""
         min_n, max_n = self.ngram_range
 
-        def count(codes, doc_ptr):
+        def count(codes, doc_ptr, indptr, indices, data, nnz, table, key_codes, key_ptr,
+                  n_keys):
             return _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
-                                       _k.empty_table(_TABLE_START),
-                                       np.empty(_TABLE_START, dtype=np.uint32),
-                                       np.zeros(_TABLE_START, dtype=np.int64), 0, True)
+                                       table, key_codes, key_ptr, n_keys, True, indptr,
+                                       indices, data, nnz)
+
+        def empty_vocabulary():
+            return (_k.empty_table(_TABLE_START), np.empty(_TABLE_START, dtype=np.uint32),
+                    np.zeros(_TABLE_START, dtype=np.int64), 0)
 
         # One block per thread: each block's terms are merged again, one at a time.
-        blocks = self._on_blocks(count, texts, 1)
+        blocks = self._on_blocks(count, texts, 1, empty_vocabulary)
         first = next(blocks)
         table, key_codes, key_ptr, n_keys = first[3:]
         parts = [first[:3]]
@@ -447,17 +455,35 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             parts.append(part[:3])
         return (*_stack_rows(parts), table, key_codes, key_ptr, n_keys)
 
-    def _on_blocks(self, count, texts, per_thread=_BLOCKS_PER_THREAD):
-        """``count(codes, doc_ptr)`` of each block of ``texts``, in order, as they finish.
+    def _on_blocks(self, count, texts, per_thread=_BLOCKS_PER_THREAD, start=tuple):
+        """The rows of each block of ``texts``, in order, as the blocks finish.
 
-        A block's code points are made on the thread that counts it: the GIL-bound
-        encoding of one block then overlaps the counting of the others.
+        A block is counted on one thread, ``_CHUNK_DOCS`` documents at a time:
+        ``count(codes, doc_ptr, indptr, indices, data, nnz, *state)`` appends a chunk's
+        rows to the block's CSR and returns ``(indices, data, nnz, *state)``, ``state``
+        starting as ``start()``. A block gives ``(indptr, indices, data, *state)``. The
+        GIL-bound joining and encoding of one chunk overlaps the counting of the others.
         """
         n_threads = effective_n_jobs(self.n_jobs)
         n_blocks = min(per_thread * n_threads, -(-len(texts) // _MIN_BLOCK_DOCS))
 
         def block(bounds):
-            return count(*join_code_points(texts[bounds[0]: bounds[1]], self.lowercase))
+            first, stop = bounds
+            n_docs = stop - first
+            indptr = np.zeros(n_docs + 1, dtype=np.int64)
+            indices, data, nnz = np.empty(0, dtype=np.int32), np.empty(0), 0
+            state = start()
+            for lo in range(0, n_docs, _CHUNK_DOCS):
+                hi = min(n_docs, lo + _CHUNK_DOCS)
+                codes, doc_ptr = join_code_points(texts[first + lo: first + hi],
+                                                  self.lowercase, first + lo)
+                indices, data, nnz, *state = count(codes, doc_ptr, indptr[lo: hi + 1],
+                                                   indices, data, nnz, *state)
+                if lo == 0:
+                    # Room for the block at the first chunk's density: pages never
+                    # written cost address space, not memory.
+                    indices, data = _reserve(indices, data, nnz, nnz * n_docs // hi * 5 // 4)
+            return indptr, indices[:nnz], data[:nnz], *state
 
         if n_threads == 1 or n_blocks <= 1:
             yield block((0, len(texts)))
@@ -647,6 +673,17 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+
+def _reserve(indices, data, nnz, size):
+    """``indices`` and ``data`` with room for ``size`` entries, their first ``nnz`` kept."""
+    if size <= indices.shape[0]:
+        return indices, data
+    more_indices = np.empty(size, dtype=indices.dtype)
+    more_data = np.empty(size, dtype=data.dtype)
+    more_indices[:nnz] = indices[:nnz]
+    more_data[:nnz] = data[:nnz]
+    return more_indices, more_data
 
 
 def _stack_rows(parts):

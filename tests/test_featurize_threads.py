@@ -145,3 +145,34 @@ def test_sort_ids_sorts(ids, shift):
     top = int(row.max()) + 1 if m else 1
     out = _sort_ids(buffer.copy(), m, spare, counts, top)
     np.testing.assert_array_equal(out[:m], np.sort(row))
+
+
+@given(docs=CORPUS, refit=CORPUS, n_features=st.sampled_from([None, 7]),
+       ngram_range=st.sampled_from([(1, 1), (1, 2)]),
+       weighting=st.sampled_from(["count", "tfidf"]), chunk=st.integers(1, 3),
+       n_jobs=st.sampled_from([1, 2]))
+@SETTINGS
+def test_chunks_give_the_whole_corpus_output(small_blocks, monkeypatch, docs, refit, n_features,
+                                             ngram_range, weighting, chunk, n_jobs):
+    """A block counted a few documents at a time (rows appended to one CSR, a vocabulary
+    carried from chunk to chunk) gives the output of one chunk."""
+    params = {"n_features": n_features, "ngram_range": ngram_range, "weighting": weighting}
+    whole = _outputs(params, docs, 1, refit)
+    with monkeypatch.context() as m:
+        m.setattr(featurize, "_CHUNK_DOCS", chunk)
+        _assert_identical(whole, _outputs(params, docs, n_jobs, refit))
+
+
+@pytest.mark.parametrize("n_features", [None, 2**8])
+def test_a_bad_document_is_named_by_its_index(monkeypatch, n_features):
+    monkeypatch.setattr(featurize, "_CHUNK_DOCS", 4)
+    docs = ["good film"] * 9 + [None]
+    with pytest.raises(ValueError, match="document 9 is a NoneType, not a str or bytes"):
+        BagOfWords(n_features).fit_transform(docs)
+    with pytest.raises(ValueError, match="document 5 is bytes that are not UTF-8"):
+        BagOfWords(n_features).fit_transform(["film"] * 5 + [b"caf\xe9"])
+    with pytest.raises(ValueError, match="document 1 is a float"):
+        BagOfWords(n_features).fit(["film", float("nan")])
+    # bytes are decoded wherever they are
+    X = BagOfWords(n_features, norm=None).fit_transform(["café film"] * 5 + ["café film".encode()])
+    assert (X[0] != X[5]).nnz == 0
