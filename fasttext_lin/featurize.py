@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _text_kernels as _k
 from ._naive_bayes import log_count_ratios
+from ._ordered_rows import OrderedRows
 from ._tokens import document_code_points, documents, join_code_points, tokenizer
 from ._validation import csr_contract
 from ._vocabulary import checked_table, code_points, decode_keys, fitted_int, term_array, utf8
@@ -37,10 +38,8 @@ _ARRAYS_VERSION = 2
 _TERM_ARRAYS = {"idf_": "tfidf", "nb_weight_": "nb"}
 # Runtime parameters: not stored in a model file (a file does not depend on the machine).
 _RUNTIME_PARAMS = ("n_jobs",)
-# Blocks per thread: a block's joining and encoding holds the GIL, so several smaller
-# blocks let one thread encode while the others count.
-_BLOCKS_PER_THREAD = 4
-# A block of fewer documents than this costs more in thread hand-over than it saves.
+# Vocabulary learning on threads: a block of fewer documents than this costs more in
+# thread hand-over and merging than it saves.
 _MIN_BLOCK_DOCS = 512
 # Documents joined and encoded at a time within a block: their code points stay in the
 # cache for the kernel, and the same memory serves every chunk (one large join and
@@ -416,7 +415,7 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             return _k.count_hashing(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
                                     self.n_features, bool(self.alternate_sign), *rows)
 
-        return _stack_rows(list(self._on_blocks(count, texts)))
+        return self._count_rows(count, texts)
 
     def _count_known(self, texts):
         min_n, max_n = self.ngram_range
@@ -425,11 +424,51 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             return _k.count_vocabulary(codes, doc_ptr, *self._tokenizer(codes), min_n, max_n,
                                        *self._table, self._n_keys, False, *rows)[:3]
 
-        return _stack_rows(list(self._on_blocks(count, texts)))
+        return self._count_rows(count, texts)
+
+    def _count_rows(self, count, texts):
+        """CSR ``(indptr, indices, data)`` of ``texts``, by ``count(codes, doc_ptr, indptr,
+        indices, data, nnz)`` (see :meth:`_count_block`) of chunks of documents: in one
+        pass, or on ``n_jobs`` threads, each chunk copied to its place
+        (:class:`._ordered_rows.OrderedRows`)."""
+        n_threads = effective_n_jobs(self.n_jobs)
+        cuts = list(range(0, len(texts), _CHUNK_DOCS)) + [len(texts)]
+        if n_threads == 1 or len(cuts) <= 2:
+            return self._count_block(count, texts, 0, len(texts))[0]
+        rows = OrderedRows(cuts)
+
+        def count_chunk(k, indptr, indices, data):
+            codes, doc_ptr = join_code_points(texts[cuts[k]: cuts[k + 1]], self.lowercase,
+                                              cuts[k])
+            return count(codes, doc_ptr, indptr, indices, data, 0)
+
+        return rows.fill(count_chunk, min(n_threads, len(cuts) - 1))
+
+    def _count_block(self, count, texts, first, stop, state=()):
+        """Rows ``(indptr, indices, data)`` of ``texts[first:stop]``, and the final state.
+
+        ``count(codes, doc_ptr, indptr, indices, data, nnz, *state)`` appends the rows of
+        ``_CHUNK_DOCS`` documents to the CSR and returns ``(indices, data, nnz, *state)``.
+        After the first chunk the arrays get room for the block at that chunk's density:
+        pages never written cost address space, not memory. ``indices`` and ``data`` are
+        views of those larger arrays.
+        """
+        n_docs = stop - first
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        indices, data, nnz = np.empty(0, dtype=np.int32), np.empty(0), 0
+        for lo in range(0, n_docs, _CHUNK_DOCS):
+            hi = min(n_docs, lo + _CHUNK_DOCS)
+            codes, doc_ptr = join_code_points(texts[first + lo: first + hi], self.lowercase,
+                                              first + lo)
+            indices, data, nnz, *state = count(codes, doc_ptr, indptr[lo: hi + 1], indices,
+                                               data, nnz, *state)
+            if lo == 0:
+                indices, data = _reserve(indices, data, nnz, nnz * n_docs // hi * 5 // 4)
+        return (indptr, indices[:nnz], data[:nnz]), state
 
     def _count_new(self, texts):
-        """Counts and a new vocabulary: each block learns its own, merged in block order as
-        the blocks come in, so that terms are numbered by first occurrence whatever
+        """Counts and a new vocabulary: each thread's block of documents learns its own,
+        merged in block order, so that terms are numbered by first occurrence whatever
         ``n_jobs``."""
         min_n, max_n = self.ngram_range
 
@@ -439,58 +478,24 @@ class BagOfWords(TransformerMixin, BaseEstimator):
                                        table, key_codes, key_ptr, n_keys, True, indptr,
                                        indices, data, nnz)
 
-        def empty_vocabulary():
-            return (_k.empty_table(_TABLE_START), np.empty(_TABLE_START, dtype=np.uint32),
-                    np.zeros(_TABLE_START, dtype=np.int64), 0)
-
-        # One block per thread: each block's terms are merged again, one at a time.
-        blocks = self._on_blocks(count, texts, 1, empty_vocabulary)
-        first = next(blocks)
-        table, key_codes, key_ptr, n_keys = first[3:]
-        parts = [first[:3]]
-        for part in blocks:
-            ids, table, key_codes, key_ptr, n_keys = _k.merge_keys(
-                table, key_codes, key_ptr, n_keys, *part[4:])
-            _k.renumber_rows(*part[:3], ids)
-            parts.append(part[:3])
-        return (*_stack_rows(parts), table, key_codes, key_ptr, n_keys)
-
-    def _on_blocks(self, count, texts, per_thread=_BLOCKS_PER_THREAD, start=tuple):
-        """The rows of each block of ``texts``, in order, as the blocks finish.
-
-        A block is counted on one thread, ``_CHUNK_DOCS`` documents at a time:
-        ``count(codes, doc_ptr, indptr, indices, data, nnz, *state)`` appends a chunk's
-        rows to the block's CSR and returns ``(indices, data, nnz, *state)``, ``state``
-        starting as ``start()``. A block gives ``(indptr, indices, data, *state)``. The
-        GIL-bound joining and encoding of one chunk overlaps the counting of the others.
-        """
-        n_threads = effective_n_jobs(self.n_jobs)
-        n_blocks = min(per_thread * n_threads, -(-len(texts) // _MIN_BLOCK_DOCS))
-
         def block(bounds):
-            first, stop = bounds
-            n_docs = stop - first
-            indptr = np.zeros(n_docs + 1, dtype=np.int64)
-            indices, data, nnz = np.empty(0, dtype=np.int32), np.empty(0), 0
-            state = start()
-            for lo in range(0, n_docs, _CHUNK_DOCS):
-                hi = min(n_docs, lo + _CHUNK_DOCS)
-                codes, doc_ptr = join_code_points(texts[first + lo: first + hi],
-                                                  self.lowercase, first + lo)
-                indices, data, nnz, *state = count(codes, doc_ptr, indptr[lo: hi + 1],
-                                                   indices, data, nnz, *state)
-                if lo == 0:
-                    # Room for the block at the first chunk's density: pages never
-                    # written cost address space, not memory.
-                    indices, data = _reserve(indices, data, nnz, nnz * n_docs // hi * 5 // 4)
-            return indptr, indices[:nnz], data[:nnz], *state
+            vocabulary = (_k.empty_table(_TABLE_START), np.empty(_TABLE_START, dtype=np.uint32),
+                          np.zeros(_TABLE_START, dtype=np.int64), 0)
+            return self._count_block(count, texts, *bounds, vocabulary)
 
-        if n_threads == 1 or n_blocks <= 1:
-            yield block((0, len(texts)))
-            return
+        n_threads = effective_n_jobs(self.n_jobs)
+        n_blocks = min(n_threads, -(-len(texts) // _MIN_BLOCK_DOCS))
+        if n_blocks <= 1:
+            rows, vocabulary = block((0, len(texts)))
+            return (*rows, *vocabulary)
         cuts = np.linspace(0, len(texts), n_blocks + 1).astype(np.int64).tolist()
-        with ThreadPoolExecutor(min(n_threads, n_blocks)) as pool:
-            yield from pool.map(block, pairwise(cuts))
+        with ThreadPoolExecutor(n_blocks) as pool:
+            parts = list(pool.map(block, pairwise(cuts)))
+            rows, vocabulary = parts[0]
+            for part_rows, keys in parts[1:]:
+                ids, *vocabulary = _k.merge_keys(*vocabulary, *keys[1:])
+                _k.renumber_rows(*part_rows, ids)
+            return (*_stack_rows([rows for rows, _ in parts], pool), *vocabulary)
 
     def _finish(self, indptr, indices, data):
         """Weighting, normalisation, bias and the CSR contract."""
@@ -686,18 +691,18 @@ def _reserve(indices, data, nnz, size):
     return more_indices, more_data
 
 
-def _stack_rows(parts):
-    """One CSR ``(indptr, indices, data)`` of the blocks' rows, in order: one block's
-    arrays as they are, several blocks' in one copy.
-
-    A block's ``indices`` and ``data`` are views of the kernel's larger buffers. Their
-    tails were never written, so their pages were never mapped: keeping them costs address
-    space, not memory, where trimming them would copy the whole matrix.
-    """
-    if len(parts) == 1:
-        return parts[0]
-    offsets = np.cumsum([0] + [part[0][-1] for part in parts[:-1]])
+def _stack_rows(parts, pool):
+    """One CSR ``(indptr, indices, data)`` of the blocks' rows, in order, the blocks'
+    entries copied on the threads of ``pool`` (numpy copies arrays without the GIL)."""
+    offsets = np.cumsum([0] + [int(part[0][-1]) for part in parts]).tolist()
+    indices = np.empty(offsets[-1], dtype=parts[0][1].dtype)
+    data = np.empty(offsets[-1], dtype=parts[0][2].dtype)
     indptr = np.concatenate([np.zeros(1, dtype=np.int64)]
                             + [part[0][1:] + offset for part, offset in zip(parts, offsets)])
-    return (indptr, np.concatenate([part[1] for part in parts]),
-            np.concatenate([part[2] for part in parts]))
+
+    def put(part, lo, hi):
+        indices[lo:hi] = part[1]
+        data[lo:hi] = part[2]
+
+    list(pool.map(put, parts, offsets[:-1], offsets[1:]))
+    return indptr, indices, data

@@ -19,8 +19,9 @@ LABELS = np.array([0, 1])
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Blocks of any size, so that tiny corpora are cut as large ones are."""
+    """Blocks and chunks of a few documents, so that tiny corpora are cut as large ones are."""
     monkeypatch.setattr(featurize, "_MIN_BLOCK_DOCS", 1)
+    monkeypatch.setattr(featurize, "_CHUNK_DOCS", 2)
 
 
 def _outputs(params, docs, n_jobs, refit):
@@ -94,11 +95,12 @@ def _spy_blocks(monkeypatch):
     return seen
 
 
-def test_blocks_cover_the_documents_once(small_blocks, monkeypatch):
+def test_chunks_cover_the_documents_once(monkeypatch):
+    monkeypatch.setattr(featurize, "_CHUNK_DOCS", 4)
     seen = _spy_blocks(monkeypatch)
     docs = ["ab cd"] * 30 + ["a much longer document here"] * 6
     BagOfWords(n_features=64, n_jobs=3).fit_transform(docs)
-    assert len(seen) == 3 * featurize._BLOCKS_PER_THREAD
+    assert len(seen) == 9
     assert sum(n for _, n in seen) == len(docs)
     assert sum(c for c, _ in seen) == sum(map(len, docs))
 
