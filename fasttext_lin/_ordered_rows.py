@@ -32,6 +32,7 @@ class OrderedRows:
         self._resolved = 0  # chunks before this one have their offset
         self._waiting = {}  # counted chunk -> (indices, data), offset not yet known
         self._late = {}  # chunk -> (indices, data), beyond the room: placed at the end
+        self._spare = []  # scratch arrays of placed chunks, for the next chunks to reuse
         self._lock = threading.Lock()
         self._indices = self._data = None
 
@@ -60,9 +61,10 @@ class OrderedRows:
                 except Exception as exc:  # noqa: BLE001 - raised below, in chunk order
                     failed.append((k, exc))
                     return
-                if not self._put(k, indices[:nnz], data[:nnz]):
-                    # kept until its place is known: the next chunk gets new scratch
-                    indices, data = np.empty_like(indices), np.empty_like(data)
+                if not self._put(k, indices, data, nnz):
+                    # kept until its place is known: the next chunk counts into other
+                    # scratch, one a placed chunk left if there is one (warm in the cache)
+                    indices, data = self._take_spare(indices, data)
 
         with ThreadPoolExecutor(n_threads) as pool:
             for future in [pool.submit(work) for _ in range(n_threads)]:
@@ -71,11 +73,11 @@ class OrderedRows:
             raise min(failed, key=lambda item: item[0])[1]
         return self._result()
 
-    def _put(self, k, indices, data):
-        """Hand in chunk ``k``; place it and every chunk whose offset it settles.
-        Returns whether chunk ``k``'s arrays were copied (free to reuse)."""
+    def _put(self, k, indices, data, nnz):
+        """Hand in chunk ``k``'s ``nnz`` entries; place it and every chunk whose offset it
+        settles. Returns whether chunk ``k`` was placed (its scratch free to reuse)."""
         with self._lock:
-            self._sizes[k] = indices.shape[0]
+            self._sizes[k] = nnz
             self._waiting[k] = (indices, data)
             if self._indices is None:
                 self._make_room(k)
@@ -90,11 +92,19 @@ class OrderedRows:
                     self._late[j] = self._waiting.pop(j)
         for j, chunk_indices, chunk_data in ready:  # disjoint places: no lock needed
             self._place(j, chunk_indices, chunk_data, self._indices, self._data)
+            if j != k:
+                self._spare.append((chunk_indices, chunk_data))
         return any(j == k for j, _, _ in ready)
+
+    def _take_spare(self, indices, data):
+        try:
+            return self._spare.pop()  # atomic: no lock needed
+        except IndexError:
+            return np.empty_like(indices), np.empty_like(data)
 
     def _make_room(self, k):
         n_docs = self.cuts[k + 1] - self.cuts[k]
-        per_doc = max(self._sizes[k], 1) / max(n_docs, 1)
+        per_doc = max(self._sizes[k], 1) / n_docs
         room = int(per_doc * self.cuts[-1] * _ROOM_FACTOR) + 1024
         self._indices = np.empty(room, dtype=self._waiting[k][0].dtype)
         self._data = np.empty(room, dtype=self._waiting[k][1].dtype)
@@ -102,8 +112,8 @@ class OrderedRows:
     def _place(self, j, chunk_indices, chunk_data, indices, data):
         lo, hi = self.cuts[j], self.cuts[j + 1]
         start, stop = self._offsets[j], self._offsets[j + 1]
-        indices[start:stop] = chunk_indices
-        data[start:stop] = chunk_data
+        indices[start:stop] = chunk_indices[: stop - start]
+        data[start:stop] = chunk_data[: stop - start]
         self.indptr[lo + 1: hi + 1] += start
 
     def _result(self):
