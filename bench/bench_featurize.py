@@ -22,27 +22,29 @@ Pairs, each for unigrams and 1-2-grams:
   both ``fit_transform`` (CountVectorizer's alphabetical sort of the vocabulary is in
   its time; ours numbers terms by first occurrence).
 
-Ours runs once per ``--threads`` value (``BagOfWords(n_jobs=...)``: blocks of documents
-counted on threads), the peer once (scikit-learn's vectorizers use one thread); the
-table gives each n_jobs' ratio to the peer and to our one-thread run, all from the same
-run. Each configuration runs in a fresh child process: it loads the corpus, imports, warms
-up on the first 500 documents
+Ours runs once per ``--threads`` value (``BagOfWords(n_jobs=...)``: chunks of documents
+counted on threads, each copied to its place in the output), the peer once
+(scikit-learn's vectorizers use one thread); the table gives each n_jobs' ratio to the
+peer and to our one-thread run, all from the same run. Each configuration runs in a
+fresh child process: it loads the corpus, imports, warms up on the first 500 documents
 (that first call's time, which holds the JIT compile or cache load and BagOfWords'
-code-point table, is reported apart), then times ``--repeats`` full passes and keeps
-the median. Peak memory: the child resets its peak RSS (``/proc/self/clear_refs``)
+code-point table, is reported apart), makes one untimed full pass (a process's first
+touch of that much memory costs a varying extra on a virtual machine), then times
+``--repeats`` full passes and keeps the median. Peak memory: the child resets its peak
+RSS (``/proc/self/clear_refs``)
 after loading, importing and warming up, and reports the peak RSS at the end of the
 first timed pass minus the RSS at that reset: the extra peak memory of featurizing.
 The peak is ``VmHWM`` of ``/proc/self/status``, not ``getrusage``'s ``ru_maxrss``
 (also recorded): ``subprocess`` starts the child with ``vfork``, so ``ru_maxrss``
 inherits the parent's peak (the generated corpus), which a reset does not clear.
 
-Our children also time the steps apart (median of
-the repeats): ``_code_points`` (validating, joining, Latin-1 / UTF-32 encoding; it
-calls ``str.lower`` only on text beyond Latin-1, which the kernels otherwise lower-case
-through a table), the counting kernel, and the CSR wrap-up,
-plus the peak memory of ``_code_points`` alone; hashing children also time the
-hashing kernel's stages (token layout, MurmurHash3, sorting each row's ids) with a
-jitted copy of its loop built from the package's own helpers.
+Our one-thread children also time the steps apart (median of the repeats): the code
+points (``join_code_points`` over the chunks: validating, joining, Latin-1 / UTF-32
+encoding; it calls ``str.lower`` only on text beyond Latin-1, which the kernels
+otherwise lower-case through a table), the counting kernel, and the CSR wrap-up;
+hashing children also time the hashing kernel's stages (token layout, MurmurHash3,
+sorting each row's ids) with a jitted copy of its loop built from the package's own
+helpers.
 
 The two matrices of a pair are compared in the same run through a fingerprint
 (sha256 of indptr, int32 indices and float64 data with sorted indices; in vocabulary
@@ -271,6 +273,9 @@ def child(spec):
     t0 = time.perf_counter()
     est.fit_transform(texts[:WARMUP_DOCS])
     first_call = time.perf_counter() - t0
+    # One untimed full pass: the first touch of this much memory in a process costs a
+    # varying extra on a virtual machine, which no later pass pays.
+    est.fit_transform(texts)
     del est
     gc.collect()
     peak_reset = reset_peak()
@@ -435,12 +440,14 @@ def report(result):
         "",
         f"Command: `FASTTEXT_LIN_DATA=/work/shared/data python bench/bench_featurize.py "
         f"--docs {p['docs']} --seed {p['seed']} --repeats {p['repeats']} "
-        f"--corpora {' '.join(p['corpora'])} --ngrams {' '.join(p['ngrams'])}`",
+        f"--corpora {' '.join(p['corpora'])} --ngrams {' '.join(p['ngrams'])} "
+        f"--threads {' '.join(map(str, p.get('threads', [1, 2])))}`",
         "",
         "Each row is a fresh process; n_jobs = BagOfWords' threads (the peers run one); "
         "median of "
         f"{p['repeats']} `fit_transform` passes after a warm-up on {p['warmup_docs']} "
-        "documents. MB = 10^6 bytes of UTF-8 text. Extra peak = peak RSS (`VmHWM`) over the first "
+        "documents and one untimed full pass. MB = 10^6 bytes of UTF-8 text. Extra peak = "
+        "peak RSS (`VmHWM`) over the first "
         "timed pass minus the RSS after loading, importing and warming up (peak reset "
         "through `/proc/self/clear_refs`; `ru_maxrss` would include the parent's peak, "
         "inherited through vfork). Ratio = ours / peer (MB/s: higher is better; "
