@@ -1,8 +1,8 @@
 """Bag-of-words features for text: tokenise, vocabulary or hashing, n-grams, weighting -> CSR.
 
 :class:`BagOfWords` is a thin validated layer over the jitted kernels of
-:mod:`fasttext_lin._text_kernels`. The documents are lower-cased with ``str.lower``,
-joined into one array of code points and tokenised in one kernel call: there is no
+:mod:`fasttext_lin._text_kernels`. The documents are taken a chunk at a time, joined
+into one array of code points and tokenised in one kernel call per chunk: there is no
 Python loop per token. Its output equals scikit-learn's vectorizers with the same
 settings (see the class docstring for the two documented differences).
 """
@@ -102,11 +102,12 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     dtype : numpy dtype, default=np.float64
         Type of the matrix values.
     n_jobs : int or None, default=None
-        Threads that tokenise, hash and count: the documents are cut into contiguous
-        blocks, each encoded and counted on one of the threads (a learned vocabulary is
-        counted per block, then merged in block order). None or 1: one thread; -1: all
-        cores (as scikit-learn counts them). The output is the same for every value. Not
-        stored in a model file.
+        Threads that tokenise, hash and count: with hashing or a fixed vocabulary the
+        threads take chunks of documents in turn, each copied to its place in the output
+        as soon as the earlier chunks' sizes are known; a vocabulary being learned is
+        counted per contiguous block of documents, one per thread, then merged in block
+        order. None or 1: one thread; -1: all cores (as scikit-learn counts them). The
+        output is the same for every value. Not stored in a model file.
 
     Attributes
     ----------
