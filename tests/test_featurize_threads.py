@@ -165,16 +165,18 @@ def test_chunks_give_the_whole_corpus_output(small_blocks, monkeypatch, docs, re
         _assert_identical(whole, _outputs(params, docs, n_jobs, refit))
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
 @pytest.mark.parametrize("n_features", [None, 2**8])
-def test_a_bad_document_is_named_by_its_index(monkeypatch, n_features):
+def test_a_bad_document_is_named_by_its_index(small_blocks, monkeypatch, n_features, n_jobs):
     monkeypatch.setattr(featurize, "_CHUNK_DOCS", 4)
-    docs = ["good film"] * 9 + [None]
+    docs = ["good film"] * 9 + [None] + ["film"] * 9 + [3]
     with pytest.raises(ValueError, match="document 9 is a NoneType, not a str or bytes"):
-        BagOfWords(n_features).fit_transform(docs)
+        BagOfWords(n_features, n_jobs=n_jobs).fit_transform(docs)
     with pytest.raises(ValueError, match="document 5 is bytes that are not UTF-8"):
-        BagOfWords(n_features).fit_transform(["film"] * 5 + [b"caf\xe9"])
+        BagOfWords(n_features, n_jobs=n_jobs).fit_transform(["film"] * 5 + [b"caf\xe9"])
     with pytest.raises(ValueError, match="document 1 is a float"):
-        BagOfWords(n_features).fit(["film", float("nan")])
+        BagOfWords(n_features, n_jobs=n_jobs).fit(["film", float("nan")])
     # bytes are decoded wherever they are
-    X = BagOfWords(n_features, norm=None).fit_transform(["café film"] * 5 + ["café film".encode()])
+    X = BagOfWords(n_features, norm=None, n_jobs=n_jobs).fit_transform(
+        ["café film"] * 5 + ["café film".encode()])
     assert (X[0] != X[5]).nnz == 0
