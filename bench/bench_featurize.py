@@ -191,9 +191,10 @@ def _split_times(est, texts):
 def _stage_kernel():
     """A jitted copy of ``count_hashing``'s document loop that stops after a stage.
 
-    Stage 0: token layout only; 1: + MurmurHash3 of every n-gram; 2: + sorting the
-    row's ids (what ``_emit_row`` does first; its run-length count is the rest).
-    Built from the package's own inlined helpers, so it measures their cost.
+    Stage 0: token layout only (n-grams; unigrams are hashed as they are read, with no
+    layout); 1: + MurmurHash3 of every n-gram; 2: + sorting the row's ids (what
+    ``_emit_row`` does first; its run-length count is the rest). Built from the
+    package's own inlined helpers, so it measures their cost.
     """
     from numba import njit
 
@@ -213,12 +214,18 @@ def _stage_kernel():
         class_low, utf8_low = k._latin1_tables(is_word, lower)
         check = 0  # keeps every stage's work observable
         for d in range(n_docs):
-            n_tok = k._layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word, class_low,
-                                     2, lower, utf8_low, buf, tok_lo, tok_hi, True)
-            check += n_tok
-            if stage == 0:
-                continue
-            m = k._hash_row(buf, tok_lo, tok_hi, n_tok, min_n, max_n, n_features, True, row)
+            if max_n == 1:
+                m = k._hash_words(codes, doc_ptr[d], doc_ptr[d + 1], is_word, class_low, 2,
+                                  utf8_low, n_features, True, row)
+            else:
+                n_tok = k._layout_tokens(codes, doc_ptr[d], doc_ptr[d + 1], is_word,
+                                         class_low, 2, lower, utf8_low, buf, tok_lo, tok_hi,
+                                         True)
+                check += n_tok
+                if stage == 0:
+                    continue
+                m = k._hash_row(buf, tok_lo, tok_hi, n_tok, min_n, max_n, n_features, True,
+                                row)
             if stage == 1:
                 check += row[m - 1] if m else 0
                 continue
@@ -229,7 +236,8 @@ def _stage_kernel():
 
 
 def _kernel_stages(spec, texts):
-    """Median seconds of the hashing kernel's stages (see ``_stage_kernel``)."""
+    """Median seconds of the hashing kernel's stages (see ``_stage_kernel``), over the
+    whole corpus in one call (the featurizer counts it in chunks)."""
     from fasttext_lin import _text_kernels as k
     from fasttext_lin import _tokens
 
@@ -242,20 +250,27 @@ def _kernel_stages(spec, texts):
     stages(codes[: doc_ptr[n]], doc_ptr[: n + 1], table, lower, 2, min_n, max_n,
            HASH_FEATURES)
     lengths = np.diff(doc_ptr)
-    out = {}
-    for stage, name in ((0, "layout"), (1, "layout+murmur"), (2, "layout+murmur+sort")):
+    out = {"layout": None}  # unigrams: no layout stage
+    named = ((0, "layout"), (1, "layout+murmur"), (2, "layout+murmur+sort"))
+    for stage, name in named[1 if max_n == 1 else 0:]:
         times = []
         for _ in range(spec["repeats"]):
             t0 = time.perf_counter()
             stages(codes, doc_ptr, table, lower, stage, min_n, max_n, HASH_FEATURES)
             times.append(time.perf_counter() - t0)
         out[name] = float(np.median(times))
+
+    def full_kernel(indices, data):
+        return k.count_hashing(codes, doc_ptr, table, 2, lower, min_n, max_n,
+                               HASH_FEATURES, True, np.zeros(doc_ptr.shape[0], dtype=np.int64),
+                               indices, data, 0)
+
+    nnz = full_kernel(np.empty(0, dtype=np.int32), np.empty(0))[2]
     times = []
     for _ in range(spec["repeats"]):
+        indices, data = np.empty(nnz, dtype=np.int32), np.empty(nnz)  # room, as the chunks have
         t0 = time.perf_counter()
-        k.count_hashing(codes, doc_ptr, table, 2, lower, min_n, max_n, HASH_FEATURES, True,
-                        np.zeros(doc_ptr.shape[0], dtype=np.int64),
-                        np.empty(0, dtype=np.int32), np.empty(0), 0)
+        full_kernel(indices, data)
         times.append(time.perf_counter() - t0)
     out["full kernel"] = float(np.median(times))
     out["insertion_sort_max"] = int(k._INSERTION_SORT_MAX)
@@ -511,7 +526,10 @@ def report(result):
     if staged:
         lines += ["", "## Inside the hashing kernel (median seconds, cumulative stages)", "",
                   "A jitted copy of `count_hashing`'s loop built from the package's own helpers, "
-                  "stopped after each stage; the differences are each stage's cost.", "",
+                  "stopped after each stage; the differences are each stage's cost. Run over "
+                  "the whole corpus in one call (the featurizer counts it in chunks, which "
+                  "keeps the code points in cache); unigrams are hashed as their characters "
+                  "are read, with no layout.", "",
                   "| corpus | n-grams | layout | + MurmurHash3 | + sort row ids | full kernel | "
                   "layout % | hash % | sort % | emit + rest % |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
@@ -519,6 +537,11 @@ def report(result):
             k = r["kernel_stages"]
             a, b, c, f = (k["layout"], k["layout+murmur"], k["layout+murmur+sort"],
                           k["full kernel"])
+            if a is None:  # unigrams: hashed as they are read, no layout of their own
+                lines.append(f"| {r['corpus']} | {r['ngrams']} | (none) | {b:.3f} | {c:.3f} | "
+                             f"{f:.3f} | - | {100 * b / f:.0f} (with the scan) | "
+                             f"{100 * (c - b) / f:.0f} | {100 * (f - c) / f:.0f} |")
+                continue
             lines.append(f"| {r['corpus']} | {r['ngrams']} | {a:.3f} | {b:.3f} | {c:.3f} | "
                          f"{f:.3f} | {100 * a / f:.0f} | {100 * (b - a) / f:.0f} | "
                          f"{100 * (c - b) / f:.0f} | {100 * (f - c) / f:.0f} |")
@@ -585,9 +608,14 @@ def _limits(result):
         k = r.get("kernel_stages")
         if k:
             f = k["full kernel"]
-            text += (f"; inside it layout {100 * k['layout'] / f:.0f}%, MurmurHash3 "
-                     f"{100 * (k['layout+murmur'] - k['layout']) / f:.0f}%, sorting the row "
-                     f"ids {100 * (k['layout+murmur+sort'] - k['layout+murmur']) / f:.0f}%")
+            sort = 100 * (k["layout+murmur+sort"] - k["layout+murmur"]) / f
+            if k["layout"] is None:
+                text += (f"; inside it scanning and MurmurHash3 together "
+                         f"{100 * k['layout+murmur'] / f:.0f}%, sorting the row ids {sort:.0f}%")
+            else:
+                text += (f"; inside it layout {100 * k['layout'] / f:.0f}%, MurmurHash3 "
+                         f"{100 * (k['layout+murmur'] - k['layout']) / f:.0f}%, sorting the "
+                         f"row ids {sort:.0f}%")
         if "code_points_extra_peak_mib" in s and peer:
             text += (f". Memory: `_code_points` alone peaks at "
                      f"+{s['code_points_extra_peak_mib']:.0f} MiB (the joined text and its "
