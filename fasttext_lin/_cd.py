@@ -1,6 +1,7 @@
 """The dual coordinate descent solver of :class:`~fasttext_lin.LinearClassifier`
 (``solver='cd'``) for the hinge, the squared hinge and log loss: passes, shrinking, the
-duality-gap stop and the one-vs-rest threads, over the kernels of :mod:`._cd_kernels` and
+duality-gap stop and the threads (one-vs-rest problems side by side, or one problem's rows
+split, :mod:`._cd_threads`), over the kernels of :mod:`._cd_kernels` and
 :mod:`._cd_logistic_kernels`.
 
 It solves liblinear's problem ``min_w 1/2 ||w||^2 + C sum_i s_i loss(y_i w.x_i)`` in its
@@ -18,25 +19,24 @@ steps; nothing is shrunk. The solver stops when the relative duality gap
 
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
-from ._cd_kernels import (
-    cd_passes,
-    face_newton,
-    gap_and_screen,
-    rebuild_weights,
-    squared_row_norms,
-)
+from ._cd_kernels import face_newton, rebuild_weights, squared_row_norms
+from ._cd_threads import RowThreads, Serial, on_threads
 from ._cd_logistic_kernels import logistic_pass, logistic_primal_gap
 from ._constants import EXACT_TOL
 from ._validation import unsigned_csr
 
-# The losses this solver trains.
+# The losses this solver trains, and those whose one problem it trains on several threads.
 LOSSES = ("hinge", "squared_hinge", "log_loss")
+THREADED_LOSSES = ("hinge", "squared_hinge")
 # The projected-gradient spread at which the active rows count as converged (liblinear's
 # default stop), and its factor each time all rows have converged with the gap above tol.
 FIRST_SPREAD, SPREAD_FACTOR = 0.1, 0.1
@@ -99,13 +99,26 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
         problem = (csr, n_features, upper, diag, qd, cost, bias, squared, tol, max_epochs,
                    est.verbose)
         solve, start = _solve, lambda alpha, _: np.minimum(alpha, upper)
-    # Each problem has its own seed, drawn above: the model does not depend on n_jobs.
-    results = Parallel(n_jobs=est.n_jobs, prefer="threads")(
-        delayed(solve)(problem, np.where(y == label, 1.0, -1.0), start(previous[k], cost),
-                       seeds[k], k)
-        for k, label in enumerate(positive)
-    )
+    # One problem of the hinges with parallel='hogwild': its passes and sweeps run on the
+    # threads (their timing moves the path, not the certified gap). Several: each problem
+    # has its own seed, drawn above, and runs on one thread: the model does not depend on
+    # n_jobs.
+    n_threads = effective_n_jobs(est.n_jobs)
+    threaded = (positive.shape[0] == 1 and est.parallel == "hogwild"
+                and est.loss in THREADED_LOSSES and on_threads(n, n_threads))
+    with ThreadPoolExecutor(n_threads) if threaded else nullcontext() as pool:
+        threads = Serial()
+        if threaded:
+            # The threads solve it on a copy of X whose hot columns come first.
+            threads = RowThreads(pool, n_threads, csr, n_features)
+            problem = (threads.csr, threads.n_weights - 1, *problem[2:])
+        results = Parallel(n_jobs=1 if threaded else est.n_jobs, prefer="threads")(
+            delayed(solve)(problem, np.where(y == label, 1.0, -1.0),
+                           start(previous[k], cost), seeds[k], k, threads)
+            for k, label in enumerate(positive)
+        )
     for k, (w, _, _) in enumerate(results):
+        w = threads.weights_of(w)
         state.set_problem(k, w[:n_features], w[n_features] * bias)
     est.dual_coef_ = np.stack([dual for _, dual, _ in results])
     return max(passes for _, _, passes in results)
@@ -123,8 +136,9 @@ def _bounds(cost, squared):
     return upper, diag
 
 
-def _solve(problem, y, alpha, seed, k):
-    """Solve one binary problem from the dual point ``alpha`` (feasible; updated in place).
+def _solve(problem, y, alpha, seed, k, threads):
+    """Solve one binary problem from the dual point ``alpha`` (feasible; updated in place),
+    its kernels run by ``threads`` (a :class:`._cd_threads.Serial` or ``RowThreads``).
 
     Passes run on the active rows (:func:`._cd_kernels.cd_passes`) until they converge to
     the current spread or have done ``GAP_EVERY`` sweeps' worth of work; then a sweep over
@@ -137,7 +151,7 @@ def _solve(problem, y, alpha, seed, k):
     """
     csr, n_features, upper, diag, qd, _, bias, _, tol, max_passes, _ = problem
     w = np.zeros(n_features + 1)
-    rebuild_weights(*csr, y, alpha, w, bias)
+    threads.rebuild(csr, y, alpha, w, bias)
     state = np.array([seed], dtype=np.uint64)
     # Rows of weight 0 keep alpha = 0: they never enter the passes.
     index = np.flatnonzero(upper > 0.0).astype(np.intp)
@@ -156,7 +170,7 @@ def _solve(problem, y, alpha, seed, k):
     while True:
         if sweep:
             gap, active, all_spread = _sweep(problem, y, alpha, w, index, gradient, bounds,
-                                             done, k, start)
+                                             done, k, start, threads)
             if gap <= tol:
                 return w, alpha, done
             if all_spread <= spread:
@@ -176,8 +190,8 @@ def _solve(problem, y, alpha, seed, k):
         # Between sweeps, once the free rows are the right ones, a Newton step on them every
         # FACE_EVERY passes.
         cap = min(max_passes - done, FACE_EVERY if spread < FIRST_SPREAD else max_passes)
-        active, passes, visited, settled = cd_passes(
-            *csr, y, upper, diag, qd, alpha, w, bias, index, active, bounds, spread, SHRINK,
+        active, passes, visited, settled = threads.passes(
+            csr, y, upper, diag, qd, alpha, w, bias, index, active, bounds, spread, SHRINK,
             budget - work, cap, state
         )
         done, work, since_face = done + passes, work + visited, since_face + visited
@@ -186,13 +200,14 @@ def _solve(problem, y, alpha, seed, k):
     return w, alpha, max_passes
 
 
-def _sweep(problem, y, alpha, w, index, gradient, bounds, done, k, start):
-    """Run :func:`._cd_kernels.gap_and_screen` (it sets ``index``'s active rows, ``gradient``
-    and ``bounds``); print it with ``verbose``. Returns ``(gap, active, spread)``, the gap
-    relative to the primal, the spread of all the rows' projected gradients."""
+def _sweep(problem, y, alpha, w, index, gradient, bounds, done, k, start, threads):
+    """Run ``threads.sweep`` (:func:`._cd_kernels.gap_and_screen`: it sets ``index``'s
+    active rows, ``gradient`` and ``bounds``); print it with ``verbose``. Returns ``(gap,
+    active, spread)``, the gap relative to the primal, the spread of all the rows' projected
+    gradients."""
     csr, _, upper, diag, qd, cost, bias, squared, _, _, verbose = problem
-    primal, dual, active, spread = gap_and_screen(
-        *csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient, bounds, SHRINK
+    primal, dual, active, spread = threads.sweep(
+        csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient, bounds, SHRINK
     )
     gap = _relative_gap(primal, primal - dual, done, k, lambda: cost * (qd - diag))
     if verbose:
@@ -209,9 +224,10 @@ def _logistic_start(alpha, cost):
     return np.where(cost > 0.0, np.clip(alpha, margin, cost - margin), 0.0)
 
 
-def _solve_logistic(problem, y, alpha, seed, k):
+def _solve_logistic(problem, y, alpha, seed, k, threads):
     """Solve one binary log-loss problem from ``alpha`` (strictly inside its bounds on the
-    rows of positive cost; updated in place), as :func:`_solve` does the hinge's.
+    rows of positive cost; updated in place), as :func:`_solve` does the hinge's, on the
+    calling thread (``threads`` is unused).
 
     Each pass visits every row of positive cost; a row's Newton steps stop at the slope
     ``newton_tol``, which drops tenfold (down to ``NEWTON_TOL_MIN``) after each pass that

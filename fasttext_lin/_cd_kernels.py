@@ -18,7 +18,7 @@ shuffle with a splitmix64 generator whose state the Python side seeds and keeps.
 import numpy as np
 from numba import njit
 
-from ._sgd_steps import prefetch
+from ._sgd_steps import atomic_add, prefetch
 
 # Rows ahead of the current one whose nonzeros and scalars a pass prefetches (their row
 # pointers twice as far ahead): a shuffled pass is bound by the latency of fetching rows.
@@ -48,16 +48,22 @@ def squared_row_norms(indptr, data, bias):
 
 
 @njit(cache=True, nogil=True)
-def rebuild_weights(indptr, indices, data, y, alpha, w, bias):
-    """Set ``w = sum_i alpha_i y_i x_i`` (the primal point of a dual one)."""
-    w[:] = 0.0
+def add_dual_rows(indptr, indices, data, y, alpha, bias, lo, hi, w):
+    """``w += sum_i alpha_i y_i x_i`` over the rows ``lo <= i < hi``."""
     last = w.shape[0] - 1
-    for i in range(y.shape[0]):
+    for i in range(lo, hi):
         d = alpha[i] * y[i]
         if d != 0.0:
             for p in range(indptr[i], indptr[i + 1]):
                 w[indices[p]] += d * data[p]
             w[last] += d * bias
+
+
+@njit(cache=True, nogil=True)
+def rebuild_weights(indptr, indices, data, y, alpha, w, bias):
+    """Set ``w = sum_i alpha_i y_i x_i`` (the primal point of a dual one)."""
+    w[:] = 0.0
+    add_dual_rows(indptr, indices, data, y, alpha, bias, 0, y.shape[0], w)
 
 
 @njit(cache=True, inline="always")
@@ -94,27 +100,63 @@ def _prefetch_ahead(indptr, indices, data, y, upper, diag, qd, alpha, index, s, 
         prefetch(qd, j)
 
 
+@njit(cache=True, inline="always")
+def _own_margin(indptr, indices, data, split, i, w, own, bias):
+    """``w.x_i`` with the bias column, where this thread's unpublished changes ``own`` add to
+    the hot columns (the row's first entries, up to ``split[i]``) and to the bias (last)."""
+    n_hot = own.shape[0] - 1
+    z = bias * (w[w.shape[0] - 1] + own[n_hot])
+    for p in range(indptr[i], split[i]):
+        j = indices[p]
+        z += (w[j] + own[j]) * data[p]
+    for p in range(split[i], indptr[i + 1]):
+        z += w[indices[p]] * data[p]
+    return z
+
+
 @njit(cache=True, nogil=True)
-def cd_pass(indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, active,
-            pg_max_old, pg_min_old):
+def publish(w, own):
+    """Add this thread's unpublished changes ``own`` (hot columns ``0..n_hot-1``, the bias
+    last) to the shared ``w`` atomically, and clear them."""
+    n_hot = own.shape[0] - 1
+    for j in range(n_hot):
+        if own[j] != 0.0:
+            atomic_add(w, j, own[j])
+            own[j] = 0.0
+    if own[n_hot] != 0.0:
+        atomic_add(w, w.shape[0] - 1, own[n_hot])
+        own[n_hot] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def cd_pass(indptr, indices, data, split, y, upper, diag, qd, alpha, w, bias, index, active,
+            pg_max_old, pg_min_old, own, every):
     """One pass of dual coordinate descent over ``index[:active]`` in that order.
+
+    Each row's entries before ``split[i]`` are in hot columns (ids below ``n_hot =
+    own.shape[0] - 1``, at most ``split = indptr[:-1]`` for none): their changes, and the
+    bias's, gather in this thread's ``own`` and reach ``w`` (:func:`publish`) after every
+    ``every`` updated rows and at the end; the others go to ``w`` directly. One thread
+    alone sees the same ``w + own`` as if every change went to ``w``; threads sharing ``w``
+    see each other's hot changes at most ``every`` rows late and never fight over their
+    cache lines.
 
     Rows whose projected gradient says their bound will hold (liblinear's shrinking, by the
     previous pass's bounds ``pg_max_old`` and ``pg_min_old``) are swapped past the active
     end. Returns ``(active, pg_max, pg_min, nnz)``: the new active count, the extreme
     projected gradients of this pass, and the nonzeros visited (the pass's work).
     """
-    last = w.shape[0] - 1
+    n_hot = own.shape[0] - 1
     pg_max, pg_min = -np.inf, np.inf
     work = 0
     s = 0
+    since = 0
     while s < active:
         _prefetch_ahead(indptr, indices, data, y, upper, diag, qd, alpha, index, s, active)
         i = index[s]
-        start, stop = indptr[i], indptr[i + 1]
-        work += stop - start
+        work += indptr[i + 1] - indptr[i]
         a = alpha[i]
-        g = y[i] * _margin(indptr, indices, data, i, w, bias) - 1.0 + a * diag[i]
+        g = y[i] * _own_margin(indptr, indices, data, split, i, w, own, bias) - 1.0 + a * diag[i]
         shrink, pg = _projected(g, a, upper[i], pg_max_old, pg_min_old)
         if shrink:
             active -= 1
@@ -127,11 +169,41 @@ def cd_pass(indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, ac
             new = min(max(a - g / qd[i], 0.0), upper[i]) if qd[i] > 0.0 else upper[i]
             alpha[i] = new
             d = (new - a) * y[i]
-            for p in range(start, stop):
+            for p in range(indptr[i], split[i]):
+                own[indices[p]] += d * data[p]
+            for p in range(split[i], indptr[i + 1]):
                 w[indices[p]] += d * data[p]
-            w[last] += d * bias
+            own[n_hot] += d * bias
+            since += 1
+            if since == every:
+                publish(w, own)
+                since = 0
         s += 1
+    publish(w, own)
     return active, pg_max, pg_min, work
+
+
+@njit(cache=True, nogil=True)
+def split_hot(indptr, indices, data, slot, n_hot, lo, hi, out_indices, out_data, split):
+    """Rows ``lo <= i < hi`` of X with their columns renumbered for :func:`cd_pass` on
+    threads: a hot column ``j`` (``slot[j] >= 0``) becomes ``slot[j]``, any other
+    ``n_hot + j`` (``n_hot``: the number of hot columns, ``slot``'s values ``0..n_hot-1``);
+    each row's hot entries come first, in order, the others after them in reverse order,
+    from ``split[i]``."""
+    for i in range(lo, hi):
+        # Signed: an unsigned index minus 1 would be a float in Numba.
+        head, tail = np.int64(indptr[i]), np.int64(indptr[i + 1]) - 1
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            if slot[j] >= 0:
+                out_indices[head] = slot[j]
+                out_data[head] = data[p]
+                head += 1
+            else:
+                out_indices[tail] = n_hot + j
+                out_data[tail] = data[p]
+                tail -= 1
+        split[i] = head
 
 
 @njit(cache=True, inline="always")
@@ -154,7 +226,7 @@ def shuffle(index, n, state):
 
 
 @njit(cache=True, inline="always")
-def _thresholds(pg_max, pg_min, shrink):
+def thresholds(pg_max, pg_min, shrink):
     """The next pass's shrinking bounds from this pass's extremes, ``shrink`` times them
     (liblinear: 1); none on a side whose extreme has the bound's sign."""
     return (shrink * pg_max if pg_max > 0.0 else np.inf,
@@ -164,24 +236,26 @@ def _thresholds(pg_max, pg_min, shrink):
 @njit(cache=True, nogil=True)
 def cd_passes(indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, active,
               bounds, spread, shrink, budget, max_passes, state):
-    """Passes of :func:`cd_pass`, each over ``index[:active]`` freshly shuffled, until one
-    has a projected-gradient spread at most ``spread``, or the passes have visited at least
-    ``budget`` nonzeros, or ``max_passes`` ran.
+    """Passes of :func:`cd_pass` (one thread, no hot columns), each over ``index[:active]``
+    freshly shuffled, until one has a projected-gradient spread at most ``spread``, or the
+    passes have visited at least ``budget`` nonzeros, or ``max_passes`` ran.
 
     ``bounds`` holds the shrinking bounds ``(pg_max_old, pg_min_old)`` and is updated to the
-    next pass's (:func:`_thresholds` with ``shrink``). Returns ``(active, passes, work,
+    next pass's (:func:`thresholds` with ``shrink``). Returns ``(active, passes, work,
     settled)``: the nonzeros visited, and whether the last pass's spread was within
     ``spread``.
     """
     work = 0
+    # No hot columns: only the bias gathers in ``own``, published at each pass's end.
+    own = np.zeros(1)
     for done in range(1, max_passes + 1):
         shuffle(index, active, state)
         active, pg_max, pg_min, visited = cd_pass(
-            indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, active,
-            bounds[0], bounds[1]
+            indptr, indices, data, indptr[:-1], y, upper, diag, qd, alpha, w, bias, index,
+            active, bounds[0], bounds[1], own, -1
         )
         work += visited
-        bounds[0], bounds[1] = _thresholds(pg_max, pg_min, shrink)
+        bounds[0], bounds[1] = thresholds(pg_max, pg_min, shrink)
         if pg_max - pg_min <= spread or work >= budget:
             return active, done, work, pg_max - pg_min <= spread
     return active, max_passes, work, False
@@ -319,20 +393,16 @@ def primal_dual(indptr, indices, data, y, cost, diag, alpha, w, bias, squared):
 
 
 @njit(cache=True, nogil=True)
-def gap_and_screen(indptr, indices, data, y, cost, upper, diag, alpha, w, bias, squared,
-                   index, gradient, bounds, shrink):
-    """:func:`primal_dual` in one sweep over the rows in order, which also sets the active
-    rows from every row's projected gradient at ``w``.
-
-    ``index`` receives the rows of positive ``upper``: first those the bounds
-    ``_thresholds(pg_max, pg_min, shrink)`` of all the rows' extremes do not shrink, in
-    order. ``gradient`` (length n) is scratch; ``bounds`` is set to those bounds. Returns
-    ``(primal, dual, active, spread)``, ``spread = pg_max - pg_min`` over all rows.
-    """
+def sweep_rows(indptr, indices, data, y, cost, upper, diag, alpha, w, bias, squared, gradient,
+               lo, hi):
+    """The rows ``lo <= i < hi``' share of :func:`gap_and_screen`: sets ``gradient[i]``
+    (``y_i w.x_i - 1 + diag_i alpha_i``) and returns ``(loss, quadratic, pg_max, pg_min)``,
+    the sums of ``cost_i loss(y_i w.x_i)`` and ``diag_i alpha_i^2`` and the extreme
+    projected gradients of the rows of positive ``upper``."""
     loss = 0.0
     quadratic = 0.0
     pg_max, pg_min = -np.inf, np.inf
-    for i in range(y.shape[0]):
+    for i in range(lo, hi):
         z = _margin(indptr, indices, data, i, w, bias)
         a = alpha[i]
         loss += _hinge(cost[i], y[i], z, squared)
@@ -342,9 +412,18 @@ def gap_and_screen(indptr, indices, data, y, cost, upper, diag, alpha, w, bias, 
             pg = _projected(gradient[i], a, upper[i], np.inf, -np.inf)[1]
             pg_max = max(pg_max, pg)
             pg_min = min(pg_min, pg)
-    bounds[0], bounds[1] = _thresholds(pg_max, pg_min, shrink)
+    return loss, quadratic, pg_max, pg_min
+
+
+@njit(cache=True, nogil=True)
+def screen_rows(upper, alpha, gradient, index, bounds, pg_max, pg_min, shrink):
+    """Set the active rows from every row's ``gradient`` and the extremes ``pg_max``,
+    ``pg_min`` of all of them (:func:`sweep_rows`): ``bounds`` becomes
+    ``thresholds(pg_max, pg_min, shrink)`` and ``index`` the rows of positive ``upper``,
+    first those these bounds do not shrink, in order. Returns their count."""
+    bounds[0], bounds[1] = thresholds(pg_max, pg_min, shrink)
     active, rest = 0, index.shape[0]
-    for i in range(y.shape[0]):
+    for i in range(upper.shape[0]):
         if upper[i] > 0.0:
             if _projected(gradient[i], alpha[i], upper[i], bounds[0], bounds[1])[0]:
                 rest -= 1
@@ -352,8 +431,33 @@ def gap_and_screen(indptr, indices, data, y, cost, upper, diag, alpha, w, bias, 
             else:
                 index[active] = i
                 active += 1
+    return active
+
+
+@njit(cache=True, nogil=True)
+def gap_and_screen(indptr, indices, data, y, cost, upper, diag, alpha, w, bias, squared,
+                   index, gradient, bounds, shrink):
+    """:func:`primal_dual` in one sweep over the rows in order, which also sets the active
+    rows from every row's projected gradient at ``w``.
+
+    ``index`` receives the rows of positive ``upper``: first those the bounds
+    ``thresholds(pg_max, pg_min, shrink)`` of all the rows' extremes do not shrink, in
+    order. ``gradient`` (length n) is scratch; ``bounds`` is set to those bounds. Returns
+    ``(primal, dual, active, spread)``, ``spread = pg_max - pg_min`` over all rows.
+    """
+    loss, quadratic, pg_max, pg_min = sweep_rows(
+        indptr, indices, data, y, cost, upper, diag, alpha, w, bias, squared, gradient, 0,
+        y.shape[0]
+    )
+    active = screen_rows(upper, alpha, gradient, index, bounds, pg_max, pg_min, shrink)
+    return dual_objectives(loss, quadratic, alpha, w) + (active, pg_max - pg_min)
+
+
+@njit(cache=True, nogil=True)
+def dual_objectives(loss, quadratic, alpha, w):
+    """``(primal, dual)`` from the sums of :func:`sweep_rows` over all rows."""
     half_norm = 0.5 * _dot(w, w)
-    return half_norm + loss, np.sum(alpha) - half_norm - 0.5 * quadratic, active, pg_max - pg_min
+    return half_norm + loss, np.sum(alpha) - half_norm - 0.5 * quadratic
 
 
 # ``w.x_i`` with the bias column, for the log-loss kernels (:mod:`._cd_logistic_kernels`).

@@ -77,6 +77,23 @@ def prefetch(typingctx, array, index):
     return types.void(array, index), codegen
 
 
+@intrinsic
+def atomic_add(typingctx, array, index, value):
+    """``array[index] += value`` as one atomic read-modify-write (``atomicrmw fadd``): no
+    other thread's update of the element is lost, at the price of a locked instruction."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        ary = context.make_array(array_type)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(
+            context, builder, array_type, ary, [args[1]], wraparound=False, boundscheck=False
+        )
+        builder.atomic_rmw("fadd", ptr, args[2], "monotonic")
+        return context.get_dummy_value()
+
+    return types.void(array, index, value), codegen
+
+
 @njit(cache=True, inline="always")
 def prefetch_row(indptr, indices, data, row):
     """Prefetch the nonzeros (indices and values) of CSR row ``row``."""

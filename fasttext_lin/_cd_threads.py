@@ -1,0 +1,232 @@
+"""One dual coordinate descent problem (:mod:`._cd`) on the calling thread or on several.
+
+:class:`Serial` runs the kernels of :mod:`._cd_kernels` as they are. :class:`RowThreads`
+runs them over contiguous slices of the rows, one per thread of a pool, on a copy of X:
+
+- a pass shuffles the active rows, cuts them into slices and runs :func:`cd_pass` on each
+  slice at the same time, the threads sharing ``w`` without locks (asynchronous dual
+  coordinate descent, PASSCoDe: Hsieh, Yu and Dhillon, ICML 2015). A dual variable belongs
+  to one slice, so ``alpha`` stays exact;
+- the columns that nearly every row holds (the bias, stop words) would be written by both
+  threads at nearly every step, their cache lines passed back and forth between the cores:
+  the copy of X renumbers the most frequent columns to ``0..n_hot-1`` and puts them first
+  in each row, and each thread gathers its changes to them privately, adding them to ``w``
+  atomically every ``PUBLISH_ROWS`` updated rows (so the threads see each other's changes
+  there a little late, never lost);
+- an update of any other column that races another thread's on the same column may be
+  lost, so ``w`` may drift from ``w(alpha) = sum_i alpha_i y_i x_i``: before the duality
+  gap is measured, ``w`` is rebuilt from ``alpha`` (each thread adds its rows into its own
+  vector, then the vectors are summed), so the gap certified is that of the exact pair
+  ``(w(alpha), alpha)``;
+- the sweep that measures the gap and screens the rows runs over row slices too, each
+  thread summing its rows; the sums and extremes are combined in slice order.
+
+The optimum is unique in ``w``, so any number of threads ends within the same relative gap
+of it; the path there, the dual point and the last bits of ``w`` depend on the threads'
+timing.
+"""
+
+from itertools import pairwise
+
+import numpy as np
+
+from ._cd_kernels import (
+    add_dual_rows,
+    cd_pass,
+    cd_passes,
+    dual_objectives,
+    gap_and_screen,
+    rebuild_weights,
+    screen_rows,
+    shuffle,
+    split_hot,
+    sweep_rows,
+    thresholds,
+)
+from ._threads import MIN_THREAD_ROWS, _map, per_thread
+
+# The columns a thread's passes keep apart (changes gathered per thread, published every
+# PUBLISH_ROWS updated rows): the HOT_COLUMNS most frequent in a sample of HOT_SAMPLE_ROWS
+# rows.
+HOT_COLUMNS, HOT_SAMPLE_ROWS, PUBLISH_ROWS = 4096, 4096, 1024
+
+
+def on_threads(n_rows, count):
+    """Whether one problem of ``n_rows`` rows runs on ``count`` threads: a slice of all
+    the rows holds at least ``MIN_THREAD_ROWS`` (below, a copy of X and thread hand-overs
+    cost more than they gain)."""
+    return count > 1 and n_rows >= count * MIN_THREAD_ROWS
+
+
+class Serial:
+    """The kernels of one problem, on the calling thread."""
+
+    def passes(self, csr, y, upper, diag, qd, alpha, w, bias, index, active, bounds, spread,
+               shrink, budget, max_passes, state):
+        """:func:`._cd_kernels.cd_passes`."""
+        return cd_passes(*csr, y, upper, diag, qd, alpha, w, bias, index, active, bounds,
+                         spread, shrink, budget, max_passes, state)
+
+    def rebuild(self, csr, y, alpha, w, bias):
+        """:func:`._cd_kernels.rebuild_weights`."""
+        rebuild_weights(*csr, y, alpha, w, bias)
+
+    def weights_of(self, w):
+        """``w`` itself: the rows are X's."""
+        return w
+
+    def sweep(self, csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient,
+              bounds, shrink):
+        """:func:`._cd_kernels.gap_and_screen`."""
+        return gap_and_screen(*csr, y, cost, upper, diag, alpha, w, bias, squared, index,
+                              gradient, bounds, shrink)
+
+
+class RowThreads:
+    """The kernels of one problem over row slices on the ``count`` threads of ``pool``,
+    with the contracts of :class:`Serial`'s (``w`` exact after :meth:`rebuild` and
+    :meth:`sweep`, and drifting by lost updates in :meth:`passes`), on a copy of X
+    (``csr``, ``split``) whose hot columns come first (:meth:`weights_of` maps its
+    ``n_weights`` weights back to X's columns).
+
+    The hot columns are the ``HOT_COLUMNS`` most frequent among ``HOT_SAMPLE_ROWS`` rows
+    evenly spaced over X (all rows if fewer): those that nearly every row holds (stop words,
+    the bias) would otherwise be written by both threads at every step.
+    """
+
+    def __init__(self, pool, count, csr, n_features):
+        self.pool, self.count = pool, count
+        indptr, indices, data = csr
+        n = indptr.shape[0] - 1
+        rows = np.unique(np.linspace(0, n - 1, min(n, HOT_SAMPLE_ROWS)).astype(np.intp))
+        starts = indptr[rows].astype(np.intp)
+        lengths = indptr[rows + 1].astype(np.intp) - starts
+        # The positions of the sample's entries, row after row.
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        counts = np.bincount(indices[np.arange(int(lengths.sum())) + offsets],
+                             minlength=n_features)
+        seen = np.flatnonzero(counts)
+        self.hot = seen[np.argsort(-counts[seen], kind="stable")[:HOT_COLUMNS]]
+        n_hot = self.hot.shape[0]
+        slot = np.full(n_features, -1, dtype=np.int32)
+        slot[self.hot] = np.arange(n_hot, dtype=np.int32)
+        out_indices, out_data = np.empty_like(indices), np.empty_like(data)
+        self.split = np.empty(n, dtype=indptr.dtype)
+        slices = self._row_slices(indptr) or [(0, n)]
+        _map(pool, split_hot, [(indptr, indices, data, slot, n_hot, lo, hi, out_indices,
+                                out_data, self.split) for lo, hi in slices])
+        self.csr = (indptr, out_indices, out_data)
+        self.n_features, self.n_weights = n_features, n_hot + n_features + 1
+        # Each thread's unpublished changes of the hot columns and the bias.
+        self.own = per_thread(count, (n_hot + 1,))
+        self.free = list(self.own)
+        # Each further thread's share of w(alpha), zeros between rebuilds.
+        self.spare = [np.zeros(self.n_weights) for _ in range(count - 1)]
+        # Whether passes ran on threads since w was last rebuilt.
+        self.drifted = False
+
+    def weights_of(self, w):
+        """X's ``n_features + 1`` weights (the bias last) of the copy's weights ``w``."""
+        n_hot = self.hot.shape[0]
+        out = np.empty(self.n_features + 1)
+        out[:-1] = w[n_hot:n_hot + self.n_features]
+        out[self.hot] = w[:n_hot]
+        out[-1] = w[-1]
+        return out
+
+    def _cuts(self, n):
+        """``count + 1`` slice bounds over ``n`` items, or None when a slice would hold
+        fewer than ``MIN_THREAD_ROWS``."""
+        if n < self.count * MIN_THREAD_ROWS:
+            return None
+        return [n * j // self.count for j in range(self.count + 1)]
+
+    def passes(self, csr, y, upper, diag, qd, alpha, w, bias, index, active, bounds, spread,
+               shrink, budget, max_passes, state):
+        """:meth:`Serial.passes` on the copy ``csr``, each pass over ``index[:active]``
+        (freshly shuffled) cut into one slice per thread, each thread publishing its hot
+        changes every ``PUBLISH_ROWS`` updated rows; the rows a slice shrinks go past the
+        new active end."""
+        work = 0
+        for done in range(1, max_passes + 1):
+            shuffle(index, active, state)
+            cuts = self._cuts(active)
+            if cuts is None:
+                active, pg_max, pg_min, visited = cd_pass(
+                    *csr, self.split, y, upper, diag, qd, alpha, w, bias, index, active,
+                    bounds[0], bounds[1], self.own[0], -1
+                )
+            else:
+                self.drifted = True
+                slices = list(pairwise(cuts))
+                results = _map(self.pool, self._pass_slice, [
+                    (*csr, self.split, y, upper, diag, qd, alpha, w, bias, index[lo:hi],
+                     hi - lo, bounds[0], bounds[1]) for lo, hi in slices
+                ])
+                kept = [index[lo:lo + r[0]] for (lo, _), r in zip(slices, results)]
+                shrunk = [index[lo + r[0]:hi] for (lo, hi), r in zip(slices, results)]
+                index[:active] = np.concatenate(kept + shrunk)
+                active = sum(r[0] for r in results)
+                pg_max = max(r[1] for r in results)
+                pg_min = min(r[2] for r in results)
+                visited = sum(r[3] for r in results)
+            work += visited
+            bounds[0], bounds[1] = thresholds(pg_max, pg_min, shrink)
+            if pg_max - pg_min <= spread or work >= budget:
+                return active, done, work, pg_max - pg_min <= spread
+        return active, max_passes, work, False
+
+    def _pass_slice(self, *args):
+        """:func:`cd_pass` over one slice, with a free ``own`` buffer (all zeros between
+        calls: a pass publishes all its changes before it returns)."""
+        own = self.free.pop()
+        try:
+            return cd_pass(*args, own, PUBLISH_ROWS)
+        finally:
+            self.free.append(own)
+
+    def _row_slices(self, indptr):
+        """Slices of all the rows with about as many nonzeros each, or None (too few rows)."""
+        n = indptr.shape[0] - 1
+        if self._cuts(n) is None:
+            return None
+        nnz = int(indptr[-1])
+        cuts = np.searchsorted(indptr, [nnz * j // self.count for j in range(self.count)])
+        return list(pairwise([*np.minimum(cuts, n).tolist(), n]))
+
+    def rebuild(self, csr, y, alpha, w, bias):
+        """:meth:`Serial.rebuild`: each thread adds its rows into its own vector (``w`` for
+        the first), then the others are added to ``w``."""
+        self.drifted = False
+        slices = self._row_slices(csr[0])
+        if slices is None:
+            rebuild_weights(*csr, y, alpha, w, bias)
+            return
+        w[:] = 0.0
+        _map(self.pool, add_dual_rows, [
+            (*csr, y, alpha, bias, lo, hi, out) for (lo, hi), out in zip(slices, [w, *self.spare])
+        ])
+        for out in self.spare:
+            w += out
+            out[:] = 0.0
+
+    def sweep(self, csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient,
+              bounds, shrink):
+        """:meth:`Serial.sweep` at ``w(alpha)`` (rebuilt first if passes ran on threads),
+        each thread sweeping a slice of the rows."""
+        if self.drifted:
+            self.rebuild(csr, y, alpha, w, bias)
+        slices = self._row_slices(csr[0])
+        if slices is None:
+            return gap_and_screen(*csr, y, cost, upper, diag, alpha, w, bias, squared, index,
+                                  gradient, bounds, shrink)
+        parts = _map(self.pool, sweep_rows, [
+            (*csr, y, cost, upper, diag, alpha, w, bias, squared, gradient, lo, hi)
+            for lo, hi in slices
+        ])
+        loss = sum(part[0] for part in parts)
+        quadratic = sum(part[1] for part in parts)
+        pg_max = max(part[2] for part in parts)
+        pg_min = min(part[3] for part in parts)
+        active = screen_rows(upper, alpha, gradient, index, bounds, pg_max, pg_min, shrink)
+        return dual_objectives(loss, quadratic, alpha, w) + (active, pg_max - pg_min)
