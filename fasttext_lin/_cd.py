@@ -28,7 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
-from ._cd_kernels import face_newton, rebuild_weights, squared_row_norms
+from ._cd_kernels import rebuild_weights, squared_row_norms
 from ._cd_threads import RowThreads, Serial, on_threads
 from ._cd_logistic_kernels import logistic_pass, logistic_primal_gap
 from ._constants import EXACT_TOL
@@ -89,16 +89,6 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     )
     tol = EXACT_TOL if est.tol is None else float(est.tol)
     cost = C * weight
-    if est.loss == "log_loss":
-        solve, start = _solve_logistic, _logistic_start
-        problem = (csr, n_features, cost, squared_row_norms(X.indptr, X.data, bias), bias,
-                   tol, max_epochs, est.verbose)
-    else:
-        upper, diag = _bounds(cost, squared)
-        qd = squared_row_norms(X.indptr, X.data, bias) + diag
-        problem = (csr, n_features, upper, diag, qd, cost, bias, squared, tol, max_epochs,
-                   est.verbose)
-        solve, start = _solve, lambda alpha, _: np.minimum(alpha, upper)
     # One problem of the hinges with parallel='hogwild': its passes and sweeps run on the
     # threads (their timing moves the path, not the certified gap). Several: each problem
     # has its own seed, drawn above, and runs on one thread: the model does not depend on
@@ -107,11 +97,21 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     threaded = (positive.shape[0] == 1 and est.parallel == "hogwild"
                 and est.loss in THREADED_LOSSES and on_threads(n, n_threads))
     with ThreadPoolExecutor(n_threads) if threaded else nullcontext() as pool:
-        threads = Serial()
         if threaded:
             # The threads solve it on a copy of X whose hot columns come first.
-            threads = RowThreads(pool, n_threads, csr, n_features)
-            problem = (threads.csr, threads.n_weights - 1, *problem[2:])
+            threads = RowThreads(pool, n_threads, csr, n_features, bias)
+            csr, n_weights, norms = threads.csr, threads.n_weights, threads.norms
+        else:
+            threads, n_weights = Serial(), n_features + 1
+            norms = squared_row_norms(X.indptr, X.data, bias)
+        if est.loss == "log_loss":
+            solve, start = _solve_logistic, _logistic_start
+            problem = (csr, n_weights - 1, cost, norms, bias, tol, max_epochs, est.verbose)
+        else:
+            upper, diag = _bounds(cost, squared)
+            problem = (csr, n_weights - 1, upper, diag, norms + diag, cost, bias, squared, tol,
+                       max_epochs, est.verbose)
+            solve, start = _solve, lambda alpha, _: np.minimum(alpha, upper)
         results = Parallel(n_jobs=1 if threaded else est.n_jobs, prefer="threads")(
             delayed(solve)(problem, np.where(y == label, 1.0, -1.0),
                            start(previous[k], cost), seeds[k], k, threads)
@@ -144,7 +144,7 @@ def _solve(problem, y, alpha, seed, k, threads):
     the current spread or have done ``GAP_EVERY`` sweeps' worth of work; then a sweep over
     all rows (:func:`._cd_kernels.gap_and_screen`) gives the gap and the new active rows, and
     the spread tightens if every row has converged to it. Once it has, a Newton step on the
-    free rows (:func:`._cd_kernels.face_newton`) follows each sweep and every FACE_EVERY
+    free rows (``threads.face_newton``) follows each sweep and every FACE_EVERY
     passes, once the passes since the last step have done as much work as it costs
     (FACE_COST). Returns ``(w, alpha, passes)``, ``w`` of length ``n_features + 1`` (the
     bias weight last).
@@ -156,7 +156,10 @@ def _solve(problem, y, alpha, seed, k, threads):
     # Rows of weight 0 keep alpha = 0: they never enter the passes.
     index = np.flatnonzero(upper > 0.0).astype(np.intp)
     # np.zeros leaves the pages unwritten (calloc); zeros_like writes all of n_features.
-    gradient, scratch = np.empty(y.shape[0]), np.zeros(w.shape)
+    gradient, scratch = np.empty(y.shape[0]), np.zeros((threads.count, w.shape[0]))
+    if threads.count > 1:
+        # Fault the pages in here: threads that fault pages in at once wait on each other.
+        scratch[:] = 0.0
     bounds = np.array([np.inf, -np.inf])
     active, spread, done, gap = index.shape[0], FIRST_SPREAD, 0, np.inf
     budget = GAP_EVERY * (int(csr[0][-1]) + csr[0].shape[0])  # Python ints: no wraparound
@@ -184,8 +187,8 @@ def _solve(problem, y, alpha, seed, k, threads):
             free = np.sort(rows[(alpha[rows] > 0.0) & (alpha[rows] < upper[rows])])
             cost = FACE_COST * FACE_ITERATIONS * int(np.sum(csr[0][free + 1] - csr[0][free]))
             if since_face >= cost:
-                face_newton(*csr, y, upper, diag, bias, alpha, w, free, FACE_ITERATIONS,
-                            scratch)
+                threads.face_newton(csr, y, upper, diag, bias, alpha, w, free,
+                                    FACE_ITERATIONS, scratch)
                 since_face = 0
         # Between sweeps, once the free rows are the right ones, a Newton step on them every
         # FACE_EVERY passes.

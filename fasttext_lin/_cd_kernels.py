@@ -184,15 +184,23 @@ def cd_pass(indptr, indices, data, split, y, upper, diag, qd, alpha, w, bias, in
 
 
 @njit(cache=True, nogil=True)
-def split_hot(indptr, indices, data, slot, n_hot, lo, hi, out_indices, out_data, split):
+def split_hot(indptr, indices, data, slot, n_hot, bias, lo, hi, out_indices, out_data, split,
+              norms):
     """Rows ``lo <= i < hi`` of X with their columns renumbered for :func:`cd_pass` on
     threads: a hot column ``j`` (``slot[j] >= 0``) becomes ``slot[j]``, any other
     ``n_hot + j`` (``n_hot``: the number of hot columns, ``slot``'s values ``0..n_hot-1``);
-    each row's hot entries come first, in order, the others after them in reverse order,
-    from ``split[i]``."""
+    each row's hot entries come first, the others after them from ``split[i]``, each in
+    their order. Sets ``norms[i]`` to :func:`squared_row_norms`' value on the way."""
     for i in range(lo, hi):
-        # Signed: an unsigned index minus 1 would be a float in Numba.
-        head, tail = np.int64(indptr[i]), np.int64(indptr[i + 1]) - 1
+        # Signed positions: unsigned and signed integers together would make floats.
+        head = cold = np.int64(indptr[i])
+        total = bias * bias
+        for p in range(indptr[i], indptr[i + 1]):
+            total += float(data[p]) * data[p]
+            if slot[indices[p]] >= 0:
+                cold += 1
+        norms[i] = total
+        split[i] = cold
         for p in range(indptr[i], indptr[i + 1]):
             j = indices[p]
             if slot[j] >= 0:
@@ -200,10 +208,9 @@ def split_hot(indptr, indices, data, slot, n_hot, lo, hi, out_indices, out_data,
                 out_data[head] = data[p]
                 head += 1
             else:
-                out_indices[tail] = n_hot + j
-                out_data[tail] = data[p]
-                tail -= 1
-        split[i] = head
+                out_indices[cold] = n_hot + j
+                out_data[cold] = data[p]
+                cold += 1
 
 
 @njit(cache=True, inline="always")
@@ -275,15 +282,31 @@ def add_rows(indptr, indices, data, y, bias, rows, coef, u):
 
 
 @njit(cache=True, nogil=True)
-def face_product(indptr, indices, data, y, diag, bias, rows, v, u, out):
-    """``out = (Q_FF + diag_F) v`` for the rows ``F = rows``, ``Q_jk = y_j y_k x_j.x_k``.
-
-    ``u`` (length n_features + 1) is scratch: all zeros on entry, and again on return.
-    """
-    add_rows(indptr, indices, data, y, bias, rows, v, u)
+def row_margins(indptr, indices, data, y, bias, rows, w, out):
+    """``out[k] = y_i w.x_i`` (the bias column last) for the rows ``i = rows[k]``."""
     for k in range(rows.shape[0]):
         i = rows[k]
-        out[k] = y[i] * _margin(indptr, indices, data, i, u, bias) + diag[i] * v[k]
+        out[k] = y[i] * _margin(indptr, indices, data, i, w, bias)
+
+
+@njit(cache=True, nogil=True)
+def summed_margins(indptr, indices, data, y, bias, rows, parts, out):
+    """``out[k] = y_i x_i.u`` for the rows ``i = rows[k]``, ``u`` the sum of ``parts``'
+    rows (one per thread; the bias column last)."""
+    last = parts.shape[1] - 1
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        z = 0.0
+        for m in range(parts.shape[0]):
+            z += bias * parts[m, last]
+            for p in range(indptr[i], indptr[i + 1]):
+                z += parts[m, indices[p]] * data[p]
+        out[k] = y[i] * z
+
+
+@njit(cache=True, nogil=True)
+def clear_rows(indptr, indices, rows, u):
+    """Set ``u`` back to zero on the columns of the rows ``rows`` and the bias column."""
     for k in range(rows.shape[0]):
         i = rows[k]
         for p in range(indptr[i], indptr[i + 1]):
@@ -291,82 +314,12 @@ def face_product(indptr, indices, data, y, diag, bias, rows, v, u, out):
     u[u.shape[0] - 1] = 0.0
 
 
-@njit(cache=True, inline="always")
-def _dot(a, b):
+@njit(cache=True, nogil=True)
+def dot(a, b):
     """``a.b`` in a plain loop: a BLAS call may wake threads that the machine does not have."""
     total = 0.0
     for j in range(a.shape[0]):
         total += a[j] * b[j]
-    return total
-
-
-@njit(cache=True, nogil=True)
-def face_newton(indptr, indices, data, y, upper, diag, bias, alpha, w, rows, iterations,
-                scratch):
-    """A Newton step on the dual restricted to the rows ``rows`` (the others held), by
-    ``iterations`` of conjugate gradients on ``(Q_FF + diag_F) step = -gradient_F`` (the
-    gradient ``y_i w.x_i - 1 + diag_i alpha_i``), then projected on the bounds and halved
-    (at most 8 times) until it raises the dual.
-
-    ``alpha`` and ``w`` move in place; ``scratch`` (length n_features + 1) is zeros on entry
-    and on return. Returns whether the step was taken. Passes crawl along the nearly flat
-    directions of near-duplicate rows; conjugate gradients cross them in a few products.
-    Every operation visits the rows' nonzeros only, never all of ``w``.
-    """
-    m = rows.shape[0]
-    margin, residual = np.empty(m), np.empty(m)
-    product, step = np.empty(m), np.zeros(m)
-    for k in range(m):
-        i = rows[k]
-        margin[k] = y[i] * _margin(indptr, indices, data, i, w, bias)
-        residual[k] = 1.0 - margin[k] - diag[i] * alpha[i]
-    direction = residual.copy()
-    norm = start = _dot(residual, residual)
-    for _ in range(iterations):
-        face_product(indptr, indices, data, y, diag, bias, rows, direction, scratch, product)
-        curvature = _dot(direction, product)
-        if not curvature > 0.0 or norm <= 1e-24 * start:
-            break
-        length = norm / curvature
-        step += length * direction
-        residual -= length * product
-        norm, previous = _dot(residual, residual), norm
-        direction = residual + (norm / previous) * direction
-    change = np.empty(m)
-    for _ in range(8):
-        # The dual's change: sum(change) - 1/2 change' diag change - w.u - 1/2 ||u||^2 with
-        # u = sum_k change_k y_i x_i, where w.u = sum_k change_k margin_k.
-        gain = 0.0
-        for k in range(m):
-            i = rows[k]
-            change[k] = min(max(alpha[i] + step[k], 0.0), upper[i]) - alpha[i]
-            gain += (change[k] - diag[i] * (alpha[i] + 0.5 * change[k]) * change[k]
-                     - change[k] * margin[k])
-        add_rows(indptr, indices, data, y, bias, rows, change, scratch)
-        gain -= 0.5 * _clear_squared(indptr, indices, data, rows, scratch)
-        if gain > 0.0:
-            for k in range(m):
-                alpha[rows[k]] += change[k]
-            add_rows(indptr, indices, data, y, bias, rows, change, w)
-            return True
-        step *= 0.5
-    return False
-
-
-@njit(cache=True, nogil=True)
-def _clear_squared(indptr, indices, data, rows, u):
-    """``||u||^2`` of a ``u`` nonzero only on the columns of the rows ``rows`` (and the bias
-    column, last), which are set back to zero."""
-    total = 0.0
-    for k in range(rows.shape[0]):
-        i = rows[k]
-        for p in range(indptr[i], indptr[i + 1]):
-            j = indices[p]
-            total += u[j] * u[j]
-            u[j] = 0.0
-    last = u.shape[0] - 1
-    total += u[last] * u[last]
-    u[last] = 0.0
     return total
 
 
@@ -388,7 +341,7 @@ def primal_dual(indptr, indices, data, y, cost, diag, alpha, w, bias, squared):
     for i in range(y.shape[0]):
         loss += _hinge(cost[i], y[i], _margin(indptr, indices, data, i, w, bias), squared)
         quadratic += diag[i] * alpha[i] * alpha[i]
-    half_norm = 0.5 * _dot(w, w)
+    half_norm = 0.5 * dot(w, w)
     return half_norm + loss, np.sum(alpha) - half_norm - 0.5 * quadratic
 
 
@@ -456,7 +409,7 @@ def gap_and_screen(indptr, indices, data, y, cost, upper, diag, alpha, w, bias, 
 @njit(cache=True, nogil=True)
 def dual_objectives(loss, quadratic, alpha, w):
     """``(primal, dual)`` from the sums of :func:`sweep_rows` over all rows."""
-    half_norm = 0.5 * _dot(w, w)
+    half_norm = 0.5 * dot(w, w)
     return half_norm + loss, np.sum(alpha) - half_norm - 0.5 * quadratic
 
 

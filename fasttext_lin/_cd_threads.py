@@ -32,14 +32,19 @@ import numpy as np
 
 from ._cd_kernels import (
     add_dual_rows,
+    add_rows,
     cd_pass,
     cd_passes,
+    clear_rows,
+    dot,
     dual_objectives,
     gap_and_screen,
     rebuild_weights,
+    row_margins,
     screen_rows,
     shuffle,
     split_hot,
+    summed_margins,
     sweep_rows,
     thresholds,
 )
@@ -58,7 +63,78 @@ def on_threads(n_rows, count):
     return count > 1 and n_rows >= count * MIN_THREAD_ROWS
 
 
-class Serial:
+class _Rows:
+    """What :class:`Serial` and :class:`RowThreads` share: the Newton step on the free rows,
+    its products over ``count`` slices of them (one thread each, or the calling thread)."""
+
+    pool, count = None, 1
+
+    def _parts(self, n):
+        """``count`` slices of ``n`` rows, or one when a slice would hold fewer than
+        ``MIN_THREAD_ROWS``."""
+        parts = self.count if n >= self.count * MIN_THREAD_ROWS else 1
+        return list(pairwise([n * j // parts for j in range(parts + 1)]))
+
+    def _product(self, csr, y, diag, bias, rows, v, scratch, out):
+        """``out = (Q_FF + diag_F) v`` for the rows ``F = rows``, ``Q_jk = y_j y_k
+        x_j.x_k``: each slice's rows add ``v_k y_i x_i`` into a row of ``scratch`` (zeros
+        on entry and on return), then each slice's ``y_i x_i`` meets their sum."""
+        parts = self._parts(rows.shape[0])
+        _map(self.pool, add_rows, [(*csr, y, bias, rows[lo:hi], v[lo:hi], scratch[m])
+                                   for m, (lo, hi) in enumerate(parts)])
+        _map(self.pool, summed_margins, [(*csr, y, bias, rows[lo:hi], scratch[:len(parts)],
+                                          out[lo:hi]) for lo, hi in parts])
+        _map(self.pool, clear_rows, [(csr[0], csr[1], rows[lo:hi], scratch[m])
+                                     for m, (lo, hi) in enumerate(parts)])
+        out += diag[rows] * v
+
+    def face_newton(self, csr, y, upper, diag, bias, alpha, w, rows, iterations, scratch):
+        """A Newton step on the dual restricted to the rows ``rows`` (the others held), by
+        ``iterations`` of conjugate gradients on ``(Q_FF + diag_F) step = -gradient_F``
+        (the gradient ``y_i w.x_i - 1 + diag_i alpha_i``), then projected on the bounds and
+        halved (at most 8 times) until it raises the dual.
+
+        ``alpha`` and ``w`` move in place; ``scratch`` (``count`` rows of ``w``'s length)
+        is zeros on entry and on return. Returns whether the step was taken. Passes crawl
+        along the nearly flat directions of near-duplicate rows; conjugate gradients cross
+        them in a few products. Every product visits the rows' nonzeros only, never all of
+        ``w``.
+        """
+        m = rows.shape[0]
+        margin, product = np.empty(m), np.empty(m)
+        _map(self.pool, row_margins, [(*csr, y, bias, rows[lo:hi], w, margin[lo:hi])
+                                      for lo, hi in self._parts(m)])
+        a, top, d = alpha[rows], upper[rows], diag[rows]
+        residual = 1.0 - margin - d * a
+        direction, step = residual.copy(), np.zeros(m)
+        norm = start = dot(residual, residual)
+        for _ in range(iterations):
+            self._product(csr, y, diag, bias, rows, direction, scratch, product)
+            curvature = dot(direction, product)
+            if not curvature > 0.0 or norm <= 1e-24 * start:
+                break
+            length = norm / curvature
+            step += length * direction
+            residual -= length * product
+            norm, previous = dot(residual, residual), norm
+            direction = residual + (norm / previous) * direction
+        for _ in range(8):
+            change = np.minimum(np.maximum(a + step, 0.0), top) - a
+            # The dual's change: sum(change) - 1/2 change' diag change - w.u - 1/2 ||u||^2
+            # with u = sum_k change_k y_i x_i, where w.u = change.margin and ||u||^2 =
+            # change' Q_FF change.
+            self._product(csr, y, diag, bias, rows, change, scratch, product)
+            gain = (change.sum() - dot(d * (a + 0.5 * change), change) - dot(change, margin)
+                    - 0.5 * (dot(change, product) - dot(d * change, change)))
+            if gain > 0.0:
+                alpha[rows] = a + change
+                add_rows(*csr, y, bias, rows, change, w)
+                return True
+            step *= 0.5
+        return False
+
+
+class Serial(_Rows):
     """The kernels of one problem, on the calling thread."""
 
     def passes(self, csr, y, upper, diag, qd, alpha, w, bias, index, active, bounds, spread,
@@ -82,7 +158,7 @@ class Serial:
                               gradient, bounds, shrink)
 
 
-class RowThreads:
+class RowThreads(_Rows):
     """The kernels of one problem over row slices on the ``count`` threads of ``pool``,
     with the contracts of :class:`Serial`'s (``w`` exact after :meth:`rebuild` and
     :meth:`sweep`, and drifting by lost updates in :meth:`passes`), on a copy of X
@@ -94,7 +170,7 @@ class RowThreads:
     the bias) would otherwise be written by both threads at every step.
     """
 
-    def __init__(self, pool, count, csr, n_features):
+    def __init__(self, pool, count, csr, n_features, bias):
         self.pool, self.count = pool, count
         indptr, indices, data = csr
         n = indptr.shape[0] - 1
@@ -112,16 +188,21 @@ class RowThreads:
         slot[self.hot] = np.arange(n_hot, dtype=np.int32)
         out_indices, out_data = np.empty_like(indices), np.empty_like(data)
         self.split = np.empty(n, dtype=indptr.dtype)
+        # ``||x_i||^2 + bias^2`` per row, as :func:`._cd_kernels.squared_row_norms` gives.
+        self.norms = np.empty(n)
         slices = self._row_slices(indptr) or [(0, n)]
-        _map(pool, split_hot, [(indptr, indices, data, slot, n_hot, lo, hi, out_indices,
-                                out_data, self.split) for lo, hi in slices])
+        _map(pool, split_hot, [(indptr, indices, data, slot, n_hot, bias, lo, hi, out_indices,
+                                out_data, self.split, self.norms) for lo, hi in slices])
         self.csr = (indptr, out_indices, out_data)
         self.n_features, self.n_weights = n_features, n_hot + n_features + 1
         # Each thread's unpublished changes of the hot columns and the bias.
         self.own = per_thread(count, (n_hot + 1,))
         self.free = list(self.own)
-        # Each further thread's share of w(alpha), zeros between rebuilds.
+        # Each further thread's share of w(alpha), zeros between rebuilds (its pages
+        # faulted in here: threads that fault pages in at once wait on each other).
         self.spare = [np.zeros(self.n_weights) for _ in range(count - 1)]
+        for out in self.spare:
+            out[:] = 0.0
         # Whether passes ran on threads since w was last rebuilt.
         self.drifted = False
 
@@ -206,7 +287,14 @@ class RowThreads:
         _map(self.pool, add_dual_rows, [
             (*csr, y, alpha, bias, lo, hi, out) for (lo, hi), out in zip(slices, [w, *self.spare])
         ])
-        for out in self.spare:
+        # NumPy adds without the GIL: each thread adds up a slice of the columns.
+        _map(self.pool, self._gather, [(w[lo:hi], [out[lo:hi] for out in self.spare])
+                                       for lo, hi in self._parts(w.shape[0])])
+
+    @staticmethod
+    def _gather(w, spare):
+        """Add the ``spare`` vectors to ``w`` and clear them."""
+        for out in spare:
             w += out
             out[:] = 0.0
 

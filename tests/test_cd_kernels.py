@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from naive import naive_gap_and_screen
 
-from fasttext_lin._cd_kernels import face_newton, gap_and_screen, primal_dual, shuffle
+from fasttext_lin import _cd_threads
+from fasttext_lin._cd_kernels import gap_and_screen, primal_dual, shuffle
 
 
 @st.composite
@@ -48,15 +49,33 @@ def test_gap_and_screen_is_the_numpy_sweep(point, shrink):
                                          bias, squared)
 
 
+class _TwoSlices(_cd_threads._Rows):
+    """The face Newton step's products over two slices of the rows (however few), in
+    turn."""
+
+    count = 2
+
+    def _parts(self, n):
+        return [(0, n // 2), (n // 2, n)]
+
+
+def _face_newton(threads, X, y, upper, diag, bias, alpha, w, rows, iterations):
+    """Run ``threads.face_newton``; return ``(taken, scratch)``."""
+    scratch = np.zeros((threads.count, w.shape[0]))
+    taken = threads.face_newton((X.indptr, X.indices, X.data), y, upper, diag, bias, alpha, w,
+                                rows, iterations, scratch)
+    return taken, scratch
+
+
 @settings(max_examples=60, deadline=None)
-@given(dual_points(), st.integers(0, 30))
-def test_face_newton_raises_the_dual_within_the_bounds(point, iterations):
+@given(dual_points(), st.integers(0, 30), st.sampled_from([_cd_threads.Serial, _TwoSlices]))
+def test_face_newton_raises_the_dual_within_the_bounds(point, iterations, threads):
     X, y, cost, upper, diag, alpha, w, bias, squared = point
     rows = np.flatnonzero((alpha > 0) & (alpha < upper))
     before = primal_dual(X.indptr, X.indices, X.data, y, cost, diag, alpha, w, bias, squared)[1]
-    moved, scratch = alpha.copy(), np.zeros_like(w)
-    taken = face_newton(X.indptr, X.indices, X.data, y, upper, diag, bias, moved, w, rows,
-                        iterations, scratch)
+    moved = alpha.copy()
+    taken, scratch = _face_newton(threads(), X, y, upper, diag, bias, moved, w, rows,
+                                  iterations)
     after = primal_dual(X.indptr, X.indices, X.data, y, cost, diag, moved, w, bias, squared)[1]
     assert not scratch.any()
     assert np.all((moved >= 0) & (moved <= upper))
@@ -74,8 +93,7 @@ def test_face_newton_solves_a_free_face_exactly():
     upper, diag = np.full(8, np.inf), np.full(8, 5.0)
     alpha = np.full(8, 1e-3)
     w = np.append(X.T @ (alpha * y), 0.0)
-    face_newton(X.indptr, X.indices, X.data, y, upper, diag, 0.0, alpha, w, np.arange(8), 50,
-                np.zeros_like(w))
+    _face_newton(_cd_threads.Serial(), X, y, upper, diag, 0.0, alpha, w, np.arange(8), 50)
     Q = (y[:, None] * X.toarray()) @ (y[:, None] * X.toarray()).T + np.diag(diag)
     optimum = np.linalg.solve(Q, np.ones(8))
     assert np.all(optimum > 0)

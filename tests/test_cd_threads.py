@@ -15,7 +15,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from fasttext_lin import LinearClassifier
 from fasttext_lin import _cd_threads
-from fasttext_lin._cd_kernels import cd_pass, gap_and_screen, rebuild_weights, split_hot
+from fasttext_lin._cd_kernels import (
+    cd_pass,
+    gap_and_screen,
+    rebuild_weights,
+    split_hot,
+    squared_row_norms,
+)
 from fasttext_lin._cd_threads import RowThreads, Serial
 from fasttext_lin._sgd_steps import atomic_add
 
@@ -53,17 +59,19 @@ def test_split_hot_renumbers_and_puts_hot_entries_first(case):
     X, slot, n_hot = case
     indices, data = np.empty_like(X.indices), np.empty_like(X.data)
     split = np.empty(X.shape[0], dtype=X.indptr.dtype)
-    split_hot(X.indptr, X.indices, X.data, slot, n_hot, 0, X.shape[0], indices, data, split)
+    norms = np.empty(X.shape[0])
+    split_hot(X.indptr, X.indices, X.data, slot, n_hot, 2.0, 0, X.shape[0], indices, data, split,
+              norms)
+    np.testing.assert_array_equal(norms, squared_row_norms(X.indptr, X.data, 2.0))
     for i in range(X.shape[0]):
         start, stop = X.indptr[i], X.indptr[i + 1]
         row = X.indices[start:stop]
         want = np.where(slot[row] >= 0, slot[row], n_hot + row)
         n_row_hot = int((slot[row] >= 0).sum())
         assert split[i] == start + n_row_hot
-        # The hot entries in order, then the others (in reverse order).
+        # The hot entries in order, then the others in order.
         np.testing.assert_array_equal(indices[start:split[i]], want[slot[row] >= 0])
-        np.testing.assert_array_equal(np.sort(indices[split[i]:stop]),
-                                      np.sort(want[slot[row] < 0]))
+        np.testing.assert_array_equal(indices[split[i]:stop], want[slot[row] < 0])
         got = dict(zip(indices[start:stop].tolist(), data[start:stop].tolist()))
         assert got == dict(zip(want.tolist(), X.data[start:stop].tolist()))
 
@@ -98,11 +106,11 @@ def test_pass_with_hot_columns_is_the_numpy_pass(case, seed, every, squared, bia
     want_w, want_alpha = _naive_pass(X, y, upper, diag, alpha, order, bias)
 
     indices, data = np.empty_like(X.indices), np.empty_like(X.data)
-    split = np.empty(n, dtype=X.indptr.dtype)
-    split_hot(X.indptr, X.indices, X.data, slot, n_hot, 0, n, indices, data, split)
+    split, norms = np.empty(n, dtype=X.indptr.dtype), np.empty(n)
+    split_hot(X.indptr, X.indices, X.data, slot, n_hot, bias, 0, n, indices, data, split, norms)
     w = np.zeros(n_hot + d + 1)
     rebuild_weights(X.indptr, indices, data, y, alpha, w, bias)
-    qd = np.asarray(X.multiply(X).sum(axis=1)).ravel() + bias * bias + diag
+    qd = norms + diag
     own = np.zeros(n_hot + 1)
     got_alpha = alpha.copy()
     active, _, _, work = cd_pass(X.indptr, indices, data, split, y, upper, diag, qd, got_alpha,
@@ -140,7 +148,7 @@ def _row_threads(X, count=2):
 
     pool = ThreadPoolExecutor(count)
     X = X.tocsr()
-    return pool, RowThreads(pool, count, (X.indptr, X.indices, X.data), X.shape[1])
+    return pool, RowThreads(pool, count, (X.indptr, X.indices, X.data), X.shape[1], 1.0)
 
 
 def test_row_threads_rebuild_sweep_and_weights_are_the_serial_ones(small_slices):
@@ -154,6 +162,7 @@ def test_row_threads_rebuild_sweep_and_weights_are_the_serial_ones(small_slices)
     pool, threads = _row_threads(X)
     with pool:
         assert threads.hot.shape[0] == 5 and threads.n_weights == 5 + d + 1
+        np.testing.assert_array_equal(threads.norms, squared_row_norms(X.indptr, X.data, 1.0))
         w = np.zeros(threads.n_weights)
         threads.rebuild(threads.csr, y, alpha, w, bias)
         want = np.zeros(d + 1)
