@@ -95,7 +95,7 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     # n_jobs.
     n_threads = effective_n_jobs(est.n_jobs)
     threaded = (positive.shape[0] == 1 and est.parallel == "hogwild"
-                and est.loss in THREADED_LOSSES and on_threads(n, n_threads))
+                and est.loss in THREADED_LOSSES and on_threads(n, X.nnz, n_threads))
     with ThreadPoolExecutor(n_threads) if threaded else nullcontext() as pool:
         if threaded:
             # The threads solve it on a copy of X whose hot columns come first.

@@ -48,22 +48,16 @@ def squared_row_norms(indptr, data, bias):
 
 
 @njit(cache=True, nogil=True)
-def add_dual_rows(indptr, indices, data, y, alpha, bias, lo, hi, w):
-    """``w += sum_i alpha_i y_i x_i`` over the rows ``lo <= i < hi``."""
+def rebuild_weights(indptr, indices, data, y, alpha, w, bias):
+    """Set ``w = sum_i alpha_i y_i x_i`` (the primal point of a dual one)."""
+    w[:] = 0.0
     last = w.shape[0] - 1
-    for i in range(lo, hi):
+    for i in range(y.shape[0]):
         d = alpha[i] * y[i]
         if d != 0.0:
             for p in range(indptr[i], indptr[i + 1]):
                 w[indices[p]] += d * data[p]
             w[last] += d * bias
-
-
-@njit(cache=True, nogil=True)
-def rebuild_weights(indptr, indices, data, y, alpha, w, bias):
-    """Set ``w = sum_i alpha_i y_i x_i`` (the primal point of a dual one)."""
-    w[:] = 0.0
-    add_dual_rows(indptr, indices, data, y, alpha, bias, 0, y.shape[0], w)
 
 
 @njit(cache=True, inline="always")
@@ -130,16 +124,16 @@ def publish(w, own):
 
 @njit(cache=True, nogil=True)
 def cd_pass(indptr, indices, data, split, y, upper, diag, qd, alpha, w, bias, index, active,
-            pg_max_old, pg_min_old, own, every):
+            pg_max_old, pg_min_old, own, every, shared):
     """One pass of dual coordinate descent over ``index[:active]`` in that order.
 
     Each row's entries before ``split[i]`` are in hot columns (ids below ``n_hot =
-    own.shape[0] - 1``, at most ``split = indptr[:-1]`` for none): their changes, and the
-    bias's, gather in this thread's ``own`` and reach ``w`` (:func:`publish`) after every
-    ``every`` updated rows and at the end; the others go to ``w`` directly. One thread
-    alone sees the same ``w + own`` as if every change went to ``w``; threads sharing ``w``
-    see each other's hot changes at most ``every`` rows late and never fight over their
-    cache lines.
+    own.shape[0] - 1``; ``split = indptr[:-1]`` for none): their changes, and the bias's,
+    gather in this thread's ``own`` and reach ``w`` (:func:`publish`) after every ``every``
+    updated rows and at the end; the others go to ``w`` directly, atomically if ``shared``
+    (other threads update ``w`` too). One thread alone sees the same ``w + own`` as if
+    every change went to ``w``; threads sharing ``w`` see each other's hot changes at most
+    ``every`` rows late, never fight over those cache lines, and lose no update.
 
     Rows whose projected gradient says their bound will hold (liblinear's shrinking, by the
     previous pass's bounds ``pg_max_old`` and ``pg_min_old``) are swapped past the active
@@ -171,8 +165,12 @@ def cd_pass(indptr, indices, data, split, y, upper, diag, qd, alpha, w, bias, in
             d = (new - a) * y[i]
             for p in range(indptr[i], split[i]):
                 own[indices[p]] += d * data[p]
-            for p in range(split[i], indptr[i + 1]):
-                w[indices[p]] += d * data[p]
+            if shared:
+                for p in range(split[i], indptr[i + 1]):
+                    atomic_add(w, indices[p], d * data[p])
+            else:
+                for p in range(split[i], indptr[i + 1]):
+                    w[indices[p]] += d * data[p]
             own[n_hot] += d * bias
             since += 1
             if since == every:
@@ -259,7 +257,7 @@ def cd_passes(indptr, indices, data, y, upper, diag, qd, alpha, w, bias, index, 
         shuffle(index, active, state)
         active, pg_max, pg_min, visited = cd_pass(
             indptr, indices, data, indptr[:-1], y, upper, diag, qd, alpha, w, bias, index,
-            active, bounds[0], bounds[1], own, -1
+            active, bounds[0], bounds[1], own, -1, False
         )
         work += visited
         bounds[0], bounds[1] = thresholds(pg_max, pg_min, shrink)

@@ -11,15 +11,14 @@ runs them over contiguous slices of the rows, one per thread of a pool, on a cop
   threads at nearly every step, their cache lines passed back and forth between the cores:
   the copy of X renumbers the most frequent columns to ``0..n_hot-1`` and puts them first
   in each row, and each thread gathers its changes to them privately, adding them to ``w``
-  atomically every ``PUBLISH_ROWS`` updated rows (so the threads see each other's changes
-  there a little late, never lost);
-- an update of any other column that races another thread's on the same column may be
-  lost, so ``w`` may drift from ``w(alpha) = sum_i alpha_i y_i x_i``: before the duality
-  gap is measured, ``w`` is rebuilt from ``alpha`` (each thread adds its rows into its own
-  vector, then the vectors are summed), so the gap certified is that of the exact pair
-  ``(w(alpha), alpha)``;
-- the sweep that measures the gap and screens the rows runs over row slices too, each
-  thread summing its rows; the sums and extremes are combined in slice order.
+  every ``PUBLISH_ROWS`` updated rows (the threads see each other's changes there a little
+  late);
+- every change reaches ``w`` by an atomic addition (PASSCoDe-Atomic), the other columns'
+  at once: no update is lost, so ``w`` stays ``w(alpha) = sum_i alpha_i y_i x_i`` (up to
+  rounding, as on one thread) and the duality gap is certified as on one thread;
+- the sweep that measures the gap and screens the rows, and the products of the Newton
+  step on the free rows, run over row slices too, each thread summing its rows; the sums
+  and extremes are combined in slice order.
 
 The optimum is unique in ``w``, so any number of threads ends within the same relative gap
 of it; the path there, the dual point and the last bits of ``w`` depend on the threads'
@@ -31,7 +30,6 @@ from itertools import pairwise
 import numpy as np
 
 from ._cd_kernels import (
-    add_dual_rows,
     add_rows,
     cd_pass,
     cd_passes,
@@ -54,13 +52,16 @@ from ._threads import MIN_THREAD_ROWS, _map, per_thread
 # PUBLISH_ROWS updated rows): the HOT_COLUMNS most frequent in a sample of HOT_SAMPLE_ROWS
 # rows.
 HOT_COLUMNS, HOT_SAMPLE_ROWS, PUBLISH_ROWS = 4096, 4096, 1024
+# The least nonzeros a thread's slice of X holds for the problem to run on threads.
+MIN_THREAD_NONZEROS = 1 << 22
 
 
-def on_threads(n_rows, count):
-    """Whether one problem of ``n_rows`` rows runs on ``count`` threads: a slice of all
-    the rows holds at least ``MIN_THREAD_ROWS`` (below, a copy of X and thread hand-overs
-    cost more than they gain)."""
-    return count > 1 and n_rows >= count * MIN_THREAD_ROWS
+def on_threads(n_rows, nnz, count):
+    """Whether one problem of ``n_rows`` rows and ``nnz`` nonzeros runs on ``count``
+    threads: a thread's slice of all the rows holds at least ``MIN_THREAD_ROWS`` rows and
+    ``MIN_THREAD_NONZEROS`` nonzeros (below, the copy of X and the threads' hand-overs
+    cost about what they gain: bench/results/cd_threads.md)."""
+    return count > 1 and n_rows >= count * MIN_THREAD_ROWS and nnz >= count * MIN_THREAD_NONZEROS
 
 
 class _Rows:
@@ -68,6 +69,10 @@ class _Rows:
     its products over ``count`` slices of them (one thread each, or the calling thread)."""
 
     pool, count = None, 1
+
+    def rebuild(self, csr, y, alpha, w, bias):
+        """:func:`._cd_kernels.rebuild_weights` (on the calling thread)."""
+        rebuild_weights(*csr, y, alpha, w, bias)
 
     def _parts(self, n):
         """``count`` slices of ``n`` rows, or one when a slice would hold fewer than
@@ -143,10 +148,6 @@ class Serial(_Rows):
         return cd_passes(*csr, y, upper, diag, qd, alpha, w, bias, index, active, bounds,
                          spread, shrink, budget, max_passes, state)
 
-    def rebuild(self, csr, y, alpha, w, bias):
-        """:func:`._cd_kernels.rebuild_weights`."""
-        rebuild_weights(*csr, y, alpha, w, bias)
-
     def weights_of(self, w):
         """``w`` itself: the rows are X's."""
         return w
@@ -160,10 +161,9 @@ class Serial(_Rows):
 
 class RowThreads(_Rows):
     """The kernels of one problem over row slices on the ``count`` threads of ``pool``,
-    with the contracts of :class:`Serial`'s (``w`` exact after :meth:`rebuild` and
-    :meth:`sweep`, and drifting by lost updates in :meth:`passes`), on a copy of X
-    (``csr``, ``split``) whose hot columns come first (:meth:`weights_of` maps its
-    ``n_weights`` weights back to X's columns).
+    with the contracts of :class:`Serial`'s, on a copy of X (``csr``, ``split``) whose hot
+    columns come first (:meth:`weights_of` maps its ``n_weights`` weights back to X's
+    columns).
 
     The hot columns are the ``HOT_COLUMNS`` most frequent among ``HOT_SAMPLE_ROWS`` rows
     evenly spaced over X (all rows if fewer): those that nearly every row holds (stop words,
@@ -198,14 +198,6 @@ class RowThreads(_Rows):
         # Each thread's unpublished changes of the hot columns and the bias.
         self.own = per_thread(count, (n_hot + 1,))
         self.free = list(self.own)
-        # Each further thread's share of w(alpha), zeros between rebuilds (its pages
-        # faulted in here: threads that fault pages in at once wait on each other).
-        self.spare = [np.zeros(self.n_weights) for _ in range(count - 1)]
-        for out in self.spare:
-            out[:] = 0.0
-        # Whether passes ran on threads since w was last rebuilt.
-        self.drifted = False
-
     def weights_of(self, w):
         """X's ``n_features + 1`` weights (the bias last) of the copy's weights ``w``."""
         n_hot = self.hot.shape[0]
@@ -235,10 +227,9 @@ class RowThreads(_Rows):
             if cuts is None:
                 active, pg_max, pg_min, visited = cd_pass(
                     *csr, self.split, y, upper, diag, qd, alpha, w, bias, index, active,
-                    bounds[0], bounds[1], self.own[0], -1
+                    bounds[0], bounds[1], self.own[0], -1, False
                 )
             else:
-                self.drifted = True
                 slices = list(pairwise(cuts))
                 results = _map(self.pool, self._pass_slice, [
                     (*csr, self.split, y, upper, diag, qd, alpha, w, bias, index[lo:hi],
@@ -262,7 +253,7 @@ class RowThreads(_Rows):
         calls: a pass publishes all its changes before it returns)."""
         own = self.free.pop()
         try:
-            return cd_pass(*args, own, PUBLISH_ROWS)
+            return cd_pass(*args, own, PUBLISH_ROWS, True)
         finally:
             self.free.append(own)
 
@@ -275,35 +266,9 @@ class RowThreads(_Rows):
         cuts = np.searchsorted(indptr, [nnz * j // self.count for j in range(self.count)])
         return list(pairwise([*np.minimum(cuts, n).tolist(), n]))
 
-    def rebuild(self, csr, y, alpha, w, bias):
-        """:meth:`Serial.rebuild`: each thread adds its rows into its own vector (``w`` for
-        the first), then the others are added to ``w``."""
-        self.drifted = False
-        slices = self._row_slices(csr[0])
-        if slices is None:
-            rebuild_weights(*csr, y, alpha, w, bias)
-            return
-        w[:] = 0.0
-        _map(self.pool, add_dual_rows, [
-            (*csr, y, alpha, bias, lo, hi, out) for (lo, hi), out in zip(slices, [w, *self.spare])
-        ])
-        # NumPy adds without the GIL: each thread adds up a slice of the columns.
-        _map(self.pool, self._gather, [(w[lo:hi], [out[lo:hi] for out in self.spare])
-                                       for lo, hi in self._parts(w.shape[0])])
-
-    @staticmethod
-    def _gather(w, spare):
-        """Add the ``spare`` vectors to ``w`` and clear them."""
-        for out in spare:
-            w += out
-            out[:] = 0.0
-
     def sweep(self, csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient,
               bounds, shrink):
-        """:meth:`Serial.sweep` at ``w(alpha)`` (rebuilt first if passes ran on threads),
-        each thread sweeping a slice of the rows."""
-        if self.drifted:
-            self.rebuild(csr, y, alpha, w, bias)
+        """:meth:`Serial.sweep`, each thread sweeping a slice of the rows."""
         slices = self._row_slices(csr[0])
         if slices is None:
             return gap_and_screen(*csr, y, cost, upper, diag, alpha, w, bias, squared, index,

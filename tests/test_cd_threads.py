@@ -38,6 +38,7 @@ def small_slices(monkeypatch):
     """Threads on the 300-row fixture: slices of 16 rows, 5 hot columns, publishing every 3
     updated rows."""
     monkeypatch.setattr(_cd_threads, "MIN_THREAD_ROWS", 16)
+    monkeypatch.setattr(_cd_threads, "MIN_THREAD_NONZEROS", 16)
     monkeypatch.setattr(_cd_threads, "HOT_COLUMNS", 5)
     monkeypatch.setattr(_cd_threads, "PUBLISH_ROWS", 3)
 
@@ -93,8 +94,8 @@ def _naive_pass(X, y, upper, diag, alpha, order, bias):
 
 @settings(max_examples=60, deadline=None)
 @given(csr_and_slots(), st.integers(0, 2**31 - 1), st.sampled_from([1, 2, -1]),
-       st.booleans(), st.sampled_from([0.0, 1.0]))
-def test_pass_with_hot_columns_is_the_numpy_pass(case, seed, every, squared, bias):
+       st.booleans(), st.sampled_from([0.0, 1.0]), st.booleans())
+def test_pass_with_hot_columns_is_the_numpy_pass(case, seed, every, squared, bias, shared):
     X, slot, n_hot = case
     n, d = X.shape
     rng = np.random.default_rng(seed)
@@ -114,7 +115,8 @@ def test_pass_with_hot_columns_is_the_numpy_pass(case, seed, every, squared, bia
     own = np.zeros(n_hot + 1)
     got_alpha = alpha.copy()
     active, _, _, work = cd_pass(X.indptr, indices, data, split, y, upper, diag, qd, got_alpha,
-                                 w, bias, order.astype(np.intp), n, np.inf, -np.inf, own, every)
+                                 w, bias, order.astype(np.intp), n, np.inf, -np.inf, own, every,
+                                 shared)
     assert active == n and work == X.nnz
     assert not own.any()  # all published
     np.testing.assert_allclose(got_alpha, want_alpha, rtol=1e-10, atol=1e-12)
@@ -151,7 +153,7 @@ def _row_threads(X, count=2):
     return pool, RowThreads(pool, count, (X.indptr, X.indices, X.data), X.shape[1], 1.0)
 
 
-def test_row_threads_rebuild_sweep_and_weights_are_the_serial_ones(small_slices):
+def test_row_threads_sweep_and_weights_are_the_serial_ones(small_slices):
     X, y = _a9a()
     y = np.where(y > 0, 1.0, -1.0)
     rng = np.random.default_rng(0)
@@ -181,7 +183,8 @@ def test_row_threads_rebuild_sweep_and_weights_are_the_serial_ones(small_slices)
 
 
 def _gap(model, X, y, loss):
-    """The relative duality gap of a binary 'cd' model, in NumPy (bias 1)."""
+    """The relative duality gap of a binary 'cd' model, in NumPy (bias 1); checks that its
+    weights are those of its dual variables (no update lost)."""
     w = np.append(model.coef_.ravel(), model.intercept_[0])
     Xb = sp.hstack([X, np.ones((X.shape[0], 1))], format="csr")
     yy = np.where(y == model.classes_[1], 1.0, -1.0)
@@ -263,3 +266,25 @@ def test_threaded_cd_is_tagged_non_deterministic():
     assert not LinearClassifier("hinge", n_jobs=2,
                                 parallel="deterministic").__sklearn_tags__().non_deterministic
     assert not LinearClassifier("softmax", n_jobs=2).__sklearn_tags__().non_deterministic
+
+
+def test_passes_on_threads_keep_w_the_weights_of_alpha(small_slices):
+    X, y = _a9a()
+    y = np.where(y > 0, 1.0, -1.0)
+    n, d = X.shape
+    upper, diag = np.ones(n), np.zeros(n)
+    pool, threads = _row_threads(X)
+    with pool:
+        alpha, w = np.zeros(n), np.zeros(threads.n_weights)
+        qd = threads.norms + diag
+        index, bounds = np.arange(n, dtype=np.intp), np.array([np.inf, -np.inf])
+        active, passes, work, _ = threads.passes(
+            threads.csr, y, upper, diag, qd, alpha, w, 1.0, index, n, bounds, -1.0, 0.0,
+            np.iinfo(np.int64).max, 20, np.array([7], dtype=np.uint64))
+        assert passes == 20 and work > 0 and 0 < active <= n
+        np.testing.assert_array_equal(np.sort(index), np.arange(n))
+        assert not threads.own.any()  # every change published
+        want = np.zeros(threads.n_weights)
+        rebuild_weights(*threads.csr, y, alpha, want, 1.0)
+        np.testing.assert_allclose(w, want, rtol=1e-10, atol=1e-12)
+        assert np.all((alpha >= 0.0) & (alpha <= 1.0)) and alpha.any()
