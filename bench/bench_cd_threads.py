@@ -37,8 +37,7 @@ LOSSES = ("hinge", "squared_hinge")
 # The steps of a fit timed by the breakdown: (object, method) of fasttext_lin's modules.
 STEPS = {
     "passes": ("_cd_threads", ("Serial", "RowThreads"), "passes"),
-    "gap sweeps (with the rebuild of w on threads)": ("_cd_threads", ("Serial", "RowThreads"),
-                                                      "sweep"),
+    "gap sweeps": ("_cd_threads", ("Serial", "RowThreads"), "sweep"),
     "Newton steps on the free rows": ("_cd_threads", ("Serial", "RowThreads"), "face_newton"),
     "copy of X, hot columns first (threads)": ("_cd_threads", ("RowThreads",), "__init__"),
     "row norms (one thread)": ("_cd", (None,), "squared_row_norms"),
