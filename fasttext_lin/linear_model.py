@@ -195,15 +195,15 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         does not depend on ``n_jobs``). A binary 'hinge' or 'squared_hinge' model with
         ``parallel='hogwild'`` (the default) and at least 1024 rows and 2^22 nonzeros a
         thread is trained on ``n_jobs`` threads: each pass's shuffled rows are cut into
-        one slice per thread, whose dual variables the thread updates while sharing ``w`` without locks
-        (asynchronous dual coordinate descent, PASSCoDe), each change added atomically so
-        that none is lost; the 4096 columns most frequent in a sample of the rows (and the
-        bias) gather each thread's changes privately and publish them every 1024 updated
-        rows, so threads do not fight over the weights nearly every row holds. This runs
-        on a copy of X (its hot columns first in each row: X's memory once more). The gap
-        ``tol`` certifies is exact as on one thread; the path to it, hence the model within
-        that gap, depends on the threads' timing. ``parallel='deterministic'`` trains it
-        on one thread. ``warm_start`` continues from ``dual_coef_``.
+        one slice per thread, whose dual variables the thread updates while sharing ``w``
+        without locks (asynchronous dual coordinate descent, PASSCoDe), each change added
+        atomically so that none is lost; the 4096 columns most frequent in a sample of the
+        rows (and the bias) gather each thread's changes privately and publish them every
+        1024 updated rows, so threads do not fight over the weights nearly every row holds.
+        This runs on a copy of X (its hot columns first in each row: X's memory once more).
+        The gap ``tol`` certifies is exact as on one thread; the path to it, hence the model
+        within that gap, depends on the threads' timing. ``parallel='deterministic'``
+        trains it on one thread. ``warm_start`` continues from ``dual_coef_``.
         'newton': for 'softmax' and 'log_loss', a trust-region Newton method with
         preconditioned conjugate gradients (liblinear's TRON) on the primal problem
         ``1/2 ||W||^2 + C sum_i s_i L_i`` (multinomial for 'softmax', one binary problem

@@ -143,12 +143,15 @@ def _model_options(parser):
     group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     group.add_argument("--threads", type=_positive(int), default=1,
                        help="threads (default 1): within one model for binary and softmax "
-                            "(Hogwild: the model then varies from run to run), over classes "
-                            "for one-vs-rest (same model for any value)")
+                            "(Hogwild SGD, or cd's passes over row slices for a binary hinge "
+                            "model: the model then varies from run to run, cd's within its "
+                            "certified gap), over classes for one-vs-rest (same model for any "
+                            "value)")
     group.add_argument("--parallel", choices=PARALLEL_MODES, default="hogwild",
                        help="--threads within one model: hogwild (default; lock-free, the "
-                            "model varies from run to run) or deterministic (parameter mixing "
-                            "over fixed blocks: the same model for any --threads)")
+                            "model varies from run to run) or deterministic (SGD: parameter "
+                            "mixing over fixed blocks; cd: one thread; the same model for any "
+                            "--threads)")
     _quiet_option(parser)
 
 
