@@ -3,7 +3,7 @@
 On the synthetic reviews (``bench/synthetic.py``, 100 nonzeros a row, 2^20 features,
 float32; ``--rows`` training rows and a tenth as many more held out), ``--repeats``
 interleaved rounds fit ``LinearClassifier(solver='cd', C=1, tol=1e-4)`` with ``n_jobs=1``
-and ``n_jobs=2`` (hinge and squared hinge), and liblinear's ``LinearSVC`` (dual, the same
+and ``n_jobs=2`` (hinge, squared hinge and log loss), and liblinear's ``LinearSVC`` (dual, the same
 problem, its own default stop) for scale. Reported: median seconds, the median of the
 per-round ratios, the passes, the relative duality gap each model certifies (computed
 afresh by ``duality_gap``, not read from the solver) and the test accuracy; the distance
@@ -33,7 +33,7 @@ from _harness import arguments, finish, fmt_git, fmt_load, load_average, machine
 
 STEM = "cd_threads"
 C, TOL = 1.0, 1e-4
-LOSSES = ("hinge", "squared_hinge")
+LOSSES = ("hinge", "squared_hinge", "log_loss")
 # The steps of a fit timed by the breakdown: (object, method) of fasttext_lin's modules.
 STEPS = {
     "passes": ("_cd_threads", ("Serial", "RowThreads"), "passes"),

@@ -28,15 +28,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
-from ._cd_kernels import rebuild_weights, squared_row_norms
+from ._cd_kernels import squared_row_norms
 from ._cd_threads import RowThreads, Serial, on_threads
-from ._cd_logistic_kernels import logistic_pass, logistic_primal_gap
 from ._constants import EXACT_TOL
 from ._validation import unsigned_csr
 
-# The losses this solver trains, and those whose one problem it trains on several threads.
+# The losses this solver trains.
 LOSSES = ("hinge", "squared_hinge", "log_loss")
-THREADED_LOSSES = ("hinge", "squared_hinge")
 # The projected-gradient spread at which the active rows count as converged (liblinear's
 # default stop), and its factor each time all rows have converged with the gap above tol.
 FIRST_SPREAD, SPREAD_FACTOR = 0.1, 0.1
@@ -89,13 +87,13 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
     )
     tol = EXACT_TOL if est.tol is None else float(est.tol)
     cost = C * weight
-    # One problem of the hinges with parallel='hogwild': its passes and sweeps run on the
+    # One problem with parallel='hogwild': its passes and sweeps run on the
     # threads (their timing moves the path, not the certified gap). Several: each problem
     # has its own seed, drawn above, and runs on one thread: the model does not depend on
     # n_jobs.
     n_threads = effective_n_jobs(est.n_jobs)
     threaded = (positive.shape[0] == 1 and est.parallel == "hogwild"
-                and est.loss in THREADED_LOSSES and on_threads(n, X.nnz, n_threads))
+                and on_threads(n, X.nnz, n_threads))
     with ThreadPoolExecutor(n_threads) if threaded else nullcontext() as pool:
         if threaded:
             # The threads solve it on a copy of X whose hot columns come first.
@@ -229,8 +227,8 @@ def _logistic_start(alpha, cost):
 
 def _solve_logistic(problem, y, alpha, seed, k, threads):
     """Solve one binary log-loss problem from ``alpha`` (strictly inside its bounds on the
-    rows of positive cost; updated in place), as :func:`_solve` does the hinge's, on the
-    calling thread (``threads`` is unused).
+    rows of positive cost; updated in place), as :func:`_solve` does the hinge's, its
+    passes and gap sweeps run by ``threads``.
 
     Each pass visits every row of positive cost; a row's Newton steps stop at the slope
     ``newton_tol``, which drops tenfold (down to ``NEWTON_TOL_MIN``) after each pass that
@@ -242,7 +240,7 @@ def _solve_logistic(problem, y, alpha, seed, k, threads):
     csr, n_features, cost, qd, bias, tol, max_passes, verbose = problem
     rest = np.where(cost > 0.0, cost - alpha, 0.0)
     w = np.zeros(n_features + 1)
-    rebuild_weights(*csr, y, alpha, w, bias)
+    threads.rebuild(csr, y, alpha, w, bias)
     rng = np.random.default_rng(seed)
     index = np.flatnonzero(cost > 0.0).astype(np.intp)
     newton_tol, newton_min = NEWTON_TOL_FIRST, min(NEWTON_TOL_MIN, tol)
@@ -250,13 +248,13 @@ def _solve_logistic(problem, y, alpha, seed, k, threads):
     for done in range(1, max_passes + 1):
         start = time.perf_counter()
         rng.shuffle(index)
-        steps, _, estimate = logistic_pass(*csr, y, cost, qd, alpha, rest, w, bias, index,
-                                           newton_tol)
+        steps, _, estimate = threads.logistic_pass(csr, y, cost, qd, alpha, rest, w, bias,
+                                                   index, newton_tol)
         if steps <= index.shape[0] // 10:
             newton_tol = max(newton_min, 0.1 * newton_tol)
         if estimate > tol * scale and done < latest and done < max_passes:
             continue
-        primal, absolute = logistic_primal_gap(*csr, y, cost, alpha, rest, w, bias, index)
+        primal, absolute = threads.logistic_gap(csr, y, cost, alpha, rest, w, bias, index)
         gap = _relative_gap(primal, absolute, done, k, lambda: cost * qd)
         if verbose:
             print(f"-- Problem {k + 1}, pass {done}: primal {primal:.10g}, dual "

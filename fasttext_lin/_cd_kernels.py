@@ -108,6 +108,26 @@ def _own_margin(indptr, indices, data, split, i, w, own, bias):
     return z
 
 
+@njit(cache=True, inline="always")
+def own_add(indptr, indices, data, split, i, d, w, own, bias, shared, since, every):
+    """``w + own += d x_i`` (the bias column too), the hot columns' share into ``own``, the
+    others' into ``w`` (atomically if ``shared``); :func:`publish` once ``since + 1`` rows
+    have been added since the last. Returns the new ``since``."""
+    for p in range(indptr[i], split[i]):
+        own[indices[p]] += d * data[p]
+    if shared:
+        for p in range(split[i], indptr[i + 1]):
+            atomic_add(w, indices[p], d * data[p])
+    else:
+        for p in range(split[i], indptr[i + 1]):
+            w[indices[p]] += d * data[p]
+    own[own.shape[0] - 1] += d * bias
+    if since + 1 == every:
+        publish(w, own)
+        return 0
+    return since + 1
+
+
 @njit(cache=True, nogil=True)
 def publish(w, own):
     """Add this thread's unpublished changes ``own`` (hot columns ``0..n_hot-1``, the bias
@@ -140,7 +160,6 @@ def cd_pass(indptr, indices, data, split, y, upper, diag, qd, alpha, w, bias, in
     end. Returns ``(active, pg_max, pg_min, nnz)``: the new active count, the extreme
     projected gradients of this pass, and the nonzeros visited (the pass's work).
     """
-    n_hot = own.shape[0] - 1
     pg_max, pg_min = -np.inf, np.inf
     work = 0
     s = 0
@@ -162,20 +181,8 @@ def cd_pass(indptr, indices, data, split, y, upper, diag, qd, alpha, w, bias, in
             # An empty row without bias (hinge: qd = 0, g = -1) is optimal at its bound.
             new = min(max(a - g / qd[i], 0.0), upper[i]) if qd[i] > 0.0 else upper[i]
             alpha[i] = new
-            d = (new - a) * y[i]
-            for p in range(indptr[i], split[i]):
-                own[indices[p]] += d * data[p]
-            if shared:
-                for p in range(split[i], indptr[i + 1]):
-                    atomic_add(w, indices[p], d * data[p])
-            else:
-                for p in range(split[i], indptr[i + 1]):
-                    w[indices[p]] += d * data[p]
-            own[n_hot] += d * bias
-            since += 1
-            if since == every:
-                publish(w, own)
-                since = 0
+            since = own_add(indptr, indices, data, split, i, (new - a) * y[i], w, own, bias,
+                            shared, since, every)
         s += 1
     publish(w, own)
     return active, pg_max, pg_min, work
@@ -411,5 +418,6 @@ def dual_objectives(loss, quadratic, alpha, w):
     return half_norm + loss, np.sum(alpha) - half_norm - 0.5 * quadratic
 
 
-# ``w.x_i`` with the bias column, for the log-loss kernels (:mod:`._cd_logistic_kernels`).
-row_margin = _margin
+# ``w.x_i`` with the bias column, and with a thread's own changes, for the log-loss kernels
+# (:mod:`._cd_logistic_kernels`).
+row_margin, own_margin = _margin, _own_margin

@@ -20,7 +20,7 @@ The kernels trust their inputs: the Python side checks dtypes, allocates, and sh
 import numpy as np
 from numba import njit
 
-from ._cd_kernels import row_margin
+from ._cd_kernels import own_add, own_margin, publish, row_margin
 
 # Newton steps per coordinate at most, and the factor that pulls a step which would leave
 # (0, c) back towards 0 (liblinear's max_inner_iter and eta).
@@ -35,24 +35,27 @@ def _subproblem_slope(z, old, qd, b, c):
 
 
 @njit(cache=True, nogil=True)
-def logistic_pass(indptr, indices, data, y, cost, qd, alpha, rest, w, bias, index, tol):
+def logistic_pass(indptr, indices, data, split, y, cost, qd, alpha, rest, w, bias, index, tol,
+                  own, every, shared):
     """One pass of dual coordinate descent over the rows ``index`` in that order.
 
     Each row's variable moves to where its slope is below ``tol`` in absolute value (at
-    most ``MAX_NEWTON`` Newton steps); ``alpha``, ``rest`` and ``w`` are updated in place.
-    Returns ``(steps, slope_max, estimate)``: the Newton steps taken, the largest absolute
-    slope at the rows' variables before their steps (0 at the optimum), and an estimate of
-    the duality gap during the pass from those slopes (to second order; free, where the
-    exact gap costs a sweep).
+    most ``MAX_NEWTON`` Newton steps); ``alpha``, ``rest`` and ``w`` are updated in place,
+    the hot columns' changes gathered in ``own`` and published as
+    :func:`._cd_kernels.cd_pass` does (``split``, ``own``, ``every``, ``shared``: its
+    arguments). Returns ``(steps, slope_max, estimate)``: the Newton steps taken, the
+    largest absolute slope at the rows' variables before their steps (0 at the optimum),
+    and an estimate of the duality gap during the pass from those slopes (to second order;
+    free, where the exact gap costs a sweep).
     """
-    last = w.shape[0] - 1
     steps = 0
     slope_max = 0.0
     estimate = 0.0
+    since = 0
     for s in range(index.shape[0]):
         i = index[s]
         c = cost[i]
-        b = y[i] * row_margin(indptr, indices, data, i, w, bias)
+        b = y[i] * own_margin(indptr, indices, data, split, i, w, own, bias)
         # The slope of the alpha problem at alpha = c / 2 says on which half the solution
         # lies; solve for the variable (alpha or rest) that is small there.
         sign, old, other = 1.0, alpha[i], rest[i]
@@ -78,13 +81,12 @@ def logistic_pass(indptr, indices, data, y, cost, qd, alpha, rest, w, bias, inde
                 alpha[i], rest[i] = z, c - z
             else:
                 alpha[i], rest[i] = c - z, z
-            d = sign * (z - old) * y[i]
-            for p in range(indptr[i], indptr[i + 1]):
-                w[indices[p]] += d * data[p]
-            w[last] += d * bias
+            since = own_add(indptr, indices, data, split, i, sign * (z - old) * y[i], w, own,
+                            bias, shared, since, every)
         # The row's term of the gap before its steps, c KL(alpha / c || expit(-z)), is
         # about alpha rest / (2 c) start^2 at the variable's new value (near expit(-z)).
         estimate += 0.5 * alpha[i] * rest[i] / c * start * start
+    publish(w, own)
     return steps, slope_max, estimate
 
 
@@ -97,7 +99,14 @@ def _xlogx_over(x, c):
 @njit(cache=True, nogil=True)
 def logistic_primal_gap(indptr, indices, data, y, cost, alpha, rest, w, bias, index):
     """``(primal, gap)``: ``P(w)`` and ``P(w) - D(alpha)`` over the rows ``index`` (those of
-    ``c_i > 0``), ``w`` taken as ``w(alpha)``.
+    ``c_i > 0``), ``w`` taken as ``w(alpha)``: :func:`logistic_sums` and ``1/2 ||w||^2``."""
+    loss, gap = logistic_sums(indptr, indices, data, y, cost, alpha, rest, w, bias, index)
+    return 0.5 * np.dot(w, w) + loss, gap
+
+
+@njit(cache=True, nogil=True)
+def logistic_sums(indptr, indices, data, y, cost, alpha, rest, w, bias, index):
+    """``(loss, gap)`` over the rows ``index``: ``sum_i c_i l(z_i)`` and the gap's terms.
 
     The gap is summed as ``sum_i c_i l(z_i) + alpha_i log(alpha_i / c_i) + rest_i
     log(rest_i / c_i) + alpha_i z_i`` (``z_i = y_i w.x_i``): terms that are each >= 0 (the
@@ -113,4 +122,4 @@ def logistic_primal_gap(indptr, indices, data, y, cost, alpha, rest, w, bias, in
         term = c * (np.log1p(np.exp(-abs(z))) + max(-z, 0.0))
         loss += term
         gap += term + _xlogx_over(alpha[i], c) + _xlogx_over(rest[i], c) + alpha[i] * z
-    return 0.5 * np.dot(w, w) + loss, gap
+    return loss, gap

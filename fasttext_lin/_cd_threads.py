@@ -46,6 +46,7 @@ from ._cd_kernels import (
     sweep_rows,
     thresholds,
 )
+from ._cd_logistic_kernels import logistic_pass, logistic_primal_gap, logistic_sums
 from ._threads import MIN_THREAD_ROWS, _map, per_thread
 
 # The columns a thread's passes keep apart (changes gathered per thread, published every
@@ -142,6 +143,15 @@ class _Rows:
 class Serial(_Rows):
     """The kernels of one problem, on the calling thread."""
 
+    def logistic_pass(self, csr, y, cost, qd, alpha, rest, w, bias, index, tol):
+        """:func:`._cd_logistic_kernels.logistic_pass` over ``index`` (no hot columns)."""
+        return logistic_pass(*csr, csr[0][:-1], y, cost, qd, alpha, rest, w, bias, index, tol,
+                             np.zeros(1), -1, False)
+
+    def logistic_gap(self, csr, y, cost, alpha, rest, w, bias, index):
+        """:func:`._cd_logistic_kernels.logistic_primal_gap`."""
+        return logistic_primal_gap(*csr, y, cost, alpha, rest, w, bias, index)
+
     def passes(self, csr, y, upper, diag, qd, alpha, w, bias, index, active, bounds, spread,
                shrink, budget, max_passes, state):
         """:func:`._cd_kernels.cd_passes`."""
@@ -231,9 +241,9 @@ class RowThreads(_Rows):
                 )
             else:
                 slices = list(pairwise(cuts))
-                results = _map(self.pool, self._pass_slice, [
-                    (*csr, self.split, y, upper, diag, qd, alpha, w, bias, index[lo:hi],
-                     hi - lo, bounds[0], bounds[1]) for lo, hi in slices
+                results = _map(self.pool, self._shared_slice, [
+                    (cd_pass, *csr, self.split, y, upper, diag, qd, alpha, w, bias,
+                     index[lo:hi], hi - lo, bounds[0], bounds[1]) for lo, hi in slices
                 ])
                 kept = [index[lo:lo + r[0]] for (lo, _), r in zip(slices, results)]
                 shrunk = [index[lo + r[0]:hi] for (lo, hi), r in zip(slices, results)]
@@ -248,14 +258,39 @@ class RowThreads(_Rows):
                 return active, done, work, pg_max - pg_min <= spread
         return active, max_passes, work, False
 
-    def _pass_slice(self, *args):
-        """:func:`cd_pass` over one slice, with a free ``own`` buffer (all zeros between
-        calls: a pass publishes all its changes before it returns)."""
+    def _shared_slice(self, kernel, *args):
+        """``kernel`` (:func:`cd_pass` or :func:`logistic_pass`) over one slice on the
+        shared ``w``, with a free ``own`` buffer (all zeros between calls: a pass publishes
+        all its changes before it returns)."""
         own = self.free.pop()
         try:
-            return cd_pass(*args, own, PUBLISH_ROWS, True)
+            return kernel(*args, own, PUBLISH_ROWS, True)
         finally:
             self.free.append(own)
+
+    def logistic_pass(self, csr, y, cost, qd, alpha, rest, w, bias, index, tol):
+        """:meth:`Serial.logistic_pass` on the copy ``csr``, ``index`` cut into one slice
+        per thread as :meth:`passes` does."""
+        cuts = self._cuts(index.shape[0])
+        if cuts is None:
+            return logistic_pass(*csr, self.split, y, cost, qd, alpha, rest, w, bias, index,
+                                 tol, self.own[0], -1, False)
+        results = _map(self.pool, self._shared_slice, [
+            (logistic_pass, *csr, self.split, y, cost, qd, alpha, rest, w, bias,
+             index[lo:hi], tol) for lo, hi in pairwise(cuts)
+        ])
+        return (sum(r[0] for r in results), max(r[1] for r in results),
+                sum(r[2] for r in results))
+
+    def logistic_gap(self, csr, y, cost, alpha, rest, w, bias, index):
+        """:meth:`Serial.logistic_gap`, each thread summing a slice of ``index``."""
+        cuts = self._cuts(index.shape[0])
+        if cuts is None:
+            return logistic_primal_gap(*csr, y, cost, alpha, rest, w, bias, index)
+        parts = _map(self.pool, logistic_sums, [
+            (*csr, y, cost, alpha, rest, w, bias, index[lo:hi]) for lo, hi in pairwise(cuts)
+        ])
+        return 0.5 * dot(w, w) + sum(p[0] for p in parts), sum(p[1] for p in parts)
 
     def _row_slices(self, indptr):
         """Slices of all the rows with about as many nonzeros each, or None (too few rows)."""

@@ -18,7 +18,6 @@ from sklearn.utils.validation import check_is_fitted, check_scalar, validate_dat
 from ._calibration import calibrates, fit_platt
 from ._calibration import probabilities as platt_probabilities
 from ._cd import LOSSES as CD_LOSSES
-from ._cd import THREADED_LOSSES as CD_THREADED_LOSSES
 from ._cd import train as cd_train
 from ._constants import (
     BIAS_FEATURE_SOLVERS,
@@ -147,8 +146,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         ``n_jobs`` threads at the same time, each problem on one thread; each has its own
         seed, drawn before the threads start, so that model does not depend on ``n_jobs``.
     parallel : {'hogwild', 'deterministic'}, default='hogwild'
-        How several threads train one model ('sgd'; and 'cd' for a binary 'hinge' or
-        'squared_hinge' model, see ``solver``); each epoch's rows are shuffled first.
+        How several threads train one model ('sgd'; and 'cd' for a binary model, see
+        ``solver``); each epoch's rows are shuffled first.
         'hogwild': each thread runs SGD on its contiguous slice of the shuffled rows,
         sharing the weights, intercepts, L2 scale and step count without locks (Hogwild;
         at least 1024 rows a thread, so smaller epochs run on fewer threads, down to one);
@@ -180,9 +179,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         :meth:`partial_fit` runs SGD epochs (continuing from the model ``fit`` left), as
         streaming and Dask training do. When ``fit`` runs an exact solver, the SGD
         parameters ``learning_rate``, ``eta0``, ``power_t``, ``n_iter_no_change``,
-        ``shuffle``, ``intercept_decay``, ``average`` and ``parallel`` (but for 'cd' on the
-        hinges) are unused: one ``UserWarning`` per fit names those set away from their
-        defaults (set
+        ``shuffle``, ``intercept_decay``, ``average`` and ``parallel`` (but for 'cd') are
+        unused: one ``UserWarning`` per fit names those set away from their defaults (set
         ``solver='sgd'`` to use them). An exact solver needs a finite ``C``: ``alpha=0``
         with ``C=None`` is refused.
         'cd': dual coordinate descent for 'hinge' and 'squared_hinge' (Hsieh et al.,
@@ -192,18 +190,18 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         relative duality gap ``tol``. Each pass visits the rows in a fresh random order
         (``random_state``); sample and class weights bound the dual variables (``C s_i``);
         one-vs-rest problems run on ``n_jobs`` threads, each with its own seed (the model
-        does not depend on ``n_jobs``). A binary 'hinge' or 'squared_hinge' model with
-        ``parallel='hogwild'`` (the default) and at least 1024 rows and 2^22 nonzeros a
-        thread is trained on ``n_jobs`` threads: each pass's shuffled rows are cut into
-        one slice per thread, whose dual variables the thread updates while sharing ``w``
-        without locks (asynchronous dual coordinate descent, PASSCoDe), each change added
-        atomically so that none is lost; the 4096 columns most frequent in a sample of the
-        rows (and the bias) gather each thread's changes privately and publish them every
-        1024 updated rows, so threads do not fight over the weights nearly every row holds.
-        This runs on a copy of X (its hot columns first in each row: X's memory once more).
-        The gap ``tol`` certifies is exact as on one thread; the path to it, hence the model
-        within that gap, depends on the threads' timing. ``parallel='deterministic'``
-        trains it on one thread. ``warm_start`` continues from ``dual_coef_``.
+        does not depend on ``n_jobs``). A binary model with ``parallel='hogwild'`` (the
+        default) and at least 1024 rows and 2^22 nonzeros a thread is trained on ``n_jobs``
+        threads: each pass's shuffled rows are cut into one slice per thread, whose dual
+        variables the thread updates while sharing ``w`` without locks (asynchronous dual
+        coordinate descent, PASSCoDe), each change added atomically so that none is lost;
+        the 4096 columns most frequent in a sample of the rows (and the bias) gather each
+        thread's changes privately and publish them every 1024 updated rows, so threads do
+        not fight over the weights nearly every row holds. This runs on a copy of X (its hot
+        columns first in each row: X's memory once more). The gap ``tol`` certifies is
+        exact as on one thread; the path to it, hence the model within that gap, depends
+        on the threads' timing. ``parallel='deterministic'`` trains it on one thread.
+        ``warm_start`` continues from ``dual_coef_``.
         'newton': for 'softmax' and 'log_loss', a trust-region Newton method with
         preconditioned conjugate gradients (liblinear's TRON) on the primal problem
         ``1/2 ||W||^2 + C sum_i s_i L_i`` (multinomial for 'softmax', one binary problem
@@ -218,7 +216,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         trains both weight vectors (at the optimum ``w_0 = -w_1``).
         ``learning_rate``, ``eta0``, ``power_t``, ``n_iter_no_change``, ``shuffle``,
         ``intercept_decay`` and ``average`` are SGD's and unused by 'cd' and 'newton'
-        (``parallel`` too, but for 'cd' on a binary hinge model); :meth:`partial_fit`
+        (``parallel`` too, but for 'cd' on a binary model); :meth:`partial_fit`
         needs 'sgd'.
     probability : bool, default=False
         Give 'hinge', 'squared_hinge' and 'squared_error' models probabilities, as
@@ -296,9 +294,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        # Hogwild threads race (SGD's, and those of one 'cd' problem of the hinges): the
-        # model depends on their timing.
-        tags.non_deterministic = (_uses_parallel(fit_solver(self.solver, self.loss), self.loss)
+        # Hogwild threads race (SGD's, and those of one 'cd' problem): the model depends on
+        # their timing.
+        tags.non_deterministic = (_uses_parallel(fit_solver(self.solver, self.loss))
                                   and self.parallel == "hogwild"
                                   and self.n_jobs not in (None, 1))
         return tags
@@ -684,7 +682,7 @@ def _warn_unused_sgd_params(est, solver):
     defaults = inspect.signature(type(est).__init__).parameters
     changed = [f"{name}={getattr(est, name)!r}" for name in SGD_PARAMS
                if getattr(est, name) != defaults[name].default
-               and not (name == "parallel" and _uses_parallel(solver, est.loss))]
+               and not (name == "parallel" and _uses_parallel(solver))]
     if changed:
         warnings.warn(
             f"{', '.join(changed)}: SGD parameter(s) that solver='auto' does not use, as it "
@@ -694,9 +692,9 @@ def _warn_unused_sgd_params(est, solver):
         )
 
 
-def _uses_parallel(solver, loss):
-    """Whether ``solver`` trains one problem of ``loss`` on threads as ``parallel`` says."""
-    return solver == "sgd" or (solver == "cd" and loss in CD_THREADED_LOSSES)
+def _uses_parallel(solver):
+    """Whether ``solver`` trains one problem on threads as ``parallel`` says."""
+    return solver in ("sgd", "cd")
 
 
 def _has_probabilities(est):

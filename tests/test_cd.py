@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from fasttext_lin import LinearClassifier
-from fasttext_lin._cd_kernels import squared_row_norms
+from fasttext_lin._cd_kernels import split_hot, squared_row_norms
 from fasttext_lin._cd_logistic_kernels import logistic_pass, logistic_primal_gap
 from fasttext_lin._duality import _conjugate
 from fasttext_lin.persist import load_model, save_model
@@ -307,7 +307,8 @@ def test_log_loss_kkt_at_the_solution(problem):
     np.testing.assert_allclose(w, Xb.T @ (alpha * y), atol=1e-9 * max(1.0, cost.sum()))
 
 
-def test_log_loss_pass_is_the_exact_coordinate_minimisation():
+@pytest.mark.parametrize("hot, every, shared", [(0, -1, False), (2, 1, True), (3, 2, False)])
+def test_log_loss_pass_is_the_exact_coordinate_minimisation(hot, every, shared):
     X, y = _random_problem(3, n=25, d=4)
     ours = X.tocsr()
     cost = np.random.default_rng(0).uniform(0.5, 3.0, y.shape[0])
@@ -315,12 +316,23 @@ def test_log_loss_pass_is_the_exact_coordinate_minimisation():
     order = np.random.default_rng(2).permutation(y.shape[0])
     w_naive, alpha_naive = naive_logistic_dual_pass(X.toarray(), y, cost, alpha, order, 0.5)
     qd = squared_row_norms(ours.indptr, ours.data, 0.5)
-    w = np.append(ours.T @ (alpha * y), 0.5 * (alpha @ y))
-    alpha, rest = alpha.copy(), cost - alpha
-    logistic_pass(ours.indptr, ours.indices, ours.data, y, cost, qd, alpha, rest, w, 0.5,
-                  order, 1e-13)
+    # The pass on the copy whose first ``hot`` columns (by id) come first in each row: its
+    # weights are the hot columns', then the others' shifted by ``hot``, then the bias.
+    slot = np.where(np.arange(4) < hot, np.arange(4), -1).astype(np.int32)
+    indices, data = np.empty_like(ours.indices), np.empty_like(ours.data)
+    split, norms = np.empty(25, dtype=ours.indptr.dtype), np.empty(25)
+    split_hot(ours.indptr, ours.indices, ours.data, slot, hot, 0.5, 0, 25, indices, data, split,
+              norms)
+    w = np.concatenate([np.zeros(hot), ours.T @ (alpha * y), [0.5 * (alpha @ y)]])
+    w[:hot], w[hot:2 * hot] = w[hot:2 * hot].copy(), 0.0
+    alpha, rest, own = alpha.copy(), cost - alpha, np.zeros(hot + 1)
+    logistic_pass(ours.indptr, indices, data, split, y, cost, qd, alpha, rest, w, 0.5, order,
+                  1e-13, own, every, shared)
+    assert not own.any()
     np.testing.assert_allclose(alpha, alpha_naive, rtol=1e-10)
     np.testing.assert_allclose(rest, cost - alpha_naive, rtol=1e-9)
+    assert not w[hot:2 * hot].any()
+    w = np.append(w[:hot], w[2 * hot:])  # X's columns
     np.testing.assert_allclose(w, w_naive, atol=1e-10)
     # The gap kernel: P(w) - D(alpha) with fasttext_lin._duality's conjugate.
     primal, gap = logistic_primal_gap(ours.indptr, ours.indices, ours.data, y, cost, alpha,
@@ -439,8 +451,8 @@ def test_log_loss_pass_keeps_the_small_side_of_a_variable_at_its_bound():
     w = np.append(X.T @ (alpha * y), 0.0)
     qd = squared_row_norms(X.indptr, X.data, 0.0)
     for order in ([0, 1, 2], [2, 1, 0]):
-        logistic_pass(X.indptr, X.indices, X.data, y, cost, qd, alpha, rest, w, 0.0,
-                      np.array(order), 1e-10)
+        logistic_pass(X.indptr, X.indices, X.data, X.indptr[:-1], y, cost, qd, alpha, rest, w,
+                      0.0, np.array(order), 1e-10, np.zeros(1), -1, False)
     assert np.all((rest > 0) & np.isfinite(w))
     np.testing.assert_allclose(alpha + rest, cost)
     np.testing.assert_allclose(w[:2], X.T @ (alpha * y))

@@ -183,31 +183,37 @@ def test_row_threads_sweep_and_weights_are_the_serial_ones(small_slices):
 
 
 def _gap(model, X, y, loss):
-    """The relative duality gap of a binary 'cd' model, in NumPy (bias 1); checks that its
-    weights are those of its dual variables (no update lost)."""
+    """The relative duality gap of a binary 'cd' model at its own dual variables, in NumPy
+    (bias 1), and its primal; checks that its weights are those of its dual variables (no
+    update lost)."""
     w = np.append(model.coef_.ravel(), model.intercept_[0])
     Xb = sp.hstack([X, np.ones((X.shape[0], 1))], format="csr")
     yy = np.where(y == model.classes_[1], 1.0, -1.0)
     alpha = model.dual_coef_.ravel()
-    slack = np.maximum(0.0, 1.0 - yy * (Xb @ w))
-    squared = loss == "squared_hinge"
-    primal = 0.5 * w @ w + (slack**2 if squared else slack).sum()
-    dual = alpha.sum() - 0.5 * w @ w - (0.25 * alpha @ alpha if squared else 0.0)
     np.testing.assert_allclose(w, Xb.T @ (alpha * yy), atol=1e-8)
+    z = yy * (Xb @ w)
+    if loss == "log_loss":
+        primal = 0.5 * w @ w + np.logaddexp(0.0, -z).sum()
+        dual = -0.5 * w @ w - np.sum(alpha * np.log(alpha) + (1 - alpha) * np.log(1 - alpha))
+    else:
+        slack = np.maximum(0.0, 1.0 - z)
+        squared = loss == "squared_hinge"
+        primal = 0.5 * w @ w + (slack**2 if squared else slack).sum()
+        dual = alpha.sum() - 0.5 * w @ w - (0.25 * alpha @ alpha if squared else 0.0)
     return (primal - dual) / primal, primal
 
 
-@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge", "log_loss"])
 def test_two_threads_reach_the_certified_optimum(small_slices, monkeypatch, loss):
     X, y = _a9a()
     calls = []
-    original = RowThreads._pass_slice
+    original = RowThreads._shared_slice
 
     def spy(self, *args):
         calls.append(threading.get_ident())
         return original(self, *args)
 
-    monkeypatch.setattr(RowThreads, "_pass_slice", spy)
+    monkeypatch.setattr(RowThreads, "_shared_slice", spy)
     tol = 1e-6
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)

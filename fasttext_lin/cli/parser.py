@@ -143,8 +143,8 @@ def _model_options(parser):
     group.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     group.add_argument("--threads", type=_positive(int), default=1,
                        help="threads (default 1): within one model for binary and softmax "
-                            "(Hogwild SGD, or cd's passes over row slices for a binary hinge "
-                            "model: the model then varies from run to run, cd's within its "
+                            "(Hogwild SGD, or cd's passes over row slices for a binary model: "
+                            "the model then varies from run to run, cd's within its "
                             "certified gap), over classes for one-vs-rest (same model for any "
                             "value)")
     group.add_argument("--parallel", choices=PARALLEL_MODES, default="hogwild",
