@@ -3,8 +3,8 @@
 On the synthetic reviews (``bench/synthetic.py``, 100 nonzeros a row, 2^20 features,
 float32; ``--rows`` training rows and a tenth as many more held out), ``--repeats``
 interleaved rounds fit ``LinearClassifier(solver='cd', C=1, tol=1e-4)`` with ``n_jobs=1``
-and ``n_jobs=2`` (hinge, squared hinge and log loss), and liblinear's ``LinearSVC`` (dual, the same
-problem, its own default stop) for scale. Reported: median seconds, the median of the
+and ``n_jobs=2`` (hinge, squared hinge and log loss), and liblinear's ``LinearSVC`` (dual,
+the same problem, its own default stop) for scale. Reported: median seconds, the median of the
 per-round ratios, the passes, the relative duality gap each model certifies (computed
 afresh by ``duality_gap``, not read from the solver) and the test accuracy; the distance
 between the two models against the bound ``sqrt(2 tol P)`` that a certified gap gives each
@@ -34,13 +34,15 @@ from _harness import arguments, finish, fmt_git, fmt_load, load_average, machine
 STEM = "cd_threads"
 C, TOL = 1.0, 1e-4
 LOSSES = ("hinge", "squared_hinge", "log_loss")
-# The steps of a fit timed by the breakdown: (object, method) of fasttext_lin's modules.
+# The steps of a fit timed by the breakdown: (module, classes or None, method) of
+# fasttext_lin's modules.
+THREADS = ("Serial", "RowThreads")
 STEPS = {
-    "passes": ("_cd_threads", ("Serial", "RowThreads"), "passes"),
-    "gap sweeps": ("_cd_threads", ("Serial", "RowThreads"), "sweep"),
-    "Newton steps on the free rows": ("_cd_threads", ("Serial", "RowThreads"), "face_newton"),
-    "copy of X, hot columns first (threads)": ("_cd_threads", ("RowThreads",), "__init__"),
-    "row norms (one thread)": ("_cd", (None,), "squared_row_norms"),
+    "passes": [("_cd_threads", THREADS, "passes"), ("_cd_threads", THREADS, "logistic_pass")],
+    "gap sweeps": [("_cd_threads", THREADS, "sweep"), ("_cd_threads", THREADS, "logistic_gap")],
+    "Newton steps on the free rows": [("_cd_threads", THREADS, "face_newton")],
+    "copy of X, hot columns first (threads)": [("_cd_threads", ("RowThreads",), "__init__")],
+    "row norms (one thread)": [("_cd", (None,), "squared_row_norms")],
 }
 
 
@@ -55,7 +57,8 @@ def _breakdown(make, X, y):
     import importlib
 
     spent, originals = Counter(), []
-    for name, (module, owners, attribute) in STEPS.items():
+    for name, module, owners, attribute in ((name, *step) for name, steps in STEPS.items()
+                                            for step in steps):
         module = importlib.import_module(f"fasttext_lin.{module}")
         for owner in owners:
             target = module if owner is None else getattr(module, owner)

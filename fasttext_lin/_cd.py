@@ -110,7 +110,9 @@ def train(est, X, y, classes, weight, alpha, decay, state, max_epochs):
             problem = (csr, n_weights - 1, upper, diag, norms + diag, cost, bias, squared, tol,
                        max_epochs, est.verbose)
             solve, start = _solve, lambda alpha, _: np.minimum(alpha, upper)
-        results = Parallel(n_jobs=1 if threaded else est.n_jobs, prefer="threads")(
+        # One problem runs here: a pool for it costs more than a small fit.
+        problems_jobs = est.n_jobs if positive.shape[0] > 1 and not threaded else 1
+        results = Parallel(n_jobs=problems_jobs, prefer="threads")(
             delayed(solve)(problem, np.where(y == label, 1.0, -1.0),
                            start(previous[k], cost), seeds[k], k, threads)
             for k, label in enumerate(positive)
