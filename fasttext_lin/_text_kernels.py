@@ -619,22 +619,43 @@ def count_vocabulary(codes, doc_ptr, char_class, min_len, lower, min_n, max_n, t
 
 
 @njit(cache=True, nogil=True)
-def merge_keys(table, key_codes, key_ptr, n_keys, new_codes, new_ptr, n_new):
-    """Add the keys ``new_codes[new_ptr[i]:new_ptr[i + 1]]``, in order, to the table.
-
-    Returns ``(ids, table, key_codes, key_ptr, n_keys)``: ``ids[i]`` is the id of new key
-    ``i`` (known keys keep theirs, unknown ones get the next ids, in order), so that
-    merging the vocabularies of consecutive blocks numbers terms by first occurrence.
-    """
-    ids = np.empty(n_new, dtype=np.int64)
-    for i in range(n_new):
-        lo = new_ptr[i]
-        hi = new_ptr[i + 1]
+def find_keys(table, key_codes, key_ptr, new_codes, new_ptr, lo, hi, ids, hashes):
+    """For the keys ``new_codes[new_ptr[i]:new_ptr[i + 1]]``, ``lo <= i < hi``: ``hashes[i]``
+    their hash and ``ids[i]`` their id in the table, or -1. Reads the table only: threads
+    may look up slices of the keys at once."""
+    for i in range(lo, hi):
         h = _FNV_OFFSET
-        for p in range(lo, hi):
+        for p in range(new_ptr[i], new_ptr[i + 1]):
             h = _fnv_step(h, new_codes[p])
-        ids[i], table, key_codes, key_ptr, n_keys = _find_or_add(
-            table, h, new_codes, lo, hi, key_codes, key_ptr, n_keys, True)
+        hashes[i] = h
+        ids[i] = _find_or_add(table, h, new_codes, new_ptr[i], new_ptr[i + 1], key_codes,
+                              key_ptr, 0, False)[0]
+
+
+@njit(cache=True, nogil=True)
+def add_missing_keys(table, key_codes, key_ptr, n_keys, new_codes, new_ptr, ids, hashes):
+    """Merge new keys into the table after :func:`find_keys` has set their ``ids`` and
+    ``hashes``: those of ``ids[i] == -1`` get the next ids, in order (the table and key
+    arrays grown once for all of them), so that merging the vocabularies of consecutive
+    blocks numbers terms by first occurrence. Returns ``(ids, table, key_codes, key_ptr,
+    n_keys)``: the arrays are new ones when they grew."""
+    missing, codes = 0, 0
+    for i in range(ids.shape[0]):
+        if ids[i] < 0:
+            missing += 1
+            codes += new_ptr[i + 1] - new_ptr[i]
+    capacity = table.shape[0] // 2
+    while 2 * (n_keys + missing) > capacity:
+        capacity *= 2
+    if capacity != table.shape[0] // 2:
+        table = _rehash(table, capacity)
+    key_codes = _grow(key_codes, key_ptr[n_keys] + codes)
+    key_ptr = _grow(key_ptr, n_keys + missing + 2)
+    for i in range(ids.shape[0]):
+        if ids[i] < 0:
+            ids[i], table, key_codes, key_ptr, n_keys = _find_or_add(
+                table, hashes[i], new_codes, new_ptr[i], new_ptr[i + 1], key_codes, key_ptr,
+                n_keys, True)
     return ids, table, key_codes, key_ptr, n_keys
 
 

@@ -494,8 +494,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             parts = list(pool.map(block, pairwise(cuts)))
             rows, vocabulary = parts[0]
             for part_rows, keys in parts[1:]:
-                ids, *vocabulary = _k.merge_keys(*vocabulary, *keys[1:])
-                _k.renumber_rows(*part_rows, ids)
+                ids, *vocabulary = _merge_keys(vocabulary, keys, pool, n_blocks)
+                _renumber_rows(part_rows, ids, pool, n_blocks)
             return (*_stack_rows([rows for rows, _ in parts], pool), *vocabulary)
 
     def _finish(self, indptr, indices, data):
@@ -690,6 +690,30 @@ def _reserve(indices, data, nnz, size):
     more_indices[:nnz] = indices[:nnz]
     more_data[:nnz] = data[:nnz]
     return more_indices, more_data
+
+
+def _merge_keys(vocabulary, keys, pool, n_threads):
+    """A block's ``keys`` merged into ``vocabulary``: all of them looked up on the threads
+    of ``pool`` (:func:`._text_kernels.find_keys`), then the new ones added in order
+    (:func:`._text_kernels.add_missing_keys`). Returns ``(ids, *vocabulary)``, ``ids`` the
+    block's key ids in the merged vocabulary."""
+    _, new_codes, new_ptr, n_new = keys
+    ids, hashes = np.empty(n_new, dtype=np.int64), np.empty(n_new, dtype=np.uint64)
+    table, key_codes, key_ptr, _ = vocabulary
+    cuts = [n_new * j // n_threads for j in range(n_threads + 1)]
+    list(pool.map(lambda lo, hi: _k.find_keys(table, key_codes, key_ptr, new_codes, new_ptr,
+                                              lo, hi, ids, hashes), cuts[:-1], cuts[1:]))
+    return _k.add_missing_keys(*vocabulary, new_codes, new_ptr, ids, hashes)
+
+
+def _renumber_rows(rows, ids, pool, n_threads):
+    """:func:`._text_kernels.renumber_rows` over slices of the rows on the threads of
+    ``pool``."""
+    indptr, indices, data = rows
+    n = indptr.shape[0] - 1
+    cuts = [n * j // n_threads for j in range(n_threads + 1)]
+    list(pool.map(lambda lo, hi: _k.renumber_rows(indptr[lo:hi + 1], indices, data, ids),
+                  cuts[:-1], cuts[1:]))
 
 
 def _stack_rows(parts, pool):
