@@ -3,10 +3,10 @@
 :class:`Serial` runs the kernels of :mod:`._cd_kernels` as they are. :class:`RowThreads`
 runs them over contiguous slices of the rows, one per thread of a pool, on a copy of X:
 
-- a pass shuffles the active rows, cuts them into slices and runs :func:`cd_pass` on each
-  slice at the same time, the threads sharing ``w`` without locks (asynchronous dual
-  coordinate descent, PASSCoDe: Hsieh, Yu and Dhillon, ICML 2015). A dual variable belongs
-  to one slice, so ``alpha`` stays exact;
+- a pass shuffles the active rows, cuts them into slices and runs :func:`cd_pass` (or
+  :func:`logistic_pass`) on each slice at the same time, the threads sharing ``w`` without
+  locks (asynchronous dual coordinate descent, PASSCoDe: Hsieh, Yu and Dhillon, ICML 2015).
+  A dual variable belongs to one slice, so ``alpha`` stays exact;
 - the columns that nearly every row holds (the bias, stop words) would be written by both
   threads at nearly every step, their cache lines passed back and forth between the cores:
   the copy of X renumbers the most frequent columns to ``0..n_hot-1`` and puts them first
@@ -75,11 +75,17 @@ class _Rows:
         """:func:`._cd_kernels.rebuild_weights` (on the calling thread)."""
         rebuild_weights(*csr, y, alpha, w, bias)
 
+    def _cuts(self, n):
+        """``count + 1`` slice bounds over ``n`` items, or None when a slice would hold
+        fewer than ``MIN_THREAD_ROWS``."""
+        if n < self.count * MIN_THREAD_ROWS:
+            return None
+        return [n * j // self.count for j in range(self.count + 1)]
+
     def _parts(self, n):
         """``count`` slices of ``n`` rows, or one when a slice would hold fewer than
         ``MIN_THREAD_ROWS``."""
-        parts = self.count if n >= self.count * MIN_THREAD_ROWS else 1
-        return list(pairwise([n * j // parts for j in range(parts + 1)]))
+        return list(pairwise(self._cuts(n) or [0, n]))
 
     def _product(self, csr, y, diag, bias, rows, v, scratch, out):
         """``out = (Q_FF + diag_F) v`` for the rows ``F = rows``, ``Q_jk = y_j y_k
@@ -208,6 +214,7 @@ class RowThreads(_Rows):
         # Each thread's unpublished changes of the hot columns and the bias.
         self.own = per_thread(count, (n_hot + 1,))
         self.free = list(self.own)
+
     def weights_of(self, w):
         """X's ``n_features + 1`` weights (the bias last) of the copy's weights ``w``."""
         n_hot = self.hot.shape[0]
@@ -216,13 +223,6 @@ class RowThreads(_Rows):
         out[self.hot] = w[:n_hot]
         out[-1] = w[-1]
         return out
-
-    def _cuts(self, n):
-        """``count + 1`` slice bounds over ``n`` items, or None when a slice would hold
-        fewer than ``MIN_THREAD_ROWS``."""
-        if n < self.count * MIN_THREAD_ROWS:
-            return None
-        return [n * j // self.count for j in range(self.count + 1)]
 
     def passes(self, csr, y, upper, diag, qd, alpha, w, bias, index, active, bounds, spread,
                shrink, budget, max_passes, state):
