@@ -40,11 +40,17 @@ def squared_row_norms(indptr, data, bias):
     n = indptr.shape[0] - 1
     out = np.empty(n)
     for i in range(n):
-        s = bias * bias
-        for p in range(indptr[i], indptr[i + 1]):
-            s += float(data[p]) * data[p]
-        out[i] = s
+        out[i] = _squared_norm(indptr, data, i, bias)
     return out
+
+
+@njit(cache=True, inline="always")
+def _squared_norm(indptr, data, i, bias):
+    """``||x_i||^2 + bias^2``, summed in float64."""
+    s = bias * bias
+    for p in range(indptr[i], indptr[i + 1]):
+        s += float(data[p]) * data[p]
+    return s
 
 
 @njit(cache=True, nogil=True)
@@ -199,12 +205,10 @@ def split_hot(indptr, indices, data, slot, n_hot, bias, lo, hi, out_indices, out
     for i in range(lo, hi):
         # Signed positions: unsigned and signed integers together would make floats.
         head = cold = np.int64(indptr[i])
-        total = bias * bias
         for p in range(indptr[i], indptr[i + 1]):
-            total += float(data[p]) * data[p]
             if slot[indices[p]] >= 0:
                 cold += 1
-        norms[i] = total
+        norms[i] = _squared_norm(indptr, data, i, bias)
         split[i] = cold
         for p in range(indptr[i], indptr[i + 1]):
             j = indices[p]

@@ -700,9 +700,8 @@ def _merge_keys(vocabulary, keys, pool, n_threads):
     _, new_codes, new_ptr, n_new = keys
     ids, hashes = np.empty(n_new, dtype=np.int64), np.empty(n_new, dtype=np.uint64)
     table, key_codes, key_ptr, _ = vocabulary
-    cuts = [n_new * j // n_threads for j in range(n_threads + 1)]
-    list(pool.map(lambda lo, hi: _k.find_keys(table, key_codes, key_ptr, new_codes, new_ptr,
-                                              lo, hi, ids, hashes), cuts[:-1], cuts[1:]))
+    _on_slices(pool, n_threads, n_new, lambda lo, hi: _k.find_keys(
+        table, key_codes, key_ptr, new_codes, new_ptr, lo, hi, ids, hashes))
     return _k.add_missing_keys(*vocabulary, new_codes, new_ptr, ids, hashes)
 
 
@@ -710,10 +709,15 @@ def _renumber_rows(rows, ids, pool, n_threads):
     """:func:`._text_kernels.renumber_rows` over slices of the rows on the threads of
     ``pool``."""
     indptr, indices, data = rows
-    n = indptr.shape[0] - 1
-    cuts = [n * j // n_threads for j in range(n_threads + 1)]
-    list(pool.map(lambda lo, hi: _k.renumber_rows(indptr[lo:hi + 1], indices, data, ids),
-                  cuts[:-1], cuts[1:]))
+    _on_slices(pool, n_threads, indptr.shape[0] - 1, lambda lo, hi: _k.renumber_rows(
+        indptr[lo:hi + 1], indices, data, ids))
+
+
+def _on_slices(pool, parts, n, work):
+    """``work(lo, hi)`` on ``parts`` even slices of ``range(n)``, on the threads of
+    ``pool``."""
+    cuts = [n * j // parts for j in range(parts + 1)]
+    list(pool.map(work, cuts[:-1], cuts[1:]))
 
 
 def _stack_rows(parts, pool):
