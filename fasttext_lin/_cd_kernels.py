@@ -195,31 +195,28 @@ def cd_pass(indptr, indices, data, split, y, upper, diag, qd, alpha, w, bias, in
 
 
 @njit(cache=True, nogil=True)
-def split_hot(indptr, indices, data, slot, n_hot, bias, lo, hi, out_indices, out_data, split,
+def split_hot(indptr, indices, data, code, n_hot, bias, lo, hi, out_indices, out_data, split,
               norms):
     """Rows ``lo <= i < hi`` of X with their columns renumbered for :func:`cd_pass` on
-    threads: a hot column ``j`` (``slot[j] >= 0``) becomes ``slot[j]``, any other
-    ``n_hot + j`` (``n_hot``: the number of hot columns, ``slot``'s values ``0..n_hot-1``);
-    each row's hot entries come first, the others after them from ``split[i]``, each in
-    their order. Sets ``norms[i]`` to :func:`squared_row_norms`' value on the way."""
+    threads: column ``j`` becomes ``code[j]``, a hot one if ``code[j] < n_hot``; each row's
+    hot entries come first, the others after them from ``split[i]``, each in their order.
+    Sets ``norms[i]`` to :func:`squared_row_norms`' value on the way."""
     for i in range(lo, hi):
         # Signed positions: unsigned and signed integers together would make floats.
         head = cold = np.int64(indptr[i])
         for p in range(indptr[i], indptr[i + 1]):
-            if slot[indices[p]] >= 0:
-                cold += 1
+            cold += code[indices[p]] < n_hot
         norms[i] = _squared_norm(indptr, data, i, bias)
         split[i] = cold
         for p in range(indptr[i], indptr[i + 1]):
-            j = indices[p]
-            if slot[j] >= 0:
-                out_indices[head] = slot[j]
-                out_data[head] = data[p]
-                head += 1
-            else:
-                out_indices[cold] = n_hot + j
-                out_data[cold] = data[p]
-                cold += 1
+            c = code[indices[p]]
+            hot = c < n_hot
+            # No branch: whether an entry is hot is a coin toss that the predictor loses.
+            q = head if hot else cold
+            out_indices[q] = c
+            out_data[q] = data[p]
+            head += hot
+            cold += 1 - hot
 
 
 @njit(cache=True, inline="always")

@@ -200,14 +200,16 @@ class RowThreads(_Rows):
         seen = np.flatnonzero(counts)
         self.hot = seen[np.argsort(-counts[seen], kind="stable")[:HOT_COLUMNS]]
         n_hot = self.hot.shape[0]
-        slot = np.full(n_features, -1, dtype=np.int32)
-        slot[self.hot] = np.arange(n_hot, dtype=np.int32)
-        out_indices, out_data = np.empty_like(indices), np.empty_like(data)
+        # The copy's column of each of X's: the hot ones 0..n_hot-1, the others after them.
+        dtype = np.int32 if n_hot + n_features <= np.iinfo(np.int32).max else np.int64
+        code = np.arange(n_hot, n_hot + n_features, dtype=dtype)
+        code[self.hot] = np.arange(n_hot, dtype=dtype)
+        out_indices, out_data = np.empty(indices.shape[0], dtype=dtype), np.empty_like(data)
         self.split = np.empty(n, dtype=indptr.dtype)
         # ``||x_i||^2 + bias^2`` per row, as :func:`._cd_kernels.squared_row_norms` gives.
         self.norms = np.empty(n)
         slices = self._row_slices(indptr) or [(0, n)]
-        _map(pool, split_hot, [(indptr, indices, data, slot, n_hot, bias, lo, hi, out_indices,
+        _map(pool, split_hot, [(indptr, indices, data, code, n_hot, bias, lo, hi, out_indices,
                                 out_data, self.split, self.norms) for lo, hi in slices])
         self.csr = (indptr, out_indices, out_data)
         self.n_features, self.n_weights = n_features, n_hot + n_features + 1

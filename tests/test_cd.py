@@ -321,7 +321,8 @@ def test_log_loss_pass_is_the_exact_coordinate_minimisation(hot, every, shared):
     slot = np.where(np.arange(4) < hot, np.arange(4), -1).astype(np.int32)
     indices, data = np.empty_like(ours.indices), np.empty_like(ours.data)
     split, norms = np.empty(25, dtype=ours.indptr.dtype), np.empty(25)
-    split_hot(ours.indptr, ours.indices, ours.data, slot, hot, 0.5, 0, 25, indices, data, split,
+    code = np.where(slot >= 0, slot, hot + np.arange(4)).astype(np.int32)
+    split_hot(ours.indptr, ours.indices, ours.data, code, hot, 0.5, 0, 25, indices, data, split,
               norms)
     w = np.concatenate([np.zeros(hot), ours.T @ (alpha * y), [0.5 * (alpha @ y)]])
     w[:hot], w[hot:2 * hot] = w[hot:2 * hot].copy(), 0.0

@@ -54,6 +54,11 @@ def csr_and_slots(draw):
     return X, slot, hot.shape[0]
 
 
+def _code(slot, n_hot):
+    """The copy's column of each column: its slot if hot, else ``n_hot`` past its own."""
+    return np.where(slot >= 0, slot, n_hot + np.arange(slot.shape[0])).astype(np.int32)
+
+
 @settings(max_examples=60, deadline=None)
 @given(csr_and_slots())
 def test_split_hot_renumbers_and_puts_hot_entries_first(case):
@@ -61,8 +66,8 @@ def test_split_hot_renumbers_and_puts_hot_entries_first(case):
     indices, data = np.empty_like(X.indices), np.empty_like(X.data)
     split = np.empty(X.shape[0], dtype=X.indptr.dtype)
     norms = np.empty(X.shape[0])
-    split_hot(X.indptr, X.indices, X.data, slot, n_hot, 2.0, 0, X.shape[0], indices, data, split,
-              norms)
+    split_hot(X.indptr, X.indices, X.data, _code(slot, n_hot), n_hot, 2.0, 0, X.shape[0],
+              indices, data, split, norms)
     np.testing.assert_array_equal(norms, squared_row_norms(X.indptr, X.data, 2.0))
     for i in range(X.shape[0]):
         start, stop = X.indptr[i], X.indptr[i + 1]
@@ -108,7 +113,8 @@ def test_pass_with_hot_columns_is_the_numpy_pass(case, seed, every, squared, bia
 
     indices, data = np.empty_like(X.indices), np.empty_like(X.data)
     split, norms = np.empty(n, dtype=X.indptr.dtype), np.empty(n)
-    split_hot(X.indptr, X.indices, X.data, slot, n_hot, bias, 0, n, indices, data, split, norms)
+    split_hot(X.indptr, X.indices, X.data, _code(slot, n_hot), n_hot, bias, 0, n, indices, data,
+              split, norms)
     w = np.zeros(n_hot + d + 1)
     rebuild_weights(X.indptr, indices, data, y, alpha, w, bias)
     qd = norms + diag
