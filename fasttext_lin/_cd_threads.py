@@ -200,8 +200,9 @@ class RowThreads(_Rows):
         seen = np.flatnonzero(counts)
         self.hot = seen[np.argsort(-counts[seen], kind="stable")[:HOT_COLUMNS]]
         n_hot = self.hot.shape[0]
-        # The copy's column of each of X's: the hot ones 0..n_hot-1, the others after them.
-        dtype = np.int32 if n_hot + n_features <= np.iinfo(np.int32).max else np.int64
+        # The copy's column of each of X's: the hot ones 0..n_hot-1, the others after them
+        # (unsigned, as X's: a signed index costs the kernels a wraparound check).
+        dtype = np.uint32 if n_hot + n_features <= np.iinfo(np.uint32).max else np.uint64
         code = np.arange(n_hot, n_hot + n_features, dtype=dtype)
         code[self.hot] = np.arange(n_hot, dtype=dtype)
         out_indices, out_data = np.empty(indices.shape[0], dtype=dtype), np.empty_like(data)
