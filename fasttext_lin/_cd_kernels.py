@@ -312,7 +312,16 @@ def summed_margins(indptr, indices, data, y, bias, rows, parts, out):
 
 @njit(cache=True, nogil=True)
 def clear_rows(indptr, indices, rows, u):
-    """Set ``u`` back to zero on the columns of the rows ``rows`` and the bias column."""
+    """Set ``u`` back to zeros, given that it is zero but on the columns of the rows
+    ``rows`` and the bias column: those columns one by one, or all of ``u`` at once when
+    the rows hold more than an eighth as many entries (one sweep costs less than that
+    many scattered writes)."""
+    entries = 0
+    for k in range(rows.shape[0]):
+        entries += indptr[rows[k] + 1] - indptr[rows[k]]
+    if entries > u.shape[0] // 8:
+        u[:] = 0.0
+        return
     for k in range(rows.shape[0]):
         i = rows[k]
         for p in range(indptr[i], indptr[i + 1]):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from naive import naive_gap_and_screen
 
 from fasttext_lin import _cd_threads
-from fasttext_lin._cd_kernels import gap_and_screen, primal_dual, shuffle
+from fasttext_lin._cd_kernels import add_rows, clear_rows, gap_and_screen, primal_dual, shuffle
 
 
 @st.composite
@@ -121,3 +121,20 @@ def test_shuffle_draws_every_order_evenly():
         shuffle(index, 3, state)
         counts[tuple(index)] = counts.get(tuple(index), 0) + 1
     assert len(counts) == 6 and all(800 < c < 1200 for c in counts.values())
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 400), st.sampled_from([0.01, 0.05, 0.3]),
+       st.integers(0, 2**31 - 1))
+def test_clear_rows_leaves_zeros_after_add_rows(n, d, density, seed):
+    # Few entries over many columns clear one by one; more sweep all of u.
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=density, format="csr", random_state=rng)
+    rows = np.sort(rng.choice(n, rng.integers(1, n + 1), replace=False))
+    u = np.zeros(d + 1)
+    add_rows(X.indptr, X.indices, X.data, np.ones(n), 0.5, rows, rng.uniform(1, 2, rows.size), u)
+    # u is nonzero on the rows' columns (positive coefficients and data) and the bias.
+    np.testing.assert_array_equal(u[:-1] != 0, np.asarray(X[rows].sum(axis=0)).ravel() != 0)
+    assert u[-1] != 0
+    clear_rows(X.indptr, X.indices, rows, u)
+    assert not u.any()
