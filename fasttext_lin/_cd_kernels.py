@@ -311,6 +311,16 @@ def summed_margins(indptr, indices, data, y, bias, rows, parts, out):
 
 
 @njit(cache=True, nogil=True)
+def fold_parts(parts, lo, hi):
+    """Add the other rows of ``parts`` to its first on the columns ``lo <= j < hi``, and
+    zero them there."""
+    for m in range(1, parts.shape[0]):
+        for j in range(lo, hi):
+            parts[0, j] += parts[m, j]
+            parts[m, j] = 0.0
+
+
+@njit(cache=True, nogil=True)
 def clear_rows(indptr, indices, rows, u):
     """Set ``u`` back to zeros, given that it is zero but on the columns of the rows
     ``rows`` and the bias column: those columns one by one, or all of ``u`` at once when

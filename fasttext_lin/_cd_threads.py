@@ -36,6 +36,7 @@ from ._cd_kernels import (
     clear_rows,
     dot,
     dual_objectives,
+    fold_parts,
     gap_and_screen,
     rebuild_weights,
     row_margins,
@@ -90,13 +91,22 @@ class _Rows:
     def _product(self, csr, y, diag, bias, rows, v, scratch, out):
         """``out = (Q_FF + diag_F) v`` for the rows ``F = rows``, ``Q_jk = y_j y_k
         x_j.x_k``: each slice's rows add ``v_k y_i x_i`` into a row of ``scratch`` (zeros
-        on entry and on return), then each slice's ``y_i x_i`` meets their sum."""
+        on entry and on return), then each slice's ``y_i x_i`` meets their sum. When the
+        rows hold more than an eighth as many entries as a row of ``scratch``, the threads
+        first fold the rows into the first, column slice by column slice (one sequential
+        sweep instead of a scattered read per entry and row)."""
         parts = self._parts(rows.shape[0])
         _map(self.pool, add_rows, [(*csr, y, bias, rows[lo:hi], v[lo:hi], scratch[m])
                                    for m, (lo, hi) in enumerate(parts)])
-        _map(self.pool, summed_margins, [(*csr, y, bias, rows[lo:hi], scratch[:len(parts)],
-                                          out[lo:hi]) for lo, hi in parts])
-        _map(self.pool, clear_rows, [(csr[0], csr[1], rows[lo:hi], scratch[m])
+        summed, width = scratch[:len(parts)], scratch.shape[1]
+        # The row of scratch that holds each slice's columns.
+        holders = list(summed)
+        if len(parts) > 1 and np.sum(csr[0][rows + 1] - csr[0][rows]) > width // 8:
+            _map(self.pool, fold_parts, [(summed, lo, hi) for lo, hi in self._parts(width)])
+            summed, holders = scratch[:1], [scratch[0]] * len(parts)
+        _map(self.pool, summed_margins, [(*csr, y, bias, rows[lo:hi], summed, out[lo:hi])
+                                         for lo, hi in parts])
+        _map(self.pool, clear_rows, [(csr[0], csr[1], rows[lo:hi], holders[m])
                                      for m, (lo, hi) in enumerate(parts)])
         out += diag[rows] * v
 

@@ -85,6 +85,24 @@ def test_face_newton_raises_the_dual_within_the_bounds(point, iterations, thread
     assert after > before if taken else np.array_equal(moved, alpha)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 30), st.integers(1, 300), st.sampled_from([0.01, 0.3]),
+       st.sampled_from([_cd_threads.Serial, _TwoSlices]), st.integers(0, 2**31 - 1))
+def test_product_is_the_numpy_product(n, d, density, threads, seed):
+    # Sparse rows over many columns keep one row of scratch per slice; denser ones fold
+    # the slices' rows first.
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=density, format="csr", random_state=rng)
+    y, diag = np.where(rng.random(n) < 0.5, -1.0, 1.0), rng.uniform(0.0, 1.0, n)
+    rows = np.sort(rng.choice(n, rng.integers(1, n + 1), replace=False))
+    v = rng.normal(size=rows.size)
+    scratch, out = np.zeros((2, d + 1)), np.empty(rows.size)
+    threads()._product((X.indptr, X.indices, X.data), y, diag, 0.5, rows, v, scratch, out)
+    Z = y[rows, None] * np.hstack([X[rows].toarray(), np.full((rows.size, 1), 0.5)])
+    np.testing.assert_allclose(out, Z @ (Z.T @ v) + diag[rows] * v, rtol=1e-10, atol=1e-12)
+    assert not scratch.any()
+
+
 def test_face_newton_solves_a_free_face_exactly():
     # Squared hinge (small C: a large diag), every row free: the face is the whole dual,
     # a linear system that conjugate gradients solve in at most 8 steps.
