@@ -23,6 +23,9 @@ from ._sgd_steps import atomic_add, prefetch
 # Rows ahead of the current one whose nonzeros and scalars a pass prefetches (their row
 # pointers twice as far ahead): a shuffled pass is bound by the latency of fetching rows.
 ROWS_AHEAD = 16
+# Rows whose entries outnumber a vector's length / DENSE_SHARE touch it densely: one
+# sequential sweep over the whole vector costs less than that many scattered accesses.
+DENSE_SHARE = 8
 
 
 @njit(cache=True, inline="always")
@@ -324,12 +327,11 @@ def fold_parts(parts, lo, hi):
 def clear_rows(indptr, indices, rows, u):
     """Set ``u`` back to zeros, given that it is zero but on the columns of the rows
     ``rows`` and the bias column: those columns one by one, or all of ``u`` at once when
-    the rows hold more than an eighth as many entries (one sweep costs less than that
-    many scattered writes)."""
+    the rows touch it densely (``DENSE_SHARE``)."""
     entries = 0
     for k in range(rows.shape[0]):
         entries += indptr[rows[k] + 1] - indptr[rows[k]]
-    if entries > u.shape[0] // 8:
+    if entries > u.shape[0] // DENSE_SHARE:
         u[:] = 0.0
         return
     for k in range(rows.shape[0]):

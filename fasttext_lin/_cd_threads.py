@@ -30,6 +30,7 @@ from itertools import pairwise
 import numpy as np
 
 from ._cd_kernels import (
+    DENSE_SHARE,
     add_rows,
     cd_pass,
     cd_passes,
@@ -92,16 +93,16 @@ class _Rows:
         """``out = (Q_FF + diag_F) v`` for the rows ``F = rows``, ``Q_jk = y_j y_k
         x_j.x_k``: each slice's rows add ``v_k y_i x_i`` into a row of ``scratch`` (zeros
         on entry and on return), then each slice's ``y_i x_i`` meets their sum. When the
-        rows hold more than an eighth as many entries as a row of ``scratch``, the threads
-        first fold the rows into the first, column slice by column slice (one sequential
-        sweep instead of a scattered read per entry and row)."""
+        rows touch ``scratch`` densely (``DENSE_SHARE``), the threads first fold its rows
+        into the first, column slice by column slice: one scattered read an entry then
+        instead of one an entry and thread."""
         parts = self._parts(rows.shape[0])
         _map(self.pool, add_rows, [(*csr, y, bias, rows[lo:hi], v[lo:hi], scratch[m])
                                    for m, (lo, hi) in enumerate(parts)])
         summed, width = scratch[:len(parts)], scratch.shape[1]
         # The row of scratch that holds each slice's columns.
         holders = list(summed)
-        if len(parts) > 1 and np.sum(csr[0][rows + 1] - csr[0][rows]) > width // 8:
+        if len(parts) > 1 and np.sum(csr[0][rows + 1] - csr[0][rows]) > width // DENSE_SHARE:
             _map(self.pool, fold_parts, [(summed, lo, hi) for lo, hi in self._parts(width)])
             summed, holders = scratch[:1], [scratch[0]] * len(parts)
         _map(self.pool, summed_margins, [(*csr, y, bias, rows[lo:hi], summed, out[lo:hi])
