@@ -1,6 +1,7 @@
 """Per-row steps shared by the SGD kernels: the state layout and the scalar bookkeeping of
 one step, for the binary (:mod:`._sgd_kernels`) and the softmax (:mod:`._softmax_kernels`)
-epochs, each in a serial and a Hogwild variant.
+epochs, each in a serial and a Hogwild variant; and the intrinsics (``prefetch``,
+``atomic_add``) that the dual coordinate descent kernels use too.
 
 A kernel's loop is a row step (its loss's gradient) between the helpers here, which take
 and return the scalars they update (``inline="always"``: the loop compiles as if written
