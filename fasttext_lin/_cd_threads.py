@@ -49,7 +49,7 @@ from ._cd_kernels import (
     thresholds,
 )
 from ._cd_logistic_kernels import logistic_pass, logistic_primal_gap, logistic_sums
-from ._threads import MIN_THREAD_ROWS, _map, per_thread
+from ._threads import MIN_THREAD_ROWS, _map, even_cuts, per_thread
 
 # The columns a thread's passes keep apart (changes gathered per thread, published every
 # PUBLISH_ROWS updated rows): the HOT_COLUMNS most frequent in a sample of HOT_SAMPLE_ROWS
@@ -82,7 +82,7 @@ class _Rows:
         fewer than ``MIN_THREAD_ROWS``."""
         if n < self.count * MIN_THREAD_ROWS:
             return None
-        return [n * j // self.count for j in range(self.count + 1)]
+        return even_cuts(n, self.count)
 
     def _parts(self, n):
         """``count`` slices of ``n`` rows, or one when a slice would hold fewer than
@@ -312,7 +312,7 @@ class RowThreads(_Rows):
         if self._cuts(n) is None:
             return None
         nnz = int(indptr[-1])
-        cuts = np.searchsorted(indptr, [nnz * j // self.count for j in range(self.count)])
+        cuts = np.searchsorted(indptr, even_cuts(nnz, self.count)[:-1])
         return list(pairwise([*np.minimum(cuts, n).tolist(), n]))
 
     def sweep(self, csr, y, cost, upper, diag, alpha, w, bias, squared, index, gradient,

@@ -42,6 +42,11 @@ def per_thread(n_threads, shape):
     return slabs[:, :size].reshape(n_threads, *shape)
 
 
+def even_cuts(n, parts):
+    """The ``parts + 1`` bounds of ``parts`` slices of ``range(n)`` as even as integers allow."""
+    return [n * j // parts for j in range(parts + 1)]
+
+
 def n_blocks(n_rows):
     """Number of blocks of the deterministic mode for an epoch over ``n_rows`` rows.
 
@@ -101,8 +106,8 @@ class Hogwild:
         threads = max(1, min(self.n_threads, n // MIN_THREAD_ROWS))
         if threads == 1 or self._wipes(n, params):
             return self.sgd.run(csr, target, weight, order, self.v, self.u, self.state, params)
-        pos = [n * j // threads for j in range(threads)]
-        ends = pos[1:] + [n]
+        cuts = even_cuts(n, threads)
+        pos, ends = cuts[:-1], cuts[1:]
         sumloss = 0.0
         while True:
             live = [j for j in range(threads) if pos[j] < ends[j]]

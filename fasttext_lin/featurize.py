@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from . import _text_kernels as _k
 from ._naive_bayes import log_count_ratios
 from ._ordered_rows import OrderedRows
+from ._threads import even_cuts
 from ._tokens import document_code_points, documents, join_code_points, tokenizer
 from ._validation import csr_contract
 from ._vocabulary import checked_table, code_points, decode_keys, fitted_int, term_array, utf8
@@ -717,7 +718,7 @@ def _renumber_rows(rows, ids, pool, n_threads):
 def _on_slices(pool, parts, n, work):
     """``work(lo, hi)`` on ``parts`` even slices of ``range(n)``, on the threads of
     ``pool``."""
-    cuts = [n * j // parts for j in range(parts + 1)]
+    cuts = even_cuts(n, parts)
     list(pool.map(work, cuts[:-1], cuts[1:]))
 
 
